@@ -1,0 +1,319 @@
+"""Analytics tables of the spec: the activity and login logs, the pre-aggregated tables,
+referrals and their rewards."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from customer_ops import db
+from customer_ops.choices import ServiceType
+from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.write_rules import append_only, never_update, touch
+from analytics.choices import ActivityType, LoginMethod, ReferralStatus, RewardStatus, RewardType
+
+
+class ActivityLog(db.RuleBoundModel):
+    """``customer_activity_log``: every customer activity. An immutable log."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="activities",
+                                 db_index=False)
+    activity_type = models.TextField(choices=ActivityType.choices)
+    activity_description = models.TextField(blank=True, default="", db_default="")
+    service_type = models.TextField(choices=ServiceType.choices, null=True, blank=True)
+    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="activities", db_index=False)
+    device_id = models.TextField(blank=True, default="", db_default="")
+    ip_address = models.TextField(blank=True, default="", db_default="")
+    location_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    location_lon = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    activity_metadata = models.JSONField(default=dict, db_default={}, blank=True)
+    created_at = db.created_at()
+
+    personal_data = PersonalData(
+        fields={
+            "device_id": Scope.DEVICES_NETWORK,
+            "ip_address": Scope.DEVICES_NETWORK,
+            "location_lat": Scope.ACTIVITY_LOCATION,
+            "location_lon": Scope.ACTIVITY_LOCATION,
+            "activity_description": Scope.ACTIVITY_LOCATION,
+            "activity_metadata": Scope.ACTIVITY_LOCATION,
+        }
+    )
+
+    class Meta:
+        db_table = "customer_activity_log"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(activity_type__regex=r"^[A-Z][A-Z0-9_]*$"),
+                name="customer_activity_log_activity_type_code",
+                violation_error_message="activity_type must be an UPPER_SNAKE_CASE code such as APP_OPEN.",
+            ),
+            db.enum_check("customer_activity_log", "service_type", ServiceType, null=True),
+            db.range_check("customer_activity_log", "location_lat", -90, 90),
+            db.range_check("customer_activity_log", "location_lon", -180, 180),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="activity_log_customer_idx"),
+            # Daily jobs (app opens per day) and the admin's default ordering.
+            models.Index(fields=["-created_at", "-id"], name="activity_log_created_idx"),
+            models.Index(fields=["order"], name="activity_log_order_idx", condition=models.Q(order__isnull=False)),
+            # Linked accounts: who else used this device or IP.
+            models.Index(fields=["device_id"], name="activity_log_device_idx", condition=~models.Q(device_id="")),
+            models.Index(fields=["ip_address"], name="activity_log_ip_idx", condition=~models.Q(ip_address="")),
+        ]
+        triggers = [append_only()]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} by customer {self.customer_id}"
+
+
+class LoginHistory(db.RuleBoundModel):
+    """``customer_login_history``: every login attempt. An immutable log."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="logins",
+                                 db_index=False)
+    login_method = models.TextField(choices=LoginMethod.choices)
+    login_success = models.BooleanField()
+    device_id = models.TextField(blank=True, default="", db_default="")
+    device_type = models.TextField(blank=True, default="", db_default="")
+    device_model = models.TextField(blank=True, default="", db_default="")
+    ip_address = models.TextField(blank=True, default="", db_default="")
+    ip_location = models.TextField(blank=True, default="", db_default="")
+    user_agent = models.TextField(blank=True, default="", db_default="")
+    failure_reason = models.TextField(blank=True, default="", db_default="")
+    session = models.ForeignKey("customer_ops.CustomerSession", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="logins", db_index=False)
+    created_at = db.created_at()
+
+    personal_data = PersonalData(
+        fields={
+            "device_id": Scope.DEVICES_NETWORK,
+            "device_model": Scope.DEVICES_NETWORK,
+            "ip_address": Scope.DEVICES_NETWORK,
+            "ip_location": Scope.ACTIVITY_LOCATION,
+            "user_agent": Scope.DEVICES_NETWORK,
+        }
+    )
+
+    class Meta:
+        db_table = "customer_login_history"
+        verbose_name_plural = "login history"
+        ordering = ["-created_at", "-id"]
+        constraints = [db.enum_check("customer_login_history", "login_method", LoginMethod)]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="login_history_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="login_history_created_idx"),
+            models.Index(fields=["session"], name="login_history_session_idx", condition=models.Q(session__isnull=False)),
+            models.Index(fields=["device_id"], name="login_history_device_idx", condition=~models.Q(device_id="")),
+            models.Index(fields=["ip_address"], name="login_history_ip_idx", condition=~models.Q(ip_address="")),
+        ]
+        triggers = [append_only()]
+
+    def __str__(self) -> str:
+        outcome = "success" if self.login_success else "failure"
+        return f"Login {outcome} for customer {self.customer_id}"
+
+
+class DailyAnalytics(db.RuleBoundModel):
+    """``customer_daily_analytics``: pre-aggregated daily metrics per customer (UTC days)."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="daily_analytics",
+                                 db_index=False)
+    analytics_date = models.DateField()
+    total_orders = models.IntegerField(default=0, db_default=0)
+    completed_orders = models.IntegerField(default=0, db_default=0)
+    cancelled_orders = models.IntegerField(default=0, db_default=0)
+    food_orders = models.IntegerField(default=0, db_default=0)
+    parcel_orders = models.IntegerField(default=0, db_default=0)
+    ride_orders = models.IntegerField(default=0, db_default=0)
+    total_spent = db.money(default=0, db_default=0)
+    total_saved = db.money(default=0, db_default=0)
+    tips_given = db.money(default=0, db_default=0)
+    avg_rating_given = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    ratings_count = models.IntegerField(default=0, db_default=0)
+    app_opens = models.IntegerField(default=0, db_default=0)
+    time_spent_minutes = models.IntegerField(default=0, db_default=0)
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+
+    class Meta:
+        db_table = "customer_daily_analytics"
+        verbose_name_plural = "daily analytics"
+        ordering = ["-analytics_date", "customer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "analytics_date"], name="customer_daily_analytics_unique"),
+            *[
+                db.range_check("customer_daily_analytics", f, low=0)
+                for f in ("total_orders", "completed_orders", "cancelled_orders", "food_orders", "parcel_orders",
+                          "ride_orders", "total_spent", "total_saved", "tips_given", "ratings_count", "app_opens",
+                          "time_spent_minutes")
+            ],
+            db.range_check("customer_daily_analytics", "avg_rating_given", 1, 5),
+        ]
+        indexes = [models.Index(fields=["analytics_date"], name="daily_analytics_date_idx")]
+        triggers = [never_update("customer", "analytics_date", "created_at"), touch()]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id} on {self.analytics_date}"
+
+
+class ServiceAnalytics(db.RuleBoundModel):
+    """``customer_service_analytics``: lifetime metrics per customer and service."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
+                                 related_name="service_analytics", db_index=False)
+    service_type = models.TextField(choices=ServiceType.choices)
+    total_orders = models.IntegerField(default=0, db_default=0)
+    completed_orders = models.IntegerField(default=0, db_default=0)
+    cancelled_orders = models.IntegerField(default=0, db_default=0)
+    cancellation_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0, db_default=0)
+    total_spent = db.money(default=0, db_default=0)
+    average_order_value = db.money(null=True, blank=True)
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    avg_days_between_orders = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    avg_rating_given = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    ratings_given_count = models.IntegerField(default=0, db_default=0)
+    favorite_merchant_ids = ArrayField(models.BigIntegerField(), blank=True, default=list, db_default=[])
+    last_updated_at = db.updated_at()
+    created_at = db.created_at()
+
+    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+
+    class Meta:
+        db_table = "customer_service_analytics"
+        verbose_name_plural = "service analytics"
+        ordering = ["customer_id", "service_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "service_type"], name="customer_service_analytics_unique"),
+            db.enum_check("customer_service_analytics", "service_type", ServiceType),
+            db.range_check("customer_service_analytics", "cancellation_rate", 0, 100),
+            db.range_check("customer_service_analytics", "avg_rating_given", 1, 5),
+        ]
+        triggers = [never_update("customer", "service_type", "created_at"), touch("last_updated_at")]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id}, {self.service_type}"
+
+
+class OrdersSummary(db.RuleBoundModel):
+    """``customer_orders_summary``: quick order totals per customer and service."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="order_summaries",
+                                 db_index=False)
+    service_type = models.TextField(choices=ServiceType.choices)
+    total_orders = models.IntegerField(default=0, db_default=0)
+    total_spent = db.money(default=0, db_default=0)
+    average_order_value = db.money(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    favorite_merchant_id = models.BigIntegerField(null=True, blank=True)
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+
+    class Meta:
+        db_table = "customer_orders_summary"
+        verbose_name_plural = "orders summaries"
+        ordering = ["customer_id", "service_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "service_type"], name="customer_orders_summary_unique"),
+            db.enum_check("customer_orders_summary", "service_type", ServiceType),
+            db.range_check("customer_orders_summary", "total_orders", low=0),
+        ]
+        triggers = [never_update("customer", "service_type", "created_at"), touch()]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id}, {self.service_type}"
+
+
+class Referral(db.RuleBoundModel):
+    """``customer_referrals``: who referred whom, and the progress towards the reward."""
+
+    referrer_customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
+                                          related_name="referrals_made")
+    referred_customer = models.OneToOneField("customer_ops.Customer", on_delete=models.PROTECT,
+                                             related_name="referral")
+    referral_code = models.TextField()
+    referral_status = models.TextField(choices=ReferralStatus.choices, default=ReferralStatus.PENDING,
+                                       db_default=ReferralStatus.PENDING)
+    referrer_reward_amount = db.money(null=True, blank=True)
+    referrer_reward_type = models.TextField(choices=RewardType.choices, null=True, blank=True)
+    referrer_reward_given = models.BooleanField(default=False, db_default=False)
+    referrer_reward_given_at = models.DateTimeField(null=True, blank=True)
+    referred_reward_amount = db.money(null=True, blank=True)
+    referred_reward_type = models.TextField(choices=RewardType.choices, null=True, blank=True)
+    referred_reward_given = models.BooleanField(default=False, db_default=False)
+    referred_reward_given_at = models.DateTimeField(null=True, blank=True)
+    required_orders = models.IntegerField(default=1, db_default=1)
+    completed_orders = models.IntegerField(default=0, db_default=0)
+    completion_deadline = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(
+        customer_path="referred_customer",
+        keep_rows="Financial record of rewards owed; the referral code is not personal.",
+    )
+
+    class Meta:
+        db_table = "customer_referrals"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("customer_referrals", "referral_status", ReferralStatus),
+            db.enum_check("customer_referrals", "referrer_reward_type", RewardType, null=True),
+            db.enum_check("customer_referrals", "referred_reward_type", RewardType, null=True),
+            db.range_check("customer_referrals", "referrer_reward_amount", low=0),
+            db.range_check("customer_referrals", "referred_reward_amount", low=0),
+            db.range_check("customer_referrals", "required_orders", low=1),
+            db.range_check("customer_referrals", "completed_orders", low=0),
+            models.CheckConstraint(
+                condition=~models.Q(referrer_customer=models.F("referred_customer")),
+                name="customer_referrals_not_self",
+                violation_error_message="A customer cannot refer themselves.",
+            ),
+        ]
+        indexes = [models.Index(fields=["referral_status", "completion_deadline"], name="referrals_status_idx")]
+        triggers = [never_update("referrer_customer", "referred_customer", "created_at"), touch()]
+
+    def __str__(self) -> str:
+        return f"{self.referral_code}: {self.referrer_customer_id} → {self.referred_customer_id}"
+
+
+class ReferralReward(db.RuleBoundModel):
+    """``customer_referral_rewards``: the history of referral rewards given."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="rewards", db_index=False)
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="referral_rewards")
+    reward_type = models.TextField(choices=RewardType.choices)
+    reward_amount = db.money()
+    reward_status = models.TextField(choices=RewardStatus.choices, default=RewardStatus.PENDING,
+                                     db_default=RewardStatus.PENDING)
+    coupon_code = models.TextField(blank=True, default="", db_default="")
+    wallet_transaction_id = models.BigIntegerField(null=True, blank=True)
+    points_transaction_id = models.BigIntegerField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = db.created_at()
+
+    personal_data = PersonalData(keep_rows="Financial record: rewards paid are kept for accounting.")
+
+    class Meta:
+        db_table = "customer_referral_rewards"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("customer_referral_rewards", "reward_type", RewardType),
+            db.enum_check("customer_referral_rewards", "reward_status", RewardStatus),
+            db.range_check("customer_referral_rewards", "reward_amount", low=0),
+            # One reward per side of a referral, never two (the referral job relies on it).
+            models.UniqueConstraint(fields=["referral", "customer"], name="customer_referral_rewards_one_per_side"),
+        ]
+        indexes = [models.Index(fields=["reward_status", "created_at"], name="referral_rewards_status_idx")]
+        triggers = [never_update("referral", "customer", "reward_amount", "created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.reward_type} {self.reward_amount} to customer {self.customer_id}"

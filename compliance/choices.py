@@ -1,0 +1,44 @@
+"""The spec's enums for consent, deletion requests and the audit log."""
+
+from django.db import models
+
+
+class ConsentType(models.TextChoices):
+    MARKETING = "MARKETING", "Marketing"
+    DATA_PROCESSING = "DATA_PROCESSING", "Data processing"
+    DATA_SHARING = "DATA_SHARING", "Data sharing"
+    COOKIES = "COOKIES", "Cookies"
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "GRANTED", "Granted"
+    REVOKED = "REVOKED", "Revoked"
+
+
+class ConsentMethod(models.TextChoices):
+    APP = "APP", "App"
+    WEB = "WEB", "Web"
+    EMAIL = "EMAIL", "Email"
+    SMS = "SMS", "SMS"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    PROCESSING = "PROCESSING", "Processing"
+    COMPLETED = "COMPLETED", "Completed"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "CREATE", "Create"
+    UPDATE = "UPDATE", "Update"
+    DELETE = "DELETE", "Delete"
+    STATUS_CHANGE = "STATUS_CHANGE", "Status change"
+    VERIFICATION = "VERIFICATION", "Verification"
+
+
+class ActorType(models.TextChoices):
+    CUSTOMER = "CUSTOMER", "Customer"
+    ADMIN = "ADMIN", "Admin"
+    SYSTEM = "SYSTEM", "System"
+    AGENT = "AGENT", "Agent"

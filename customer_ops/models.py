@@ -1,0 +1,141 @@
+"""Stand-ins for the three platform tables this domain references.
+
+``customers``, ``orders`` and ``customer_sessions`` are owned by other domains of the
+platform (ARCHITECTURE.md, "Platform tables"); this project keeps them with exactly the
+columns listed there so that the spec's foreign keys, the jobs and the tests have
+something real to point at. They carry no write rules of this domain.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Cast, Upper
+
+from customer_ops import db
+from customer_ops.choices import CustomerStatus, OrderStatus, ServiceType
+from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.write_rules import touch
+
+
+class Customer(models.Model):
+    """A customer of the platform (stand-in for the table the customer-core domain owns)."""
+
+    full_name = models.TextField()
+    email = models.EmailField(unique=True)
+    phone = models.TextField(blank=True, default="", db_default="")
+    status = models.TextField(choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE, db_default=CustomerStatus.ACTIVE)
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(
+        fields={"full_name": Scope.PROFILE, "email": Scope.PROFILE, "phone": Scope.PROFILE},
+        customer_path="pk",
+        keep_rows="The customer row is anonymised, not deleted: financial records and the audit trail point at it.",
+    )
+
+    class Meta:
+        db_table = "customers"
+        ordering = ["-id"]
+        constraints = [db.enum_check("customers", "status", CustomerStatus)]
+        indexes = [
+            # Admin search and customer autocomplete compare UPPER(col::text) LIKE '%...%':
+            # trigram indexes on exactly that expression serve them.
+            GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="customers_name_trgm"),
+            GinIndex(OpClass(Upper(Cast("email", models.TextField())), name="gin_trgm_ops"), name="customers_email_trgm"),
+            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="customers_phone_trgm"),
+        ]
+        triggers = [touch()]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} (#{self.pk})"
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.split(" ", 1)[0] if self.full_name else ""
+
+
+class Order(models.Model):
+    """An order of any service (stand-in for the orders domain's table)."""
+
+    order_number = models.TextField(unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    service_type = models.TextField(choices=ServiceType.choices)
+    merchant_id = models.BigIntegerField(null=True, blank=True, help_text="Null for rides.")
+    status = models.TextField(choices=OrderStatus.choices, default=OrderStatus.PLACED, db_default=OrderStatus.PLACED)
+    order_amount = db.money()
+    discount_amount = db.money(default=0, db_default=0)
+    tip_amount = db.money(default=0, db_default=0)
+    customer_rating = db.rating(null=True, blank=True)
+    delivery_address = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(
+        fields={"delivery_address": Scope.ACTIVITY_LOCATION},
+        keep_rows="Financial record: orders are kept for accounting; the delivery address is redacted.",
+    )
+
+    class Meta:
+        db_table = "orders"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("orders", "service_type", ServiceType),
+            db.enum_check("orders", "status", OrderStatus),
+            db.range_check("orders", "order_amount", low=0),
+            db.range_check("orders", "discount_amount", low=0),
+            db.range_check("orders", "tip_amount", low=0),
+            db.range_check("orders", "customer_rating", 1, 5),
+        ]
+        indexes = [
+            # The customer's recent orders (customer page) and the daily jobs' per-customer scans.
+            models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
+            # Daily jobs select one UTC day of orders.
+            models.Index(fields=["created_at"], name="orders_created_idx"),
+        ]
+        triggers = [touch()]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+
+class CustomerSession(models.Model):
+    """An app session (stand-in for the auth domain's table)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sessions", db_index=False)
+    device_id = models.TextField(blank=True, default="", db_default="")
+    device_type = models.TextField(blank=True, default="", db_default="")
+    ip_address = models.TextField(blank=True, default="", db_default="")
+    user_agent = models.TextField(blank=True, default="", db_default="")
+    started_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    personal_data = PersonalData(
+        fields={
+            "device_id": Scope.DEVICES_NETWORK,
+            "ip_address": Scope.DEVICES_NETWORK,
+            "user_agent": Scope.DEVICES_NETWORK,
+        }
+    )
+
+    class Meta:
+        db_table = "customer_sessions"
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="customer_sessions_ends_after_start",
+                violation_error_message="A session cannot end before it starts.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-started_at"], name="customer_sessions_cust_idx"),
+            models.Index(fields=["started_at"], name="customer_sessions_started_idx"),
+            models.Index(fields=["device_id"], name="customer_sessions_device_idx"),
+            models.Index(fields=["ip_address"], name="customer_sessions_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} of customer {self.customer_id}"

@@ -1,0 +1,243 @@
+"""Fraud and trust tables of the spec."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from customer_ops import db
+from customer_ops.choices import ServiceType
+from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.write_rules import append_only, never_update, touch
+from fraud.choices import (
+    AlertSeverity,
+    AlertType,
+    BlockedBy,
+    BlockType,
+    DetectedBy,
+    RiskLevel,
+    SuspiciousActivityType,
+    VerificationMethod,
+    VerificationStatus,
+    VerificationType,
+)
+
+
+class TrustScore(db.RuleBoundModel):
+    """``customer_trust_score``: calculated trust and fraud scores, one row per customer."""
+
+    customer = models.OneToOneField("customer_ops.Customer", on_delete=models.PROTECT, related_name="trust_score")
+    trust_score = db.score(default=100, db_default=100)
+    fraud_score = db.score(default=0, db_default=0)
+    risk_level = models.TextField(choices=RiskLevel.choices, default=RiskLevel.LOW, db_default=RiskLevel.LOW)
+    payment_reliability_score = db.score(null=True, blank=True)
+    order_completion_score = db.score(null=True, blank=True)
+    false_complaint_score = db.score(null=True, blank=True)
+    verification_score = db.score(null=True, blank=True)
+    is_fraudulent = models.BooleanField(default=False, db_default=False)
+    is_suspicious = models.BooleanField(default=False, db_default=False)
+    requires_review = models.BooleanField(default=False, db_default=False)
+    last_calculated_at = models.DateTimeField(null=True, blank=True)
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(keep_rows="Derived scores hold no personal columns; kept for fraud prevention.")
+
+    class Meta:
+        db_table = "customer_trust_score"
+        ordering = ["trust_score", "id"]
+        constraints = [
+            db.enum_check("customer_trust_score", "risk_level", RiskLevel),
+            *[
+                db.range_check("customer_trust_score", f, 0, 100)
+                for f in (
+                    "trust_score",
+                    "fraud_score",
+                    "payment_reliability_score",
+                    "order_completion_score",
+                    "false_complaint_score",
+                    "verification_score",
+                )
+            ],
+        ]
+        indexes = [models.Index(fields=["risk_level", "trust_score"], name="trust_score_risk_idx")]
+        triggers = [never_update("customer", "created_at"), touch()]
+
+    def __str__(self) -> str:
+        return f"Trust {self.trust_score} for customer {self.customer_id}"
+
+
+class FraudAlert(db.RuleBoundModel):
+    """``customer_fraud_alerts``: alerts generated for suspicious or fraudulent activity."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="fraud_alerts",
+                                 db_index=False)
+    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="fraud_alerts")
+    alert_type = models.TextField(choices=AlertType.choices)
+    alert_severity = models.TextField(choices=AlertSeverity.choices)
+    alert_description = models.TextField(blank=True, default="", db_default="")
+    evidence = models.JSONField(default=dict, db_default={}, blank=True)
+    action_taken = models.TextField(blank=True, default="", db_default="")
+    action_taken_at = models.DateTimeField(null=True, blank=True)
+    action_taken_by = db.staff("action_taken_by")
+    is_resolved = models.BooleanField(default=False, db_default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_notes = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+
+    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
+
+    class Meta:
+        db_table = "customer_fraud_alerts"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("customer_fraud_alerts", "alert_type", AlertType),
+            db.enum_check("customer_fraud_alerts", "alert_severity", AlertSeverity),
+        ]
+        indexes = [
+            # The triage queue: unresolved alerts by severity, then age.
+            models.Index(fields=["alert_severity", "created_at"], name="fraud_alerts_unresolved_idx",
+                         condition=models.Q(is_resolved=False)),
+            models.Index(fields=["customer", "-created_at"], name="fraud_alerts_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="fraud_alerts_created_idx"),
+        ]
+        triggers = [never_update("customer", "alert_type", "created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_alert_type_display()} ({self.alert_severity}) for customer {self.customer_id}"
+
+
+class Block(db.RuleBoundModel):
+    """``customer_blocks``: when a customer is blocked from one service, payments or everything."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="blocks",
+                                 db_index=False)
+    block_type = models.TextField(choices=BlockType.choices)
+    service_type = models.TextField(choices=ServiceType.choices, null=True, blank=True,
+                                    help_text="Empty means every service.")
+    block_reason = models.TextField()
+    block_reason_code = models.TextField(blank=True, default="", db_default="")
+    block_notes = models.TextField(blank=True, default="", db_default="")
+    blocked_by = models.TextField(choices=BlockedBy.choices, default=BlockedBy.ADMIN, db_default=BlockedBy.ADMIN)
+    blocked_by_staff = db.staff("blocked_by_id")
+    blocked_by_name = models.TextField(blank=True, default="", db_default="")
+    blocked_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
+    blocked_until = models.DateTimeField(null=True, blank=True, help_text="Empty means permanent.")
+    auto_unblock = models.BooleanField(default=True, db_default=True)
+    is_unblocked = models.BooleanField(default=False, db_default=False)
+    unblocked_at = models.DateTimeField(null=True, blank=True)
+    unblocked_by = db.staff("unblocked_by")
+    unblock_reason = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    personal_data = PersonalData(keep_rows="Kept for fraud prevention while a block can still apply.")
+
+    class Meta:
+        db_table = "customer_blocks"
+        ordering = ["-blocked_at", "-id"]
+        constraints = [
+            db.enum_check("customer_blocks", "block_type", BlockType),
+            db.enum_check("customer_blocks", "service_type", ServiceType, null=True),
+            db.enum_check("customer_blocks", "blocked_by", BlockedBy),
+            models.CheckConstraint(
+                condition=models.Q(blocked_until__isnull=True) | models.Q(blocked_until__gt=models.F("blocked_at")),
+                name="customer_blocks_until_after_start",
+                violation_error_message="A block must end after it starts.",
+            ),
+        ]
+        indexes = [
+            # is_blocked(): the active blocks of a customer.
+            models.Index(fields=["customer", "block_type"], name="customer_blocks_active_idx",
+                         condition=models.Q(is_unblocked=False)),
+            models.Index(fields=["customer", "-blocked_at"], name="customer_blocks_customer_idx"),
+            # The auto-unblock job: expired, still active, auto_unblock.
+            models.Index(fields=["blocked_until"], name="customer_blocks_expiry_idx",
+                         condition=models.Q(is_unblocked=False, auto_unblock=True)),
+        ]
+        triggers = [never_update("customer", "blocked_at", "created_at"), touch()]
+
+    def __str__(self) -> str:
+        scope = self.service_type or "all services"
+        return f"{self.get_block_type_display()} ({scope}) for customer {self.customer_id}"
+
+
+class SuspiciousActivity(db.RuleBoundModel):
+    """``customer_suspicious_activity``: suspicious activity detected by the system or ML models."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
+                                 related_name="suspicious_activities", db_index=False)
+    activity_type = models.TextField(choices=SuspiciousActivityType.choices)
+    activity_description = models.TextField(blank=True, default="", db_default="")
+    detected_by = models.TextField(choices=DetectedBy.choices)
+    detection_confidence = db.score(null=True, blank=True)
+    risk_score = db.score(null=True, blank=True)
+    evidence = models.JSONField(default=dict, db_default={}, blank=True)
+    requires_review = models.BooleanField(default=True, db_default=True)
+    reviewed = models.BooleanField(default=False, db_default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = db.staff("reviewed_by")
+    review_notes = models.TextField(blank=True, default="", db_default="")
+    action_recommended = models.TextField(blank=True, default="", db_default="")
+    action_taken = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+
+    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
+
+    class Meta:
+        db_table = "customer_suspicious_activity"
+        verbose_name_plural = "suspicious activities"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("customer_suspicious_activity", "activity_type", SuspiciousActivityType),
+            db.enum_check("customer_suspicious_activity", "detected_by", DetectedBy),
+            db.range_check("customer_suspicious_activity", "detection_confidence", 0, 100),
+            db.range_check("customer_suspicious_activity", "risk_score", 0, 100),
+        ]
+        indexes = [
+            # The review queue: requires review, not reviewed, oldest first.
+            models.Index(fields=["created_at"], name="suspicious_review_queue_idx",
+                         condition=models.Q(requires_review=True, reviewed=False)),
+            models.Index(fields=["customer", "-created_at"], name="suspicious_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="suspicious_created_idx"),
+        ]
+        triggers = [never_update("customer", "activity_type", "created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_activity_type_display()} for customer {self.customer_id}"
+
+
+class VerificationHistory(db.RuleBoundModel):
+    """``customer_verification_history``: every verification attempt. An immutable audit log."""
+
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
+                                 related_name="verifications", db_index=False)
+    verification_type = models.TextField(choices=VerificationType.choices)
+    verification_method = models.TextField(choices=VerificationMethod.choices)
+    verification_status = models.TextField(choices=VerificationStatus.choices)
+    attempt_number = models.IntegerField(default=1, db_default=1)
+    failure_reason = models.TextField(blank=True, default="", db_default="")
+    ip_address = models.TextField(blank=True, default="", db_default="")
+    device_id = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+
+    personal_data = PersonalData(fields={"ip_address": Scope.DEVICES_NETWORK, "device_id": Scope.DEVICES_NETWORK})
+
+    class Meta:
+        db_table = "customer_verification_history"
+        verbose_name_plural = "verification history"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            db.enum_check("customer_verification_history", "verification_type", VerificationType),
+            db.enum_check("customer_verification_history", "verification_method", VerificationMethod),
+            db.enum_check("customer_verification_history", "verification_status", VerificationStatus),
+            db.range_check("customer_verification_history", "attempt_number", low=1),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="verification_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="verification_created_idx"),
+        ]
+        triggers = [append_only()]
+
+    def __str__(self) -> str:
+        return f"{self.verification_type} {self.verification_status} for customer {self.customer_id}"
