@@ -6,23 +6,25 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from analytics.choices import ActivityType, LoginMethod, ReferralStatus, RewardStatus, RewardType
 from customer_ops import db
 from customer_ops.choices import ServiceType
 from customer_ops.personal_data import PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
-from analytics.choices import ActivityType, LoginMethod, ReferralStatus, RewardStatus, RewardType
 
 
 class ActivityLog(db.RuleBoundModel):
     """``customer_activity_log``: every customer activity. An immutable log."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="activities",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="activities", db_index=False
+    )
     activity_type = models.TextField(choices=ActivityType.choices)
     activity_description = models.TextField(blank=True, default="", db_default="")
     service_type = models.TextField(choices=ServiceType.choices, null=True, blank=True)
-    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="activities", db_index=False)
+    order = models.ForeignKey(
+        "customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="activities", db_index=False
+    )
     device_id = models.TextField(blank=True, default="", db_default="")
     ip_address = models.TextField(blank=True, default="", db_default="")
     location_lat = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -72,8 +74,9 @@ class ActivityLog(db.RuleBoundModel):
 class LoginHistory(db.RuleBoundModel):
     """``customer_login_history``: every login attempt. An immutable log."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="logins",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="logins", db_index=False
+    )
     login_method = models.TextField(choices=LoginMethod.choices)
     login_success = models.BooleanField()
     device_id = models.TextField(blank=True, default="", db_default="")
@@ -83,8 +86,14 @@ class LoginHistory(db.RuleBoundModel):
     ip_location = models.TextField(blank=True, default="", db_default="")
     user_agent = models.TextField(blank=True, default="", db_default="")
     failure_reason = models.TextField(blank=True, default="", db_default="")
-    session = models.ForeignKey("customer_ops.CustomerSession", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="logins", db_index=False)
+    session = models.ForeignKey(
+        "customer_ops.CustomerSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="logins",
+        db_index=False,
+    )
     created_at = db.created_at()
 
     personal_data = PersonalData(
@@ -105,7 +114,9 @@ class LoginHistory(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="login_history_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="login_history_created_idx"),
-            models.Index(fields=["session"], name="login_history_session_idx", condition=models.Q(session__isnull=False)),
+            models.Index(
+                fields=["session"], name="login_history_session_idx", condition=models.Q(session__isnull=False)
+            ),
             models.Index(fields=["device_id"], name="login_history_device_idx", condition=~models.Q(device_id="")),
             models.Index(fields=["ip_address"], name="login_history_ip_idx", condition=~models.Q(ip_address="")),
         ]
@@ -119,8 +130,9 @@ class LoginHistory(db.RuleBoundModel):
 class DailyAnalytics(db.RuleBoundModel):
     """``customer_daily_analytics``: pre-aggregated daily metrics per customer (UTC days)."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="daily_analytics",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="daily_analytics", db_index=False
+    )
     analytics_date = models.DateField()
     total_orders = models.IntegerField(default=0, db_default=0)
     completed_orders = models.IntegerField(default=0, db_default=0)
@@ -148,9 +160,20 @@ class DailyAnalytics(db.RuleBoundModel):
             models.UniqueConstraint(fields=["customer", "analytics_date"], name="customer_daily_analytics_unique"),
             *[
                 db.range_check("customer_daily_analytics", f, low=0)
-                for f in ("total_orders", "completed_orders", "cancelled_orders", "food_orders", "parcel_orders",
-                          "ride_orders", "total_spent", "total_saved", "tips_given", "ratings_count", "app_opens",
-                          "time_spent_minutes")
+                for f in (
+                    "total_orders",
+                    "completed_orders",
+                    "cancelled_orders",
+                    "food_orders",
+                    "parcel_orders",
+                    "ride_orders",
+                    "total_spent",
+                    "total_saved",
+                    "tips_given",
+                    "ratings_count",
+                    "app_opens",
+                    "time_spent_minutes",
+                )
             ],
             db.range_check("customer_daily_analytics", "avg_rating_given", 1, 5),
         ]
@@ -164,8 +187,9 @@ class DailyAnalytics(db.RuleBoundModel):
 class ServiceAnalytics(db.RuleBoundModel):
     """``customer_service_analytics``: lifetime metrics per customer and service."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
-                                 related_name="service_analytics", db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="service_analytics", db_index=False
+    )
     service_type = models.TextField(choices=ServiceType.choices)
     total_orders = models.IntegerField(default=0, db_default=0)
     completed_orders = models.IntegerField(default=0, db_default=0)
@@ -203,8 +227,9 @@ class ServiceAnalytics(db.RuleBoundModel):
 class OrdersSummary(db.RuleBoundModel):
     """``customer_orders_summary``: quick order totals per customer and service."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="order_summaries",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="order_summaries", db_index=False
+    )
     service_type = models.TextField(choices=ServiceType.choices)
     total_orders = models.IntegerField(default=0, db_default=0)
     total_spent = db.money(default=0, db_default=0)
@@ -234,13 +259,14 @@ class OrdersSummary(db.RuleBoundModel):
 class Referral(db.RuleBoundModel):
     """``customer_referrals``: who referred whom, and the progress towards the reward."""
 
-    referrer_customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
-                                          related_name="referrals_made")
-    referred_customer = models.OneToOneField("customer_ops.Customer", on_delete=models.PROTECT,
-                                             related_name="referral")
+    referrer_customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referred_customer = models.OneToOneField("customer_ops.Customer", on_delete=models.PROTECT, related_name="referral")
     referral_code = models.TextField()
-    referral_status = models.TextField(choices=ReferralStatus.choices, default=ReferralStatus.PENDING,
-                                       db_default=ReferralStatus.PENDING)
+    referral_status = models.TextField(
+        choices=ReferralStatus.choices, default=ReferralStatus.PENDING, db_default=ReferralStatus.PENDING
+    )
     referrer_reward_amount = db.money(null=True, blank=True)
     referrer_reward_type = models.TextField(choices=RewardType.choices, null=True, blank=True)
     referrer_reward_given = models.BooleanField(default=False, db_default=False)
@@ -292,8 +318,9 @@ class ReferralReward(db.RuleBoundModel):
     customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="referral_rewards")
     reward_type = models.TextField(choices=RewardType.choices)
     reward_amount = db.money()
-    reward_status = models.TextField(choices=RewardStatus.choices, default=RewardStatus.PENDING,
-                                     db_default=RewardStatus.PENDING)
+    reward_status = models.TextField(
+        choices=RewardStatus.choices, default=RewardStatus.PENDING, db_default=RewardStatus.PENDING
+    )
     coupon_code = models.TextField(blank=True, default="", db_default="")
     wallet_transaction_id = models.BigIntegerField(null=True, blank=True)
     points_transaction_id = models.BigIntegerField(null=True, blank=True)

@@ -15,8 +15,9 @@ class ConsentLog(db.RuleBoundModel):
     """``customer_consent_log``: GDPR consent given and revoked. An immutable log: the current
     state per consent type is the latest row."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="consents",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="consents", db_index=False
+    )
     consent_type = models.TextField(choices=ConsentType.choices)
     consent_status = models.TextField(choices=ConsentStatus.choices)
     consent_method = models.TextField(choices=ConsentMethod.choices)
@@ -54,14 +55,14 @@ class ConsentLog(db.RuleBoundModel):
 class DataDeletionRequest(db.RuleBoundModel):
     """``customer_data_deletion_requests``: GDPR erasure requests."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
-                                 related_name="deletion_requests")
+    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="deletion_requests")
     request_id = models.TextField(
         unique=True, db_default=db.ReadableId("DEL", "customer_data_deletion_requests_request_id_seq"), editable=False
     )
     request_reason = models.TextField(blank=True, default="", db_default="")
-    request_status = models.TextField(choices=RequestStatus.choices, default=RequestStatus.PENDING,
-                                      db_default=RequestStatus.PENDING)
+    request_status = models.TextField(
+        choices=RequestStatus.choices, default=RequestStatus.PENDING, db_default=RequestStatus.PENDING
+    )
     requested_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
     processed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -93,8 +94,9 @@ class DataDeletionRequest(db.RuleBoundModel):
 class AuditLog(db.RuleBoundModel):
     """``customer_audit_log``: the customer-centric trail of every change. An immutable log."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="audit_entries",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="audit_entries", db_index=False
+    )
     action_type = models.TextField(choices=AuditAction.choices)
     action_field = models.TextField(blank=True, default="", db_default="")
     old_value = models.TextField(null=True, blank=True)

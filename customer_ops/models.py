@@ -24,7 +24,9 @@ class Customer(models.Model):
     full_name = models.TextField()
     email = models.EmailField(unique=True)
     phone = models.TextField(blank=True, default="", db_default="")
-    status = models.TextField(choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE, db_default=CustomerStatus.ACTIVE)
+    status = models.TextField(
+        choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE, db_default=CustomerStatus.ACTIVE
+    )
     created_at = db.created_at()
     updated_at = db.updated_at()
 
@@ -42,7 +44,9 @@ class Customer(models.Model):
             # Admin search and customer autocomplete compare UPPER(col::text) LIKE '%...%':
             # trigram indexes on exactly that expression serve them.
             GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="customers_name_trgm"),
-            GinIndex(OpClass(Upper(Cast("email", models.TextField())), name="gin_trgm_ops"), name="customers_email_trgm"),
+            GinIndex(
+                OpClass(Upper(Cast("email", models.TextField())), name="gin_trgm_ops"), name="customers_email_trgm"
+            ),
             GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="customers_phone_trgm"),
         ]
         triggers = [touch()]

@@ -43,4 +43,6 @@ class PersonalData:
 
 
 def declarations() -> dict[type[models.Model], PersonalData]:
-    return {m: m.personal_data for m in apps.get_models() if isinstance(getattr(m, "personal_data", None), PersonalData)}
+    return {
+        m: m.personal_data for m in apps.get_models() if isinstance(getattr(m, "personal_data", None), PersonalData)
+    }

@@ -81,7 +81,8 @@ def append_only() -> AppendOnly:
 
 
 def never_update(*fields: str) -> NeverUpdate:
-    return NeverUpdate(name=NEVER_UPDATE, fields=list(fields))
+    """The spec's "Never update" columns; ``id`` is on every table's list, so it is implied."""
+    return NeverUpdate(name=NEVER_UPDATE, fields=["id", *fields])
 
 
 def touch(field: str = "updated_at") -> Touch:

@@ -69,10 +69,12 @@ class TrustScore(db.RuleBoundModel):
 class FraudAlert(db.RuleBoundModel):
     """``customer_fraud_alerts``: alerts generated for suspicious or fraudulent activity."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="fraud_alerts",
-                                 db_index=False)
-    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="fraud_alerts")
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="fraud_alerts", db_index=False
+    )
+    order = models.ForeignKey(
+        "customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="fraud_alerts"
+    )
     alert_type = models.TextField(choices=AlertType.choices)
     alert_severity = models.TextField(choices=AlertSeverity.choices)
     alert_description = models.TextField(blank=True, default="", db_default="")
@@ -96,8 +98,11 @@ class FraudAlert(db.RuleBoundModel):
         ]
         indexes = [
             # The triage queue: unresolved alerts by severity, then age.
-            models.Index(fields=["alert_severity", "created_at"], name="fraud_alerts_unresolved_idx",
-                         condition=models.Q(is_resolved=False)),
+            models.Index(
+                fields=["alert_severity", "created_at"],
+                name="fraud_alerts_unresolved_idx",
+                condition=models.Q(is_resolved=False),
+            ),
             models.Index(fields=["customer", "-created_at"], name="fraud_alerts_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="fraud_alerts_created_idx"),
         ]
@@ -110,11 +115,13 @@ class FraudAlert(db.RuleBoundModel):
 class Block(db.RuleBoundModel):
     """``customer_blocks``: when a customer is blocked from one service, payments or everything."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="blocks",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="blocks", db_index=False
+    )
     block_type = models.TextField(choices=BlockType.choices)
-    service_type = models.TextField(choices=ServiceType.choices, null=True, blank=True,
-                                    help_text="Empty means every service.")
+    service_type = models.TextField(
+        choices=ServiceType.choices, null=True, blank=True, help_text="Empty means every service."
+    )
     block_reason = models.TextField()
     block_reason_code = models.TextField(blank=True, default="", db_default="")
     block_notes = models.TextField(blank=True, default="", db_default="")
@@ -148,12 +155,18 @@ class Block(db.RuleBoundModel):
         ]
         indexes = [
             # is_blocked(): the active blocks of a customer.
-            models.Index(fields=["customer", "block_type"], name="customer_blocks_active_idx",
-                         condition=models.Q(is_unblocked=False)),
+            models.Index(
+                fields=["customer", "block_type"],
+                name="customer_blocks_active_idx",
+                condition=models.Q(is_unblocked=False),
+            ),
             models.Index(fields=["customer", "-blocked_at"], name="customer_blocks_customer_idx"),
             # The auto-unblock job: expired, still active, auto_unblock.
-            models.Index(fields=["blocked_until"], name="customer_blocks_expiry_idx",
-                         condition=models.Q(is_unblocked=False, auto_unblock=True)),
+            models.Index(
+                fields=["blocked_until"],
+                name="customer_blocks_expiry_idx",
+                condition=models.Q(is_unblocked=False, auto_unblock=True),
+            ),
         ]
         triggers = [never_update("customer", "blocked_at", "created_at"), touch()]
 
@@ -165,8 +178,9 @@ class Block(db.RuleBoundModel):
 class SuspiciousActivity(db.RuleBoundModel):
     """``customer_suspicious_activity``: suspicious activity detected by the system or ML models."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
-                                 related_name="suspicious_activities", db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="suspicious_activities", db_index=False
+    )
     activity_type = models.TextField(choices=SuspiciousActivityType.choices)
     activity_description = models.TextField(blank=True, default="", db_default="")
     detected_by = models.TextField(choices=DetectedBy.choices)
@@ -196,8 +210,11 @@ class SuspiciousActivity(db.RuleBoundModel):
         ]
         indexes = [
             # The review queue: requires review, not reviewed, oldest first.
-            models.Index(fields=["created_at"], name="suspicious_review_queue_idx",
-                         condition=models.Q(requires_review=True, reviewed=False)),
+            models.Index(
+                fields=["created_at"],
+                name="suspicious_review_queue_idx",
+                condition=models.Q(requires_review=True, reviewed=False),
+            ),
             models.Index(fields=["customer", "-created_at"], name="suspicious_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="suspicious_created_idx"),
         ]
@@ -210,8 +227,9 @@ class SuspiciousActivity(db.RuleBoundModel):
 class VerificationHistory(db.RuleBoundModel):
     """``customer_verification_history``: every verification attempt. An immutable audit log."""
 
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT,
-                                 related_name="verifications", db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="verifications", db_index=False
+    )
     verification_type = models.TextField(choices=VerificationType.choices)
     verification_method = models.TextField(choices=VerificationMethod.choices)
     verification_status = models.TextField(choices=VerificationStatus.choices)

@@ -27,12 +27,18 @@ from tickets.choices import (
 class Ticket(db.RuleBoundModel):
     """``customer_tickets``: customer support tickets for issues, complaints and queries."""
 
-    ticket_id = models.TextField(unique=True, db_default=db.ReadableId("TKT", "customer_tickets_ticket_id_seq"),
-                                 editable=False, help_text="Human-readable ticket id.")
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="tickets",
-                                 db_index=False)
-    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="tickets")
+    ticket_id = models.TextField(
+        unique=True,
+        db_default=db.ReadableId("TKT", "customer_tickets_ticket_id_seq"),
+        editable=False,
+        help_text="Human-readable ticket id.",
+    )
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    order = models.ForeignKey(
+        "customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
     service_type = models.TextField(choices=ServiceType.choices, null=True, blank=True)
     issue_category = models.TextField(choices=IssueCategory.choices)
     issue_subcategory = models.TextField(blank=True, default="", db_default="")
@@ -92,8 +98,7 @@ class TicketMessage(db.RuleBoundModel):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="messages", db_index=False)
     message_text = models.TextField()
-    message_type = models.TextField(choices=MessageType.choices, default=MessageType.TEXT,
-                                    db_default=MessageType.TEXT)
+    message_type = models.TextField(choices=MessageType.choices, default=MessageType.TEXT, db_default=MessageType.TEXT)
     sender_type = models.TextField(choices=SenderType.choices)
     sender_id = models.BigIntegerField(null=True, blank=True)
     sender_name = models.TextField(blank=True, default="", db_default="")
@@ -121,8 +126,11 @@ class TicketMessage(db.RuleBoundModel):
         indexes = [
             # The thread in order, and the queue's unread-customer-messages count.
             models.Index(fields=["ticket", "created_at"], name="ticket_messages_thread_idx"),
-            models.Index(fields=["ticket"], name="ticket_messages_unread_idx",
-                         condition=models.Q(is_read=False, sender_type="CUSTOMER")),
+            models.Index(
+                fields=["ticket"],
+                name="ticket_messages_unread_idx",
+                condition=models.Q(is_read=False, sender_type="CUSTOMER"),
+            ),
         ]
         triggers = [never_update("ticket", "message_text", "created_at")]
 
@@ -133,12 +141,15 @@ class TicketMessage(db.RuleBoundModel):
 class Dispute(db.RuleBoundModel):
     """``customer_disputes``: legal disputes raised by customers."""
 
-    dispute_id = models.TextField(unique=True, db_default=db.ReadableId("DSP", "customer_disputes_dispute_id_seq"),
-                                  editable=False)
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="disputes",
-                                 db_index=False)
-    order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="disputes")
+    dispute_id = models.TextField(
+        unique=True, db_default=db.ReadableId("DSP", "customer_disputes_dispute_id_seq"), editable=False
+    )
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="disputes", db_index=False
+    )
+    order = models.ForeignKey(
+        "customer_ops.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="disputes"
+    )
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="disputes")
     dispute_type = models.TextField(choices=DisputeType.choices)
     dispute_reason = models.TextField()
@@ -149,8 +160,9 @@ class Dispute(db.RuleBoundModel):
     evidence_description = models.TextField(blank=True, default="", db_default="")
     disputed_amount = db.money()
     refund_amount = db.money(null=True, blank=True)
-    dispute_status = models.TextField(choices=DisputeStatus.choices, default=DisputeStatus.OPEN,
-                                      db_default=DisputeStatus.OPEN)
+    dispute_status = models.TextField(
+        choices=DisputeStatus.choices, default=DisputeStatus.OPEN, db_default=DisputeStatus.OPEN
+    )
     resolution = models.TextField(blank=True, default="", db_default="")
     resolution_amount = db.money(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -198,8 +210,9 @@ class RefundRequest(db.RuleBoundModel):
     refund_request_id = models.TextField(
         unique=True, db_default=db.ReadableId("RFD", "customer_refund_requests_refund_request_id_seq"), editable=False
     )
-    customer = models.ForeignKey("customer_ops.Customer", on_delete=models.PROTECT, related_name="refund_requests",
-                                 db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="refund_requests", db_index=False
+    )
     order = models.ForeignKey("customer_ops.Order", on_delete=models.PROTECT, related_name="refund_requests")  # indexed
     refund_type = models.TextField(choices=RefundType.choices)
     refund_reason = models.TextField()
@@ -208,8 +221,9 @@ class RefundRequest(db.RuleBoundModel):
     requested_amount = db.money()
     approved_amount = db.money(null=True, blank=True)
     refund_items = models.JSONField(null=True, blank=True, help_text="Items for partial and item refunds.")
-    refund_status = models.TextField(choices=RefundStatus.choices, default=RefundStatus.PENDING,
-                                     db_default=RefundStatus.PENDING)
+    refund_status = models.TextField(
+        choices=RefundStatus.choices, default=RefundStatus.PENDING, db_default=RefundStatus.PENDING
+    )
     processed_by = db.staff("processed_by")
     processed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True, default="", db_default="")

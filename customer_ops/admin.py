@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from customer_ops.admin_base import EstimatedCountPaginator
+from customer_ops.models import Customer, CustomerSession, Order
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["id", "full_name", "email", "phone", "status", "created_at"]
+    list_filter = ["status"]
+    # Trigram indexes on UPPER(col) serve these (customer_ops.models.Customer.Meta.indexes);
+    # "=id" lets an agent paste a customer id.
+    search_fields = ["=id", "full_name", "email", "phone"]
+    readonly_fields = ["created_at", "updated_at"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "customer", "service_type", "status", "order_amount", "created_at"]
+    list_filter = ["service_type", "status"]
+    search_fields = ["=order_number", "=id"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["created_at", "updated_at"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+@admin.register(CustomerSession)
+class CustomerSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "device_type", "device_id", "ip_address", "started_at", "ended_at"]
+    list_filter = ["device_type"]
+    search_fields = ["=customer__id", "=device_id", "=ip_address"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER

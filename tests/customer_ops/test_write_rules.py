@@ -1,0 +1,303 @@
+"""The spec's "When to Update" rules, proven at the ORM level and with raw SQL.
+
+Tests are generated from the models' declarations (``customer_ops.write_rules``), and
+the declarations themselves are checked against the spec's lists below, so neither a
+table nor a rule can be forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.db import DatabaseError, connection, models, transaction
+
+from customer_ops.write_rules import (
+    ImmutableRecordError,
+    NeverUpdateError,
+    WriteRuleError,
+    erasure_bypass,
+    rules_for,
+    ruled_models,
+)
+from tests.factories import FACTORIES
+
+# The spec, transcribed: immutable logs, and each other table's "Never update" columns.
+SPEC_LOGS = {
+    "customer_verification_history",
+    "customer_activity_log",
+    "customer_login_history",
+    "customer_consent_log",
+    "customer_audit_log",
+}
+SPEC_NEVER_UPDATE = {
+    "customer_tickets": {"id", "ticket_id", "customer_id", "created_at"},
+    "customer_ticket_messages": {"id", "ticket_id", "message_text", "created_at"},
+    "customer_disputes": {"id", "dispute_id", "customer_id", "order_id", "created_at"},
+    "customer_refund_requests": {
+        "id",
+        "refund_request_id",
+        "customer_id",
+        "order_id",
+        "requested_amount",
+        "created_at",
+    },
+    "customer_trust_score": {"id", "customer_id", "created_at"},
+    "customer_fraud_alerts": {"id", "customer_id", "alert_type", "created_at"},
+    "customer_blocks": {"id", "customer_id", "blocked_at", "created_at"},
+    "customer_suspicious_activity": {"id", "customer_id", "activity_type", "created_at"},
+    "customer_daily_analytics": {"id", "customer_id", "analytics_date", "created_at"},
+    "customer_service_analytics": {"id", "customer_id", "service_type", "created_at"},
+    "customer_referrals": {"id", "referrer_customer_id", "referred_customer_id", "created_at"},
+    "customer_referral_rewards": {"id", "referral_id", "customer_id", "reward_amount", "created_at"},
+    "customer_data_deletion_requests": {"id", "customer_id", "request_id", "requested_at", "created_at"},
+    "customer_orders_summary": {"id", "customer_id", "service_type", "created_at"},
+}
+SPEC_AUTO_UPDATED_AT = {
+    "customer_tickets",
+    "customer_disputes",
+    "customer_refund_requests",
+    "customer_trust_score",
+    "customer_blocks",
+    "customer_daily_analytics",
+    "customer_service_analytics",  # last_updated_at
+    "customer_referrals",
+    "customer_orders_summary",
+}
+
+RULED = ruled_models()
+LOGS = [m for m in RULED if rules_for(m).append_only]
+PROTECTED = [(m, f) for m in RULED for f in rules_for(m).never_update]
+TOUCHED = [m for m in RULED if rules_for(m).touched]
+
+
+def _id(value):
+    if isinstance(value, type):
+        return value._meta.db_table
+    if isinstance(value, tuple):
+        return f"{value[0]._meta.db_table}.{value[1]}"
+    return str(value)
+
+
+def _columns(model, names):
+    return {model._meta.get_field(n).column for n in names}
+
+
+PLATFORM_TABLES = {"customers", "orders"}  # stand-ins: only their updated_at is kept by trigger
+
+
+def test_declarations_match_the_spec():
+    by_table = {m._meta.db_table: rules_for(m) for m in RULED}
+    spec = {t: r for t, r in by_table.items() if t not in PLATFORM_TABLES}
+    assert spec.keys() == SPEC_LOGS | SPEC_NEVER_UPDATE.keys()
+    assert {t for t, r in spec.items() if r.append_only} == SPEC_LOGS
+    never = {t: _columns(r.model, r.never_update) for t, r in spec.items() if not r.append_only}
+    assert never == SPEC_NEVER_UPDATE
+    assert {t for t, r in by_table.items() if r.touched} == SPEC_AUTO_UPDATED_AT | PLATFORM_TABLES
+
+
+def test_every_spec_table_has_a_factory():
+    assert set(RULED) <= set(FACTORIES)
+
+
+# --- values that differ from the current one, in Python and in SQL -------------------
+
+
+def _changed(field: models.Field, value):
+    if field.is_relation or isinstance(field, models.AutoField | models.IntegerField):
+        return value + 1
+    if isinstance(field, models.DateTimeField):
+        return value + dt.timedelta(days=1)
+    if isinstance(field, models.DateField):
+        return value + dt.timedelta(days=1)
+    if isinstance(field, models.DecimalField):
+        return value + Decimal(1)
+    if isinstance(field, models.TextField | models.CharField):
+        return value + "x"
+    raise AssertionError(f"no changed value for {field!r}")
+
+
+def _changed_sql(field: models.Field) -> str:
+    column = connection.ops.quote_name(field.column)
+    if field.is_relation or isinstance(field, models.AutoField | models.IntegerField | models.DecimalField):
+        return f"{column} + 1"
+    if isinstance(field, models.DateTimeField):
+        return f"{column} + interval '1 day'"
+    if isinstance(field, models.DateField):
+        return f"{column} + 1"
+    if isinstance(field, models.TextField | models.CharField):
+        return f"{column} || 'x'"
+    raise AssertionError(f"no changed SQL for {field!r}")
+
+
+def _raw(sql: str, params=()):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _allowed_field(model) -> models.Field:
+    rules = rules_for(model)
+    for field in model._meta.concrete_fields:
+        if field.name not in rules.never_update and not field.primary_key and field.name != rules.touched:
+            return field
+    raise AssertionError(f"{model} has no updatable column")
+
+
+# --- immutable logs --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", LOGS, ids=_id)
+class TestImmutableLogs:
+    def test_orm_save_of_existing_row_is_refused(self, model):
+        row = FACTORIES[model]()
+        with pytest.raises(ImmutableRecordError):
+            row.save()
+
+    def test_orm_delete_is_refused(self, model):
+        row = FACTORIES[model]()
+        # Model.delete() runs in atomic(savepoint=False): give it a savepoint of its own.
+        with pytest.raises(ImmutableRecordError), transaction.atomic():
+            row.delete()
+        assert model.objects.filter(pk=row.pk).exists()
+
+    def test_queryset_update_and_delete_are_refused(self, model):
+        row = FACTORIES[model]()
+        field = _allowed_field(model)
+        with pytest.raises(ImmutableRecordError):
+            model.objects.filter(pk=row.pk).update(**{field.attname: getattr(row, field.attname)})
+        with pytest.raises(ImmutableRecordError):
+            model.objects.filter(pk=row.pk).delete()
+        with pytest.raises(ImmutableRecordError):
+            model.objects.bulk_update([row], [field.name])
+
+    def test_raw_sql_update_and_delete_are_refused(self, model):
+        row = FACTORIES[model]()
+        table = model._meta.db_table
+        field = _allowed_field(model)
+        with pytest.raises(DatabaseError, match="immutable log"):
+            _raw(
+                f"UPDATE {table} SET {_changed_sql(field)} WHERE id = %s".replace(
+                    f"SET {_changed_sql(field)}", f"SET {field.column} = {_changed_sql(field)}"
+                ),
+                [row.pk],
+            )
+        with pytest.raises(DatabaseError, match="immutable log"):
+            _raw(f"DELETE FROM {table} WHERE id = %s", [row.pk])
+        assert model.objects.filter(pk=row.pk).exists()
+
+    def test_insert_is_allowed(self, model):
+        FACTORIES[model]()
+        assert model.objects.exists()
+
+
+# --- never-update columns -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "name"), PROTECTED, ids=_id)
+class TestNeverUpdateColumns:
+    def test_orm_change_is_refused_before_the_database(self, model, name, django_assert_num_queries):
+        row = FACTORIES[model]()
+        field = model._meta.get_field(name)
+        setattr(row, field.attname, _changed(field, getattr(row, field.attname)))
+        with django_assert_num_queries(0), pytest.raises(NeverUpdateError, match=name):
+            row.save()
+
+    def test_queryset_update_is_refused(self, model, name):
+        row = FACTORIES[model]()
+        field = model._meta.get_field(name)
+        with pytest.raises(NeverUpdateError):
+            model.objects.filter(pk=row.pk).update(**{field.attname: _changed(field, getattr(row, field.attname))})
+
+    def test_raw_sql_change_is_refused(self, model, name):
+        row = FACTORIES[model]()
+        field = model._meta.get_field(name)
+        table = model._meta.db_table
+        with pytest.raises(DatabaseError, match="never-update columns"):
+            _raw(f"UPDATE {table} SET {field.column} = {_changed_sql(field)} WHERE id = %s", [row.pk])
+        row.refresh_from_db()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [m for m in RULED if not rules_for(m).append_only], ids=_id)
+def test_allowed_change_is_accepted_by_orm_and_sql(model):
+    row = FACTORIES[model]()
+    field = _allowed_field(model)
+    row.save()  # an unchanged save is fine
+    _raw(f"UPDATE {model._meta.db_table} SET {field.column} = {field.column} WHERE id = %s", [row.pk])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", TOUCHED, ids=_id)
+def test_update_moves_updated_at_through_the_trigger(model):
+    row = FACTORIES[model]()
+    touched = model._meta.get_field(rules_for(model).touched)
+    before = getattr(row, touched.attname)
+    field = _allowed_field(model)
+    # Even an explicit attempt to set the timestamp back is overridden by the trigger.
+    _raw(
+        f"UPDATE {model._meta.db_table} SET {field.column} = {field.column}, {touched.column} = %s WHERE id = %s",
+        [before - dt.timedelta(days=365), row.pk],
+    )
+    row.refresh_from_db()
+    assert getattr(row, touched.attname) > before
+
+
+# --- the one sanctioned bypass ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", LOGS, ids=_id)
+def test_erasure_bypass_lets_a_log_row_be_redacted(model):
+    row = FACTORIES[model]()
+    field = next(f for f in model._meta.concrete_fields if isinstance(f, models.TextField) and f.blank)
+    with erasure_bypass(model, reason="test redaction"):
+        model.objects.filter(pk=row.pk).update(**{field.name: "[redacted]"})
+        _raw(f"UPDATE {model._meta.db_table} SET {field.column} = '[redacted-sql]' WHERE id = %s", [row.pk])
+    row.refresh_from_db()
+    assert getattr(row, field.attname) == "[redacted-sql]"
+    # ... and the bypass ends with its block.
+    with pytest.raises(WriteRuleError):
+        model.objects.filter(pk=row.pk).update(**{field.name: "again"})
+    with pytest.raises(DatabaseError):
+        _raw(f"UPDATE {model._meta.db_table} SET {field.column} = 'again' WHERE id = %s", [row.pk])
+
+
+@pytest.mark.django_db
+def test_bypass_for_one_table_does_not_open_another():
+    audit = apps.get_model("compliance", "AuditLog")
+    activity = apps.get_model("analytics", "ActivityLog")
+    row = FACTORIES[activity]()
+    with erasure_bypass(audit, reason="only the audit log"):
+        with pytest.raises(ImmutableRecordError):
+            activity.objects.filter(pk=row.pk).update(ip_address="")
+        with pytest.raises(DatabaseError):
+            _raw("UPDATE customer_activity_log SET ip_address = '' WHERE id = %s", [row.pk])
+
+
+def test_bypass_requires_a_reason():
+    with pytest.raises(ValueError), erasure_bypass(reason=""):
+        pass
+
+
+BYPASS_USERS_ALLOWED = {
+    Path("customer_ops/write_rules.py"),  # defines it
+    Path("compliance/erasure.py"),  # GDPR erasure, the one sanctioned caller
+}
+
+
+def test_the_bypass_is_used_by_erasure_only():
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root)
+        if rel.parts[0] in {".venv", "tests", "var"} or "migrations" in rel.parts:
+            continue
+        text = path.read_text()
+        if ("erasure_bypass(" in text or "pgtrigger.ignore" in text) and rel not in BYPASS_USERS_ALLOWED:
+            offenders.append(str(rel))
+    assert offenders == []

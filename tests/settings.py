@@ -1,0 +1,14 @@
+"""Test settings: the project's settings with what the tests need set.
+
+The environment still decides the database: ``DATABASE_URL`` if set, else the embedded
+PostgreSQL. Never SQLite.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
+
+from backoffice.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
