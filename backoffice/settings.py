@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "customer_ops.middleware.ActorMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -140,6 +141,20 @@ if not DEBUG:
 # --- Import / export ----------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # a bad file imports nothing
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# --- Domain targets (one place; read through customer_ops.deadlines) --------------------
+# Ticket SLA per priority, in minutes: first response and resolution.
+SUPPORT_SLA = {
+    "CRITICAL": {"first_response_minutes": 15, "resolution_minutes": 4 * 60},
+    "URGENT": {"first_response_minutes": 30, "resolution_minutes": 8 * 60},
+    "HIGH": {"first_response_minutes": 60, "resolution_minutes": 24 * 60},
+    "MEDIUM": {"first_response_minutes": 4 * 60, "resolution_minutes": 48 * 60},
+    "LOW": {"first_response_minutes": 8 * 60, "resolution_minutes": 72 * 60},
+}
+# Days to respond to a dispute, per dispute type.
+DISPUTE_RESPONSE_DAYS = {"REFUND": 7, "QUALITY": 7, "NON_DELIVERY": 5, "OVERCHARGE": 10, "FRAUD": 3}
+GDPR_ERASURE_DAYS = 30  # statutory: one month from the request
+DEADLINE_DUE_SOON_HOURS = 4  # "due soon" warning window
 
 LOGGING = {
     "version": 1,

@@ -7,4 +7,4 @@ class CustomerOpsConfig(AppConfig):
 
     def ready(self):
         # One generic guard for every model that declares write rules.
-        from customer_ops import guards  # noqa: F401
+        from customer_ops import demo, guards  # noqa: F401

@@ -52,7 +52,8 @@ def test_database_refuses_bad_value(model, constraint):
         f.column for f in model._meta.concrete_fields if not f.primary_key and not (f.unique and f.has_db_default())
     ]
     select = ", ".join("%s" if c == target else c for c in columns)
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {select} FROM {model._meta.db_table} WHERE id = %s"
+    table = model._meta.db_table
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM {table} WHERE id = %s"
     with pytest.raises(IntegrityError, match=constraint.name), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [bad, row.pk])
 

@@ -20,8 +20,8 @@ from customer_ops.write_rules import (
     NeverUpdateError,
     WriteRuleError,
     erasure_bypass,
-    rules_for,
     ruled_models,
+    rules_for,
 )
 from tests.factories import FACTORIES
 

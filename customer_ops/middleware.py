@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.utils.functional import SimpleLazyObject
+
+from customer_ops.context import SYSTEM, _current, actor_for_user
+
+
+def client_ip(request) -> str:
+    # Behind the production proxy, REMOTE_ADDR is the proxy; the proxy sets X-Real-IP.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+
+
+class ActorMiddleware:
+    """Makes the request's staff member, IP and user agent the current audit actor."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            actor = SimpleLazyObject(
+                lambda: actor_for_user(
+                    user, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+                )
+            )
+        else:
+            actor = SYSTEM
+        token = _current.set(actor)
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,210 @@
+"""Demo tickets with threads in every status, disputes and refund requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from customer_ops.registry import register_seeder
+from tickets.models import Dispute, RefundRequest, Ticket, TicketMessage
+
+SUBJECTS = {
+    "ORDER": ["Wrong items in my order", "Order arrived incomplete", "Missing drink from my order"],
+    "PAYMENT": ["Charged twice for one order", "Payment failed but money taken", "Card declined at checkout"],
+    "DELIVERY": ["Courier never arrived", "Parcel marked delivered but not received", "Driver went to wrong address"],
+    "REFUND": ["Refund not received yet", "Refund amount is wrong", "When will I get my refund?"],
+    "ACCOUNT": ["Cannot log in to my account", "Please update my phone number", "Account locked after OTP"],
+    "TECHNICAL": ["App crashes on checkout", "Tracking map not loading", "Promo code not applied"],
+}
+AGENT_REPLIES = [
+    "Thanks for reaching out, I'm looking into this for you now.",
+    "I'm sorry about this. Could you confirm the items that were missing?",
+    "I've checked with the merchant and I can see what went wrong.",
+    "I've escalated this to our payments team and will update you shortly.",
+]
+CUSTOMER_FOLLOW_UPS = [
+    "It was the large fries and a cola.",
+    "Any update on this please?",
+    "Thank you, that would be great.",
+    "I have attached a photo of what arrived.",
+]
+
+
+def seed_tickets(ctx: dict) -> None:
+    rng, now, users = ctx["rng"], ctx["now"], ctx["users"]
+    agents = [users["agent"], users["agent2"], users["agent3"]]
+    orders = ctx["orders"]
+    customers = ctx["customers"]
+    statuses = ["OPEN"] * 30 + ["IN_PROGRESS"] * 40 + ["RESOLVED"] * 50 + ["CLOSED"] * 30
+    tickets, threads = [], []
+    for status in statuses:
+        order = rng.choice(orders) if rng.random() < 0.75 else None
+        customer = order.customer if order else rng.choice(customers)
+        category = rng.choice(list(SUBJECTS))
+        created = now - dt.timedelta(hours=rng.uniform(0.2, 24 * 21))
+        agent = None if status == "OPEN" else rng.choice(agents)
+        resolved = status in {"RESOLVED", "CLOSED"}
+        resolved_at = created + dt.timedelta(minutes=rng.randint(20, 60 * 30)) if resolved else None
+        if resolved_at and resolved_at > now:
+            resolved_at = now
+        ticket = Ticket(
+            customer=customer,
+            order=order,
+            service_type=order.service_type if order else None,
+            issue_category=category,
+            issue_subcategory=rng.choice(["", "first contact", "repeat contact"]),
+            subject=rng.choice(SUBJECTS[category]),
+            description=f"Hello, {rng.choice(SUBJECTS[category]).lower()}. Please help.",
+            priority=rng.choices(["LOW", "MEDIUM", "HIGH", "URGENT", "CRITICAL"], weights=[3, 5, 3, 1, 0.5])[0],
+            status=status,
+            assigned_to_agent=agent,
+            assigned_to_agent_name=agent.get_full_name() if agent else "",
+            assigned_at=created + dt.timedelta(minutes=rng.randint(1, 90)) if agent else None,
+            resolution="Refunded the missing items and apologised." if resolved else "",
+            resolved_at=resolved_at,
+            resolved_by=agent if resolved else None,
+            resolution_time_minutes=int((resolved_at - created).total_seconds() // 60) if resolved else None,
+            customer_satisfaction_rating=rng.randint(1, 5) if resolved and rng.random() < 0.6 else None,
+            follow_up_required=status == "IN_PROGRESS" and rng.random() < 0.3,
+            created_at=created,
+        )
+        if ticket.follow_up_required:
+            ticket.follow_up_date = now + dt.timedelta(hours=rng.randint(-12, 48))
+        tickets.append(ticket)
+    tickets = Ticket.objects.bulk_create(tickets)
+
+    for ticket in tickets:
+        at = ticket.created_at
+        customer_name = ticket.customer.full_name
+        threads.append(_msg(ticket, at, "CUSTOMER", ticket.customer_id, customer_name, ticket.description, now))
+        if ticket.assigned_to_agent:
+            agent = ticket.assigned_to_agent
+            at = ticket.assigned_at
+            threads.append(_msg(ticket, at, "SYSTEM", None, "System", f"Assigned to {agent.get_full_name()}.", now))
+            for k in range(rng.randint(1, 4)):
+                at = at + dt.timedelta(minutes=rng.randint(2, 120))
+                if at >= now:
+                    break
+                if k % 2 == 0:
+                    threads.append(
+                        _msg(ticket, at, "AGENT", agent.pk, agent.get_full_name(), rng.choice(AGENT_REPLIES), now)
+                    )
+                else:
+                    threads.append(
+                        _msg(
+                            ticket,
+                            at,
+                            "CUSTOMER",
+                            ticket.customer_id,
+                            customer_name,
+                            rng.choice(CUSTOMER_FOLLOW_UPS),
+                            now,
+                        )
+                    )
+        if ticket.resolved_at:
+            threads.append(_msg(ticket, ticket.resolved_at, "SYSTEM", None, "System", "Ticket resolved.", now))
+    TicketMessage.objects.bulk_create(threads)
+    ctx["tickets"] = tickets
+
+    completed = [o for o in orders if o.status == "COMPLETED"]
+    _seed_refunds(ctx, completed)
+    _seed_disputes(ctx, completed, tickets)
+
+
+def _msg(ticket, at, sender_type, sender_id, sender_name, text, now):
+    old = now - at > dt.timedelta(hours=2)
+    return TicketMessage(
+        ticket=ticket,
+        message_text=text,
+        message_type="SYSTEM" if sender_type == "SYSTEM" else "TEXT",
+        sender_type=sender_type,
+        sender_id=sender_id,
+        sender_name=sender_name,
+        is_read=old or sender_type != "CUSTOMER",
+        read_at=at + dt.timedelta(minutes=5) if old and sender_type == "CUSTOMER" else None,
+        created_at=at,
+    )
+
+
+def _seed_refunds(ctx, completed):
+    rng, now, users = ctx["rng"], ctx["now"], ctx["users"]
+    refunds = []
+    plan = ["PENDING"] * 14 + ["APPROVED"] * 8 + ["REJECTED"] * 8 + ["PROCESSING"] * 6 + ["COMPLETED"] * 14
+    for status in plan:
+        order = rng.choice(completed)
+        refund_type = rng.choice(["FULL", "PARTIAL", "ITEM", "DELIVERY_FEE"])
+        requested = {
+            "FULL": order.order_amount,
+            "PARTIAL": (order.order_amount / 2).quantize(Decimal("0.01")),
+            "ITEM": min(order.order_amount, Decimal("6.50")),
+            "DELIVERY_FEE": min(order.order_amount, Decimal("2.99")),
+        }[refund_type]
+        created = max(order.created_at + dt.timedelta(hours=1), now - dt.timedelta(days=rng.uniform(0, 30)))
+        decided = status != "PENDING"
+        refunds.append(
+            RefundRequest(
+                customer_id=order.customer_id,
+                order=order,
+                refund_type=refund_type,
+                refund_reason=rng.choice(["Missing items", "Order never arrived", "Charged twice", "Poor quality"]),
+                refund_reason_code=rng.choice(["MISSING_ITEM", "NOT_DELIVERED", "DUPLICATE_CHARGE", "QUALITY"]),
+                refund_description="Customer reported the problem through the app.",
+                requested_amount=requested,
+                approved_amount=requested if status in {"APPROVED", "PROCESSING", "COMPLETED"} else None,
+                refund_items=[{"item": "Large fries", "quantity": 1, "amount": "3.50"}]
+                if refund_type in {"PARTIAL", "ITEM"}
+                else None,
+                refund_status=status,
+                processed_by=users["lead"] if decided else None,
+                processed_at=created + dt.timedelta(hours=2) if decided else None,
+                rejection_reason="Delivery confirmed by photo." if status == "REJECTED" else "",
+                completed_at=created + dt.timedelta(days=1) if status == "COMPLETED" else None,
+                refund_mode=rng.choice(["ORIGINAL_PAYMENT", "WALLET", "COUPON"])
+                if status in {"PROCESSING", "COMPLETED"}
+                else None,
+                created_at=created,
+            )
+        )
+    RefundRequest.objects.bulk_create(refunds)
+
+
+def _seed_disputes(ctx, completed, tickets):
+    rng, now, users = ctx["rng"], ctx["now"], ctx["users"]
+    disputes = []
+    plan = ["OPEN"] * 5 + ["INVESTIGATING"] * 5 + ["RESOLVED"] * 5 + ["REJECTED"] * 3 + ["ESCALATED"] * 2
+    for k, status in enumerate(plan):
+        order = rng.choice(completed)
+        ticket = next((t for t in tickets if t.order_id == order.pk), None)
+        created = max(order.created_at + dt.timedelta(hours=3), now - dt.timedelta(days=rng.uniform(0, 20)))
+        resolved = status in {"RESOLVED", "REJECTED"}
+        against = rng.choice(["MERCHANT", "RIDER", "PLATFORM"])
+        disputes.append(
+            Dispute(
+                customer_id=order.customer_id,
+                order=order,
+                ticket=ticket,
+                dispute_type=rng.choice(["REFUND", "QUALITY", "NON_DELIVERY", "OVERCHARGE", "FRAUD"]),
+                dispute_reason=rng.choice(["Order not as described", "Charged for undelivered order", "Overcharged"]),
+                dispute_description="The customer disputes the charge after the support ticket did not settle it.",
+                disputed_against=against,
+                disputed_against_id=order.merchant_id if against == "MERCHANT" else rng.randint(5000, 5999),
+                evidence_urls=[f"https://evidence.example/{order.order_number}/photo-1.jpg"],
+                evidence_description="Photo of the delivered bag.",
+                disputed_amount=order.order_amount,
+                refund_amount=order.order_amount if status == "RESOLVED" else None,
+                dispute_status=status,
+                resolution="Refund granted after merchant review."
+                if status == "RESOLVED"
+                else ("Evidence does not support the claim." if status == "REJECTED" else ""),
+                resolution_amount=order.order_amount if status == "RESOLVED" else None,
+                resolved_at=created + dt.timedelta(days=2) if resolved else None,
+                resolved_by=users["legal"] if resolved else None,
+                legal_case_number=f"LC-2026-{100 + k}" if status in {"ESCALATED", "INVESTIGATING"} else "",
+                legal_notes="Privileged: merchant has two prior complaints." if status != "OPEN" else "",
+                created_at=created,
+            )
+        )
+    Dispute.objects.bulk_create(disputes)
+
+
+register_seeder(key="tickets", seed=seed_tickets, order=10)
