@@ -6,7 +6,6 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self):
-        from compliance import demo  # noqa: F401  (registers the demo seeder)
         from compliance.audit import write_entry
         from customer_ops.audit import register_writer
 

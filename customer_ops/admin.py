@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from customer_ops.admin_base import EstimatedCountPaginator
 from customer_ops.models import Customer, CustomerSession, Order
+from customer_ops.panels import customer_viewed, render_panels
 
 
 @admin.register(Customer)
@@ -15,6 +16,15 @@ class CustomerAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The customer 360 page: the record plus every app's panel."""
+        customer = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if customer is not None and self.has_view_or_change_permission(request, customer):
+            extra_context["customer_panels"] = render_panels(customer, request)
+            customer_viewed.send(sender=Customer, customer=customer, request=request)
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 
 @admin.register(Order)

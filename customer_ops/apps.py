@@ -6,5 +6,12 @@ class CustomerOpsConfig(AppConfig):
     verbose_name = "Customers and orders"
 
     def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
         # One generic guard for every model that declares write rules.
-        from customer_ops import demo, guards  # noqa: F401
+        from customer_ops import guards  # noqa: F401
+
+        # Each app contributes to the cross-domain pages by defining these modules, the way
+        # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py
+        # (dashboard), <app>/demo.py (seed_demo). No app is imported by name.
+        autodiscover_modules("panels", "charts", "demo")

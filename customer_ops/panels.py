@@ -1,0 +1,49 @@
+"""The customer 360 page: panels contributed by the apps, rendered in their order.
+
+The same panels are shown beside a ticket's thread and on the refund-approval screen
+(:func:`render_panels` with ``only=``), so "what do we know about this customer" is
+answered in one place.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+from django.template.loader import render_to_string
+
+from customer_ops.registry import Panel, panels, register_panel
+
+# Sent when staff open a customer's page (compliance records who looked at personal data).
+customer_viewed = Signal()  # kwargs: customer, request
+
+
+def visible_panels(request, only: list[str] | None = None) -> list[Panel]:
+    chosen = panels.ordered()
+    if only is not None:
+        chosen = [p for p in chosen if p.key in only]
+    return [p for p in chosen if p.permission is None or request.user.has_perm(p.permission)]
+
+
+def render_panels(customer, request, only: list[str] | None = None) -> list[dict]:
+    rendered = []
+    for panel in visible_panels(request, only):
+        context = panel.context(customer, request)
+        if context is None:
+            continue
+        html = render_to_string(panel.template, {"customer": customer, "panel": panel, **context}, request=request)
+        rendered.append({"key": panel.key, "title": panel.title, "html": html})
+    return rendered
+
+
+def _recent_orders(customer, request) -> dict:
+    orders = list(customer.orders.order_by("-created_at", "-id")[:10])
+    return {"orders": orders}
+
+
+register_panel(
+    key="recent_orders",
+    title="Recent orders",
+    template="customer_ops/panels/recent_orders.html",
+    context=_recent_orders,
+    order=30,
+    permission="customer_ops.view_order",
+)
