@@ -1,7 +1,9 @@
+"""Admin of tickets and their messages (the support console)."""
+
 from django.contrib import admin
 
 from customer_ops.admin_base import RuleAwareAdmin
-from tickets.models import Dispute, RefundRequest, Ticket, TicketMessage
+from tickets.models import Ticket, TicketMessage
 
 
 class TicketMessageInline(admin.TabularInline):
@@ -36,42 +38,3 @@ class TicketMessageAdmin(RuleAwareAdmin):
     list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]
     readonly_fields = ["created_at"]
-
-
-@admin.register(Dispute)
-class DisputeAdmin(RuleAwareAdmin):
-    list_display = [
-        "dispute_id",
-        "customer",
-        "dispute_type",
-        "disputed_against",
-        "disputed_amount",
-        "dispute_status",
-        "created_at",
-    ]
-    list_filter = ["dispute_status", "dispute_type", "disputed_against"]
-    search_fields = ["=dispute_id", "=customer__email", "=order__order_number"]
-    list_select_related = ["customer"]
-    autocomplete_fields = ["customer", "order"]
-    raw_id_fields = ["ticket", "resolved_by"]
-    readonly_fields = ["dispute_id", "created_at", "updated_at"]
-
-
-@admin.register(RefundRequest)
-class RefundRequestAdmin(RuleAwareAdmin):
-    list_display = [
-        "refund_request_id",
-        "customer",
-        "order",
-        "refund_type",
-        "requested_amount",
-        "approved_amount",
-        "refund_status",
-        "created_at",
-    ]
-    list_filter = ["refund_status", "refund_type", "refund_mode"]
-    search_fields = ["=refund_request_id", "=order__order_number", "=customer__email"]
-    list_select_related = ["customer", "order"]
-    autocomplete_fields = ["customer", "order"]
-    raw_id_fields = ["processed_by"]
-    readonly_fields = ["refund_request_id", "created_at", "updated_at"]

@@ -1,0 +1,3 @@
+"""Admin of the support tables, one module per aggregate."""
+
+from tickets.admin import disputes, refunds, tickets  # noqa: F401  (registers the ModelAdmins)
