@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 admin.site.site_header = "Customer support & analytics"
 admin.site.site_title = "Back-office"
 admin.site.index_title = "Back-office"
+admin.site.site_url = None  # no public site to link to
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

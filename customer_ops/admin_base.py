@@ -22,31 +22,44 @@ from customer_ops.write_rules import rules_for
 
 
 class EstimatedCountPaginator(Paginator):
-    """A paginator whose count is the planner's estimate, never an exact COUNT.
+    """A paginator that never runs an unbounded COUNT over a big table.
 
-    Unfiltered: ``pg_class.reltuples``. Filtered: the row estimate of ``EXPLAIN``. Both are
-    cheap whatever the table size; the page itself is still exact (LIMIT/OFFSET).
+    Unfiltered: the planner's ``pg_class.reltuples``. Filtered: an exact count capped at
+    ``EXACT_UP_TO`` rows (``COUNT(*)`` over a ``LIMIT`` subquery, so its cost is bounded),
+    and past the cap the planner's ``EXPLAIN`` estimate. Small result sets are exact,
+    big ones cheap; the page itself is always exact (LIMIT/OFFSET).
     """
+
+    EXACT_UP_TO = 1000
 
     @cached_property
     def count(self) -> int:
-        qs = self.object_list
-        connection = connections[qs.db]
-        with connection.cursor() as cursor:
-            if not qs.query.where:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-                estimate = row[0] if row else 0
-                if estimate >= 0:  # -1 means "never analysed": fall through to EXPLAIN
-                    return max(int(estimate), 0)
-            sql, params = qs.order_by().values("pk").query.sql_with_params()
+        qs = self.object_list.order_by()
+        if qs.query.where:
+            capped = qs[: self.EXACT_UP_TO + 1].count()
+            if capped <= self.EXACT_UP_TO:
+                return capped
+            return max(self._planner_rows(qs), capped)
+        return self._table_estimate(qs)
+
+    @staticmethod
+    def _planner_rows(qs) -> int:
+        sql, params = qs.values("pk").query.sql_with_params()
+        with connections[qs.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]
-            if isinstance(plan, str):
-                plan = json.loads(plan)
-            return int(plan[0]["Plan"]["Plan Rows"])
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def _table_estimate(self, qs) -> int:
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+            row = cursor.fetchone()
+        estimate = row[0] if row else -1
+        if estimate < 0:  # never analysed (a new table): a capped count is cheap and exact enough
+            return qs[: self.EXACT_UP_TO + 1].count()
+        return int(estimate)
 
 
 class RuleAwareAdmin(admin.ModelAdmin):
