@@ -1,0 +1,13 @@
+"""Sign-in hardening wired at URL-configuration time."""
+
+from django.conf import settings
+from django.contrib import admin
+from django_otp.admin import OTPAdminSite
+
+
+def configure_admin_site(site: admin.AdminSite = admin.site) -> None:
+    """With ``REQUIRE_2FA`` (production), the admin asks for a TOTP token at sign-in and
+    refuses staff who have not verified one (django-otp's documented class swap, so every
+    ModelAdmin registered on ``admin.site`` is covered)."""
+    if settings.REQUIRE_2FA:
+        site.__class__ = OTPAdminSite

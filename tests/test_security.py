@@ -1,0 +1,110 @@
+"""Sign-in hardening and security headers."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from backoffice.security import configure_admin_site
+from customer_ops.roles import Role
+from tests.factories import UserFactory
+
+LOGIN = reverse("admin:login")
+
+
+def _attempt(client, username, password):
+    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"})
+
+
+@pytest.mark.django_db
+def test_repeated_failures_lock_the_account_out_with_a_clear_message(client):
+    UserFactory(username="victim", password="right-password-123")
+    for _ in range(4):
+        response = _attempt(client, "victim", "wrong")
+        assert response.status_code == 200
+        assert "Please enter the correct username and password" in response.content.decode()
+    assert _attempt(client, "victim", "wrong").status_code == 429  # the fifth failure locks
+    response = _attempt(client, "victim", "right-password-123")  # even the right password, now
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_administrator_can_unlock(client, admin_client):
+    from axes.models import AccessAttempt
+
+    UserFactory(username="victim", password="right-password-123")
+    for _ in range(5):
+        _attempt(client, "victim", "wrong")
+    attempt = AccessAttempt.objects.get(username="victim")
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    assert admin_client.get(changelist).status_code == 200
+    admin_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
+    assert _attempt(client, "victim", "right-password-123").status_code == 302
+
+
+@pytest.mark.django_db
+def test_successful_sign_in_through_the_form(client):
+    UserFactory(username="agent-x", password="right-password-123")
+    response = _attempt(client, "agent-x", "right-password-123")
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_two_factor_required_refuses_unverified_staff(rf, make_staff):
+    site = admin.AdminSite(name="probe")
+    with override_settings(REQUIRE_2FA=True):
+        configure_admin_site(site)
+    assert isinstance(site, OTPAdminSite)
+    user = make_staff(Role.AGENT)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    request = rf.get("/admin/")
+    request.user = user
+    user.is_verified = lambda: False  # what OTPMiddleware sets for a session without a token
+    assert site.has_permission(request) is False
+    user.is_verified = lambda: True
+    assert site.has_permission(request) is True
+
+
+def test_two_factor_is_optional_in_the_demo():
+    site = admin.AdminSite(name="probe2")
+    with override_settings(REQUIRE_2FA=False):
+        configure_admin_site(site)
+    assert not isinstance(site, OTPAdminSite)
+
+
+@pytest.mark.django_db
+def test_security_headers_on_an_admin_page(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_HSTS_SECONDS=31536000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True, SECURE_HSTS_PRELOAD=True)
+def test_hsts_on_https_in_production(client, make_staff):
+    client.force_login(make_staff(Role.AGENT))
+    response = client.get(reverse("admin:index"), secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+@pytest.mark.django_db
+def test_sessions_expire_when_idle(admin_client, settings):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    admin_client.get(reverse("admin:index"))
+    session = Session.objects.get(session_key=admin_client.session.session_key)
+    # Every request pushes the server-side expiry 30 minutes ahead: an idle timeout.
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    remaining = (session.expire_date - timezone.now()).total_seconds()
+    assert settings.SESSION_COOKIE_AGE - 60 < remaining <= settings.SESSION_COOKIE_AGE == 30 * 60
