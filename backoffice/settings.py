@@ -105,6 +105,11 @@ else:
 
     DATABASES = {"default": database_settings(BASE_DIR / "var")}
 
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A streaming replica of the primary, read by dashboards (backoffice/db_router.py).
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+DATABASE_ROUTERS = ["backoffice.db_router.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"  # the spec's BIGSERIAL ids
 
 # --- Auth ---------------------------------------------------------------------------

@@ -12,3 +12,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
 from backoffice.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+
+# A second alias standing in for a read replica: a mirror of the test database, so the
+# router can be tested with two real connections (backoffice/db_router.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

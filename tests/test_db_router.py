@@ -1,0 +1,24 @@
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from backoffice.db_router import read_replica
+from customer_ops.models import Customer
+from tests.factories import CustomerFactory
+
+
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+def test_reads_go_to_the_replica_only_inside_read_replica():
+    customer = CustomerFactory()
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        with read_replica():
+            assert Customer.objects.get(pk=customer.pk).email == customer.email
+        Customer.objects.get(pk=customer.pk)  # outside: the primary
+    assert len(on_replica.captured_queries) == 1
+
+
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+def test_writes_always_go_to_the_primary():
+    with CaptureQueriesContext(connections["replica"]) as on_replica, read_replica():
+        CustomerFactory()
+    assert on_replica.captured_queries == []
