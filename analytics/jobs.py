@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.choices import ReferralStatus
-from analytics.models import RewardHold
+from analytics.models import Referral, RewardHold
 from analytics.selectors import shared_signals
 from customer_ops.audit import audit
 
@@ -431,8 +431,6 @@ def _hold_linked_rewards(created: list[tuple[int, int, int]]) -> int:
     One :func:`shared_signals` look-up per newly completed referral (a handful a day), not
     per customer.
     """
-    from analytics.models import Referral
-
     referral_ids = sorted({referral_id for _, referral_id, _ in created})
     if not referral_ids:
         return 0

@@ -331,7 +331,8 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "DROP TABLE IF EXISTS bench_daily_floor; "
-            "CREATE TABLE bench_daily_floor (LIKE customer_daily_analytics INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
+            "CREATE TABLE bench_daily_floor (LIKE customer_daily_analytics"
+            " INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
         )
         cursor.execute(
             "SELECT count(*) FROM orders WHERE created_at >= %s AND created_at < %s",
