@@ -1,15 +1,28 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
+from analytics import dashboard, resources, services
+from analytics.choices import HoldStatus
+from analytics.filters import dashboard_filters
 from analytics.models import (
     ActivityLog,
     DailyAnalytics,
+    Dashboard,
     LoginHistory,
     OrdersSummary,
     Referral,
     ReferralReward,
+    RewardHold,
     ServiceAnalytics,
 )
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
+from customer_ops.registry import charts
 
 
 @admin.register(ActivityLog)
@@ -28,23 +41,41 @@ class LoginHistoryAdmin(LogAdmin):
     list_select_related = ["customer"]
 
 
-class AggregateAdmin(RuleAwareAdmin):
+class ExportViewMixin(ExportMixin):
+    """CSV/XLSX export of the filtered change list, for whoever may view the table."""
+
+    formats = [CSV, XLSX]
+
+    def has_export_permission(self, request):
+        # import-export allows every staff member by default: exports follow view rights.
+        return self.has_view_permission(request)
+
+
+class AggregateAdmin(ExportViewMixin, RuleAwareAdmin):
     """The pre-aggregated tables: written by jobs, read by people."""
 
     paginator = EstimatedCountPaginator
     list_select_related = ["customer"]
-    search_fields = ["=customer__id", "=customer__email"]
+    search_fields = ["=customer__id"]
     autocomplete_fields = ["customer"]
+    show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the jobs own every column
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(DailyAnalytics)
 class DailyAnalyticsAdmin(AggregateAdmin):
+    resource_classes = [resources.DailyAnalyticsResource]
     list_display = [
         "analytics_date",
-        "customer",
+        "customer_id",
         "total_orders",
         "completed_orders",
         "cancelled_orders",
@@ -52,28 +83,38 @@ class DailyAnalyticsAdmin(AggregateAdmin):
         "app_opens",
         "time_spent_minutes",
     ]
+    list_display_links = ["analytics_date"]
+    list_select_related = []
+    # daily_analytics_date_idx serves the date filter and the default ordering.
+    list_filter = [("analytics_date", admin.DateFieldListFilter)]
     readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(ServiceAnalytics)
 class ServiceAnalyticsAdmin(AggregateAdmin):
+    resource_classes = [resources.ServiceAnalyticsResource]
     list_display = [
-        "customer",
+        "customer_id",
         "service_type",
         "total_orders",
         "cancellation_rate",
         "total_spent",
         "average_order_value",
         "last_order_at",
+        "favorite_merchant_ids",
     ]
+    list_display_links = ["customer_id", "service_type"]
+    list_select_related = []
+    # Ordered by the unique (customer_id, service_type) index: a page stops early.
     list_filter = ["service_type"]
     readonly_fields = ["created_at", "last_updated_at"]
 
 
 @admin.register(OrdersSummary)
 class OrdersSummaryAdmin(AggregateAdmin):
+    resource_classes = [resources.OrdersSummaryResource]
     list_display = [
-        "customer",
+        "customer_id",
         "service_type",
         "total_orders",
         "total_spent",
@@ -81,12 +122,15 @@ class OrdersSummaryAdmin(AggregateAdmin):
         "last_order_at",
         "favorite_merchant_id",
     ]
+    list_display_links = ["customer_id", "service_type"]
+    list_select_related = []
     list_filter = ["service_type"]
     readonly_fields = ["created_at", "updated_at"]
 
 
 @admin.register(Referral)
-class ReferralAdmin(RuleAwareAdmin):
+class ReferralAdmin(ExportViewMixin, RuleAwareAdmin):
+    resource_classes = [resources.ReferralResource]
     list_display = [
         "referral_code",
         "referrer_customer",
@@ -100,15 +144,172 @@ class ReferralAdmin(RuleAwareAdmin):
     search_fields = ["=referral_code", "=referrer_customer__id", "=referred_customer__id"]
     list_select_related = ["referrer_customer", "referred_customer"]
     autocomplete_fields = ["referrer_customer", "referred_customer"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The referral job owns progress and status; rewards are given through the reward services.
+    readonly_fields = [
+        "referral_status",
+        "completed_orders",
+        "completed_at",
+        "referrer_reward_given",
+        "referrer_reward_given_at",
+        "referred_reward_given",
+        "referred_reward_given_at",
+        "created_at",
+        "updated_at",
+    ]
 
 
 @admin.register(ReferralReward)
-class ReferralRewardAdmin(RuleAwareAdmin):
-    list_display = ["id", "referral", "customer", "reward_type", "reward_amount", "reward_status", "processed_at"]
+class ReferralRewardAdmin(ExportViewMixin, RuleAwareAdmin):
+    resource_classes = [resources.ReferralRewardResource]
+    list_display = [
+        "id",
+        "referral",
+        "customer",
+        "reward_type",
+        "reward_amount",
+        "reward_status",
+        "hold_status",
+        "processed_at",
+    ]
     list_filter = ["reward_status", "reward_type"]
     search_fields = ["=customer__id", "=referral__referral_code", "=coupon_code"]
-    list_select_related = ["referral", "customer"]
+    list_select_related = ["referral", "customer", "hold"]
     autocomplete_fields = ["customer"]
     raw_id_fields = ["referral"]
     readonly_fields = ["created_at"]
+
+    @admin.display(description="Fraud hold")
+    def hold_status(self, obj):
+        hold = getattr(obj, "hold", None)
+        return hold.get_status_display() if hold else "—"
+
+    def has_add_permission(self, request):
+        return False  # rewards are created by the referral job
+
+    def has_change_permission(self, request, obj=None):
+        return False  # and move only through analytics.services
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("release", "Release: the reward is paid"), ("fail", "Fail: the reward is never paid")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+@admin.register(RewardHold)
+class RewardHoldAdmin(RuleAwareAdmin):
+    """The fraud team's queue of held referral rewards, with the release/fail decision."""
+
+    list_display = ["id", "reward", "reward_customer", "signals", "status", "created_at", "decided_by"]
+    list_filter = ["status"]  # reward_hold_status_idx
+    list_select_related = ["reward", "reward__customer", "decided_by"]
+    search_fields = ["=reward__customer__id"]
+    readonly_fields = [
+        "reward",
+        "shared_signals",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "created_at",
+    ]
+    change_form_template = "admin/analytics/rewardhold/change_form.html"
+
+    @admin.display(description="Customer")
+    def reward_customer(self, obj):
+        return obj.reward.customer
+
+    @admin.display(description="Shared")
+    def signals(self, obj):
+        return "; ".join(f"{k}: {', '.join(v)}" for k, v in (obj.shared_signals or {}).items() if v) or "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="analytics_rewardhold_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_decide"] = request.user.has_perm(services.DECIDE_HOLD_PERMISSION)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def decide_view(self, request, pk: int):
+        if not request.user.has_perm(services.DECIDE_HOLD_PERMISSION):
+            raise PermissionDenied
+        hold = get_object_or_404(RewardHold.objects.select_related("reward__customer", "reward__referral"), pk=pk)
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            decide = (
+                services.reward_hold_release
+                if form.cleaned_data["decision"] == "release"
+                else services.reward_hold_fail
+            )
+            try:
+                decide(hold=hold, actor=request.user, reason=form.cleaned_data["reason"])
+            except services.RewardError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Hold {hold.pk}: {form.cleaned_data['decision']}d.")
+                return redirect(reverse("admin:analytics_rewardhold_change", args=[hold.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Decide on held reward {hold.reward_id}",
+            "hold": hold,
+            "form": form,
+            "decided": hold.status != HoldStatus.HELD,
+        }
+        return TemplateResponse(request, "admin/analytics/rewardhold/decide.html", context)
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    """The analytics dashboard (for analysts and support leads: ``view_dashboard``)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        filterset, f = dashboard_filters(request.GET)
+        visible = [c for c in charts.ordered() if c.permission is None or request.user.has_perm(c.permission)]
+        chart_data = {c.key: {"kind": c.kind, "title": c.title, **_chart_payload(c.data(f))} for c in visible}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Analytics dashboard",
+            "filter": filterset,
+            "f": f,
+            "kpis": dashboard.kpis(f),
+            "charts": visible,
+            "chart_data": chart_data,
+            "cohorts": dashboard.cohort_retention(f),
+            "comparison": dashboard.referred_vs_organic(f),
+        }
+        return TemplateResponse(request, "admin/analytics/dashboard.html", context)
+
+
+def _chart_payload(data: dict) -> dict:
+    data = dict(data)
+    stacked = bool(data.pop("stacked", False))
+    return {"data": data, "stacked": stacked}

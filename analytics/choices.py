@@ -44,3 +44,11 @@ class RewardStatus(models.TextChoices):
     PROCESSING = "PROCESSING", "Processing"
     COMPLETED = "COMPLETED", "Completed"
     FAILED = "FAILED", "Failed"
+
+
+class HoldStatus(models.TextChoices):
+    """A held referral reward's review state (``analytics_reward_hold``, this project's table)."""
+
+    HELD = "HELD", "Held for review"
+    RELEASED = "RELEASED", "Released"
+    FAILED = "FAILED", "Failed"

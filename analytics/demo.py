@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from analytics import jobs
 from analytics.models import ActivityLog, LoginHistory, Referral, ReferralReward
 from customer_ops.registry import register_seeder
 
@@ -96,6 +97,24 @@ def seed_analytics(ctx: dict) -> None:
             )
     ReferralReward.objects.bulk_create(rewards)
 
+    # Two customers of the demo's device ring, one referring the other: the referral job
+    # completes it and holds both rewards for the fraud team (shared device and IP).
+    ring = ctx.get("ring_customers") or []
+    if len(ring) >= 2 and not Referral.objects.filter(referred_customer=ring[1]).exists():
+        Referral.objects.create(
+            referrer_customer=ring[0],
+            referred_customer=ring[1],
+            referral_code=f"FRIEND-{ring[0].pk:05d}",
+            referrer_reward_amount=Decimal("10.00"),
+            referrer_reward_type="CASH",
+            referred_reward_amount=Decimal("5.00"),
+            referred_reward_type="COUPON",
+            required_orders=1,
+            completion_deadline=ctx["now"] + dt.timedelta(days=30),
+            created_at=ring[1].created_at,
+        )
+    jobs.run_referrals(as_of=ctx["now"])
+
 
 def _login(session, *, success: bool, at):
     return LoginHistory(
@@ -127,94 +146,22 @@ def _order_activity(order, activity_type, at):
 
 
 def _aggregate() -> None:
-    """Fill the pre-aggregated tables from the demo orders, logs and sessions.
-
-    A plain aggregation for the demo; the scheduled jobs (analytics.jobs) own these tables.
-    """
+    """Fill the pre-aggregated tables from the demo orders, logs and sessions with the jobs."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO customer_orders_summary
-                (customer_id, service_type, total_orders, total_spent, average_order_value, last_order_at,
-                 favorite_merchant_id, created_at, updated_at)
-            SELECT o.customer_id, o.service_type, count(*),
-                   coalesce(sum(o.order_amount) FILTER (WHERE o.status = 'COMPLETED'), 0),
-                   round(avg(o.order_amount) FILTER (WHERE o.status = 'COMPLETED'), 2),
-                   max(o.created_at),
-                   (SELECT o2.merchant_id FROM orders o2
-                     WHERE o2.customer_id = o.customer_id AND o2.service_type = o.service_type
-                       AND o2.status = 'COMPLETED' AND o2.merchant_id IS NOT NULL
-                     GROUP BY o2.merchant_id ORDER BY count(*) DESC, o2.merchant_id LIMIT 1),
-                   now(), now()
-            FROM orders o GROUP BY o.customer_id, o.service_type
+            SELECT (least((SELECT min(created_at) FROM orders), (SELECT min(started_at) FROM customer_sessions),
+                          (SELECT min(created_at) FROM customer_activity_log)) AT TIME ZONE 'UTC')::date,
+                   (greatest((SELECT max(created_at) FROM orders), (SELECT max(started_at) FROM customer_sessions),
+                             (SELECT max(created_at) FROM customer_activity_log)) AT TIME ZONE 'UTC')::date
             """
         )
-        cursor.execute(
-            """
-            INSERT INTO customer_service_analytics
-                (customer_id, service_type, total_orders, completed_orders, cancelled_orders, cancellation_rate,
-                 total_spent, average_order_value, first_order_at, last_order_at, avg_days_between_orders,
-                 avg_rating_given, ratings_given_count, favorite_merchant_ids, created_at, last_updated_at)
-            SELECT o.customer_id, o.service_type, count(*),
-                   count(*) FILTER (WHERE o.status = 'COMPLETED'),
-                   count(*) FILTER (WHERE o.status = 'CANCELLED'),
-                   round(100.0 * count(*) FILTER (WHERE o.status = 'CANCELLED') / count(*), 2),
-                   coalesce(sum(o.order_amount) FILTER (WHERE o.status = 'COMPLETED'), 0),
-                   round(avg(o.order_amount) FILTER (WHERE o.status = 'COMPLETED'), 2),
-                   min(o.created_at), max(o.created_at),
-                   CASE WHEN count(*) > 1 THEN round((extract(epoch FROM max(o.created_at) - min(o.created_at))
-                        / 86400 / (count(*) - 1))::numeric, 2) END,
-                   round(avg(o.customer_rating), 2), count(o.customer_rating),
-                   coalesce((SELECT array_agg(m.merchant_id ORDER BY m.n DESC, m.merchant_id) FROM (
-                        SELECT o2.merchant_id, count(*) AS n FROM orders o2
-                        WHERE o2.customer_id = o.customer_id AND o2.service_type = o.service_type
-                          AND o2.status = 'COMPLETED' AND o2.merchant_id IS NOT NULL
-                        GROUP BY o2.merchant_id ORDER BY n DESC, o2.merchant_id LIMIT 3) m), '{}'),
-                   now(), now()
-            FROM orders o GROUP BY o.customer_id, o.service_type
-            """
-        )
-        cursor.execute(
-            """
-            WITH days AS (
-                SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date AS d FROM orders
-                UNION SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date FROM customer_activity_log
-                UNION SELECT customer_id, (started_at AT TIME ZONE 'UTC')::date FROM customer_sessions
-            )
-            INSERT INTO customer_daily_analytics
-                (customer_id, analytics_date, total_orders, completed_orders, cancelled_orders, food_orders,
-                 parcel_orders, ride_orders, total_spent, total_saved, tips_given, avg_rating_given, ratings_count,
-                 app_opens, time_spent_minutes, created_at, updated_at)
-            SELECT d.customer_id, d.d,
-                   coalesce(o.total, 0), coalesce(o.completed, 0), coalesce(o.cancelled, 0),
-                   coalesce(o.food, 0), coalesce(o.parcel, 0), coalesce(o.ride, 0),
-                   coalesce(o.spent, 0), coalesce(o.saved, 0), coalesce(o.tips, 0), o.avg_rating,
-                   coalesce(o.ratings, 0), coalesce(a.opens, 0), coalesce(s.minutes, 0), now(), now()
-            FROM days d
-            LEFT JOIN (
-                SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date AS d, count(*) AS total,
-                       count(*) FILTER (WHERE status = 'COMPLETED') AS completed,
-                       count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,
-                       count(*) FILTER (WHERE service_type = 'FOOD') AS food,
-                       count(*) FILTER (WHERE service_type = 'PARCEL') AS parcel,
-                       count(*) FILTER (WHERE service_type = 'RIDE') AS ride,
-                       sum(order_amount) FILTER (WHERE status = 'COMPLETED') AS spent,
-                       sum(discount_amount) FILTER (WHERE status = 'COMPLETED') AS saved,
-                       sum(tip_amount) FILTER (WHERE status = 'COMPLETED') AS tips,
-                       round(avg(customer_rating), 2) AS avg_rating, count(customer_rating) AS ratings
-                FROM orders GROUP BY 1, 2
-            ) o ON o.customer_id = d.customer_id AND o.d = d.d
-            LEFT JOIN (
-                SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date AS d, count(*) AS opens
-                FROM customer_activity_log WHERE activity_type = 'APP_OPEN' GROUP BY 1, 2
-            ) a ON a.customer_id = d.customer_id AND a.d = d.d
-            LEFT JOIN (
-                SELECT customer_id, (started_at AT TIME ZONE 'UTC')::date AS d,
-                       sum(floor(extract(epoch FROM ended_at - started_at) / 60))::int AS minutes
-                FROM customer_sessions WHERE ended_at IS NOT NULL GROUP BY 1, 2
-            ) s ON s.customer_id = d.customer_id AND s.d = d.d
-            """
-        )
+        first, last = cursor.fetchone()
+    if first is None:
+        return
+    jobs.run_daily_analytics(jobs.day_range(first, last))
+    jobs.run_service_analytics()
+    jobs.run_orders_summary()
 
 
 register_seeder(key="analytics", seed=seed_analytics, order=30)

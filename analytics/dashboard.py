@@ -1,0 +1,163 @@
+"""The analytics dashboard's own figures: KPI tiles, the cohort retention matrix and
+referred versus organic customers. The charts come from the registry (each app's
+``charts.py``). Every function runs one query, whatever the size of the range.
+
+Definitions shown on the page:
+
+* a customer's **cohort** is the UTC week (Monday) of their first order, of the chosen
+  service if one is chosen (``customer_service_analytics.first_order_at``); the cohorts
+  shown are the customers whose first order falls in the chosen range;
+* **retention** in week *k* is the share of a cohort that ordered in its *k*-th week after
+  the first (``customer_daily_analytics``); a cell whose week is not over by the end of
+  the range is left empty;
+* **refund rate** is refund requests per 100 orders placed in the range; **fraud-alert
+  rate** the share of customers with at least one fraud alert in the range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from customer_ops.models import Order
+
+COHORT_WEEKS = 8  # columns of the retention matrix
+
+
+def kpis(f: dict) -> dict:
+    orders = Order.objects.filter(created_at__gte=f["start"], created_at__lt=f["end"])
+    if f["service_type"]:
+        orders = orders.filter(service_type=f["service_type"])
+    completed = Q(status="COMPLETED")
+    row = orders.aggregate(
+        total=Count("id"),
+        completed=Count("id", filter=completed),
+        cancelled=Count("id", filter=Q(status="CANCELLED")),
+        spent=Sum("order_amount", filter=completed),
+        customers=Count("customer_id", distinct=True),
+    )
+    total, done = row["total"], row["completed"]
+    spent = row["spent"] or Decimal("0")
+    return {
+        "orders": total,
+        "completed": done,
+        "cancellation_rate": round(Decimal(100 * row["cancelled"]) / total, 2) if total else None,
+        "spent": spent,
+        "average_order_value": round(spent / done, 2) if done else None,
+        "customers": row["customers"],
+    }
+
+
+# Customers whose first order (of the service, if chosen) falls in the range: found through
+# service_analytics_first_idx, then those with an earlier first order are dropped.
+_COHORTS_SQL = """
+    cohorts AS (
+        SELECT s.customer_id, date_trunc('week', min(s.first_order_at) AT TIME ZONE 'UTC')::date AS cohort
+        FROM customer_service_analytics s
+        WHERE s.first_order_at >= %(start)s AND s.first_order_at < %(end)s
+          AND (%(service)s = '' OR s.service_type = %(service)s)
+          AND NOT EXISTS (
+              SELECT 1 FROM customer_service_analytics e
+              WHERE e.customer_id = s.customer_id AND e.first_order_at < %(start)s
+                AND (%(service)s = '' OR e.service_type = %(service)s)
+          )
+        GROUP BY s.customer_id
+    ),
+    active AS (
+        SELECT DISTINCT d.customer_id, date_trunc('week', d.analytics_date)::date AS week
+        FROM customer_daily_analytics d
+        JOIN cohorts c ON c.customer_id = d.customer_id
+        WHERE d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
+          AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
+                               WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
+    )
+"""
+
+
+def _params(f: dict) -> dict:
+    return {"start": f["start"], "end": f["end"], "last": f["last"], "service": f["service_type"]}
+
+
+def cohort_retention(f: dict) -> dict:
+    """``{"weeks": [1..N], "rows": [{"cohort", "size", "cells": [pct or None, ...]}]}``."""
+    # One query: cohort sizes and the per-week counts side by side.
+    sql = f"""
+        WITH {_COHORTS_SQL},
+        sizes AS (SELECT cohort, count(*) AS size FROM cohorts GROUP BY cohort),
+        cells AS (
+            SELECT c.cohort, (a.week - c.cohort) / 7 AS k, count(*) AS n
+            FROM cohorts c JOIN active a USING (customer_id)
+            WHERE a.week > c.cohort
+            GROUP BY 1, 2
+        )
+        SELECT s.cohort, s.size, coalesce(json_object_agg(c.k, c.n) FILTER (WHERE c.k IS NOT NULL), '{{}}')
+        FROM sizes s LEFT JOIN cells c USING (cohort)
+        GROUP BY s.cohort, s.size
+        ORDER BY s.cohort
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(f))
+        found = cursor.fetchall()
+    weeks = list(range(1, COHORT_WEEKS + 1))
+    rows = []
+    for cohort, size, counts in found:
+        cells = []
+        for k in weeks:
+            week_end = cohort + dt.timedelta(days=7 * k + 6)
+            if week_end > f["last"]:
+                cells.append(None)  # the week is not over: no figure yet
+            else:
+                cells.append(round(100 * counts.get(str(k), 0) / size, 1))
+        rows.append({"cohort": cohort, "size": size, "cells": cells})
+    return {"weeks": weeks, "rows": rows}
+
+
+def referred_vs_organic(f: dict) -> list[dict]:
+    """The customers whose first order falls in the range, referred and organic side by side."""
+    sql = f"""
+        WITH {_COHORTS_SQL},
+        grouped AS (
+            SELECT c.customer_id, c.cohort,
+                   EXISTS (SELECT 1 FROM customer_referrals r WHERE r.referred_customer_id = c.customer_id)
+                       AS referred
+            FROM cohorts c
+        )
+        SELECT g.referred,
+               count(*) AS customers,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM active a WHERE a.customer_id = g.customer_id AND a.week > g.cohort
+               )) AS returned,
+               coalesce(sum((
+                   SELECT sum(d.total_orders) FROM customer_daily_analytics d
+                   WHERE d.customer_id = g.customer_id AND d.analytics_date BETWEEN %(first)s AND %(last)s
+               )), 0) AS orders,
+               coalesce(sum((
+                   SELECT count(*) FROM customer_refund_requests q
+                   WHERE q.customer_id = g.customer_id AND q.created_at >= %(start)s AND q.created_at < %(end)s
+               )), 0) AS refunds,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM customer_fraud_alerts x
+                   WHERE x.customer_id = g.customer_id AND x.created_at >= %(start)s AND x.created_at < %(end)s
+               )) AS alerted
+        FROM grouped g
+        GROUP BY g.referred
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**_params(f), "first": f["first"]})
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    result = []
+    for referred, label in [(True, "Referred"), (False, "Organic")]:
+        customers, returned, orders, refunds, alerted = found.get(referred, (0, 0, 0, 0, 0))
+        result.append(
+            {
+                "label": label,
+                "customers": customers,
+                "retention": round(100 * returned / customers, 1) if customers else None,
+                "refund_rate": round(100 * refunds / orders, 1) if orders else None,
+                "fraud_alert_rate": round(100 * alerted / customers, 1) if customers else None,
+            }
+        )
+    return result

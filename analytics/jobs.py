@@ -1,0 +1,462 @@
+"""Scheduled, set-based computations of the pre-aggregated tables and the referral lifecycle.
+
+Every metric follows ARCHITECTURE.md, "Metric definitions" (UTC calendar days; an order
+belongs to the day and service of its ``created_at`` and ``service_type``). Each job is
+one ``INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE`` (or a few statements),
+never a Python loop over customers, and is safe to re-run:
+
+* a re-run keeps each row's ``id`` and ``created_at`` (rows are upserted, never deleted
+  and re-inserted);
+* a row whose values did not change is not written at all (``DO UPDATE ... WHERE ... IS
+  DISTINCT FROM``), so a re-run changes nothing, ``updated_at`` included;
+* running for overlapping ranges gives the same rows as one run over their union.
+
+``manage.py run_daily_jobs`` runs them all; :func:`run_all` is what it calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from analytics.choices import ReferralStatus
+from analytics.models import Referral, RewardHold
+from analytics.selectors import shared_signals
+from customer_ops.audit import audit
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """An inclusive range of UTC calendar days, as the half-open timestamp range the SQL uses."""
+
+    first: dt.date
+    last: dt.date
+
+    def __post_init__(self):
+        if self.last < self.first:
+            raise ValueError(f"Empty day range: {self.first} is after {self.last}.")
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=UTC)
+
+    def params(self) -> dict:
+        return {"first": self.first, "last": self.last, "start": self.start, "end": self.end}
+
+
+def day_range(first: dt.date, last: dt.date | None = None) -> DayRange:
+    return DayRange(first, last or first)
+
+
+# --- customer_daily_analytics ---------------------------------------------------------------
+
+DAILY_METRICS = [
+    "total_orders",
+    "completed_orders",
+    "cancelled_orders",
+    "food_orders",
+    "parcel_orders",
+    "ride_orders",
+    "total_spent",
+    "total_saved",
+    "tips_given",
+    "avg_rating_given",
+    "ratings_count",
+    "app_opens",
+    "time_spent_minutes",
+]
+
+# The three sources are aggregated per customer and UTC day, each through its own
+# time index (orders_created_idx, activity_log_daily_idx, customer_sessions_started_idx),
+# then stacked and summed: a customer-day exists when any of them has a row.
+DAILY_SOURCE_SQL = """
+    SELECT customer_id, d,
+           sum(total_orders)::int AS total_orders,
+           sum(completed_orders)::int AS completed_orders,
+           sum(cancelled_orders)::int AS cancelled_orders,
+           sum(food_orders)::int AS food_orders,
+           sum(parcel_orders)::int AS parcel_orders,
+           sum(ride_orders)::int AS ride_orders,
+           sum(total_spent) AS total_spent,
+           sum(total_saved) AS total_saved,
+           sum(tips_given) AS tips_given,
+           round(sum(rating_sum)::numeric / nullif(sum(ratings_count), 0), 2) AS avg_rating_given,
+           sum(ratings_count)::int AS ratings_count,
+           sum(app_opens)::int AS app_opens,
+           sum(time_spent_minutes)::int AS time_spent_minutes
+    FROM (
+        SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date AS d,
+               count(*) AS total_orders,
+               count(*) FILTER (WHERE status = 'COMPLETED') AS completed_orders,
+               count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled_orders,
+               count(*) FILTER (WHERE service_type = 'FOOD') AS food_orders,
+               count(*) FILTER (WHERE service_type = 'PARCEL') AS parcel_orders,
+               count(*) FILTER (WHERE service_type = 'RIDE') AS ride_orders,
+               coalesce(sum(order_amount) FILTER (WHERE status = 'COMPLETED'), 0) AS total_spent,
+               coalesce(sum(discount_amount) FILTER (WHERE status = 'COMPLETED'), 0) AS total_saved,
+               coalesce(sum(tip_amount) FILTER (WHERE status = 'COMPLETED'), 0) AS tips_given,
+               coalesce(sum(customer_rating), 0) AS rating_sum,
+               count(customer_rating) AS ratings_count,
+               0 AS app_opens, 0 AS time_spent_minutes
+        FROM orders
+        WHERE created_at >= %(start)s AND created_at < %(end)s
+        GROUP BY 1, 2
+        UNION ALL
+        -- any activity row makes the customer-day exist; only APP_OPEN rows are app opens
+        SELECT customer_id, (created_at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*) FILTER (WHERE activity_type = 'APP_OPEN'), 0
+        FROM customer_activity_log
+        WHERE created_at >= %(start)s AND created_at < %(end)s
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT customer_id, (started_at AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               -- whole minutes of each finished session; a session still open counts 0
+               coalesce(sum(floor(extract(epoch FROM ended_at - started_at) / 60))
+                        FILTER (WHERE ended_at IS NOT NULL), 0)
+        FROM customer_sessions
+        WHERE started_at >= %(start)s AND started_at < %(end)s
+        GROUP BY 1, 2
+    ) per_source
+    GROUP BY customer_id, d
+"""
+
+
+def _set_clause(table: str, columns: list[str]) -> str:
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    old = ", ".join(f"{table}.{c}" for c in columns)
+    new = ", ".join(f"EXCLUDED.{c}" for c in columns)
+    return f"{assignments} WHERE ({old}) IS DISTINCT FROM ({new})"
+
+
+DAILY_UPSERT_SQL = f"""
+    WITH computed AS MATERIALIZED ({DAILY_SOURCE_SQL}),
+    upserted AS (
+        INSERT INTO customer_daily_analytics
+            (customer_id, analytics_date, {", ".join(DAILY_METRICS)}, created_at, updated_at)
+        SELECT customer_id, d, {", ".join(DAILY_METRICS)}, now(), now() FROM computed
+        ON CONFLICT (customer_id, analytics_date) DO UPDATE
+        SET {_set_clause("customer_daily_analytics", DAILY_METRICS)}
+        RETURNING 1
+    ),
+    -- "A daily row exists ... for no one else": a row in the range whose sources are gone
+    -- (e.g. an erased activity log) is removed. Rows with sources are never deleted.
+    stale AS (
+        DELETE FROM customer_daily_analytics t
+        WHERE t.analytics_date BETWEEN %(first)s AND %(last)s
+          AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.customer_id = t.customer_id AND c.d = t.analytics_date)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted), (SELECT count(*) FROM stale)
+"""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: str
+    rows: int  # rows the computation produced
+    written: int  # rows inserted or changed
+    deleted: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.job}: {self.rows} rows computed, {self.written} written"
+        return text + (f", {self.deleted} stale removed" if self.deleted else "")
+
+
+def run_daily_analytics(days: DayRange) -> JobResult:
+    """Upsert ``customer_daily_analytics`` for every customer-day of ``days``."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(DAILY_UPSERT_SQL, days.params())
+        rows, written, deleted = cursor.fetchone()
+    return JobResult("daily analytics", rows, written, deleted)
+
+
+# --- customer_service_analytics and customer_orders_summary ------------------------------
+
+# Lifetime metrics per customer and service. ``{scope}`` limits the recomputation to the
+# customers who placed an order in the range (or is empty for everyone); their whole
+# history is re-aggregated, through orders_customer_created_idx.
+SERVICE_SOURCE_SQL = """
+    WITH scoped AS (
+        SELECT o.customer_id, o.service_type, o.status, o.order_amount, o.customer_rating,
+               o.merchant_id, o.created_at
+        FROM orders o
+        {scope}
+    ),
+    merchants AS (
+        SELECT customer_id, service_type, merchant_id, count(*) AS n
+        FROM scoped
+        WHERE status = 'COMPLETED' AND merchant_id IS NOT NULL
+        GROUP BY 1, 2, 3
+    ),
+    favourites AS (
+        SELECT customer_id, service_type, (array_agg(merchant_id ORDER BY n DESC, merchant_id))[1:3] AS top3
+        FROM merchants
+        GROUP BY 1, 2
+    ),
+    totals AS (
+        SELECT customer_id, service_type,
+               count(*)::int AS total_orders,
+               count(*) FILTER (WHERE status = 'COMPLETED')::int AS completed_orders,
+               count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled_orders,
+               coalesce(sum(order_amount) FILTER (WHERE status = 'COMPLETED'), 0) AS total_spent,
+               min(created_at) AS first_order_at,
+               max(created_at) AS last_order_at,
+               round(avg(customer_rating), 2) AS avg_rating_given,
+               count(customer_rating)::int AS ratings_given_count
+        FROM scoped
+        GROUP BY 1, 2
+    )
+    SELECT t.*,
+           round(100.0 * t.cancelled_orders / t.total_orders, 2) AS cancellation_rate,
+           round(t.total_spent / nullif(t.completed_orders, 0), 2) AS average_order_value,
+           CASE WHEN t.total_orders > 1 THEN
+                round(extract(epoch FROM t.last_order_at - t.first_order_at) / (86400 * (t.total_orders - 1)), 2)
+           END AS avg_days_between_orders,
+           coalesce(f.top3, '{{}}') AS favorite_merchant_ids
+    FROM totals t
+    LEFT JOIN favourites f USING (customer_id, service_type)
+"""
+
+_SCOPE_RANGE = """
+        WHERE o.customer_id IN (
+            SELECT customer_id FROM orders WHERE created_at >= %(start)s AND created_at < %(end)s
+        )
+"""
+
+SERVICE_METRICS = [
+    "total_orders",
+    "completed_orders",
+    "cancelled_orders",
+    "cancellation_rate",
+    "total_spent",
+    "average_order_value",
+    "first_order_at",
+    "last_order_at",
+    "avg_days_between_orders",
+    "avg_rating_given",
+    "ratings_given_count",
+    "favorite_merchant_ids",
+]
+
+SERVICE_UPSERT_SQL = """
+    INSERT INTO customer_service_analytics
+        (customer_id, service_type, {cols}, created_at, last_updated_at)
+    SELECT customer_id, service_type, {cols}, now(), now() FROM ({source}) s
+    ON CONFLICT (customer_id, service_type) DO UPDATE SET {set}
+"""
+
+SUMMARY_METRICS = ["total_orders", "total_spent", "average_order_value", "last_order_at", "favorite_merchant_id"]
+
+SUMMARY_UPSERT_SQL = """
+    INSERT INTO customer_orders_summary
+        (customer_id, service_type, {cols}, created_at, updated_at)
+    SELECT customer_id, service_type, total_orders, total_spent, average_order_value, last_order_at,
+           favorite_merchant_ids[1], now(), now()
+    FROM ({source}) s
+    ON CONFLICT (customer_id, service_type) DO UPDATE SET {set}
+"""
+
+
+def _scoped_source(days: DayRange | None) -> str:
+    return SERVICE_SOURCE_SQL.format(scope=_SCOPE_RANGE if days else "")
+
+
+def _run_upsert(sql: str, days: DayRange | None) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, days.params() if days else {})
+        return cursor.rowcount
+
+
+def run_service_analytics(days: DayRange | None = None) -> JobResult:
+    """Upsert ``customer_service_analytics`` for the customers who ordered in ``days``
+    (every customer when ``days`` is ``None``)."""
+    sql = SERVICE_UPSERT_SQL.format(
+        cols=", ".join(SERVICE_METRICS),
+        source=_scoped_source(days),
+        set=_set_clause("customer_service_analytics", SERVICE_METRICS),
+    )
+    written = _run_upsert(sql, days)
+    return JobResult("service analytics", written, written)
+
+
+def run_orders_summary(days: DayRange | None = None) -> JobResult:
+    """Upsert ``customer_orders_summary`` for the customers who ordered in ``days``
+    (every customer when ``days`` is ``None``)."""
+    sql = SUMMARY_UPSERT_SQL.format(
+        cols=", ".join(SUMMARY_METRICS),
+        source=_scoped_source(days),
+        set=_set_clause("customer_orders_summary", SUMMARY_METRICS),
+    )
+    written = _run_upsert(sql, days)
+    return JobResult("orders summary", written, written)
+
+
+# --- referral lifecycle --------------------------------------------------------------------
+
+# Progress of the PENDING referrals: the referred customer's completed orders placed since
+# the referral was made and completed by its deadline. The referral completes at the moment
+# its ``required_orders``-th such order completed; it expires once the deadline has passed
+# short of that. COMPLETED and EXPIRED referrals are final and never revisited.
+REFERRAL_PROGRESS_SQL = """
+    WITH progress AS (
+        SELECT r.id, r.referral_status AS old_status, r.referred_customer_id,
+               count(o.id)::int AS n,
+               (array_agg(coalesce(o.completed_at, o.created_at) ORDER BY coalesce(o.completed_at, o.created_at), o.id)
+                  FILTER (WHERE o.id IS NOT NULL))[r.required_orders] AS reached_at,
+               r.required_orders, r.completion_deadline
+        FROM customer_referrals r
+        LEFT JOIN orders o
+               ON o.customer_id = r.referred_customer_id
+              AND o.status = 'COMPLETED'
+              AND o.created_at >= r.created_at
+              AND coalesce(o.completed_at, o.created_at) <= %(as_of)s
+              AND (r.completion_deadline IS NULL OR coalesce(o.completed_at, o.created_at) <= r.completion_deadline)
+        WHERE r.referral_status = 'PENDING'
+        GROUP BY r.id
+    ),
+    decided AS (
+        SELECT id, old_status, referred_customer_id, n,
+               CASE WHEN n >= required_orders THEN 'COMPLETED'
+                    WHEN completion_deadline < %(as_of)s THEN 'EXPIRED'
+                    ELSE 'PENDING' END AS new_status,
+               CASE WHEN n >= required_orders THEN reached_at END AS completed_at
+        FROM progress
+    )
+    UPDATE customer_referrals r
+       SET completed_orders = d.n, referral_status = d.new_status, completed_at = d.completed_at
+      FROM decided d
+     WHERE r.id = d.id
+       AND (r.completed_orders, r.referral_status, r.completed_at) IS DISTINCT FROM (d.n, d.new_status, d.completed_at)
+    RETURNING r.id, d.referred_customer_id, d.old_status, d.new_status
+"""
+
+# One reward per side of each completed referral, never two (the unique constraint
+# customer_referral_rewards_one_per_side is the backstop); a side without a reward
+# configured gets none.
+REWARD_CREATE_SQL = """
+    INSERT INTO customer_referral_rewards
+        (referral_id, customer_id, reward_type, reward_amount, reward_status, coupon_code, created_at)
+    SELECT r.id, side.customer_id, side.reward_type, side.reward_amount, 'PENDING', '', now()
+    FROM customer_referrals r
+    CROSS JOIN LATERAL (VALUES
+        (r.referrer_customer_id, r.referrer_reward_type, r.referrer_reward_amount),
+        (r.referred_customer_id, r.referred_reward_type, r.referred_reward_amount)
+    ) AS side (customer_id, reward_type, reward_amount)
+    WHERE r.referral_status = 'COMPLETED'
+      AND side.reward_type IS NOT NULL AND side.reward_amount IS NOT NULL
+      AND NOT EXISTS (
+          SELECT 1 FROM customer_referral_rewards x WHERE x.referral_id = r.id AND x.customer_id = side.customer_id
+      )
+    ON CONFLICT (referral_id, customer_id) DO NOTHING
+    RETURNING id, referral_id, customer_id
+"""
+
+# PENDING rewards with no undecided hold go to the reward system.
+REWARD_START_SQL = """
+    UPDATE customer_referral_rewards w SET reward_status = 'PROCESSING'
+    WHERE w.reward_status = 'PENDING'
+      AND NOT EXISTS (SELECT 1 FROM analytics_reward_hold h WHERE h.reward_id = w.id AND h.status <> 'RELEASED')
+    RETURNING w.id
+"""
+
+
+@dataclass(frozen=True)
+class ReferralResult:
+    completed: int
+    expired: int
+    progressed: int
+    rewards_created: int
+    rewards_held: int
+    rewards_processing: int
+
+    def __str__(self) -> str:
+        return (
+            f"referrals: {self.completed} completed, {self.expired} expired, {self.progressed} progressed; "
+            f"rewards: {self.rewards_created} created, {self.rewards_held} held for fraud review, "
+            f"{self.rewards_processing} sent to processing"
+        )
+
+
+def run_referrals(*, as_of: dt.datetime | None = None) -> ReferralResult:
+    """Advance the referral lifecycle as of ``as_of`` (now by default).
+
+    1. PENDING referrals: ``completed_orders``, and COMPLETED (with ``completed_at``) or EXPIRED;
+    2. a PENDING reward per side of each newly completed referral;
+    3. a reward whose referrer and referred customer share a device id or an IP address is
+       held (:class:`analytics.models.RewardHold`) for the fraud team, with the shared signal;
+       only a fraud analyst releases or fails it (:mod:`analytics.services`);
+    4. PENDING rewards not held move to PROCESSING, for the reward system to complete or fail.
+    """
+    as_of = as_of or timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(REFERRAL_PROGRESS_SQL, {"as_of": as_of})
+        changes = cursor.fetchall()
+        for _referral_id, customer_id, old, new in changes:
+            if old != new:  # one audit entry per status change, not per progress tick
+                audit(
+                    customer_id=customer_id,
+                    action_type="STATUS_CHANGE",
+                    action_field="referral_status",
+                    old_value=old,
+                    new_value=new,
+                    reason="Referral job",
+                )
+        cursor.execute(REWARD_CREATE_SQL)
+        created = cursor.fetchall()
+        held = _hold_linked_rewards(created)
+        cursor.execute(REWARD_START_SQL)
+        processing = cursor.rowcount
+    return ReferralResult(
+        completed=sum(1 for c in changes if c[3] == ReferralStatus.COMPLETED),
+        expired=sum(1 for c in changes if c[3] == ReferralStatus.EXPIRED),
+        progressed=len(changes),
+        rewards_created=len(created),
+        rewards_held=held,
+        rewards_processing=processing,
+    )
+
+
+def _hold_linked_rewards(created: list[tuple[int, int, int]]) -> int:
+    """Hold the new rewards of referrals whose two customers share a device or an IP.
+
+    One :func:`shared_signals` look-up per newly completed referral (a handful a day), not
+    per customer.
+    """
+    referral_ids = sorted({referral_id for _, referral_id, _ in created})
+    if not referral_ids:
+        return 0
+    pairs = Referral.objects.filter(pk__in=referral_ids).values_list(
+        "pk", "referrer_customer_id", "referred_customer_id"
+    )
+    holds = []
+    for referral_id, referrer_id, referred_id in pairs:
+        signals = shared_signals(referrer_id, referred_id)
+        if not any(signals.values()):
+            continue
+        for reward_id, r_id, customer_id in created:
+            if r_id == referral_id:
+                holds.append(RewardHold(reward_id=reward_id, shared_signals=signals))
+                audit(
+                    customer_id=customer_id,
+                    action_type="STATUS_CHANGE",
+                    action_field="reward_hold",
+                    old_value=None,
+                    new_value=RewardHold.Status.HELD,
+                    reason=f"Referrer and referred customer share {_describe(signals)}",
+                )
+    RewardHold.objects.bulk_create(holds)
+    return len(holds)
+
+
+def _describe(signals: dict[str, list[str]]) -> str:
+    parts = [f"{kind.replace('_', ' ')} {', '.join(values)}" for kind, values in signals.items() if values]
+    return "; ".join(parts)
