@@ -43,6 +43,9 @@ class PersonalData:
 
 
 def declarations() -> dict[type[models.Model], PersonalData]:
+    """Every concrete model's declaration (proxies share their table's)."""
     return {
-        m: m.personal_data for m in apps.get_models() if isinstance(getattr(m, "personal_data", None), PersonalData)
+        m: m.personal_data
+        for m in apps.get_models()
+        if not m._meta.proxy and isinstance(getattr(m, "personal_data", None), PersonalData)
     }

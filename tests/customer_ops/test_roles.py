@@ -42,7 +42,8 @@ EXPECTED_VIEW = {
 }
 
 TABLE_MODELS = sorted(
-    (m for m in admin.site._registry if m._meta.db_table in EXPECTED_VIEW), key=lambda m: m._meta.db_table
+    (m for m in admin.site._registry if m._meta.db_table in EXPECTED_VIEW and not m._meta.proxy),
+    key=lambda m: m._meta.db_table,
 )
 
 
