@@ -54,3 +54,10 @@ def test_generate_data_appends_after_existing_rows():
     from customer_ops.models import Customer
 
     Customer.objects.create(full_name="After", email="after@example.test")  # the sequence moved on
+
+
+@pytest.mark.django_db
+def test_generate_data_then_computes_the_analytics_tables():
+    call_command("generate_data", customers=30, days=3, stdout=StringIO())
+    assert _count("customer_daily_analytics") > 0
+    assert _count("customer_orders_summary") > 0

@@ -1,3 +1,4 @@
+import datetime as dt
 import time
 
 from django.core.management import get_commands
@@ -30,4 +31,13 @@ class Command(BaseCommand):
             from django.core.management import call_command
 
             self.stdout.write("Computing the pre-aggregated analytics tables ...")
-            call_command("run_daily_jobs", **{"from": generator.start.date(), "to": generator.end.date()})
+            last_day = generator.end.date() - dt.timedelta(days=1)
+            call_command(
+                "run_daily_jobs",
+                "--from",
+                generator.start.date().isoformat(),
+                "--to",
+                last_day.isoformat(),
+                "--all-customers",
+                stdout=self.stdout,
+            )
