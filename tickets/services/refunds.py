@@ -196,11 +196,15 @@ def _lock(refund: RefundRequest | int, expected_version: dt.datetime | None) -> 
     return locked
 
 
+def _article(status: str) -> str:
+    return "an" if status[0] in "AEIOU" else "a"
+
+
 def _require_status(refund: RefundRequest, expected: str, verb: str) -> None:
     if refund.refund_status != expected:
         raise SupportError(
             f"{refund.refund_request_id} is {refund.get_refund_status_display().lower()}: "
-            f"only a {RefundStatus(expected).label.lower()} request can be {verb}."
+            f"only {_article(expected)} {RefundStatus(expected).label.lower()} request can be {verb}."
         )
 
 
