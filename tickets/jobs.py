@@ -146,9 +146,7 @@ def escalate_sla_breaches(*, now: dt.datetime | None = None) -> EscalationResult
                 )
             )
         if to_raise:
-            bulk_update_with_history(
-                to_raise, Ticket, ["priority"], default_change_reason="SLA escalation", default_date=now
-            )
+            bulk_update_with_history(to_raise, Ticket, ["priority"], default_change_reason="SLA escalation")
         TicketMessage.objects.bulk_create(messages)
         escalated_in_run |= set(kinds)
         breaches += len(rows)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from customer_ops.admin_base import RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
@@ -135,6 +136,7 @@ class AgentFilter(admin.SimpleListFilter):
 class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
     change_list_template = "admin/tickets/ticket/queue.html"
     resource_classes = [TicketQueueResource]
+    export_formats = [CSV, XLSX]
     list_display = [
         "ticket_id",
         "customer_col",
