@@ -61,3 +61,54 @@ def dispute_response_target(dispute_type: str) -> dt.timedelta:
 
 def erasure_target() -> dt.timedelta:
     return dt.timedelta(days=settings.GDPR_ERASURE_DAYS)
+
+
+# --- Ticket SLAs: the same targets for one ticket (pages) and for a queryset (queue, jobs) ---
+
+
+@dataclass(frozen=True)
+class TicketSla:
+    first_response: Deadline
+    resolution: Deadline
+
+    def next_due(self) -> Deadline | None:
+        """The deadline the ticket works towards now (None once both are done)."""
+        for deadline in (self.first_response, self.resolution):
+            if deadline.done_at is None:
+                return deadline
+        return None
+
+    def breached(self, now: dt.datetime | None = None) -> bool:
+        return any(d.state(now) in {DueState.BREACHED, DueState.MISSED} for d in (self.first_response, self.resolution))
+
+
+def ticket_sla(
+    *,
+    priority: str,
+    created_at: dt.datetime,
+    first_response_at: dt.datetime | None = None,
+    resolved_at: dt.datetime | None = None,
+) -> TicketSla:
+    return TicketSla(
+        first_response=due(created_at, ticket_first_response_target(priority), first_response_at or resolved_at),
+        resolution=due(created_at, ticket_resolution_target(priority), resolved_at),
+    )
+
+
+def ticket_sla_targets(kind: str) -> dict[str, dt.timedelta]:
+    """``{priority: target}`` for ``kind`` "first_response" or "resolution"."""
+    return {p: dt.timedelta(minutes=t[f"{kind}_minutes"]) for p, t in settings.SUPPORT_SLA.items()}
+
+
+def target_expression(field: str, targets: dict[str, dt.timedelta]):
+    """A SQL ``CASE`` giving each row the target (an interval) of its ``field`` value.
+
+    Lets a queryset compute due times in the database (``created_at + target``), so that
+    a list can sort and filter on them: used by the ticket queue and the SLA job.
+    """
+    from django.db.models import Case, DurationField, Value, When
+
+    return Case(
+        *[When(**{field: key}, then=Value(target)) for key, target in targets.items()],
+        output_field=DurationField(),
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from customer_ops.registry import register_seeder
-from tickets.models import Dispute, RefundRequest, Ticket, TicketMessage
+from tickets.models import Dispute, InternalNote, Macro, RefundOrigin, RefundRequest, Ticket, TicketMessage
 
 SUBJECTS = {
     "ORDER": ["Wrong items in my order", "Order arrived incomplete", "Missing drink from my order"],
@@ -109,6 +109,60 @@ def seed_tickets(ctx: dict) -> None:
     completed = [o for o in orders if o.status == "COMPLETED"]
     _seed_refunds(ctx, completed)
     _seed_disputes(ctx, completed, tickets)
+    _seed_console(ctx, tickets)
+
+
+MACROS = [
+    (
+        "Greeting",
+        "Hi {{ customer_first_name }},\n\nThanks for contacting us about order {{ order_number }}. ",
+    ),
+    (
+        "Refund on its way",
+        "Hi {{ customer_first_name }}, I've raised a refund for order {{ order_number }}. "
+        "You'll see it within 3-5 working days.\n\n{{ agent_first_name }}",
+    ),
+    (
+        "Need more details",
+        "Hi {{ customer_first_name }}, could you send a photo of what arrived? Reply here and quote {{ ticket_id }}.",
+    ),
+    ("Closing", "Glad we could help, {{ customer_first_name }}. Is there anything else I can do?"),
+]
+
+
+def _seed_console(ctx, tickets):
+    """Macros kept by the lead, a few internal notes, and who raised the pending refunds."""
+    rng, users = ctx["rng"], ctx["users"]
+    Macro.objects.bulk_create([Macro(name=n, body=b, created_by=users["lead"]) for n, b in MACROS])
+    notes = []
+    for ticket in tickets:
+        if ticket.assigned_to_agent and rng.random() < 0.25:
+            notes.append(
+                InternalNote(
+                    ticket=ticket,
+                    author=users["lead"],
+                    author_name=users["lead"].get_full_name(),
+                    body=rng.choice(
+                        [
+                            "Customer has three refunds this month: check the fraud panel before refunding.",
+                            "Merchant confirmed the missing item; OK to refund.",
+                            "VIP customer: keep them updated.",
+                        ]
+                    ),
+                    created_at=ticket.assigned_at + dt.timedelta(minutes=3),
+                )
+            )
+    InternalNote.objects.bulk_create(notes)
+    agents = [users["agent"], users["agent2"], users["agent3"]]
+    by_customer = {}
+    for ticket in tickets:
+        by_customer.setdefault(ticket.customer_id, ticket)
+    RefundOrigin.objects.bulk_create(
+        [
+            RefundOrigin(refund=r, raised_by=rng.choice(agents), ticket=by_customer.get(r.customer_id))
+            for r in RefundRequest.objects.order_by("pk")
+        ]
+    )
 
 
 def _msg(ticket, at, sender_type, sender_id, sender_name, text, now):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
+from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
@@ -60,6 +63,10 @@ class Ticket(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
+    # Full-row history ("who changed what" on the admin's History page). Historical rows
+    # copy the personal columns below: GDPR erasure must redact them too.
+    history = HistoricalRecords(table_name="customer_tickets_history")
+
     personal_data = PersonalData(
         fields={
             "subject": Scope.SUPPORT_CONTENT,
@@ -86,8 +93,22 @@ class Ticket(db.RuleBoundModel):
             models.Index(fields=["assigned_to_agent", "status"], name="customer_tickets_agent_idx"),
             models.Index(fields=["customer", "-created_at"], name="customer_tickets_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="customer_tickets_created_idx"),
+            # The queue's search on subject (admin search compares UPPER(subject) LIKE '%...%').
+            GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="customer_tickets_subject_trgm"),
+            # The queue's "follow-ups due" view.
+            models.Index(
+                fields=["follow_up_date"],
+                name="customer_tickets_followup_idx",
+                condition=models.Q(follow_up_required=True),
+            ),
         ]
         triggers = [never_update("ticket_id", "customer", "created_at"), touch()]
+        permissions = [
+            ("work_ticket", "Can work own and unassigned tickets"),
+            ("assign_ticket", "Can assign tickets to any agent"),
+            ("close_ticket", "Can close resolved tickets"),
+            ("export_ticket", "Can export the ticket queue"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.subject}"
@@ -130,6 +151,12 @@ class TicketMessage(db.RuleBoundModel):
                 fields=["ticket"],
                 name="ticket_messages_unread_idx",
                 condition=models.Q(is_read=False, sender_type="CUSTOMER"),
+            ),
+            # The first agent reply (first-response SLA) of each ticket in the queue.
+            models.Index(
+                fields=["ticket", "created_at"],
+                name="ticket_messages_agent_idx",
+                condition=models.Q(sender_type="AGENT"),
             ),
         ]
         triggers = [never_update("ticket", "message_text", "created_at")]
@@ -232,6 +259,9 @@ class RefundRequest(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
+    # Historical rows copy refund_description: GDPR erasure must redact them too.
+    history = HistoricalRecords(table_name="customer_refund_requests_history")
+
     personal_data = PersonalData(
         fields={"refund_description": Scope.SUPPORT_CONTENT},
         keep_rows="Financial record: refunds are kept for accounting; free text is redacted.",
@@ -256,6 +286,119 @@ class RefundRequest(db.RuleBoundModel):
             never_update("refund_request_id", "customer", "order", "requested_amount", "created_at"),
             touch(),
         ]
+        permissions = [
+            ("approve_refundrequest", "Can approve or reject refund requests"),
+            ("process_refundrequest", "Can process and complete approved refunds"),
+        ]
 
     def __str__(self) -> str:
         return self.refund_request_id
+
+
+# --- This project's own tables (not in the spec) ---------------------------------------
+
+
+class InternalNote(models.Model):
+    """A note between staff on a ticket.
+
+    Kept in a table of its own, never in ``customer_ticket_messages``: whatever sends the
+    thread to the customer reads that table only, so a note can never reach the customer.
+    Notes are never edited (the service only creates them; the admin offers no change).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="internal_notes", db_index=False)
+    author = db.staff("author_id")
+    author_name = models.TextField(blank=True, default="", db_default="")
+    body = models.TextField()
+    created_at = db.created_at()
+
+    personal_data = PersonalData(fields={"body": Scope.SUPPORT_CONTENT}, customer_path="ticket__customer")
+
+    class Meta:
+        db_table = "ticket_internal_notes"
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The ticket page's thread.
+            models.Index(fields=["ticket", "created_at"], name="ticket_internal_notes_thr_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Internal note on ticket {self.ticket_id}"
+
+
+class Macro(models.Model):
+    """A canned reply, kept by leads, inserted into the reply box on the ticket page.
+
+    ``body`` may use the placeholders of :data:`tickets.macros.PLACEHOLDERS`, e.g.
+    ``{{ customer_first_name }}`` and ``{{ order_number }}``.
+    """
+
+    name = models.TextField(unique=True)
+    body = models.TextField()
+    is_active = models.BooleanField(default=True, db_default=True)
+    created_by = db.staff("created_by")
+    created_at = db.created_at()
+    updated_at = db.updated_at()
+
+    class Meta:
+        db_table = "ticket_macros"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from tickets.macros import check_placeholders
+
+        check_placeholders(self.body)
+
+
+class RefundOrigin(models.Model):
+    """Who raised a refund request, and from which ticket (the spec has no column for either).
+
+    Read by the approval rule "a lead never approves their own request" and by the
+    ticket page's list of refunds raised from it.
+    """
+
+    refund = models.OneToOneField(
+        RefundRequest, on_delete=models.PROTECT, primary_key=True, related_name="origin", db_column="refund_id"
+    )
+    raised_by = db.staff("raised_by")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="refund_origins"
+    )  # indexed: the ticket page lists them
+    created_at = db.created_at()
+
+    class Meta:
+        db_table = "refund_request_origins"
+
+    def __str__(self) -> str:
+        return f"Origin of refund {self.refund_id}"
+
+
+class SlaKind(models.TextChoices):
+    FIRST_RESPONSE = "FIRST_RESPONSE", "First response"
+    RESOLUTION = "RESOLUTION", "Resolution"
+
+
+class SlaEscalation(models.Model):
+    """One row per ticket and SLA target it breached: the escalation job's record and the
+    lead's flag. The unique key makes the job idempotent (each breach escalates once)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="sla_escalations", db_index=False)
+    kind = models.TextField(choices=SlaKind.choices)
+    due_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
+    from_priority = models.TextField(choices=Priority.choices)
+    to_priority = models.TextField(choices=Priority.choices)
+
+    class Meta:
+        db_table = "ticket_sla_escalations"
+        ordering = ["-escalated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="ticket_sla_escalations_once"),
+            db.enum_check("ticket_sla_escalations", "kind", SlaKind),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} breach of ticket {self.ticket_id}"

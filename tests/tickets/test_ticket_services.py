@@ -1,0 +1,299 @@
+"""Ticket workflows: every transition, every refusal, and what each writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from compliance.models import AuditLog
+from tests.factories import TicketFactory, TicketMessageFactory
+from tests.tickets.conftest import fresh
+from tests.tickets.factories import InternalNoteFactory
+from tickets.models import InternalNote, Ticket, TicketMessage
+from tickets.services import tickets as svc
+from tickets.services.errors import Conflict, NotAllowed, StaleThread, SupportError
+
+pytestmark = pytest.mark.django_db
+
+
+def _assigned(ticket, agent):
+    return svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
+
+
+def _resolved(ticket, agent):
+    _assigned(ticket, agent)
+    return svc.ticket_resolve(ticket=ticket, resolution="Refunded the fries.", actor=agent)
+
+
+# --- assign ------------------------------------------------------------------------------
+
+
+def test_assign_to_me_moves_open_to_in_progress_with_message_audit_and_history(ticket, agent):
+    svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
+    t = fresh(ticket)
+    assert t.status == "IN_PROGRESS"
+    assert t.assigned_to_agent == agent
+    assert t.assigned_to_agent_name == "Alex Agent"
+    assert t.assigned_at is not None
+    system = TicketMessage.objects.filter(ticket=t, sender_type="SYSTEM").values_list("message_text", flat=True)
+    assert any("Assigned to Alex Agent" in m for m in system)
+    assert any("from open to in progress" in m for m in system)
+    audit = AuditLog.objects.filter(customer=t.customer)
+    assert set(audit.values_list("action_field", flat=True)) == {
+        "customer_tickets.assigned_to_agent_id",
+        "customer_tickets.status",
+    }
+    assert set(audit.values_list("actor_id", flat=True)) == {agent.pk}
+    assert t.history.first().history_user == agent
+
+
+def test_agent_cannot_assign_to_someone_else(ticket, agent, agent2):
+    with pytest.raises(NotAllowed, match="Only a lead"):
+        svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent)
+    assert fresh(ticket).assigned_to_agent is None
+
+
+def test_agent_cannot_take_a_ticket_assigned_to_another(ticket, agent, agent2):
+    _assigned(ticket, agent2)
+    with pytest.raises(NotAllowed, match="assigned to Sam Okafor"):
+        svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
+
+
+def test_lead_reassigns_anyone(ticket, agent, agent2, lead):
+    _assigned(ticket, agent)
+    svc.ticket_assign(ticket=ticket, agent=agent2, actor=lead)
+    t = fresh(ticket)
+    assert t.assigned_to_agent == agent2 and t.status == "IN_PROGRESS"
+
+
+def test_assign_refuses_non_support_staff(ticket, lead, fraud):
+    with pytest.raises(SupportError, match="not a support agent"):
+        svc.ticket_assign(ticket=ticket, agent=fraud, actor=lead)
+
+
+def test_assign_refuses_resolved_ticket(ticket, agent, lead):
+    _resolved(ticket, agent)
+    with pytest.raises(SupportError, match="reopen it before assigning"):
+        svc.ticket_assign(ticket=ticket, agent=lead, actor=lead)
+
+
+def test_fraud_analyst_may_not_work_tickets(ticket, fraud):
+    with pytest.raises(NotAllowed):
+        svc.ticket_assign(ticket=ticket, agent=fraud, actor=fraud)
+
+
+def test_take_next_gives_the_most_urgent_unassigned(agent, order):
+    now = timezone.now()
+    TicketFactory(priority="LOW", created_at=now - dt.timedelta(hours=1))
+    urgent = TicketFactory(priority="CRITICAL", created_at=now - dt.timedelta(minutes=5))
+    TicketFactory(priority="CRITICAL", created_at=now - dt.timedelta(minutes=10), status="CLOSED")
+    taken = svc.ticket_take_next(actor=agent)
+    assert taken.pk == urgent.pk
+    assert fresh(urgent).assigned_to_agent == agent
+
+
+def test_take_next_returns_none_when_queue_empty(agent):
+    assert svc.ticket_take_next(actor=agent) is None
+
+
+# --- resolve / close / reopen -------------------------------------------------------------
+
+
+def test_resolve_sets_resolution_time(agent):
+    ticket = TicketFactory(created_at=timezone.now() - dt.timedelta(minutes=90))
+    _assigned(ticket, agent)
+    svc.ticket_resolve(ticket=ticket, resolution="  Replaced the order. ", actor=agent)
+    t = fresh(ticket)
+    assert t.status == "RESOLVED"
+    assert t.resolution == "Replaced the order."
+    assert t.resolved_by == agent and t.resolved_at is not None
+    assert t.resolution_time_minutes == 90
+
+
+@pytest.mark.parametrize("resolution", ["", "   "])
+def test_resolve_without_resolution_is_refused_and_nothing_written(ticket, agent, resolution):
+    _assigned(ticket, agent)
+    before = TicketMessage.objects.count(), AuditLog.objects.count()
+    with pytest.raises(SupportError, match="resolution is required") as err:
+        svc.ticket_resolve(ticket=ticket, resolution=resolution, actor=agent)
+    assert err.value.field == "resolution"
+    assert fresh(ticket).status == "IN_PROGRESS"
+    assert (TicketMessage.objects.count(), AuditLog.objects.count()) == before
+
+
+def test_resolve_open_ticket_is_refused(ticket, lead):
+    with pytest.raises(SupportError, match="assign it first"):
+        svc.ticket_resolve(ticket=ticket, resolution="x", actor=lead)
+
+
+def test_close_requires_resolution_first(ticket, agent, lead):
+    _assigned(ticket, agent)
+    with pytest.raises(SupportError, match="resolve it before closing"):
+        svc.ticket_close(ticket=ticket, actor=lead)
+
+
+def test_lead_closes_resolved_ticket(ticket, agent, lead):
+    _resolved(ticket, agent)
+    svc.ticket_close(ticket=ticket, actor=lead)
+    assert fresh(ticket).status == "CLOSED"
+    assert AuditLog.objects.filter(action_field="customer_tickets.status", new_value="CLOSED").exists()
+
+
+def test_agent_cannot_close(ticket, agent):
+    _resolved(ticket, agent)
+    with pytest.raises(NotAllowed, match="Only a lead"):
+        svc.ticket_close(ticket=ticket, actor=agent)
+
+
+def test_closed_is_final(ticket, agent, lead):
+    _resolved(ticket, agent)
+    svc.ticket_close(ticket=ticket, actor=lead)
+    with pytest.raises(SupportError, match="closed tickets are final"):
+        svc.ticket_reopen(ticket=ticket, reason="customer came back", actor=lead)
+    with pytest.raises(SupportError, match="already closed|final"):
+        svc.ticket_close(ticket=ticket, actor=lead)
+    with pytest.raises(SupportError, match="closed"):
+        svc.ticket_reply(ticket=ticket, text="hello", actor=lead, seen=None)
+
+
+def test_reopen_resolved_goes_back_to_in_progress_and_clears_stamps(ticket, agent):
+    _resolved(ticket, agent)
+    svc.ticket_reopen(ticket=ticket, reason="Customer says the refund never came", actor=agent)
+    t = fresh(ticket)
+    assert t.status == "IN_PROGRESS"
+    assert t.resolved_at is None and t.resolved_by is None and t.resolution_time_minutes is None
+
+
+def test_reopen_needs_a_reason(ticket, agent):
+    _resolved(ticket, agent)
+    with pytest.raises(SupportError, match="why"):
+        svc.ticket_reopen(ticket=ticket, reason=" ", actor=agent)
+
+
+def test_reopen_of_in_progress_is_refused(ticket, agent):
+    _assigned(ticket, agent)
+    with pytest.raises(SupportError, match="only a resolved ticket"):
+        svc.ticket_reopen(ticket=ticket, reason="x", actor=agent)
+
+
+# --- priority, rating, follow-up ------------------------------------------------------------
+
+
+def test_change_priority(ticket, agent):
+    svc.ticket_change_priority(ticket=ticket, priority="URGENT", actor=agent)
+    assert fresh(ticket).priority == "URGENT"
+    assert AuditLog.objects.filter(action_field="customer_tickets.priority", new_value="URGENT").exists()
+
+
+@pytest.mark.parametrize("priority", ["MEDIUM", "SEVERE"])
+def test_change_priority_refuses_same_or_unknown(ticket, agent, priority):
+    with pytest.raises(SupportError):
+        svc.ticket_change_priority(ticket=ticket, priority=priority, actor=agent)
+
+
+def test_rating_only_once_resolved(ticket, agent):
+    _assigned(ticket, agent)
+    with pytest.raises(SupportError, match="once it is resolved"):
+        svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
+    svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
+    svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
+    assert fresh(ticket).customer_satisfaction_rating == 4
+    with pytest.raises(SupportError, match="already has"):
+        svc.ticket_record_rating(ticket=ticket, rating=5, actor=agent)
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1, True, "5"])
+def test_rating_out_of_range_is_refused(ticket, agent, rating):
+    _resolved(ticket, agent)
+    with pytest.raises(SupportError, match="1 to 5") as err:
+        svc.ticket_record_rating(ticket=ticket, rating=rating, actor=agent)
+    assert err.value.field == "rating"
+    assert fresh(ticket).customer_satisfaction_rating is None
+
+
+def test_follow_up_schedule_and_clear(ticket, agent):
+    when = timezone.now() + dt.timedelta(days=1)
+    svc.ticket_schedule_follow_up(ticket=ticket, follow_up_date=when, actor=agent)
+    t = fresh(ticket)
+    assert t.follow_up_required and t.follow_up_date == when
+    svc.ticket_schedule_follow_up(ticket=ticket, follow_up_date=None, actor=agent)
+    t = fresh(ticket)
+    assert not t.follow_up_required and t.follow_up_date is None
+
+
+def test_follow_up_in_the_past_is_refused(ticket, agent):
+    with pytest.raises(SupportError, match="future"):
+        svc.ticket_schedule_follow_up(ticket=ticket, follow_up_date=timezone.now(), actor=agent)
+
+
+# --- thread ---------------------------------------------------------------------------------
+
+
+def test_reply_adds_agent_message(ticket, agent):
+    reply = svc.ticket_reply(ticket=ticket, text=" Hello there ", actor=agent, seen=None)
+    assert reply.sender_type == "AGENT" and reply.sender_id == agent.pk
+    assert reply.message_text == "Hello there"
+    assert reply.sender_name == "Alex Agent"
+
+
+def test_empty_reply_is_refused(ticket, agent):
+    with pytest.raises(SupportError, match="Write a reply"):
+        svc.ticket_reply(ticket=ticket, text="  ", actor=agent, seen=None)
+    assert not TicketMessage.objects.filter(ticket=ticket).exists()
+
+
+def test_stale_reply_is_refused_not_sent(ticket, agent):
+    first = TicketMessageFactory(ticket=ticket)
+    seen = (first.pk, 0)
+    TicketMessageFactory(ticket=ticket, message_text="Actually, it arrived.")
+    with pytest.raises(StaleThread) as err:
+        svc.ticket_reply(ticket=ticket, text="Refunding now", actor=agent, seen=seen)
+    assert err.value.seen == seen
+    assert not TicketMessage.objects.filter(ticket=ticket, sender_type="AGENT").exists()
+
+
+def test_reply_refused_after_a_new_internal_note(ticket, agent, agent2):
+    InternalNoteFactory(ticket=ticket, body="Do not refund: fraud ring")
+    with pytest.raises(StaleThread):
+        svc.ticket_reply(ticket=ticket, text="Refunding now", actor=agent, seen=(0, 0))
+
+
+def test_internal_note_never_lands_in_customer_messages(ticket, agent):
+    before = TicketMessage.objects.count()
+    note = svc.ticket_add_note(ticket=ticket, body="Customer is rude but right.", actor=agent)
+    assert TicketMessage.objects.count() == before
+    assert not TicketMessage.objects.filter(message_text__contains="rude").exists()
+    assert InternalNote.objects.get(pk=note.pk).author == agent
+
+
+def test_empty_note_is_refused(ticket, agent):
+    with pytest.raises(SupportError):
+        svc.ticket_add_note(ticket=ticket, body="", actor=agent)
+
+
+def test_mark_read_for_support_staff_only(ticket, agent, fraud):
+    TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")
+    TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")
+    assert svc.ticket_mark_read(ticket=ticket, actor=fraud) == 0
+    assert svc.ticket_mark_read(ticket=ticket, actor=agent) == 2
+    assert not TicketMessage.objects.filter(ticket=ticket, is_read=False).exists()
+    assert not TicketMessage.objects.filter(ticket=ticket, read_at=None).exists()
+
+
+# --- version check ----------------------------------------------------------------------------
+
+
+def test_stale_version_is_refused_with_who_changed_it(ticket, agent, lead):
+    version = fresh(ticket).updated_at
+    svc.ticket_change_priority(ticket=ticket, priority="HIGH", actor=lead, expected_version=version)
+    with pytest.raises(Conflict, match=r"changed by Lee Lead \(Priority changed\) since you opened it"):
+        svc.ticket_assign(ticket=ticket, agent=agent, actor=agent, expected_version=version)
+    assert fresh(ticket).assigned_to_agent is None
+
+
+def test_history_records_each_service_change(ticket, agent):
+    _resolved(ticket, agent)
+    reasons = list(Ticket.history.filter(id=ticket.pk).values_list("history_change_reason", flat=True))
+    assert "Resolved" in reasons and any(r and r.startswith("Assigned") for r in reasons)

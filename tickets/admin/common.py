@@ -1,0 +1,36 @@
+"""Shared plumbing of the support console's admin views (ticket and refund pages)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
+
+from customer_ops.admin_base import RuleAwareAdmin
+
+
+class ServiceOnlyHistoryAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
+    """simple-history's History pages, read-only: a revert would bypass the services."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Past versions are read-only; changes go through the workflow actions.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # workflow records are never deleted (and are PROTECTed by foreign keys)
+
+
+def admin_context(model_admin: admin.ModelAdmin, request, obj, title: str) -> dict:
+    opts = model_admin.model._meta
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "app_label": opts.app_label,
+        "original": obj,
+        "title": title,
+        "has_view_permission": True,
+    }

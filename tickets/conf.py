@@ -1,0 +1,53 @@
+"""Settings of the support console, read as ``getattr(settings, NAME, default)``.
+
+SLA targets are not here: they are ``settings.SUPPORT_SLA``, read through
+``customer_ops.deadlines``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from customer_ops.roles import Role
+
+# The most a role may approve on one refund request. Superusers have no limit; a role not
+# listed may not approve at all (it also needs tickets.approve_refundrequest).
+REFUND_APPROVAL_LIMITS: dict[str, Decimal] = getattr(
+    settings,
+    "REFUND_APPROVAL_LIMITS",
+    {Role.LEAD.value: Decimal("150.00")},
+)
+
+# Reason codes offered when raising a refund request.
+REFUND_REASON_CODES: list[tuple[str, str]] = getattr(
+    settings,
+    "REFUND_REASON_CODES",
+    [
+        ("MISSING_ITEM", "Missing item"),
+        ("WRONG_ITEM", "Wrong item"),
+        ("NOT_DELIVERED", "Not delivered"),
+        ("LATE_DELIVERY", "Late delivery"),
+        ("QUALITY", "Quality problem"),
+        ("DUPLICATE_CHARGE", "Charged twice"),
+        ("OTHER", "Other"),
+    ],
+)
+
+# The delivery fee is not a column of the orders stand-in: a DELIVERY_FEE refund is capped here.
+REFUND_DELIVERY_FEE_MAX: Decimal = getattr(settings, "REFUND_DELIVERY_FEE_MAX", Decimal("4.99"))
+
+# Orders that may be refunded.
+REFUNDABLE_ORDER_STATUSES: tuple[str, ...] = getattr(settings, "REFUNDABLE_ORDER_STATUSES", ("COMPLETED",))
+
+# The window of the "refunds in the last N days" figure on the refunds panel.
+REFUND_RECENT_DAYS: int = getattr(settings, "REFUND_RECENT_DAYS", 30)
+
+# Customer panels beside the ticket thread and on the refund approval screen (None: all
+# panels the user may see, in their registered order).
+TICKET_SIDEBAR_PANELS: list[str] | None = getattr(settings, "TICKET_SIDEBAR_PANELS", None)
+REFUND_APPROVAL_PANELS: list[str] | None = getattr(settings, "REFUND_APPROVAL_PANELS", None)
+
+# Rows of the "other tickets" and "refunds" panels.
+PANEL_ROWS: int = getattr(settings, "TICKETS_PANEL_ROWS", 8)

@@ -1,0 +1,220 @@
+"""Forms of the support console. They validate input only; every write is a service call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from customer_ops.models import Order
+from customer_ops.roles import Role
+from tickets import conf
+from tickets.choices import Priority, RefundMode, RefundType
+from tickets.services.errors import SupportError
+
+
+class VersionField(forms.CharField):
+    """The ``updated_at`` the page was rendered with (ISO 8601), for the "changed since" check."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("The page was damaged: reload it and try again.") from None
+        if timezone.is_naive(parsed):
+            raise ValidationError("The page was damaged: reload it and try again.")
+        return parsed
+
+
+def version_of(obj) -> str:
+    return obj.updated_at.isoformat()
+
+
+class ServiceForm(forms.Form):
+    """A form that can show a service's :class:`SupportError` on the field it names."""
+
+    def add_service_error(self, error: SupportError) -> None:
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)
+
+
+class VersionedForm(ServiceForm):
+    version = VersionField(required=False)
+
+
+def support_staff():
+    User = get_user_model()
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name__in=[Role.AGENT.value, Role.LEAD.value]) | Q(is_superuser=True))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+# --- Ticket page ---------------------------------------------------------------------
+
+
+class ReplyForm(ServiceForm):
+    text = forms.CharField(
+        label="Reply to the customer",
+        widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField", "id": "reply-text"}),
+        strip=True,
+    )
+    attachments = forms.CharField(
+        label="Attachment links (one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
+    )
+    seen_message = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    seen_note = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean_attachments(self):
+        urls = [line.strip() for line in self.cleaned_data["attachments"].splitlines() if line.strip()]
+        validate = forms.URLField().clean
+        return [validate(u) for u in urls]
+
+
+class NoteForm(ServiceForm):
+    body = forms.CharField(
+        label="Internal note (staff only, never sent to the customer)",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )
+
+
+class AssignForm(VersionedForm):
+    agent = AgentChoiceField(queryset=None, label="Assign to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = support_staff()
+
+
+class PriorityForm(VersionedForm):
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+
+class ResolveForm(VersionedForm):
+    resolution = forms.CharField(
+        label="Resolution", widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+    )
+
+
+class ReopenForm(VersionedForm):
+    reason = forms.CharField(label="Why reopen?", widget=forms.TextInput(attrs={"class": "vTextField"}))
+
+
+class RatingForm(VersionedForm):
+    rating = forms.IntegerField(label="Customer's rating (1-5)", min_value=1, max_value=5)
+
+
+class FollowUpForm(VersionedForm):
+    follow_up_date = forms.DateTimeField(
+        label="Follow up on",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text="Leave empty to clear the follow-up.",
+    )
+
+    def clean_follow_up_date(self):
+        value = self.cleaned_data["follow_up_date"]
+        if value is not None and value <= timezone.now():
+            raise ValidationError("The follow-up date must be in the future.")
+        return value
+
+
+class ConfirmForm(VersionedForm):
+    """Close, assign to me: nothing but the version."""
+
+
+# --- Refunds -------------------------------------------------------------------------
+
+
+def parse_items(text: str) -> list[dict]:
+    """``name; quantity; amount`` per line -> refund item dicts (amount = line total)."""
+    items = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) != 3:
+            raise ValidationError(f"Line {n}: write 'name; quantity; amount', e.g. 'Large fries; 1; 3.50'.")
+        name, quantity, amount = parts
+        try:
+            quantity = int(quantity)
+        except ValueError:
+            raise ValidationError(f"Line {n}: the quantity must be a whole number.") from None
+        items.append({"item": name, "quantity": quantity, "amount": amount})
+    return items
+
+
+class RaiseRefundForm(ServiceForm):
+    order_number = forms.CharField(label="Order number", widget=forms.TextInput(attrs={"class": "vTextField"}))
+    refund_type = forms.ChoiceField(choices=RefundType.choices)
+    refund_reason_code = forms.ChoiceField(label="Reason code", choices=[])
+    refund_reason = forms.CharField(label="Reason", widget=forms.TextInput(attrs={"class": "vTextField"}))
+    refund_description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+    )
+    requested_amount = forms.DecimalField(
+        label="Requested amount",
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text="Empty for a full refund: what the order still allows.",
+    )
+    refund_items = forms.CharField(
+        label="Items (partial and item refunds)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+        help_text="One per line: name; quantity; amount, e.g. 'Large fries; 1; 3.50'.",
+    )
+    ticket = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refund_reason_code"].choices = conf.REFUND_REASON_CODES
+
+    def clean_order_number(self):
+        number = self.cleaned_data["order_number"].strip()
+        order = Order.objects.filter(order_number=number).first()
+        if order is None:
+            raise ValidationError(f"No order {number}.")
+        self.order = order
+        return number
+
+    def clean_refund_items(self):
+        return parse_items(self.cleaned_data["refund_items"])
+
+
+class ApproveForm(VersionedForm):
+    approved_amount = forms.DecimalField(
+        label="Amount to approve", max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )
+
+
+class RejectForm(VersionedForm):
+    rejection_reason = forms.CharField(
+        label="Rejection reason", widget=forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+    )
+
+
+class ProcessForm(VersionedForm):
+    refund_mode = forms.ChoiceField(label="Pay back through", choices=RefundMode.choices)

@@ -1,0 +1,228 @@
+"""Reads shared by the queue, the ticket page, the panels, the export and the jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import chain
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, ticket_sla_targets
+from tickets.choices import Priority, RefundStatus, SenderType, TicketStatus
+from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
+
+OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+# Higher is more urgent; the queue sorts on it after the SLA due time.
+PRIORITY_RANK = {p: rank for rank, p in enumerate(Priority.values)}
+
+
+def priority_rank_expression():
+    return Case(
+        *[When(priority=p, then=Value(rank)) for p, rank in PRIORITY_RANK.items()],
+        output_field=IntegerField(),
+    )
+
+
+def first_response_subquery():
+    """The ticket's first AGENT message (served by ``ticket_messages_agent_idx``)."""
+    return Subquery(
+        TicketMessage.objects.filter(ticket=OuterRef("pk"), sender_type=SenderType.AGENT)
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+
+
+def unread_count_subquery():
+    """Unread customer messages of the ticket (served by the partial ``ticket_messages_unread_idx``)."""
+    return Coalesce(
+        Subquery(
+            TicketMessage.objects.filter(ticket=OuterRef("pk"), sender_type=SenderType.CUSTOMER, is_read=False)
+            .order_by()
+            .values("ticket")
+            .annotate(n=Count("*"))
+            .values("n")
+        ),
+        0,
+    )
+
+
+def with_sla(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate each ticket with its SLA due times, computed in SQL from settings.SUPPORT_SLA.
+
+    ``sla_due_at`` is the deadline the ticket works towards now: the first-response due
+    time until an agent has replied, then the resolution due time; NULL once resolved.
+    """
+    return qs.annotate(
+        first_response_at=first_response_subquery(),
+        first_response_due=F("created_at") + target_expression("priority", ticket_sla_targets("first_response")),
+        resolution_due=F("created_at") + target_expression("priority", ticket_sla_targets("resolution")),
+    ).annotate(
+        sla_due_at=Case(
+            When(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED], then=None),
+            When(first_response_at__isnull=True, then=F("first_response_due")),
+            default=F("resolution_due"),
+        ),
+    )
+
+
+def queue_ordering() -> list:
+    """Time to SLA breach, then priority, then age (oldest first)."""
+    return [F("sla_due_at").asc(nulls_last=True), F("priority_rank").desc(), F("created_at").asc(), F("id").asc()]
+
+
+def ticket_queue() -> QuerySet[Ticket]:
+    """Every ticket with what the queue shows, in one query: SLA, unread count, escalation flag."""
+    return (
+        with_sla(Ticket.objects.all())
+        .annotate(
+            priority_rank=priority_rank_expression(),
+            unread_count=unread_count_subquery(),
+            escalated=Exists(SlaEscalation.objects.filter(ticket=OuterRef("pk"))),
+        )
+        .select_related("customer", "assigned_to_agent")
+    )
+
+
+# --- The queue's one-click views -------------------------------------------------------
+
+
+def queue_view(qs: QuerySet[Ticket], view: str, *, user, now: dt.datetime | None = None) -> QuerySet[Ticket]:
+    now = now or timezone.now()
+    if view == "mine":
+        return qs.filter(assigned_to_agent=user, status__in=OPEN_STATUSES)
+    if view == "unassigned":
+        return qs.filter(assigned_to_agent__isnull=True, status=TicketStatus.OPEN)
+    if view == "open":
+        return qs.filter(status__in=OPEN_STATUSES)
+    if view == "breached":
+        return qs.filter(status__in=OPEN_STATUSES, sla_due_at__lt=now)
+    if view == "escalated":
+        return qs.filter(status__in=OPEN_STATUSES, escalated=True)
+    if view == "follow_up":
+        return qs.filter(follow_up_required=True, follow_up_date__lte=now).exclude(status=TicketStatus.CLOSED)
+    return qs
+
+
+QUEUE_VIEWS = [
+    ("mine", "My open tickets"),
+    ("unassigned", "Unassigned"),
+    ("open", "All open"),
+    ("breached", "SLA breached"),
+    ("escalated", "Escalated to lead"),
+    ("follow_up", "Follow-ups due"),
+]
+
+
+def next_unassigned(qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The unassigned open tickets an agent may take, most urgent first (for "take next")."""
+    qs = with_sla(qs if qs is not None else Ticket.objects.all()).annotate(priority_rank=priority_rank_expression())
+    return qs.filter(status=TicketStatus.OPEN, assigned_to_agent__isnull=True).order_by(*queue_ordering())
+
+
+# --- The ticket page -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    kind: str  # "message" or "note"
+    obj: TicketMessage | InternalNote
+    is_new: bool = False
+
+    @property
+    def created_at(self) -> dt.datetime:
+        return self.obj.created_at
+
+
+def ticket_thread(ticket: Ticket, *, new_after: tuple[int, int] | None = None) -> list[ThreadEntry]:
+    """Messages and internal notes in order (two queries, whatever the thread length).
+
+    ``new_after`` = (last message id, last note id) the agent had seen: entries after
+    them are flagged ``is_new`` (a stale reply shows what changed).
+    """
+    seen_message, seen_note = new_after or (None, None)
+    messages = [
+        ThreadEntry("message", m, is_new=seen_message is not None and m.pk > seen_message)
+        for m in TicketMessage.objects.filter(ticket=ticket).order_by("created_at", "id")
+    ]
+    notes = [
+        ThreadEntry("note", n, is_new=seen_note is not None and n.pk > seen_note)
+        for n in InternalNote.objects.filter(ticket=ticket).order_by("created_at", "id")
+    ]
+    return sorted(chain(messages, notes), key=lambda e: (e.created_at, e.kind, e.obj.pk))
+
+
+def thread_version(entries: list[ThreadEntry]) -> tuple[int, int]:
+    """(last message id, last note id): what a reply form carries to detect a changed thread."""
+    last_message = max((e.obj.pk for e in entries if e.kind == "message"), default=0)
+    last_note = max((e.obj.pk for e in entries if e.kind == "note"), default=0)
+    return last_message, last_note
+
+
+def sla_for(ticket: Ticket, entries: list[ThreadEntry] | None = None) -> TicketSla:
+    """The ticket's SLA; pass the thread already loaded to spare the query."""
+    if entries is not None:
+        agent_times = [
+            e.obj.created_at for e in entries if e.kind == "message" and e.obj.sender_type == SenderType.AGENT
+        ]
+        first_response_at = min(agent_times, default=None)
+    else:
+        first_response_at = (
+            TicketMessage.objects.filter(ticket=ticket, sender_type=SenderType.AGENT)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    return ticket_sla(
+        priority=ticket.priority,
+        created_at=ticket.created_at,
+        first_response_at=first_response_at,
+        resolved_at=ticket.resolved_at,
+    )
+
+
+# --- Refunds ---------------------------------------------------------------------------
+
+
+def committed_refunds(order_id: int, *, exclude_pk: int | None = None) -> Decimal:
+    """What the order's other refund requests already claim: approved amounts, or the
+    requested amount while pending; rejected requests claim nothing."""
+    qs = RefundRequest.objects.filter(order_id=order_id).exclude(refund_status=RefundStatus.REJECTED)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    total = qs.aggregate(total=Sum(Coalesce("approved_amount", "requested_amount")))["total"]
+    return total or Decimal("0.00")
+
+
+def refundable_amount(order) -> Decimal:
+    """What the order still allows to be refunded."""
+    return max(order.order_amount - committed_refunds(order.pk), Decimal("0.00"))
+
+
+def recent_refunds_total(customer_id: int, *, days: int) -> Decimal:
+    since = timezone.now() - dt.timedelta(days=days)
+    total = (
+        RefundRequest.objects.filter(customer_id=customer_id, created_at__gte=since)
+        .exclude(refund_status=RefundStatus.REJECTED)
+        .aggregate(total=Sum(Coalesce("approved_amount", "requested_amount")))["total"]
+    )
+    return total or Decimal("0.00")
+
+
+def open_ticket_count(customer_id: int) -> int:
+    return Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).count()

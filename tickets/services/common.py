@@ -1,0 +1,64 @@
+"""Helpers shared by the ticket and refund services: audit actor, version check, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from customer_ops.audit import audit
+from customer_ops.context import Actor, actor_for_user, current_actor
+from tickets.services.errors import Conflict
+
+
+def staff_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "the system"
+
+
+def audit_actor(user) -> Actor:
+    """The request's actor when it is this user (keeps IP and user agent), else one built for the user."""
+    current = current_actor()
+    if getattr(current, "actor_id", None) == user.pk:
+        return current
+    return actor_for_user(user)
+
+
+def record(*, customer_id: int, actor: Actor, action_type: str, field: str, old, new, reason: str = "") -> None:
+    """One audit entry (``customer_audit_log``) for one changed field."""
+    audit(
+        customer_id=customer_id,
+        action_type=action_type,
+        action_field=field,
+        old_value=old,
+        new_value=new,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def check_version(obj: models.Model, expected: dt.datetime | None, *, label: str) -> None:
+    """Refuse the step if the locked row changed since the form loaded ``expected`` (its updated_at)."""
+    if expected is None or obj.updated_at == expected:
+        return
+    last = obj.history.order_by("-history_date", "-history_id").select_related("history_user").first()
+    if last is None:
+        who = "someone else"
+    else:
+        who = staff_name(last.history_user) if last.history_user_id else "the system"
+        if last.history_change_reason:
+            who += f" ({last.history_change_reason})"
+    when = date_format(timezone.localtime(obj.updated_at), "DATETIME_FORMAT")
+    raise Conflict(
+        f"{label} was changed by {who} since you opened it (at {when}). "
+        "Nothing was saved: check the current state below and try again."
+    )
+
+
+def save_with_history(obj: models.Model, *, user, fields: list[str], reason: str) -> None:
+    """Save ``fields`` with the history row attributed to ``user``; reload the trigger-set updated_at."""
+    obj._history_user = user
+    obj._change_reason = reason
+    obj.save(update_fields=[*fields, "updated_at"])
+    obj.refresh_from_db(fields=["updated_at"])
