@@ -22,9 +22,11 @@ A component is NULL ("no data") when its denominator is zero:
 * ``verification_score`` = 100 x (verification types with at least one ``SUCCESS`` in
   ``customer_verification_history``) / (the 5 verification types). Never NULL.
 
-Each is rounded to two decimals. Their **base** is the weighted mean of the components
-that have data (:data:`COMPONENT_WEIGHTS`; weights of NULL components are left out of
-the denominator, so "no orders yet" is neither good nor bad).
+Each is rounded to two decimals. Their **base** is their weighted mean
+(:data:`COMPONENT_WEIGHTS`), where a component without data counts as
+:data:`NO_DATA_COMPONENT_SCORE` (100: no evidence against the customer, the spec's default
+trust). It is still stored as NULL, so the page can say "no data". A new customer with a
+verified phone thus starts near 84, and verifying more raises the score.
 
 **Signal points** add up what the fraud team has not dealt with yet:
 
@@ -74,6 +76,9 @@ COMPONENT_WEIGHTS: dict[str, Decimal] = _setting(
         "verification_score": Decimal("0.20"),
     },
 )
+
+#: What a component without data counts as in the base.
+NO_DATA_COMPONENT_SCORE: Decimal = _setting("FRAUD_NO_DATA_COMPONENT_SCORE", Decimal("100"))
 
 #: Signal points of one open fraud alert, by severity.
 ALERT_SEVERITY_POINTS: dict[str, Decimal] = _setting(

@@ -140,10 +140,9 @@ components AS (
 ),
 based AS (
     SELECT c.*,
-        (coalesce(%(w_pay)s * pay, 0) + coalesce(%(w_comp)s * comp, 0) + coalesce(%(w_fc)s * fc, 0)
-         + %(w_ver)s * ver)
-        / (CASE WHEN pay IS NULL THEN 0 ELSE %(w_pay)s END + CASE WHEN comp IS NULL THEN 0 ELSE %(w_comp)s END
-           + CASE WHEN fc IS NULL THEN 0 ELSE %(w_fc)s END + %(w_ver)s) AS base
+        (%(w_pay)s * coalesce(pay, %(no_data)s) + %(w_comp)s * coalesce(comp, %(no_data)s)
+         + %(w_fc)s * coalesce(fc, %(no_data)s) + %(w_ver)s * ver)
+        / (%(w_pay)s + %(w_comp)s + %(w_fc)s + %(w_ver)s) AS base
     FROM components c
 ),
 scored AS (
@@ -240,6 +239,7 @@ def _params(now: dt.datetime) -> dict:
         "w_comp": w["order_completion_score"],
         "w_fc": w["false_complaint_score"],
         "w_ver": w["verification_score"],
+        "no_data": conf.NO_DATA_COMPONENT_SCORE,
         "trust_factor": conf.TRUST_SIGNAL_FACTOR,
         "fraud_factor": conf.FRAUD_BASE_FACTOR,
         "t_critical": thresholds["CRITICAL"],

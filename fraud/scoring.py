@@ -98,12 +98,12 @@ def compute(inputs: TrustInputs) -> Scores:
         ),
         "verification_score": _ratio(inputs.verified_types, conf.VERIFICATION_TYPE_COUNT),
     }
+    weights = conf.COMPONENT_WEIGHTS
+    no_data = conf.NO_DATA_COMPONENT_SCORE
     weighted = sum(
-        (conf.COMPONENT_WEIGHTS[name] * value for name, value in components.items() if value is not None),
-        Decimal(0),
+        (weights[name] * (no_data if value is None else value) for name, value in components.items()), Decimal(0)
     )
-    weights = sum((conf.COMPONENT_WEIGHTS[name] for name, value in components.items() if value is not None), Decimal(0))
-    base = weighted / weights
+    base = weighted / sum(weights.values(), Decimal(0))
     signals = (
         Decimal(inputs.alert_points)
         + conf.SUSPICIOUS_ACTIVITY_POINTS * inputs.unreviewed_suspicious
