@@ -193,3 +193,71 @@ def signal_lines(inputs: TrustInputs) -> list[tuple[str, Decimal]]:
             conf.BLOCKED_LINKED_ACCOUNT_POINTS * inputs.blocked_linked_accounts,
         ),
     ]
+
+
+# --- how the score moved between recalculations ------------------------------------------
+
+COMPONENT_LABELS = {
+    "payment_reliability_score": "Payment reliability",
+    "order_completion_score": "Order completion",
+    "false_complaint_score": "False complaints",
+    "verification_score": "Verification",
+}
+SIGNALS_LABEL = "Alerts, suspicious activity, linked accounts"
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One recalculation that moved the score, compared with the one before it."""
+
+    record: object  # the historical row
+    trust_delta: Decimal | None
+    fraud_delta: Decimal | None
+    component_deltas: dict[str, Decimal | None]
+    driver: str | None  # what moved the trust score most
+
+    @property
+    def components(self) -> list[tuple[str, Decimal | None, Decimal | None]]:
+        """(label, value, change) of each component, in the page's order."""
+        return [
+            (label, getattr(self.record, name), self.component_deltas.get(name))
+            for name, label in COMPONENT_LABELS.items()
+        ]
+
+
+def _effective(value) -> Decimal:
+    return conf.NO_DATA_COMPONENT_SCORE if value is None else Decimal(value)
+
+
+def movements(records: list) -> list[Movement]:
+    """``records`` newest first (a trust score's history); each compared with the previous one.
+
+    The driver is the component whose weighted change moved the trust score most; what the
+    components do not explain came from the signal points.
+    """
+    total_weight = sum(conf.COMPONENT_WEIGHTS.values(), Decimal(0))
+    result = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if older is None:
+            result.append(Movement(newer, None, None, dict.fromkeys(COMPONENT_LABELS), None))
+            continue
+        deltas, contributions = {}, {}
+        for name in COMPONENT_LABELS:
+            new, old = getattr(newer, name), getattr(older, name)
+            deltas[name] = None if new is None or old is None else new - old
+            contributions[COMPONENT_LABELS[name]] = (
+                conf.COMPONENT_WEIGHTS[name] / total_weight * (_effective(new) - _effective(old))
+            )
+        trust_delta = newer.trust_score - older.trust_score
+        contributions[SIGNALS_LABEL] = trust_delta - sum(contributions.values(), Decimal(0))
+        label, size = max(contributions.items(), key=lambda kv: abs(kv[1]))
+        result.append(
+            Movement(
+                newer,
+                trust_delta,
+                newer.fraud_score - older.fraud_score,
+                deltas,
+                label if abs(size) >= Decimal("0.01") else None,
+            )
+        )
+    return result

@@ -39,6 +39,14 @@ def in_force_q(at: dt.datetime | None = None, prefix: str = "") -> Q:
     )
 
 
+def block_in_force(block: Block, at: dt.datetime | None = None) -> bool:
+    """:func:`in_force_q` for one loaded row, without a query (list pages)."""
+    at = at or timezone.now()
+    if block.is_unblocked or block.blocked_at > at:
+        return False
+    return block.blocked_until is None or block.blocked_until > at or not block.auto_unblock
+
+
 def _covers_q(service_type: str | None, *, payment: bool) -> Q:
     """The blocks that deny access to ``service_type`` (``None``: the platform as a whole).
 
