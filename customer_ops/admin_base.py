@@ -30,6 +30,15 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        estimate = self._estimate()
+        if estimate <= self.per_page:
+            # The admin shows a result it believes fits one page unpaginated (no LIMIT): a low or
+            # stale estimate must not turn into fetching a whole log. A bounded probe decides.
+            probe = len(self.object_list.order_by().values("pk")[: self.per_page + 1])
+            estimate = max(estimate, probe)
+        return estimate
+
+    def _estimate(self) -> int:
         qs = self.object_list
         connection = connections[qs.db]
         with connection.cursor() as cursor:

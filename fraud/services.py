@@ -47,10 +47,10 @@ def _validate(instance) -> None:
         raise FraudError("; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())) from e
 
 
-def _required(value: str, what: str) -> str:
+def _required(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise FraudError(f"{what} is required.")
+        raise FraudError(message)
     return value
 
 
@@ -98,7 +98,7 @@ def block_customer(
         customer=customer,
         block_type=block_type,
         service_type=service_type,
-        block_reason=_required(reason, "A block reason"),
+        block_reason=_required(reason, "A block reason is required."),
         block_reason_code=reason_code.strip(),
         block_notes=notes.strip(),
         blocked_by=blocked_by,
@@ -128,7 +128,7 @@ def block_customer(
 @transaction.atomic
 def unblock(*, block: Block, reason: str, actor) -> Block:
     """Lift a block by hand, with a reason. Refused when it is already lifted."""
-    reason = _required(reason, "An unblock reason")
+    reason = _required(reason, "An unblock reason is required.")
     block = Block.objects.select_for_update().get(pk=block.pk)
     if block.is_unblocked:
         raise FraudError(f"Block #{block.pk} was already lifted on {block.unblocked_at:%Y-%m-%d %H:%M}.")
@@ -153,7 +153,7 @@ def unblock(*, block: Block, reason: str, actor) -> Block:
 @transaction.atomic
 def unblock_many(*, blocks: Iterable[Block], reason: str, actor) -> tuple[int, int]:
     """Lift several blocks with one reason. Returns (lifted, already lifted)."""
-    reason = _required(reason, "An unblock reason")
+    reason = _required(reason, "An unblock reason is required.")
     lifted = skipped = 0
     for block in Block.objects.select_for_update().filter(pk__in=[b.pk for b in blocks]).order_by("pk"):
         if block.is_unblocked:
@@ -174,7 +174,7 @@ def _locked_alert(alert: FraudAlert) -> FraudAlert:
 @transaction.atomic
 def alert_record_action(*, alert: FraudAlert, action: str, actor) -> FraudAlert:
     """Record what was done about an alert (``action_taken``, when and by whom)."""
-    action = _required(action, "The action taken")
+    action = _required(action, "The action taken is required.")
     alert = _locked_alert(alert)
     if alert.is_resolved:
         raise FraudError(f"Alert #{alert.pk} is resolved: its record is closed.")
@@ -189,7 +189,7 @@ def alert_record_action(*, alert: FraudAlert, action: str, actor) -> FraudAlert:
 @transaction.atomic
 def alert_resolve(*, alert: FraudAlert, notes: str, actor, action: str = "") -> FraudAlert:
     """Resolve an alert with resolution notes (and, optionally, the action taken)."""
-    notes = _required(notes, "Resolution notes")
+    notes = _required(notes, "Resolution notes are required.")
     alert = _locked_alert(alert)
     if alert.is_resolved:
         raise FraudError(f"Alert #{alert.pk} is already resolved.")
@@ -207,7 +207,7 @@ def alert_resolve(*, alert: FraudAlert, notes: str, actor, action: str = "") -> 
 @transaction.atomic
 def alerts_resolve(*, alerts: Iterable[FraudAlert], notes: str, actor) -> tuple[int, int]:
     """Bulk resolve with one note. Returns (resolved, already resolved); all or nothing."""
-    notes = _required(notes, "Resolution notes")
+    notes = _required(notes, "Resolution notes are required.")
     resolved = skipped = 0
     for alert in FraudAlert.objects.select_for_update().filter(pk__in=[a.pk for a in alerts]).order_by("pk"):
         if alert.is_resolved:
@@ -245,7 +245,7 @@ def severity_for_risk(risk_score) -> str:
 @transaction.atomic
 def suspicious_review(*, activity: SuspiciousActivity, notes: str, actor, action_taken: str = "") -> SuspiciousActivity:
     """Mark a suspicious activity reviewed, with notes and the action taken."""
-    notes = _required(notes, "Review notes")
+    notes = _required(notes, "Review notes are required.")
     activity = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
     if activity.reviewed:
         raise FraudError(f"Suspicious activity #{activity.pk} is already reviewed.")
@@ -314,7 +314,7 @@ def _locked_score(customer: Customer) -> TrustScore:
 def trust_confirm_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
     """An analyst's confirmation that a customer is fraudulent: the only way ``is_fraudulent``
     becomes true. The customer's risk level becomes (and stays) CRITICAL."""
-    notes = _required(notes, "Confirmation notes")
+    notes = _required(notes, "Confirmation notes are required.")
     score = _locked_score(customer)
     if score.is_fraudulent:
         raise FraudError("This customer is already confirmed as fraudulent.")
@@ -351,7 +351,7 @@ def trust_clear_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
     """Withdraw a fraud confirmation; the scores are recomputed at once."""
     from fraud.jobs import recalculate_trust_scores
 
-    notes = _required(notes, "Notes")
+    notes = _required(notes, "Notes are required.")
     score = _locked_score(customer)
     if not score.is_fraudulent:
         raise FraudError("This customer is not confirmed as fraudulent.")
