@@ -27,7 +27,9 @@ from customer_ops.registry import charts
 
 @admin.register(ActivityLog)
 class ActivityLogAdmin(LogAdmin):
-    list_display = ["id", "customer", "activity_type", "service_type", "order", "created_at"]
+    # Fraud evidence: linked from the customer page and alerts, e.g. ?customer__id__exact=<id>
+    # &activity_type=PAYMENT_FAILED (activity_log_customer_idx) or ?device_id=<id> (activity_log_device_idx).
+    list_display = ["id", "customer", "activity_type", "service_type", "order", "device_id", "ip_address", "created_at"]
     list_filter = ["activity_type", "service_type"]
     search_fields = ["=customer__id", "=device_id", "=ip_address"]
     list_select_related = ["customer", "order"]
@@ -35,7 +37,21 @@ class ActivityLogAdmin(LogAdmin):
 
 @admin.register(LoginHistory)
 class LoginHistoryAdmin(LogAdmin):
-    list_display = ["id", "customer", "login_method", "login_success", "device_type", "ip_address", "created_at"]
+    # Fraud evidence: failed logins by IP or device, linked from the customer page, alerts and the
+    # linked-accounts summary as ?customer__id__exact=<id>&login_success__exact=0, ?device_id=<id>,
+    # ?ip_address=<ip> (login_history_customer_idx / _device_idx / _ip_idx).
+    list_display = [
+        "id",
+        "customer",
+        "login_method",
+        "login_success",
+        "failure_reason",
+        "device_type",
+        "device_id",
+        "ip_address",
+        "ip_location",
+        "created_at",
+    ]
     list_filter = ["login_success", "login_method", "device_type"]
     search_fields = ["=customer__id", "=device_id", "=ip_address"]
     list_select_related = ["customer"]

@@ -40,7 +40,13 @@ class EstimatedCountPaginator(Paginator):
             if capped <= self.EXACT_UP_TO:
                 return capped
             return max(self._planner_rows(qs), capped)
-        return self._table_estimate(qs)
+        estimate = self._table_estimate(qs)
+        if estimate <= self.per_page:
+            # The admin shows a result it believes fits one page without a LIMIT: a low or
+            # stale estimate (a table loaded since the last ANALYZE) must not turn into
+            # fetching a whole log. A bounded probe decides.
+            estimate = max(estimate, qs[: self.per_page + 1].count())
+        return estimate
 
     @staticmethod
     def _planner_rows(qs) -> int:

@@ -1,4 +1,4 @@
-"""Demo trust scores, alerts, blocks, suspicious activity and verification history."""
+"""Demo alerts, blocks, suspicious activity and verification history; trust scores from the engine."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from customer_ops.registry import register_seeder
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore, VerificationHistory
+from fraud.jobs import recalculate_trust_scores
+from fraud.models import Block, FraudAlert, SuspiciousActivity, VerificationHistory
 
 
 def seed_fraud(ctx: dict) -> None:
@@ -163,33 +164,14 @@ def seed_fraud(ctx: dict) -> None:
         )
     SuspiciousActivity.objects.bulk_create(suspicious)
 
-    scores = []
-    for customer in customers:
-        mine = by_customer.get(customer.pk, [])
-        done = sum(1 for o in mine if o.status == "COMPLETED")
-        completion = Decimal(100 * done / len(mine)).quantize(Decimal("0.01")) if mine else Decimal(100)
-        trust = (
-            Decimal("35.00") if customer.pk in ring else (completion * Decimal("0.6") + 40).quantize(Decimal("0.01"))
-        )
-        trust = min(trust, Decimal(100))
-        fraud_score = (100 - trust).quantize(Decimal("0.01"))
-        risk = "CRITICAL" if trust < 40 else "HIGH" if trust < 60 else "MEDIUM" if trust < 80 else "LOW"
-        scores.append(
-            TrustScore(
-                customer=customer,
-                trust_score=trust,
-                fraud_score=fraud_score,
-                risk_level=risk,
-                payment_reliability_score=Decimal("95.00"),
-                order_completion_score=completion,
-                false_complaint_score=Decimal("100.00"),
-                verification_score=Decimal("66.67"),
-                is_suspicious=risk in {"HIGH", "CRITICAL"},
-                requires_review=risk == "CRITICAL",
-                last_calculated_at=now,
-            )
-        )
-    TrustScore.objects.bulk_create(scores)
+
+def seed_trust_scores(ctx: dict) -> None:
+    """Trust scores from a real run of the engine, once every input (orders, disputes,
+    refunds, logs, verifications, alerts, blocks) has been seeded."""
+    result = recalculate_trust_scores()
+    ctx["stdout"].write(f"    {result.customers} trust scores calculated in {result.seconds:.2f}s")
 
 
 register_seeder(key="fraud", seed=seed_fraud, order=20)
+# After every other seeder: the engine reads what they wrote.
+register_seeder(key="fraud_trust_scores", seed=seed_trust_scores, order=90)

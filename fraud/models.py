@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
@@ -22,6 +23,28 @@ from fraud.choices import (
 )
 
 
+class _EvidenceHistory(models.Model):
+    """Base of the alert and suspicious-activity history tables.
+
+    Historical rows copy the ``evidence`` JSON (device ids, IP addresses): they are personal
+    data too, declared here so that GDPR erasure covers them like the live rows.
+    """
+
+    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
+
+    class Meta:
+        abstract = True
+
+
+class _PlainHistory(models.Model):
+    """Base of the trust-score and block history tables: no personal columns."""
+
+    personal_data = PersonalData(keep_rows="History of fraud-prevention records with no personal columns.")
+
+    class Meta:
+        abstract = True
+
+
 class TrustScore(db.RuleBoundModel):
     """``customer_trust_score``: calculated trust and fraud scores, one row per customer."""
 
@@ -39,6 +62,10 @@ class TrustScore(db.RuleBoundModel):
     last_calculated_at = models.DateTimeField(null=True, blank=True)
     created_at = db.created_at()
     updated_at = db.updated_at()
+
+    # Rows written by the engine's set-based upsert get their history rows from the same
+    # statement (fraud.jobs); saves through the ORM (fraud confirmation) get them from here.
+    history = HistoricalRecords(bases=[_PlainHistory])
 
     personal_data = PersonalData(keep_rows="Derived scores hold no personal columns; kept for fraud prevention.")
 
@@ -61,6 +88,10 @@ class TrustScore(db.RuleBoundModel):
         ]
         indexes = [models.Index(fields=["risk_level", "trust_score"], name="trust_score_risk_idx")]
         triggers = [never_update("customer", "created_at"), touch()]
+        permissions = [
+            ("recalculate_trustscore", "Can recalculate trust scores"),
+            ("confirm_fraud_trustscore", "Can confirm or clear a customer's fraud flag"),
+        ]
 
     def __str__(self) -> str:
         return f"Trust {self.trust_score} for customer {self.customer_id}"
@@ -86,6 +117,8 @@ class FraudAlert(db.RuleBoundModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_notes = models.TextField(blank=True, default="", db_default="")
     created_at = db.created_at()
+
+    history = HistoricalRecords(bases=[_EvidenceHistory])
 
     personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
 
@@ -137,6 +170,8 @@ class Block(db.RuleBoundModel):
     unblock_reason = models.TextField(blank=True, default="", db_default="")
     created_at = db.created_at()
     updated_at = db.updated_at()
+
+    history = HistoricalRecords(bases=[_PlainHistory])
 
     personal_data = PersonalData(keep_rows="Kept for fraud prevention while a block can still apply.")
 
@@ -195,6 +230,8 @@ class SuspiciousActivity(db.RuleBoundModel):
     action_recommended = models.TextField(blank=True, default="", db_default="")
     action_taken = models.TextField(blank=True, default="", db_default="")
     created_at = db.created_at()
+
+    history = HistoricalRecords(bases=[_EvidenceHistory])
 
     personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
 

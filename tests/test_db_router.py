@@ -7,7 +7,7 @@ from customer_ops.models import Customer
 from tests.factories import CustomerFactory
 
 
-@pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True, serialized_rollback=True)
 def test_reads_go_to_the_replica_only_inside_read_replica():
     customer = CustomerFactory()
     with CaptureQueriesContext(connections["replica"]) as on_replica:
@@ -17,7 +17,7 @@ def test_reads_go_to_the_replica_only_inside_read_replica():
     assert len(on_replica.captured_queries) == 1
 
 
-@pytest.mark.django_db(databases=["default", "replica"], transaction=True)
+@pytest.mark.django_db(databases=["default", "replica"], transaction=True, serialized_rollback=True)
 def test_writes_always_go_to_the_primary():
     with CaptureQueriesContext(connections["replica"]) as on_replica, read_replica():
         CustomerFactory()

@@ -44,10 +44,18 @@ REFUNDABLE_ORDER_STATUSES: tuple[str, ...] = getattr(settings, "REFUNDABLE_ORDER
 # The window of the "refunds in the last N days" figure on the refunds panel.
 REFUND_RECENT_DAYS: int = getattr(settings, "REFUND_RECENT_DAYS", 30)
 
-# Customer panels beside the ticket thread and on the refund approval screen (None: all
-# panels the user may see, in their registered order).
-TICKET_SIDEBAR_PANELS: list[str] | None = getattr(settings, "TICKET_SIDEBAR_PANELS", None)
-REFUND_APPROVAL_PANELS: list[str] | None = getattr(settings, "REFUND_APPROVAL_PANELS", None)
+# Customer panels (keys of customer_ops.registry) beside the ticket thread and on the
+# refund approval screen; None shows every panel the user may see. Panels of apps that
+# are not installed simply do not appear.
+TICKET_SIDEBAR_PANELS: list[str] | None = getattr(
+    settings,
+    "TICKET_SIDEBAR_PANELS",
+    ["fraud_trust", "fraud_blocks", "recent_orders", "tickets", "refunds", "disputes"],
+)
+# The trust panel carries open fraud alerts by severity; refunds the last 30 days' total.
+REFUND_APPROVAL_PANELS: list[str] | None = getattr(
+    settings, "REFUND_APPROVAL_PANELS", ["fraud_trust", "refunds", "disputes", "tickets", "recent_orders"]
+)
 
 # Rows of the "other tickets" and "refunds" panels.
 PANEL_ROWS: int = getattr(settings, "TICKETS_PANEL_ROWS", 8)

@@ -45,7 +45,7 @@ def test_rows_inserted_with_raw_sql_get_an_id_too():
         assert cursor.fetchone()[0].startswith("TKT-")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' roles
 def test_eight_threads_creating_tickets_get_distinct_ids():
     customer = CustomerFactory()
 

@@ -1,0 +1,230 @@
+"""Fraud alerts: the triage queue, readable evidence, and the actions on an alert."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.timesince import timesince
+from import_export.admin import ImportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from customer_ops.admin_base import RuleAwareAdmin
+from fraud import selectors, services
+from fraud.admin.common import (
+    FraudMedia,
+    customer_link,
+    customer_panels,
+    evidence_html,
+    form_page,
+    redirect_to,
+    require,
+    run,
+    severity_badge,
+)
+from fraud.forms import ActionForm, ResolveForm
+from fraud.models import FraudAlert
+from fraud.resources import FraudAlertResource
+
+WORK = "fraud.change_fraudalert"
+
+
+class AlertStatusFilter(admin.SimpleListFilter):
+    """Open alerts (the triage queue) by default."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open (triage queue)"), ("resolved", "Resolved"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "open"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(is_resolved=False)  # fraud_alerts_unresolved_idx
+        if self.value() == "resolved":
+            return queryset.filter(is_resolved=True)
+        return queryset
+
+
+@admin.register(FraudAlert)
+class FraudAlertAdmin(ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+    resource_classes = [FraudAlertResource]
+    list_display = ["id", "customer", "alert_type", "severity", "age", "is_resolved", "action_summary", "created_at"]
+    list_display_links = ["id"]
+    list_filter = [AlertStatusFilter, "alert_severity", "alert_type"]
+    search_fields = ["=id", "=customer__id", "=customer__email"]
+    list_select_related = ["customer"]
+    list_per_page = 100
+    show_facets = admin.ShowFacets.NEVER
+    change_form_template = "admin/fraud/fraudalert/change_form.html"
+    actions = ["resolve_selected"]
+    history_list_display = ["is_resolved", "action_taken", "resolution_notes"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["customer_page", "order", "alert_type", "alert_severity", "alert_description", "created_at"]},
+        ),
+        ("Evidence", {"fields": ["evidence_display"]}),
+        (
+            "Handling",
+            {
+                "fields": [
+                    "action_taken",
+                    "action_taken_at",
+                    "action_taken_by",
+                    "is_resolved",
+                    "resolved_at",
+                    "resolution_notes",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["customer_page", "evidence_display"]
+    Media = FraudMedia
+
+    # Alerts come from the detection systems (or an import, or a suspicious activity);
+    # they change only through the services below, and are never deleted.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_work_permission(self, request):
+        return request.user.has_perm(WORK)
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("fraud.add_fraudalert")
+
+    def get_queryset(self, request):
+        # Annotate before ordering: the queue is ordered by the severity rank.
+        qs = self.model._default_manager.get_queryset().annotate(severity_rank=selectors.SEVERITY_RANK)
+        return qs.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        if request.GET.get("status", "open") == "open":
+            return ["severity_rank", "created_at", "id"]  # most severe, then oldest
+        return ["-created_at", "-id"]
+
+    @admin.display(description="Severity", ordering="severity_rank")
+    def severity(self, obj):
+        return severity_badge(obj.alert_severity, obj.get_alert_severity_display())
+
+    @admin.display(description="Age")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now()).split(",")[0]
+
+    @admin.display(description="Action taken")
+    def action_summary(self, obj):
+        return (obj.action_taken[:60] + "…") if len(obj.action_taken) > 60 else obj.action_taken
+
+    @admin.display(description="Customer")
+    def customer_page(self, obj):
+        return customer_link(obj.customer)
+
+    @admin.display(description="Evidence")
+    def evidence_display(self, obj):
+        return evidence_html(obj.evidence)
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/record-action/", view(self.record_action_view), name="fraud_fraudalert_action"),
+            path("<path:object_id>/resolve/", view(self.resolve_view), name="fraud_fraudalert_resolve"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        alert = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if alert is not None and self.has_view_permission(request, alert):
+            can_work = self.has_work_permission(request) and not alert.is_resolved
+            block_query = {
+                "customer": alert.customer_id,
+                "alert": alert.pk,
+                "block_reason": f"Fraud alert #{alert.pk}: {alert.get_alert_type_display()}",
+                "block_reason_code": alert.alert_type,
+            }
+            extra_context.update(
+                can_work=can_work,
+                action_form=ActionForm(initial={"action_taken": alert.action_taken}),
+                resolve_form=ResolveForm(),
+                can_block=request.user.has_perm("fraud.add_block"),
+                block_url=f"{reverse('admin:fraud_block_add')}?{urlencode(block_query)}",
+                customer_panels=customer_panels(request, alert.customer),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _alert_for_work(self, request, object_id) -> FraudAlert:
+        require(request, WORK)
+        alert = self.get_object(request, object_id)
+        if alert is None:
+            raise Http404
+        return alert
+
+    def record_action_view(self, request, object_id):
+        alert = self._alert_for_work(request, object_id)
+        form = ActionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = f"Action recorded on alert #{alert.pk}."
+            action = form.cleaned_data["action_taken"]
+            if run(request, services.alert_record_action, done, alert=alert, action=action, actor=request.user):
+                return redirect_to(alert)
+        return form_page(self, request, title=f"Record the action taken on alert #{alert.pk}", form=form, obj=alert)
+
+    def resolve_view(self, request, object_id):
+        alert = self._alert_for_work(request, object_id)
+        form = ResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            kwargs = {"alert": alert, "notes": data["notes"], "action": data["action_taken"], "actor": request.user}
+            if run(request, services.alert_resolve, f"Alert #{alert.pk} resolved.", **kwargs):
+                return redirect_to(alert)
+        return form_page(self, request, title=f"Resolve alert #{alert.pk}", form=form, obj=alert)
+
+    @admin.action(description="Resolve selected alerts with one note", permissions=["work"])
+    def resolve_selected(self, request, queryset):
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            try:
+                resolved, skipped = services.alerts_resolve(
+                    alerts=list(queryset), notes=data["notes"], actor=request.user
+                )
+            except services.FraudError as e:
+                self.message_user(request, str(e), messages.ERROR)
+                return None
+            note = f" ({skipped} already resolved, left as they were)" if skipped else ""
+            self.message_user(request, f"{resolved} alert(s) resolved{note}.", messages.SUCCESS)
+            return None
+        return form_page(
+            self,
+            request,
+            title=f"Resolve {queryset.count()} alert(s) with one note",
+            form=form,
+            extra={"bulk_action": "resolve_selected", "selected": queryset},
+        )
+
+
+def alert_link(alert) -> str:
+    url = reverse("admin:fraud_fraudalert_change", args=[alert.pk])
+    return format_html('<a href="{}">alert #{}</a>', url, alert.pk)

@@ -1,0 +1,90 @@
+"""What the fraud admins share: permission checks, the action-form page, service calls that
+turn a :class:`~fraud.services.FraudError` into a message, and readable evidence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from customer_ops.panels import render_panels
+from fraud.panels import PANEL_KEYS
+from fraud.services import FraudError
+
+
+def require(request, permission: str) -> None:
+    """403 unless the user holds ``permission`` (hiding a button is not enough)."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def customer_link(customer) -> str:
+    url = reverse("admin:customer_ops_customer_change", args=[customer.pk])
+    return format_html('<a href="{}">{}</a>', url, customer)
+
+
+def severity_badge(value: str, label: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', value.lower(), label)
+
+
+def evidence_html(evidence) -> str:
+    """Evidence JSON as a definition list; nested values pretty-printed."""
+    if not evidence:
+        return format_html('<span class="panel-empty">{}</span>', "No evidence recorded.")
+    if not isinstance(evidence, dict):
+        return format_html('<pre class="evidence-json">{}</pre>', json.dumps(evidence, indent=2, sort_keys=True))
+    rows = []
+    for key, value in sorted(evidence.items()):
+        if isinstance(value, dict | list):
+            rendered = format_html('<pre class="evidence-json">{}</pre>', json.dumps(value, indent=2, sort_keys=True))
+        else:
+            rendered = format_html("{}", value)
+        rows.append((key.replace("_", " "), rendered))
+    return format_html('<dl class="evidence">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+
+
+def run(request, service: Callable[..., object], success: str, **kwargs) -> bool:
+    """Call a service; a FraudError becomes an error message and nothing is written."""
+    try:
+        service(**kwargs)
+    except FraudError as e:
+        messages.error(request, str(e))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def form_page(modeladmin: admin.ModelAdmin, request, *, title: str, form, obj=None, intro: str = "", extra=None):
+    """A small page with one form (record an action, resolve, unblock, review, ...)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": title,
+        "form": form,
+        "original": obj,
+        "intro": intro,
+        "media": modeladmin.media + form.media,
+        **(extra or {}),
+    }
+    return TemplateResponse(request, "admin/fraud/action_form.html", context)
+
+
+def redirect_to(obj) -> HttpResponseRedirect:
+    opts = obj._meta
+    return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+
+
+def customer_panels(request, customer) -> list[dict]:
+    """The fraud panels of the customer page, for the alert and trust-score pages."""
+    return render_panels(customer, request, only=PANEL_KEYS)
+
+
+class FraudMedia:
+    css = {"all": ["fraud/fraud.css"]}
+    js = ["fraud/fraud.js"]

@@ -1,0 +1,202 @@
+"""Suspicious activity: the review queue, review, and raising a fraud alert from a row."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ImportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from customer_ops.admin_base import RuleAwareAdmin
+from fraud import services
+from fraud.admin.common import FraudMedia, customer_link, evidence_html, form_page, redirect_to, require, run
+from fraud.forms import RaiseAlertForm, ReviewForm
+from fraud.models import SuspiciousActivity
+from fraud.resources import SuspiciousActivityResource
+
+WORK = "fraud.change_suspiciousactivity"
+
+
+class ReviewQueueFilter(admin.SimpleListFilter):
+    """Rows awaiting review (the queue) by default."""
+
+    title = "review"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", "Awaiting review (queue)"), ("reviewed", "Reviewed"), ("all", "All")]
+
+    def value(self):
+        return super().value() or "awaiting"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(requires_review=True, reviewed=False)  # suspicious_review_queue_idx
+        if self.value() == "reviewed":
+            return queryset.filter(reviewed=True)
+        return queryset
+
+
+@admin.register(SuspiciousActivity)
+class SuspiciousActivityAdmin(ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+    resource_classes = [SuspiciousActivityResource]
+    list_display = [
+        "id",
+        "customer",
+        "activity_type",
+        "detected_by",
+        "detection_confidence",
+        "risk_score",
+        "reviewed",
+        "created_at",
+        "raise_alert_link",
+    ]
+    list_filter = [ReviewQueueFilter, "activity_type", "detected_by"]
+    search_fields = ["=id", "=customer__id", "=customer__email"]
+    list_select_related = ["customer"]
+    list_per_page = 100
+    show_facets = admin.ShowFacets.NEVER
+    change_form_template = "admin/fraud/suspiciousactivity/change_form.html"
+    history_list_display = ["reviewed", "review_notes", "action_taken"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "customer_page",
+                    "activity_type",
+                    "activity_description",
+                    "detected_by",
+                    "detection_confidence",
+                    "risk_score",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Evidence", {"fields": ["evidence_display", "action_recommended"]}),
+        (
+            "Review",
+            {"fields": ["requires_review", "reviewed", "reviewed_at", "reviewed_by", "review_notes", "action_taken"]},
+        ),
+    ]
+    readonly_fields = ["customer_page", "evidence_display"]
+    Media = FraudMedia
+
+    def has_add_permission(self, request):
+        return False  # detected by the system or the ML models, or imported
+
+    def has_change_permission(self, request, obj=None):
+        return False  # reviewed through the pages below
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("fraud.add_suspiciousactivity")
+
+    def get_ordering(self, request):
+        if request.GET.get("queue", "awaiting") == "awaiting":
+            return ["created_at", "id"]  # oldest first
+        return ["-created_at", "-id"]
+
+    @admin.display(description="")
+    def raise_alert_link(self, obj):
+        url = reverse("admin:fraud_suspiciousactivity_raise_alert", args=[obj.pk])
+        return format_html('<a href="{}">Raise alert</a>', url)
+
+    @admin.display(description="Customer")
+    def customer_page(self, obj):
+        return customer_link(obj.customer)
+
+    @admin.display(description="Evidence")
+    def evidence_display(self, obj):
+        return evidence_html(obj.evidence)
+
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if not request.user.has_perm(WORK):
+            shown.remove("raise_alert_link")
+        return shown
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/review/", view(self.review_view), name="fraud_suspiciousactivity_review"),
+            path(
+                "<path:object_id>/raise-alert/",
+                view(self.raise_alert_view),
+                name="fraud_suspiciousactivity_raise_alert",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        activity = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if activity is not None:
+            extra_context.update(
+                can_work=request.user.has_perm(WORK),
+                can_review=request.user.has_perm(WORK) and not activity.reviewed,
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _activity(self, request, object_id) -> SuspiciousActivity:
+        require(request, WORK)
+        activity = self.get_object(request, object_id)
+        if activity is None:
+            raise Http404
+        return activity
+
+    def review_view(self, request, object_id):
+        activity = self._activity(request, object_id)
+        form = ReviewForm(request.POST or None, initial={"action_taken": activity.action_recommended})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            kwargs = {"activity": activity, "notes": data["notes"], "action_taken": data["action_taken"]}
+            if run(request, services.suspicious_review, "Reviewed.", actor=request.user, **kwargs):
+                return redirect_to(activity)
+        return form_page(self, request, title=f"Review suspicious activity #{activity.pk}", form=form, obj=activity)
+
+    def raise_alert_view(self, request, object_id):
+        """One click from the queue: a form prefilled from the activity, one more to raise it."""
+        activity = self._activity(request, object_id)
+        initial = {
+            "alert_type": services.ALERT_TYPE_FOR_ACTIVITY.get(activity.activity_type),
+            "alert_severity": services.severity_for_risk(activity.risk_score),
+            "description": activity.activity_description,
+        }
+        form = RaiseAlertForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                alert = services.suspicious_raise_alert(
+                    activity=activity,
+                    alert_type=data["alert_type"],
+                    severity=data["alert_severity"],
+                    description=data["description"],
+                    actor=request.user,
+                )
+            except services.FraudError as e:
+                form.add_error(None, str(e))
+            else:
+                self.message_user(request, f"Fraud alert #{alert.pk} raised from suspicious activity #{activity.pk}.")
+                return HttpResponseRedirect(reverse("admin:fraud_fraudalert_change", args=[alert.pk]))
+        return form_page(
+            self,
+            request,
+            title=f"Raise a fraud alert from suspicious activity #{activity.pk}",
+            form=form,
+            obj=activity,
+            intro="The activity's evidence is copied into the alert, and the activity is marked reviewed.",
+            extra={"submit_label": "Raise alert"},
+        )

@@ -1,0 +1,198 @@
+"""Trust scores: the list, recalculation, the page that explains a score, and the fraud flag."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.models import Customer
+from fraud import conf, scoring, services
+from fraud.admin.common import FraudMedia, customer_link, customer_panels, form_page, redirect_to, require, run
+from fraud.admin.common import severity_badge as badge
+from fraud.forms import ConfirmFraudForm
+from fraud.jobs import recalculate_trust_scores, trust_inputs
+from fraud.models import TrustScore
+
+RECALCULATE = "fraud.recalculate_trustscore"
+CONFIRM = "fraud.confirm_fraud_trustscore"
+
+
+def _summary(result) -> str:
+    return (
+        f"{result.customers} trust score(s) recalculated in {result.seconds:.2f}s; "
+        f"{result.history_rows} moved, {len(result.risk_changes)} risk-level change(s)."
+    )
+
+
+@admin.register(TrustScore)
+class TrustScoreAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
+    list_display = ["customer", "trust_score", "fraud_score", "risk", "flags", "last_calculated_at"]
+    list_filter = ["risk_level", "is_suspicious", "requires_review", "is_fraudulent"]
+    search_fields = ["=customer__id", "=customer__email"]
+    list_select_related = ["customer"]
+    list_per_page = 100
+    show_facets = admin.ShowFacets.NEVER
+    actions = ["recalculate_selected"]
+    change_form_template = "admin/fraud/trustscore/change_form.html"
+    change_list_template = "admin/fraud/trustscore/change_list.html"
+    history_list_display = ["trust_score", "fraud_score", "risk_level"]
+    fields = [
+        "customer_page",
+        "trust_score",
+        "fraud_score",
+        "risk_level",
+        "is_fraudulent",
+        "is_suspicious",
+        "requires_review",
+        "last_calculated_at",
+    ]
+    readonly_fields = ["customer_page"]
+    Media = FraudMedia
+
+    # Scores are the engine's ("auto-updated by the system"); the fraud flag is the
+    # analysts' through its own page. Nothing is edited in place.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_recalculate_permission(self, request):
+        return request.user.has_perm(RECALCULATE)
+
+    @admin.display(description="Risk", ordering="risk_level")
+    def risk(self, obj):
+        return badge(obj.risk_level, obj.get_risk_level_display())
+
+    @admin.display(description="Flags")
+    def flags(self, obj):
+        shown = [("critical", "fraud", obj.is_fraudulent), ("high", "suspicious", obj.is_suspicious)]
+        shown.append(("medium", "review", obj.requires_review))
+        return format_html_join(" ", '<span class="badge badge-{}">{}</span>', [(c, t) for c, t, on in shown if on])
+
+    @admin.display(description="Customer")
+    def customer_page(self, obj):
+        return customer_link(obj.customer)
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("recalculate-all/", view(self.recalculate_all_view), name="fraud_trustscore_recalculate_all"),
+            path(
+                "customer/<int:customer_id>/recalculate/",
+                view(self.recalculate_customer_view),
+                name="fraud_trustscore_recalculate_customer",
+            ),
+            path("<path:object_id>/confirm-fraud/", view(self.confirm_view), name="fraud_trustscore_confirm"),
+            path("<path:object_id>/clear-fraud/", view(self.clear_view), name="fraud_trustscore_clear"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_recalculate": self.has_recalculate_permission(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        score = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if score is not None and self.has_view_permission(request, score):
+            inputs = trust_inputs([score.customer_id])[score.customer_id]
+            now = scoring.compute(inputs)
+            stored = {k: getattr(score, k) for k in now.as_row()}
+            history = list(score.history.select_related("history_user")[:16])
+            extra_context.update(
+                inputs=inputs,
+                current=now,
+                explanation=[(c, getattr(score, c.field)) for c in scoring.explain(inputs, now)],
+                signals=scoring.signal_lines(inputs),
+                stale=score.last_calculated_at is None or now.as_row() != stored,
+                movements=scoring.movements(history)[:15],
+                component_labels=scoring.COMPONENT_LABELS,
+                conf=conf,
+                thresholds=conf.RISK_THRESHOLDS,
+                can_recalculate=self.has_recalculate_permission(request),
+                can_confirm=request.user.has_perm(CONFIRM),
+                customer_panels=customer_panels(request, score.customer),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    @admin.action(description="Recalculate selected trust scores", permissions=["recalculate"])
+    def recalculate_selected(self, request, queryset):
+        result = recalculate_trust_scores(list(queryset.values_list("customer_id", flat=True)))
+        self.message_user(request, _summary(result), messages.SUCCESS)
+
+    def recalculate_all_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        require(request, RECALCULATE)
+        self.message_user(request, _summary(recalculate_trust_scores()), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:fraud_trustscore_changelist"))
+
+    def recalculate_customer_view(self, request, customer_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        require(request, RECALCULATE)
+        customer = get_object_or_404(Customer, pk=customer_id)
+        self.message_user(request, _summary(recalculate_trust_scores([customer.pk])), messages.SUCCESS)
+        score = TrustScore.objects.get(customer=customer)
+        next_url = request.POST.get("next")
+        if next_url == "trust":
+            return redirect_to(score)
+        return HttpResponseRedirect(reverse("admin:customer_ops_customer_change", args=[customer.pk]))
+
+    def _score(self, request, object_id, permission: str) -> TrustScore:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        score = self.get_object(request, object_id)
+        if score is None:
+            raise Http404
+        return score
+
+    def confirm_view(self, request, object_id):
+        score = self._score(request, object_id, CONFIRM)
+        form = ConfirmFraudForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            notes = form.cleaned_data["notes"]
+            done = "Fraud confirmed: the customer is flagged as fraudulent and CRITICAL."
+            if run(
+                request, services.trust_confirm_fraud, done, customer=score.customer, notes=notes, actor=request.user
+            ):
+                return redirect_to(score)
+        return form_page(
+            self,
+            request,
+            title=f"Confirm customer #{score.customer_id} as fraudulent",
+            form=form,
+            obj=score,
+            intro="Only an analyst's confirmation sets the fraud flag; the engine never does. "
+            "The customer stays CRITICAL until the confirmation is withdrawn.",
+            extra={"submit_label": "Confirm fraud"},
+        )
+
+    def clear_view(self, request, object_id):
+        score = self._score(request, object_id, CONFIRM)
+        form = ConfirmFraudForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            notes = form.cleaned_data["notes"]
+            done = "Fraud confirmation withdrawn; the scores were recalculated."
+            if run(request, services.trust_clear_fraud, done, customer=score.customer, notes=notes, actor=request.user):
+                return redirect_to(score)
+        return form_page(
+            self,
+            request,
+            title=f"Withdraw the fraud confirmation of customer #{score.customer_id}",
+            form=form,
+            obj=score,
+            extra={"submit_label": "Withdraw"},
+        )

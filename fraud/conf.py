@@ -1,0 +1,120 @@
+"""Weights and thresholds of the fraud console: the one place they are defined.
+
+Every value can be overridden in settings under the same name (``getattr(settings, ...)``).
+The trust engine (``fraud.jobs``, set-based SQL) and its explanation (``fraud.scoring``,
+the same formulas for one customer in Python) both read them from here; a test proves the
+two agree.
+
+How a customer's scores are computed
+====================================
+
+Four **component scores**, each 0-100 where 100 is best, from the data this system holds.
+A component is NULL ("no data") when its denominator is zero:
+
+* ``payment_reliability_score`` = 100 x orders / (orders + payment failures), where
+  payment failures are ``customer_activity_log`` rows of type ``PAYMENT_FAILED`` and every
+  order counts as one successful payment.
+* ``order_completion_score`` = 100 x completed / (completed + cancelled) orders. Orders
+  still ``PLACED`` or ``IN_PROGRESS`` have no outcome yet and are left out.
+* ``false_complaint_score`` = 100 x (1 - rejected / raised), over disputes and refund
+  requests together: raised = every dispute and refund request, rejected = disputes with
+  ``dispute_status`` ``REJECTED`` plus refund requests with ``refund_status`` ``REJECTED``.
+* ``verification_score`` = 100 x (verification types with at least one ``SUCCESS`` in
+  ``customer_verification_history``) / (the 5 verification types). Never NULL.
+
+Each is rounded to two decimals. Their **base** is their weighted mean
+(:data:`COMPONENT_WEIGHTS`), where a component without data counts as
+:data:`NO_DATA_COMPONENT_SCORE` (100: no evidence against the customer, the spec's default
+trust). It is still stored as NULL, so the page can say "no data". A new customer with a
+verified phone thus starts near 84, and verifying more raises the score.
+
+**Signal points** add up what the fraud team has not dealt with yet:
+
+* each open (unresolved) fraud alert: :data:`ALERT_SEVERITY_POINTS` by its severity;
+* each suspicious activity that requires review and is not reviewed:
+  :data:`SUSPICIOUS_ACTIVITY_POINTS`;
+* each *blocked linked account*: :data:`BLOCKED_LINKED_ACCOUNT_POINTS`. A linked account
+  is another customer that used one of this customer's device ids (login history,
+  sessions, activity log: one hop; IP addresses are left out because NATs and mobile
+  carriers share them); it is blocked when it has a block in force (see
+  ``fraud.selectors.blocks_in_force``).
+
+Then, rounded to two decimals and clamped to 0-100:
+
+* ``trust_score`` = base - :data:`TRUST_SIGNAL_FACTOR` x signal points
+* ``fraud_score`` = :data:`FRAUD_BASE_FACTOR` x (100 - base) + signal points
+
+**Risk level** comes from ``fraud_score`` and :data:`RISK_THRESHOLDS` (the first level
+whose threshold the score reaches); a customer an analyst has confirmed as fraudulent
+stays ``CRITICAL``.
+
+**Flags**: ``is_suspicious`` when ``fraud_score`` >= :data:`SUSPICIOUS_THRESHOLD` or an
+open alert has a severity in :data:`SUSPICIOUS_ALERT_SEVERITIES`; ``requires_review``
+when the risk level is in :data:`REVIEW_RISK_LEVELS` and there is something to review (an
+open alert or an unreviewed suspicious activity). ``is_fraudulent`` is never set by the
+engine: only an analyst's confirmation (``fraud.services.trust_confirm_fraud``) sets it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+#: Weight of each component in the base score (they need not add up to 1).
+COMPONENT_WEIGHTS: dict[str, Decimal] = _setting(
+    "FRAUD_COMPONENT_WEIGHTS",
+    {
+        "payment_reliability_score": Decimal("0.30"),
+        "order_completion_score": Decimal("0.25"),
+        "false_complaint_score": Decimal("0.25"),
+        "verification_score": Decimal("0.20"),
+    },
+)
+
+#: What a component without data counts as in the base.
+NO_DATA_COMPONENT_SCORE: Decimal = _setting("FRAUD_NO_DATA_COMPONENT_SCORE", Decimal("100"))
+
+#: Signal points of one open fraud alert, by severity.
+ALERT_SEVERITY_POINTS: dict[str, Decimal] = _setting(
+    "FRAUD_ALERT_SEVERITY_POINTS",
+    {"LOW": Decimal("5"), "MEDIUM": Decimal("10"), "HIGH": Decimal("25"), "CRITICAL": Decimal("40")},
+)
+
+#: Signal points of one suspicious activity that requires review and is not reviewed.
+SUSPICIOUS_ACTIVITY_POINTS: Decimal = _setting("FRAUD_SUSPICIOUS_ACTIVITY_POINTS", Decimal("10"))
+
+#: Signal points of one linked account (shared device) with a block in force.
+BLOCKED_LINKED_ACCOUNT_POINTS: Decimal = _setting("FRAUD_BLOCKED_LINKED_ACCOUNT_POINTS", Decimal("15"))
+
+#: How much the signal points lower the trust score.
+TRUST_SIGNAL_FACTOR: Decimal = _setting("FRAUD_TRUST_SIGNAL_FACTOR", Decimal("0.5"))
+
+#: How much the base's shortfall from 100 raises the fraud score.
+FRAUD_BASE_FACTOR: Decimal = _setting("FRAUD_BASE_FACTOR", Decimal("0.5"))
+
+#: fraud_score thresholds, highest first: the first one reached gives the risk level.
+RISK_THRESHOLDS: list[tuple[str, Decimal]] = _setting(
+    "FRAUD_RISK_THRESHOLDS",
+    [("CRITICAL", Decimal("75")), ("HIGH", Decimal("50")), ("MEDIUM", Decimal("25"))],
+)
+#: The level when no threshold is reached.
+LOWEST_RISK_LEVEL = "LOW"
+
+SUSPICIOUS_THRESHOLD: Decimal = _setting("FRAUD_SUSPICIOUS_THRESHOLD", Decimal("50"))
+SUSPICIOUS_ALERT_SEVERITIES: tuple[str, ...] = _setting("FRAUD_SUSPICIOUS_ALERT_SEVERITIES", ("HIGH", "CRITICAL"))
+REVIEW_RISK_LEVELS: tuple[str, ...] = _setting("FRAUD_REVIEW_RISK_LEVELS", ("HIGH", "CRITICAL"))
+
+#: Verification types counted by verification_score (the spec's enum).
+VERIFICATION_TYPE_COUNT = 5
+
+#: Customers per statement of ``recalculate_trust_scores`` (progress is reported per batch).
+RECALCULATE_BATCH_SIZE: int = _setting("FRAUD_RECALCULATE_BATCH_SIZE", 20_000)
+
+#: Linked accounts shown on pages (``analytics.selectors.linked_accounts`` bounds).
+LINKED_ACCOUNTS_LIMIT: int = _setting("FRAUD_LINKED_ACCOUNTS_LIMIT", 50)

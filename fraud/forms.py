@@ -1,0 +1,81 @@
+"""Forms of the fraud console's admin pages. They validate input; services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils import timezone
+
+from customer_ops.choices import ServiceType
+from customer_ops.models import Customer
+from fraud.choices import AlertSeverity, AlertType, BlockType
+from fraud.models import FraudAlert
+
+NOTES = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+
+class BlockForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(), widget=forms.NumberInput, help_text="Customer id."
+    )
+    block_type = forms.ChoiceField(choices=BlockType.choices)
+    service_type = forms.ChoiceField(
+        choices=[("", "All services")] + list(ServiceType.choices),
+        required=False,
+        help_text="Empty means every service. Account blocks always cover every service.",
+    )
+    block_reason = forms.CharField(widget=NOTES)
+    block_reason_code = forms.CharField(required=False)
+    block_notes = forms.CharField(required=False, widget=NOTES)
+    blocked_until = forms.SplitDateTimeField(
+        required=False, widget=AdminSplitDateTime, help_text="Empty means permanent."
+    )
+    auto_unblock = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text="Lift the block automatically when it expires. Without it, an expired block stays in force "
+        "until someone lifts it.",
+    )
+    alert = forms.ModelChoiceField(queryset=FraudAlert.objects.all(), required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("block_type") == BlockType.ACCOUNT_BLOCK and data.get("service_type"):
+            self.add_error("service_type", "An account block covers every service: leave this empty.")
+        until = data.get("blocked_until")
+        if until is not None and until <= timezone.now():
+            self.add_error("blocked_until", "A timed block must end in the future.")
+        alert = data.get("alert")
+        customer = data.get("customer")
+        if alert is not None and customer is not None and alert.customer_id != customer.pk:
+            self.add_error("customer", "This is not the alert's customer.")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=NOTES, help_text="Required: kept in the block's history and the audit log.")
+
+
+# Field names never "action": the admin's changelist actions post their name under that key.
+class ActionForm(forms.Form):
+    action_taken = forms.CharField(widget=NOTES, label="Action taken")
+
+
+class ResolveForm(forms.Form):
+    notes = forms.CharField(widget=NOTES, label="Resolution notes")
+    action_taken = forms.CharField(widget=NOTES, required=False, label="Action taken (optional)")
+
+
+class ReviewForm(forms.Form):
+    notes = forms.CharField(widget=NOTES, label="Review notes")
+    action_taken = forms.CharField(required=False, label="Action taken")
+
+
+class RaiseAlertForm(forms.Form):
+    alert_type = forms.ChoiceField(choices=AlertType.choices)
+    alert_severity = forms.ChoiceField(choices=AlertSeverity.choices)
+    description = forms.CharField(widget=NOTES, required=False)
+
+
+class ConfirmFraudForm(forms.Form):
+    notes = forms.CharField(widget=NOTES, help_text="Why: kept in the audit log.")

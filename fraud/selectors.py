@@ -1,0 +1,225 @@
+"""Reads of the fraud tables that several callers share.
+
+:func:`is_blocked` and :func:`blocked_customer_ids` are the access check the platform's
+other services call before letting a customer order or pay. The queues, the customer
+page's panels and the alert and trust-score pages read through the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from analytics.selectors import LinkedAccount, linked_accounts
+from customer_ops.choices import ServiceType
+from fraud import conf
+from fraud.choices import AlertSeverity, BlockType
+from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+def in_force_q(at: dt.datetime | None = None, prefix: str = "") -> Q:
+    """The condition for a block that applies at ``at`` (default: now).
+
+    A block applies from ``blocked_at`` until it is lifted (``is_unblocked``). A timed block
+    (``blocked_until`` set) also ends when it expires *if* it has ``auto_unblock``: it is
+    over from that moment, whether or not ``unblock_expired`` has run yet. A timed block
+    without ``auto_unblock`` stays in force after ``blocked_until`` until someone lifts it
+    (the date is when it is due for review, not when it ends).
+    """
+    at = at or timezone.now()
+    p = prefix
+    return Q(**{f"{p}is_unblocked": False, f"{p}blocked_at__lte": at}) & (
+        Q(**{f"{p}blocked_until__isnull": True}) | Q(**{f"{p}blocked_until__gt": at}) | Q(**{f"{p}auto_unblock": False})
+    )
+
+
+def block_in_force(block: Block, at: dt.datetime | None = None) -> bool:
+    """:func:`in_force_q` for one loaded row, without a query (list pages)."""
+    at = at or timezone.now()
+    if block.is_unblocked or block.blocked_at > at:
+        return False
+    return block.blocked_until is None or block.blocked_until > at or not block.auto_unblock
+
+
+def _covers_q(service_type: str | None, *, payment: bool) -> Q:
+    """The blocks that deny access to ``service_type`` (``None``: the platform as a whole).
+
+    * ``ACCOUNT_BLOCK``: everything, whatever its service type.
+    * ``SERVICE_BLOCK``: its service, or every service when its service type is empty.
+    * ``PAYMENT_BLOCK``: paying only (``payment=True``), for its service or every service.
+    """
+    if service_type is None:
+        scope = Q(service_type__isnull=True)
+    else:
+        if service_type not in ServiceType.values:
+            raise ValueError(f"Unknown service type {service_type!r}")
+        scope = Q(service_type__isnull=True) | Q(service_type=service_type)
+    types = [BlockType.SERVICE_BLOCK] + ([BlockType.PAYMENT_BLOCK] if payment else [])
+    return Q(block_type=BlockType.ACCOUNT_BLOCK) | (Q(block_type__in=types) & scope)
+
+
+def blocks_in_force(
+    customer_ids: Iterable[int], service_type: str | None = None, *, payment: bool = False, at=None
+) -> QuerySet[Block]:
+    """The blocks that deny the customers access (see :func:`is_blocked`)."""
+    return Block.objects.filter(
+        in_force_q(at), _covers_q(service_type, payment=payment), customer_id__in=list(customer_ids)
+    )
+
+
+def blocked_customer_ids(
+    customer_ids: Iterable[int], service_type: str | None = None, *, payment: bool = False, at=None
+) -> set[int]:
+    """The bulk form of :func:`is_blocked`: which of ``customer_ids`` are blocked. One query.
+
+    Served by ``customer_blocks_active_idx`` (customer, block_type) WHERE NOT is_unblocked.
+    """
+    ids = list(customer_ids)
+    if not ids:
+        return set()
+    return set(
+        blocks_in_force(ids, service_type, payment=payment, at=at).values_list("customer_id", flat=True).distinct()
+    )
+
+
+def is_blocked(customer, service_type: str | None = None, *, payment: bool = False, at=None) -> bool:
+    """The platform's access check: may this customer not use ``service_type`` now?
+
+    ``customer`` is a Customer or its id; ``service_type`` is ``FOOD``, ``PARCEL``, ``RIDE``
+    or ``None`` (the account as a whole: only account blocks and all-service blocks count).
+    ``payment=True`` asks whether the customer may not *pay* for that service, which payment
+    blocks deny too. Any one block in force is enough, however many overlap; lifted blocks,
+    blocks not started yet and expired auto-unblock blocks never count (see
+    :func:`in_force_q`). ``at`` asks about another moment (default now).
+    """
+    customer_id = getattr(customer, "pk", customer)
+    return customer_id in blocked_customer_ids([customer_id], service_type, payment=payment, at=at)
+
+
+def active_blocks(customer) -> QuerySet[Block]:
+    """Every block in force for a customer, of any type (the customer page's panel)."""
+    return Block.objects.filter(in_force_q(), customer_id=getattr(customer, "pk", customer)).order_by(
+        "-blocked_at", "-id"
+    )
+
+
+# --- queues ------------------------------------------------------------------------------
+
+SEVERITY_RANK = Case(
+    *[When(alert_severity=s, then=Value(rank)) for rank, s in enumerate(reversed(AlertSeverity.values))],
+    default=Value(99),
+    output_field=IntegerField(),
+)
+
+
+def alert_queue() -> QuerySet[FraudAlert]:
+    """Unresolved alerts, most severe first, then oldest first (the triage queue).
+
+    Served by ``fraud_alerts_unresolved_idx`` (partial on ``NOT is_resolved``).
+    """
+    return (
+        FraudAlert.objects.filter(is_resolved=False)
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by("severity_rank", "created_at", "id")
+    )
+
+
+def suspicious_review_queue() -> QuerySet[SuspiciousActivity]:
+    """Rows that require review and are not reviewed, oldest first (``suspicious_review_queue_idx``)."""
+    return SuspiciousActivity.objects.filter(requires_review=True, reviewed=False).order_by("created_at", "id")
+
+
+# --- linked accounts -----------------------------------------------------------------------
+
+
+@dataclass
+class SignalGroup:
+    """The accounts that share one device id or IP address with the customer."""
+
+    kind: str  # "device_id" or "ip_address"
+    value: str
+    customer_ids: list[int] = field(default_factory=list)
+    blocked: int = 0
+    average_trust: float | None = None
+
+    @property
+    def label(self) -> str:
+        return "device" if self.kind == "device_id" else "IP address"
+
+
+@dataclass
+class LinkedSummary:
+    accounts: list[LinkedAccount]
+    blocked_ids: set[int]
+    trust_by_id: dict[int, float]
+    groups: list[SignalGroup]
+    second_hop: list[LinkedAccount]
+
+    @property
+    def direct(self) -> list[LinkedAccount]:
+        return [a for a in self.accounts if a.hops == 1]
+
+    @property
+    def all_ids(self) -> list[int]:
+        return [a.customer_id for a in self.accounts]
+
+    @property
+    def blocked_count(self) -> int:
+        return len(self.blocked_ids)
+
+    @property
+    def average_trust(self) -> float | None:
+        scores = [self.trust_by_id[i] for i in self.all_ids if i in self.trust_by_id]
+        return round(sum(scores) / len(scores), 1) if scores else None
+
+
+def linked_summary(customer, *, limit: int | None = None) -> LinkedSummary:
+    """Linked accounts with their blocks and trust: "4 accounts share this device: 2 blocked,
+    average trust 31". Three queries whatever the number of accounts."""
+    customer_id = getattr(customer, "pk", customer)
+    accounts = linked_accounts(customer_id, limit=limit or conf.LINKED_ACCOUNTS_LIMIT)
+    ids = [a.customer_id for a in accounts]
+    blocked: set[int] = set()
+    trust: dict[int, float] = {}
+    if ids:
+        # Any block in force counts as "blocked" here, payment blocks included (as in the engine).
+        blocked = set(Block.objects.filter(in_force_q(), customer_id__in=ids).values_list("customer_id", flat=True))
+        rows = TrustScore.objects.filter(customer_id__in=ids).values_list("customer_id", "trust_score")
+        trust = {cid: float(score) for cid, score in rows}
+    groups: dict[tuple[str, str], SignalGroup] = {}
+    for account in accounts:
+        if account.hops != 1:
+            continue
+        for kind, values in (("device_id", account.device_ids), ("ip_address", account.ip_addresses)):
+            for value in values:
+                group = groups.setdefault((kind, value), SignalGroup(kind=kind, value=value))
+                group.customer_ids.append(account.customer_id)
+    for group in groups.values():
+        group.blocked = sum(1 for i in group.customer_ids if i in blocked)
+        scores = [trust[i] for i in group.customer_ids if i in trust]
+        group.average_trust = round(sum(scores) / len(scores), 1) if scores else None
+    ordered = sorted(groups.values(), key=lambda g: (g.kind != "device_id", -len(g.customer_ids), g.value))
+    return LinkedSummary(
+        accounts=accounts,
+        blocked_ids=blocked,
+        trust_by_id=trust,
+        groups=ordered,
+        second_hop=[a for a in accounts if a.hops == 2],
+    )
+
+
+def open_alert_counts(customer) -> dict[str, int]:
+    """Open alerts of a customer by severity (customer page). One grouped query."""
+    rows = (
+        FraudAlert.objects.filter(customer_id=getattr(customer, "pk", customer), is_resolved=False)
+        .values_list("alert_severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)

@@ -1,0 +1,373 @@
+"""The fraud team's workflows: the one write path for blocks, alerts, suspicious activity and
+the fraud flag.
+
+Each function is keyword-only, takes the acting staff member as ``actor``, runs in one
+transaction, locks the row it changes, refuses an invalid transition with
+:class:`FraudError`, and writes the row, its history (django-simple-history, on save) and
+the audit entry together. Admin actions and forms only call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from customer_ops.audit import audit
+from customer_ops.choices import ServiceType
+from customer_ops.context import Actor, actor_for_user, current_actor
+from customer_ops.models import Customer
+from fraud.choices import AlertSeverity, AlertType, BlockedBy, BlockType, RiskLevel
+from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore
+
+
+class FraudError(Exception):
+    """A fraud-console operation that cannot be done; the message is for the analyst."""
+
+
+def _audit_actor(user) -> Actor:
+    """The request's actor (with its IP and user agent) when it is this user, else the user."""
+    ctx = current_actor()
+    if user is None or ctx.actor_id == user.pk:
+        return ctx
+    return actor_for_user(user)
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def _validate(instance) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as e:
+        raise FraudError("; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())) from e
+
+
+def _required(value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise FraudError(message)
+    return value
+
+
+def _describe(block: Block) -> str:
+    scope = block.service_type or "ALL"
+    until = f" until {block.blocked_until:%Y-%m-%d %H:%M} UTC" if block.blocked_until else " (permanent)"
+    return f"{block.block_type} {scope}{until}"
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def block_customer(
+    *,
+    customer: Customer,
+    block_type: str,
+    reason: str,
+    actor,
+    service_type: str | None = None,
+    reason_code: str = "",
+    notes: str = "",
+    blocked_until: dt.datetime | None = None,
+    auto_unblock: bool = True,
+    blocked_by: str = BlockedBy.ADMIN,
+    alert: FraudAlert | None = None,
+) -> Block:
+    """Block a customer from one service (``SERVICE_BLOCK``/``PAYMENT_BLOCK`` with a service
+    type), from every service (no service type), or entirely (``ACCOUNT_BLOCK``).
+
+    ``blocked_until`` empty means permanent. With ``alert``, the alert records the block as
+    the action taken.
+    """
+    if block_type not in BlockType.values:
+        raise FraudError(f"Unknown block type {block_type!r}.")
+    service_type = service_type or None
+    if service_type is not None and service_type not in ServiceType.values:
+        raise FraudError(f"Unknown service type {service_type!r}.")
+    if block_type == BlockType.ACCOUNT_BLOCK and service_type is not None:
+        raise FraudError("An account block covers every service: leave the service type empty.")
+    now = timezone.now()
+    if blocked_until is not None and blocked_until <= now:
+        raise FraudError("A timed block must end in the future.")
+    block = Block(
+        customer=customer,
+        block_type=block_type,
+        service_type=service_type,
+        block_reason=_required(reason, "A block reason is required."),
+        block_reason_code=reason_code.strip(),
+        block_notes=notes.strip(),
+        blocked_by=blocked_by,
+        blocked_by_staff=actor,
+        blocked_by_name=_name(actor),
+        blocked_at=now,
+        blocked_until=blocked_until,
+        auto_unblock=auto_unblock,
+    )
+    _validate(block)
+    block._history_user = actor
+    block.save()
+    audit(
+        customer_id=customer.pk,
+        action_type="STATUS_CHANGE",
+        action_field="block",
+        old_value=None,
+        new_value=_describe(block),
+        reason=block.block_reason + (f" (fraud alert #{alert.pk})" if alert else ""),
+        actor=_audit_actor(actor),
+    )
+    if alert is not None:
+        alert_record_action(alert=alert, action=f"Blocked: {_describe(block)} (block #{block.pk})", actor=actor)
+    return block
+
+
+@transaction.atomic
+def unblock(*, block: Block, reason: str, actor) -> Block:
+    """Lift a block by hand, with a reason. Refused when it is already lifted."""
+    reason = _required(reason, "An unblock reason is required.")
+    block = Block.objects.select_for_update().get(pk=block.pk)
+    if block.is_unblocked:
+        raise FraudError(f"Block #{block.pk} was already lifted on {block.unblocked_at:%Y-%m-%d %H:%M}.")
+    block.is_unblocked = True
+    block.unblocked_at = timezone.now()
+    block.unblocked_by = actor
+    block.unblock_reason = reason
+    block._history_user = actor
+    block.save(update_fields=["is_unblocked", "unblocked_at", "unblocked_by", "unblock_reason", "updated_at"])
+    audit(
+        customer_id=block.customer_id,
+        action_type="STATUS_CHANGE",
+        action_field="block",
+        old_value=f"{_describe(block)} in force",
+        new_value="lifted",
+        reason=reason,
+        actor=_audit_actor(actor),
+    )
+    return block
+
+
+@transaction.atomic
+def unblock_many(*, blocks: Iterable[Block], reason: str, actor) -> tuple[int, int]:
+    """Lift several blocks with one reason. Returns (lifted, already lifted)."""
+    reason = _required(reason, "An unblock reason is required.")
+    lifted = skipped = 0
+    for block in Block.objects.select_for_update().filter(pk__in=[b.pk for b in blocks]).order_by("pk"):
+        if block.is_unblocked:
+            skipped += 1
+            continue
+        unblock(block=block, reason=reason, actor=actor)
+        lifted += 1
+    return lifted, skipped
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def _locked_alert(alert: FraudAlert) -> FraudAlert:
+    return FraudAlert.objects.select_for_update().get(pk=alert.pk)
+
+
+@transaction.atomic
+def alert_record_action(*, alert: FraudAlert, action: str, actor) -> FraudAlert:
+    """Record what was done about an alert (``action_taken``, when and by whom)."""
+    action = _required(action, "The action taken is required.")
+    alert = _locked_alert(alert)
+    if alert.is_resolved:
+        raise FraudError(f"Alert #{alert.pk} is resolved: its record is closed.")
+    alert.action_taken = action
+    alert.action_taken_at = timezone.now()
+    alert.action_taken_by = actor
+    alert._history_user = actor
+    alert.save(update_fields=["action_taken", "action_taken_at", "action_taken_by"])
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(*, alert: FraudAlert, notes: str, actor, action: str = "") -> FraudAlert:
+    """Resolve an alert with resolution notes (and, optionally, the action taken)."""
+    notes = _required(notes, "Resolution notes are required.")
+    alert = _locked_alert(alert)
+    if alert.is_resolved:
+        raise FraudError(f"Alert #{alert.pk} is already resolved.")
+    now = timezone.now()
+    fields = ["is_resolved", "resolved_at", "resolution_notes"]
+    if action.strip():
+        alert.action_taken, alert.action_taken_at, alert.action_taken_by = action.strip(), now, actor
+        fields += ["action_taken", "action_taken_at", "action_taken_by"]
+    alert.is_resolved, alert.resolved_at, alert.resolution_notes = True, now, notes
+    alert._history_user = actor
+    alert.save(update_fields=fields)
+    return alert
+
+
+@transaction.atomic
+def alerts_resolve(*, alerts: Iterable[FraudAlert], notes: str, actor) -> tuple[int, int]:
+    """Bulk resolve with one note. Returns (resolved, already resolved); all or nothing."""
+    notes = _required(notes, "Resolution notes are required.")
+    resolved = skipped = 0
+    for alert in FraudAlert.objects.select_for_update().filter(pk__in=[a.pk for a in alerts]).order_by("pk"):
+        if alert.is_resolved:
+            skipped += 1
+            continue
+        alert_resolve(alert=alert, notes=notes, actor=actor)
+        resolved += 1
+    return resolved, skipped
+
+
+# --- suspicious activity ---------------------------------------------------------------------
+
+# The alert type a suspicious activity most likely leads to (prefilled, the analyst may change it).
+ALERT_TYPE_FOR_ACTIVITY = {
+    "UNUSUAL_ORDER_PATTERN": AlertType.PAYMENT_FRAUD,
+    "LOCATION_JUMP": AlertType.LOCATION_MISMATCH,
+    "PAYMENT_FAILURE_SPIKE": AlertType.PAYMENT_FRAUD,
+    "MULTIPLE_CANCELLATIONS": AlertType.FALSE_COMPLAINT,
+}
+
+
+def severity_for_risk(risk_score) -> str:
+    """A prefilled alert severity from a suspicious activity's risk score."""
+    if risk_score is None:
+        return AlertSeverity.MEDIUM
+    if risk_score >= 85:
+        return AlertSeverity.CRITICAL
+    if risk_score >= 65:
+        return AlertSeverity.HIGH
+    if risk_score >= 35:
+        return AlertSeverity.MEDIUM
+    return AlertSeverity.LOW
+
+
+@transaction.atomic
+def suspicious_review(*, activity: SuspiciousActivity, notes: str, actor, action_taken: str = "") -> SuspiciousActivity:
+    """Mark a suspicious activity reviewed, with notes and the action taken."""
+    notes = _required(notes, "Review notes are required.")
+    activity = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
+    if activity.reviewed:
+        raise FraudError(f"Suspicious activity #{activity.pk} is already reviewed.")
+    activity.reviewed, activity.reviewed_at, activity.reviewed_by = True, timezone.now(), actor
+    activity.review_notes = notes
+    activity.action_taken = action_taken.strip() or activity.action_taken
+    activity._history_user = actor
+    activity.save(update_fields=["reviewed", "reviewed_at", "reviewed_by", "review_notes", "action_taken"])
+    return activity
+
+
+@transaction.atomic
+def suspicious_raise_alert(
+    *,
+    activity: SuspiciousActivity,
+    actor,
+    alert_type: str | None = None,
+    severity: str | None = None,
+    description: str = "",
+) -> FraudAlert:
+    """Raise a fraud alert from a suspicious activity; the activity is marked reviewed with
+    the alert as its action (or, if already reviewed, gets the alert as its action taken)."""
+    activity = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
+    alert_type = alert_type or ALERT_TYPE_FOR_ACTIVITY.get(activity.activity_type, AlertType.PAYMENT_FRAUD)
+    severity = severity or severity_for_risk(activity.risk_score)
+    evidence = {
+        "suspicious_activity_id": activity.pk,
+        "activity_type": activity.activity_type,
+        "detected_by": activity.detected_by,
+        "detection_confidence": str(activity.detection_confidence) if activity.detection_confidence else None,
+        "risk_score": str(activity.risk_score) if activity.risk_score is not None else None,
+        "activity_evidence": activity.evidence,
+    }
+    alert = FraudAlert(
+        customer_id=activity.customer_id,
+        alert_type=alert_type,
+        alert_severity=severity,
+        alert_description=description.strip()
+        or f"Raised from suspicious activity #{activity.pk}: {activity.activity_description}".strip(),
+        evidence=evidence,
+    )
+    _validate(alert)
+    alert._history_user = actor
+    alert.save()
+    action = f"Raised fraud alert #{alert.pk}"
+    fields = ["action_taken"]
+    activity.action_taken = action
+    if not activity.reviewed:
+        activity.reviewed, activity.reviewed_at, activity.reviewed_by = True, timezone.now(), actor
+        activity.review_notes = activity.review_notes or action
+        fields += ["reviewed", "reviewed_at", "reviewed_by", "review_notes"]
+    activity._history_user = actor
+    activity.save(update_fields=fields)
+    return alert
+
+
+# --- the fraud flag ----------------------------------------------------------------------------
+
+
+def _locked_score(customer: Customer) -> TrustScore:
+    TrustScore.objects.get_or_create(customer=customer)
+    return TrustScore.objects.select_for_update().get(customer=customer)
+
+
+@transaction.atomic
+def trust_confirm_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
+    """An analyst's confirmation that a customer is fraudulent: the only way ``is_fraudulent``
+    becomes true. The customer's risk level becomes (and stays) CRITICAL."""
+    notes = _required(notes, "Confirmation notes are required.")
+    score = _locked_score(customer)
+    if score.is_fraudulent:
+        raise FraudError("This customer is already confirmed as fraudulent.")
+    old_risk = score.risk_level
+    score.is_fraudulent, score.is_suspicious, score.risk_level = True, True, RiskLevel.CRITICAL
+    score._history_user = actor
+    score._change_reason = "Fraud confirmed by an analyst"
+    score.save(update_fields=["is_fraudulent", "is_suspicious", "risk_level", "updated_at"])
+    who = _audit_actor(actor)
+    audit(
+        customer_id=customer.pk,
+        action_type="STATUS_CHANGE",
+        action_field="is_fraudulent",
+        old_value=False,
+        new_value=True,
+        reason=notes,
+        actor=who,
+    )
+    if old_risk != RiskLevel.CRITICAL:
+        audit(
+            customer_id=customer.pk,
+            action_type="UPDATE",
+            action_field="risk_level",
+            old_value=old_risk,
+            new_value=RiskLevel.CRITICAL,
+            reason="Fraud confirmed by an analyst",
+            actor=who,
+        )
+    return score
+
+
+@transaction.atomic
+def trust_clear_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
+    """Withdraw a fraud confirmation; the scores are recomputed at once."""
+    from fraud.jobs import recalculate_trust_scores
+
+    notes = _required(notes, "Notes are required.")
+    score = _locked_score(customer)
+    if not score.is_fraudulent:
+        raise FraudError("This customer is not confirmed as fraudulent.")
+    score.is_fraudulent = False
+    score._history_user = actor
+    score._change_reason = "Fraud confirmation withdrawn"
+    score.save(update_fields=["is_fraudulent", "updated_at"])
+    audit(
+        customer_id=customer.pk,
+        action_type="STATUS_CHANGE",
+        action_field="is_fraudulent",
+        old_value=True,
+        new_value=False,
+        reason=notes,
+        actor=_audit_actor(actor),
+    )
+    recalculate_trust_scores([customer.pk])
+    score.refresh_from_db()
+    return score

@@ -1,0 +1,306 @@
+"""The fraud console's pages: they load, stay within bounded queries, refuse the roles that may
+not use them (403), and their forms call the services (bad input: an error, nothing written)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from analytics.models import ActivityLog, LoginHistory
+from customer_ops.models import Customer
+from customer_ops.roles import Role
+from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore, VerificationHistory
+from tests.factories import (
+    BlockFactory,
+    CustomerFactory,
+    FraudAlertFactory,
+    LoginHistoryFactory,
+    SuspiciousActivityFactory,
+    TrustScoreFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def analyst(make_staff):
+    return make_staff(Role.FRAUD)
+
+
+@pytest.fixture
+def fraud_client(client, analyst):
+    client.force_login(analyst)
+    return client
+
+
+@pytest.fixture
+def many_rows():
+    """120 rows in every table the console lists, spread over 120 customers."""
+    now = timezone.now()
+    customers = Customer.objects.bulk_create(
+        Customer(full_name=f"C {i}", email=f"c{i}@example.test") for i in range(120)
+    )
+    TrustScore.objects.bulk_create(TrustScore(customer=c, trust_score=50 + i % 50) for i, c in enumerate(customers))
+    FraudAlert.objects.bulk_create(
+        FraudAlert(customer=c, alert_type="PAYMENT_FRAUD", alert_severity=["LOW", "HIGH"][i % 2], evidence={"n": i})
+        for i, c in enumerate(customers)
+    )
+    Block.objects.bulk_create(
+        Block(customer=c, block_type="SERVICE_BLOCK", service_type="FOOD", block_reason="r", blocked_at=now)
+        for c in customers
+    )
+    SuspiciousActivity.objects.bulk_create(
+        SuspiciousActivity(customer=c, activity_type="LOCATION_JUMP", detected_by="ML_MODEL") for c in customers
+    )
+    VerificationHistory.objects.bulk_create(
+        VerificationHistory(
+            customer=c, verification_type="MOBILE", verification_method="OTP", verification_status="FAILED"
+        )
+        for c in customers
+    )
+    LoginHistory.objects.bulk_create(
+        LoginHistory(customer=c, login_method="OTP", login_success=False, device_id="d", ip_address="10.0.0.1")
+        for c in customers
+    )
+    ActivityLog.objects.bulk_create(ActivityLog(customer=c, activity_type="PAYMENT_FAILED") for c in customers)
+    return customers
+
+
+LIST_PAGES = [
+    "/admin/fraud/fraudalert/",
+    "/admin/fraud/fraudalert/?status=all",
+    "/admin/fraud/block/",
+    "/admin/fraud/block/?status=in_force",
+    "/admin/fraud/suspiciousactivity/",
+    "/admin/fraud/trustscore/",
+    "/admin/fraud/trustscore/?risk_level__exact=LOW",
+    "/admin/fraud/verificationhistory/",
+    "/admin/fraud/verificationhistory/?verification_status__exact=FAILED",
+    "/admin/analytics/loginhistory/",
+    "/admin/analytics/loginhistory/?login_success__exact=0&device_id=d",
+    "/admin/analytics/activitylog/",
+    "/admin/analytics/activitylog/?activity_type=PAYMENT_FAILED",
+]
+LOG_TABLES = ["customer_verification_history", "customer_login_history", "customer_activity_log"]
+
+
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_list_pages_show_100_rows_in_bounded_queries_and_never_count_a_log(
+    fraud_client, many_rows, url, django_assert_max_num_queries
+):
+    with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(15):
+        response = fraud_client.get(url)
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 100
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        for table in LOG_TABLES:
+            # A count is allowed only over a LIMITed subquery (bounded cost), never over the log.
+            assert not re.search(rf'COUNT\(\*\).*FROM "{table}"', sql) or "LIMIT" in sql, sql
+
+
+def test_alert_queue_is_open_alerts_by_severity_then_age(fraud_client):
+    now = timezone.now()
+
+    def alert(severity, days_ago, **kwargs):
+        return FraudAlertFactory(alert_severity=severity, created_at=now - dt.timedelta(days=days_ago), **kwargs)
+
+    old_low, new_critical = alert("LOW", 9), alert("CRITICAL", 0)
+    new_high, old_high = alert("HIGH", 1), alert("HIGH", 5)
+    alert("CRITICAL", 20, is_resolved=True)
+    shown = list(fraud_client.get("/admin/fraud/fraudalert/").context["cl"].result_list)
+    assert shown == [new_critical, old_high, new_high, old_low]
+
+
+def test_every_page_of_an_alert_loads_with_evidence_panels_and_links(fraud_client):
+    alert = FraudAlertFactory(evidence={"shared_device_id": "dev-9", "linked_customer_ids": [1, 2]})
+    page = fraud_client.get(f"/admin/fraud/fraudalert/{alert.pk}/change/").content.decode()
+    assert "shared device id" in page and "dev-9" in page and "evidence-json" in page
+    assert f"/admin/fraud/block/add/?customer={alert.customer_id}&amp;alert={alert.pk}" in page
+    assert f"/admin/analytics/loginhistory/?customer__id__exact={alert.customer_id}" in page  # evidence link
+    assert 'id="panel-fraud_linked"' in page and 'id="panel-fraud_blocks"' in page
+    for suffix in ("record-action/", "resolve/", "history/"):
+        assert fraud_client.get(f"/admin/fraud/fraudalert/{alert.pk}/{suffix}").status_code == 200
+
+
+def test_resolve_page_calls_the_service_and_bad_input_writes_nothing(fraud_client, analyst):
+    alert = FraudAlertFactory()
+    url = f"/admin/fraud/fraudalert/{alert.pk}/resolve/"
+    response = fraud_client.post(url, {"notes": "  "})
+    assert response.status_code == 200 and response.context["form"].errors
+    alert.refresh_from_db()
+    assert not alert.is_resolved
+    response = fraud_client.post(url, {"notes": "Verified with the bank", "action_taken": "Called"})
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert (alert.is_resolved, alert.action_taken, alert.action_taken_by) == (True, "Called", analyst)
+    response = fraud_client.post(url, {"notes": "again"}, follow=True)  # already resolved: a message
+    assert "already resolved" in response.content.decode()
+
+
+def test_bulk_resolve_action_with_one_note(fraud_client):
+    alerts = [FraudAlertFactory() for _ in range(3)]
+    data = {"action": "resolve_selected", "_selected_action": [a.pk for a in alerts]}
+    assert fraud_client.post("/admin/fraud/fraudalert/", data).status_code == 200  # the note form
+    response = fraud_client.post("/admin/fraud/fraudalert/", {**data, "apply": "1", "notes": "Test accounts"})
+    assert response.status_code == 302
+    assert set(FraudAlert.objects.values_list("is_resolved", "resolution_notes")) == {(True, "Test accounts")}
+
+
+def test_block_from_an_alert_prefills_the_form_and_records_the_action(fraud_client):
+    alert = FraudAlertFactory()
+    page = fraud_client.get(f"/admin/fraud/block/add/?customer={alert.customer_id}&alert={alert.pk}&block_reason=Ring")
+    assert page.context["form"].initial["customer"] == str(alert.customer_id)
+    response = fraud_client.post(
+        "/admin/fraud/block/add/",
+        {
+            "customer": alert.customer_id,
+            "alert": alert.pk,
+            "block_type": "SERVICE_BLOCK",
+            "service_type": "RIDE",
+            "block_reason": "Ring",
+            "auto_unblock": "on",
+        },
+    )
+    block = Block.objects.get()
+    assert response.status_code == 302 and (block.service_type, block.blocked_until) == ("RIDE", None)
+    alert.refresh_from_db()
+    assert alert.action_taken.startswith("Blocked: SERVICE_BLOCK RIDE (permanent)")
+
+
+def test_block_form_refuses_bad_input_and_writes_nothing(fraud_client):
+    customer = CustomerFactory()
+    past = timezone.now() - dt.timedelta(days=1)
+    for data in (
+        {"block_type": "ACCOUNT_BLOCK", "service_type": "FOOD", "block_reason": "x"},
+        {
+            "block_type": "SERVICE_BLOCK",
+            "block_reason": "x",
+            "blocked_until_0": past.date(),
+            "blocked_until_1": "10:00",
+        },
+        {"block_type": "SERVICE_BLOCK", "block_reason": ""},
+        {"block_type": "SERVICE_BLOCK", "block_reason": "x", "customer": "999999"},
+    ):
+        response = fraud_client.post("/admin/fraud/block/add/", {"customer": customer.pk, **data})
+        assert response.status_code == 200 and response.context["form"].errors, data
+    assert not Block.objects.exists()
+
+
+def test_lift_page_and_bulk_lift(fraud_client):
+    block, other = BlockFactory(), BlockFactory()
+    assert fraud_client.post(f"/admin/fraud/block/{block.pk}/lift/", {"reason": ""}).status_code == 200
+    assert fraud_client.post(f"/admin/fraud/block/{block.pk}/lift/", {"reason": "Appeal"}).status_code == 302
+    block.refresh_from_db()
+    assert block.is_unblocked and block.unblock_reason == "Appeal"
+    data = {"action": "lift_selected", "_selected_action": [other.pk], "apply": "1", "reason": "Batch"}
+    assert fraud_client.post("/admin/fraud/block/", data).status_code == 302
+    other.refresh_from_db()
+    assert other.is_unblocked
+
+
+def test_suspicious_queue_review_and_one_click_alert(fraud_client):
+    waiting, reviewed = SuspiciousActivityFactory(risk_score=70), SuspiciousActivityFactory(reviewed=True)
+    shown = list(fraud_client.get("/admin/fraud/suspiciousactivity/").context["cl"].result_list)
+    assert shown == [waiting]
+    raise_url = f"/admin/fraud/suspiciousactivity/{waiting.pk}/raise-alert/"
+    assert raise_url in fraud_client.get("/admin/fraud/suspiciousactivity/").content.decode()
+    form = fraud_client.get(raise_url).context["form"]
+    assert (form.initial["alert_type"], form.initial["alert_severity"]) == ("LOCATION_MISMATCH", "HIGH")
+    response = fraud_client.post(raise_url, {"alert_type": "LOCATION_MISMATCH", "alert_severity": "HIGH"})
+    alert = FraudAlert.objects.get()
+    assert response.status_code == 302 and response.url == f"/admin/fraud/fraudalert/{alert.pk}/change/"
+    review = f"/admin/fraud/suspiciousactivity/{reviewed.pk}/review/"
+    assert "already reviewed" in fraud_client.post(review, {"notes": "x"}, follow=True).content.decode()
+
+
+def test_trust_page_explains_the_score_and_shows_its_movement(fraud_client):
+    customer = CustomerFactory()
+    FraudAlertFactory(customer=customer, alert_severity="HIGH")
+    fraud_client.post(f"/admin/fraud/trustscore/customer/{customer.pk}/recalculate/", {"next": "trust"})
+    FraudAlertFactory(customer=customer, alert_severity="CRITICAL")
+    response = fraud_client.post(f"/admin/fraud/trustscore/customer/{customer.pk}/recalculate/", {"next": "trust"})
+    score = TrustScore.objects.get(customer=customer)
+    assert response.status_code == 302 and response.url == f"/admin/fraud/trustscore/{score.pk}/change/"
+    page = fraud_client.get(response.url).content.decode()
+    assert "Payment reliability" in page and "0 of 5 verification types with a SUCCESS" in page
+    assert "2 open fraud alert(s), by severity" in page
+    assert "Alerts, suspicious activity, linked accounts" in page  # what moved it between the two runs
+
+
+def test_recalculate_all_and_the_action(fraud_client):
+    customers = [CustomerFactory() for _ in range(3)]
+    assert fraud_client.get("/admin/fraud/trustscore/recalculate-all/").status_code == 405
+    assert fraud_client.post("/admin/fraud/trustscore/recalculate-all/").status_code == 302
+    assert TrustScore.objects.count() == 3
+    TrustScore.objects.update(trust_score=1)
+    data = {"action": "recalculate_selected", "_selected_action": [TrustScore.objects.get(customer=customers[0]).pk]}
+    fraud_client.post("/admin/fraud/trustscore/", data)
+    assert sorted(TrustScore.objects.values_list("trust_score", flat=True)) == [1, 1, 80]
+
+
+def test_confirm_fraud_page(fraud_client):
+    score = TrustScoreFactory()
+    url = f"/admin/fraud/trustscore/{score.pk}/confirm-fraud/"
+    assert fraud_client.post(url, {"notes": ""}).status_code == 200
+    assert fraud_client.post(url, {"notes": "Bank confirmed"}).status_code == 302
+    score.refresh_from_db()
+    assert score.is_fraudulent
+
+
+def test_customer_page_shows_trust_blocks_linked_accounts_and_evidence(fraud_client, django_assert_max_num_queries):
+    customer, other = CustomerFactory(), CustomerFactory()
+    LoginHistoryFactory(customer=customer, device_id="dev-x")
+    LoginHistoryFactory(customer=other, device_id="dev-x")
+    BlockFactory(customer=other, block_type="ACCOUNT_BLOCK", service_type=None)
+    BlockFactory(customer=customer, service_type="FOOD", block_reason="Chargebacks")
+    TrustScoreFactory(customer=other, trust_score=31)
+    with django_assert_max_num_queries(40):
+        page = fraud_client.get(f"/admin/customer_ops/customer/{customer.pk}/change/").content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "1 account shares this device dev-x : 1 blocked, average trust 31" in text
+    assert "Chargebacks" in text
+    assert f"?customer__id__exact={customer.pk}&amp;verification_status__exact=FAILED" in page
+
+
+# --- permissions: 403 for URLs a role may not use ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "url"),
+    [
+        (Role.AGENT, "get", "/admin/fraud/fraudalert/"),
+        (Role.AGENT, "get", "/admin/fraud/suspiciousactivity/"),
+        (Role.AGENT, "get", "/admin/fraud/block/add/"),
+        (Role.LEAD, "post", "/admin/fraud/block/{block}/lift/"),
+        (Role.LEGAL, "get", "/admin/fraud/block/{block}/lift/"),
+        (Role.ANALYST, "post", "/admin/fraud/trustscore/recalculate-all/"),
+        (Role.AGENT, "post", "/admin/fraud/trustscore/customer/{customer}/recalculate/"),
+        (Role.ANALYST, "get", "/admin/fraud/trustscore/{score}/confirm-fraud/"),
+        (Role.COMPLIANCE, "get", "/admin/fraud/trustscore/"),
+        (Role.LEGAL, "get", "/admin/fraud/verificationhistory/"),
+        (Role.AGENT, "get", "/admin/analytics/loginhistory/"),
+    ],
+)
+def test_roles_without_the_right_get_403(client, make_staff, role, method, url):
+    block, score = BlockFactory(), TrustScoreFactory()
+    client.force_login(make_staff(role))
+    url = url.format(block=block.pk, score=score.pk, customer=score.customer_id)
+    response = getattr(client, method)(url, {"reason": "x"} if method == "post" else None)
+    assert response.status_code == 403
+    block.refresh_from_db()
+    assert not block.is_unblocked
+
+
+def test_an_agent_sees_blocks_and_trust_but_no_work_buttons(client, make_staff):
+    block, score = BlockFactory(), TrustScoreFactory()
+    client.force_login(make_staff(Role.AGENT))
+    assert "Lift this block" not in client.get(f"/admin/fraud/block/{block.pk}/change/").content.decode()
+    page = client.get(f"/admin/fraud/trustscore/{score.pk}/change/").content.decode()
+    assert "Confirm fraud" not in page and "Recalculate now" not in page
+    assert "lift_selected" not in client.get("/admin/fraud/block/").content.decode()
