@@ -190,7 +190,12 @@ def _redacted_value(model: type[models.Model], name: str):
     if isinstance(field, models.EmailField):
         # Unique on the customer record: a per-row address that can never be delivered.
         pk = model._meta.pk.attname if model is Customer else "id"
-        return Concat(models.Value("erased-"), Cast(pk, models.TextField()), models.Value("@erased.invalid"))
+        return Concat(
+            models.Value("erased-"),
+            Cast(pk, models.TextField()),
+            models.Value("@erased.invalid"),
+            output_field=models.TextField(),
+        )
     if isinstance(field, ArrayField):
         return []
     if isinstance(field, models.JSONField):
