@@ -110,7 +110,7 @@ def _money(value, name: str) -> Decimal | None:
     return amount
 
 
-def _validate(dispute: Dispute) -> None:
+def dispute_validate(dispute: Dispute) -> None:
     """Rules that hold for every state of a dispute (the CHECK constraints are the backstop)."""
     if not (dispute.dispute_reason or "").strip():
         raise DisputeError("A dispute needs a reason.")
@@ -177,7 +177,7 @@ def dispute_create(*, actor, **fields) -> Dispute:
         raise DisputeError("A dispute needs a customer.")
     dispute = Dispute(**fields)
     dispute.evidence_urls = list(dispute.evidence_urls or [])
-    _validate(dispute)
+    dispute_validate(dispute)
     with transaction.atomic():
         _save(dispute, actor, "opened")
         dispute.refresh_from_db(fields=["dispute_id"])
@@ -212,7 +212,7 @@ def dispute_update(*, dispute: Dispute, actor, version: dt.datetime | None = Non
                 setattr(dispute, name, value)
         if not changed:
             return dispute
-        _validate(dispute)
+        dispute_validate(dispute)
         _save(dispute, actor, "details changed", fields=[Dispute._meta.get_field(n).attname for n in changed])
         for name, (old, new) in changed.items():
             legal = name in LEGAL_FIELDS
@@ -241,7 +241,7 @@ def _transition(dispute: Dispute, target: str, actor, reason: str, **values) -> 
         for name, value in values.items():
             setattr(dispute, name, value)
         dispute.dispute_status = target
-        _validate(dispute)
+        dispute_validate(dispute)
         _save(dispute, actor, reason, fields=["dispute_status", *values])
         audit(
             customer_id=dispute.customer_id,
