@@ -152,7 +152,7 @@ def _save(dispute: Dispute, actor, reason: str, fields: list[str] | None = None)
 
 
 def _locked(dispute: Dispute, version: dt.datetime | None = None) -> Dispute:
-    locked = Dispute.objects.select_for_update().select_related("order", "ticket").get(pk=dispute.pk)
+    locked = Dispute.objects.select_for_update(of=("self",)).select_related("order", "ticket").get(pk=dispute.pk)
     if version is not None and locked.updated_at != version:
         raise DisputeError(f"{locked.dispute_id} was changed by someone else meanwhile: reload it and try again.")
     return locked

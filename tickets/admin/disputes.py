@@ -113,7 +113,7 @@ class DisputeAdmin(ExportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     raw_id_fields = ["ticket", "resolved_by"]
     readonly_fields = READONLY
     change_form_template = "admin/tickets/dispute/change_form.html"
-    change_list_template = "admin/tickets/dispute/change_list.html"
+    import_export_change_list_template = "admin/tickets/dispute/change_list.html"
     resource_classes = [DisputeResource, LegalDisputeResource]
     show_facets = admin.ShowFacets.NEVER
 
@@ -147,10 +147,9 @@ class DisputeAdmin(ExportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
             readonly += [f for f in svc.DETAIL_FIELDS if f not in readonly]
         return readonly
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if not self._legal(request):
-            kwargs["exclude"] = [*(kwargs.get("exclude") or []), *svc.LEGAL_FIELDS]
-        return super().get_form(request, obj, change=change, **kwargs)
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude if self._legal(request) else [*exclude, *svc.LEGAL_FIELDS]
 
     def get_list_display(self, request):
         fields = list(super().get_list_display(request))
