@@ -263,7 +263,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         if obj.request_status == RequestStatus.REJECTED:
             return f"{deadline.due_at:%Y-%m-%d} (rejected)"
         label = {DueState.BREACHED: "OVERDUE", DueState.DUE_SOON: "due within 7 days"}.get(state, state.value)
-        return format_html('<span class="due due-{}">{:%Y-%m-%d} ({})</span>', state.value, deadline.due_at, label)
+        return format_html('<span class="due due-{}">{} ({})</span>', state.value, f"{deadline.due_at:%Y-%m-%d}", label)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
