@@ -39,7 +39,9 @@ def _status(request):
 
 def test_create_records_a_pending_request_and_audits_it(pending):
     assert pending.request_status == RequestStatus.PENDING and pending.request_id.startswith("DEL-")
-    assert AuditLog.objects.filter(customer=pending.customer, action_type="CREATE", action_field="deletion_request").exists()
+    assert AuditLog.objects.filter(
+        customer=pending.customer, action_type="CREATE", action_field="deletion_request"
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,9 @@ def test_create_refuses_a_second_open_request_and_a_future_date(pending, complia
         services.deletion_request_create(customer=pending.customer, scopes=["PROFILE"], actor=compliance_user)
     with pytest.raises(services.ComplianceError, match="future"):
         services.deletion_request_create(
-            customer=f.CustomerFactory(), scopes=["PROFILE"], requested_at=timezone.now() + dt.timedelta(days=1),
+            customer=f.CustomerFactory(),
+            scopes=["PROFILE"],
+            requested_at=timezone.now() + dt.timedelta(days=1),
             actor=compliance_user,
         )
 
@@ -159,7 +163,12 @@ def test_other_roles_get_403_on_requests_and_their_actions(client, make_staff, p
     client.force_login(make_staff(role))
     assert client.get(reverse("admin:compliance_datadeletionrequest_change", args=[pending.pk])).status_code == 403
     assert client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk])).status_code == 403
-    assert client.post(reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": "x"}
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("admin:compliance_customer_export", args=[pending.customer_id])).status_code == 403
     assert _status(pending) == RequestStatus.PENDING
 
@@ -168,12 +177,19 @@ def test_add_form_records_through_the_service_and_refuses_bad_input(client, comp
     customer = f.CustomerFactory()
     client.force_login(compliance_user)
     url = reverse("admin:compliance_datadeletionrequest_add")
-    bad = client.post(url, {"customer": customer.pk, "request_reason": "x", "requested_at_0": "2026-01-01", "requested_at_1": "10:00"})
+    bad = client.post(
+        url, {"customer": customer.pk, "request_reason": "x", "requested_at_0": "2026-01-01", "requested_at_1": "10:00"}
+    )
     assert bad.status_code == 200 and not DataDeletionRequest.objects.filter(customer=customer).exists()
     ok = client.post(
         url,
-        {"customer": customer.pk, "deletion_scope": ["PROFILE", "MARKETING"], "request_reason": "x",
-         "requested_at_0": timezone.now().date().isoformat(), "requested_at_1": "00:00"},
+        {
+            "customer": customer.pk,
+            "deletion_scope": ["PROFILE", "MARKETING"],
+            "request_reason": "x",
+            "requested_at_0": timezone.now().date().isoformat(),
+            "requested_at_1": "00:00",
+        },
     )
     assert ok.status_code == 302, ok.content
     request = DataDeletionRequest.objects.get(customer=customer)
