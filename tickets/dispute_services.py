@@ -110,18 +110,20 @@ def _money(value, name: str) -> Decimal | None:
     return amount
 
 
-def dispute_validate(dispute: Dispute) -> None:
-    """Rules that hold for every state of a dispute (the CHECK constraints are the backstop)."""
+def dispute_validate(dispute: Dispute, *, party: bool = True) -> None:
+    """Rules that hold for every state of a dispute (the CHECK constraints are the backstop).
+
+    ``party=False`` skips the disputed-against id check, for changes that do not touch the
+    party (rows other services wrote without an id can still move through the workflow).
+    """
     if not (dispute.dispute_reason or "").strip():
         raise DisputeError("A dispute needs a reason.")
     if dispute.dispute_type not in DisputeType.values:
         raise DisputeError("Unknown dispute type.")
     if dispute.disputed_against not in DisputedAgainst.values:
         raise DisputeError("Unknown party disputed against.")
-    if (
-        dispute.disputed_against in {DisputedAgainst.MERCHANT, DisputedAgainst.RIDER}
-        and not dispute.disputed_against_id
-    ):
+    needs_id = dispute.disputed_against in {DisputedAgainst.MERCHANT, DisputedAgainst.RIDER}
+    if party and needs_id and not dispute.disputed_against_id:
         raise DisputeError(f"Give the id of the {dispute.get_disputed_against_display().lower()} disputed against.")
     if dispute.order_id and dispute.order.customer_id != dispute.customer_id:
         raise DisputeError("The order belongs to another customer.")
@@ -212,7 +214,7 @@ def dispute_update(*, dispute: Dispute, actor, version: dt.datetime | None = Non
                 setattr(dispute, name, value)
         if not changed:
             return dispute
-        dispute_validate(dispute)
+        dispute_validate(dispute, party=bool({"disputed_against", "disputed_against_id"} & set(changed)))
         _save(dispute, actor, "details changed", fields=[Dispute._meta.get_field(n).attname for n in changed])
         for name, (old, new) in changed.items():
             legal = name in LEGAL_FIELDS
@@ -241,7 +243,7 @@ def _transition(dispute: Dispute, target: str, actor, reason: str, **values) -> 
         for name, value in values.items():
             setattr(dispute, name, value)
         dispute.dispute_status = target
-        dispute_validate(dispute)
+        dispute_validate(dispute, party=False)
         _save(dispute, actor, reason, fields=["dispute_status", *values])
         audit(
             customer_id=dispute.customer_id,

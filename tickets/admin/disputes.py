@@ -85,7 +85,8 @@ class DisputeForm(forms.ModelForm):
         try:
             if self.instance.pk and self.instance.dispute_status in svc.CLOSED and changed:
                 raise svc.DisputeError("This dispute is closed: only its legal fields can still change.")
-            svc.dispute_validate(candidate)
+            party = not self.instance.pk or bool({"disputed_against", "disputed_against_id"} & changed)
+            svc.dispute_validate(candidate, party=party)
         except svc.DisputeError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return cleaned
