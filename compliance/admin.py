@@ -1,31 +1,507 @@
-from django.contrib import admin
+"""Compliance console: deletion requests end to end, consent, the audit trail, the access log.
 
-from compliance.models import AuditLog, ConsentLog, DataDeletionRequest
-from customer_ops.admin_base import LogAdmin, RuleAwareAdmin
+Every write calls :mod:`compliance.services`; every custom page checks its permission on
+the server (403), not only by hiding a link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from compliance import conf, erasure, export, services
+from compliance.choices import AccessKind, ConsentMethod, ConsentStatus, ConsentType, RequestStatus
+from compliance.holds import open_holds
+from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest
+from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
+from customer_ops.deadlines import DueState, erasure_target
+from customer_ops.models import Customer
+from customer_ops.personal_data import Scope
+
+PROCESS = "compliance.process_datadeletionrequest"
+EXPORT = "compliance.export_customer_data"
+
+
+# --- filters -----------------------------------------------------------------------------
+
+
+class InputFilter(admin.SimpleListFilter):
+    """A filter typed into a box (an id), for columns with too many values to list."""
+
+    template = "admin/compliance/input_filter.html"
+
+    def lookups(self, request, model_admin):
+        return ()
+
+    def has_output(self) -> bool:
+        return True
+
+    def number(self) -> int | None:
+        try:
+            return int(self.value()) if self.value() else None
+        except (TypeError, ValueError):
+            return None
+
+    def choices(self, changelist):
+        others = [(k, v) for k, v in changelist.get_filters_params().items() if k != self.parameter_name and k != "p"]
+        yield {"parameter_name": self.parameter_name, "value": self.value() or "", "others": others}
+
+
+class CustomerIdFilter(InputFilter):
+    title = "customer id"
+    parameter_name = "customer_id"
+
+    def queryset(self, request, queryset):
+        number = self.number()
+        return queryset if number is None else queryset.filter(customer_id=number)
+
+
+class ActorIdFilter(InputFilter):
+    """Staff actors (the audit log's ADMIN/AGENT rows); served by audit_log_actor_idx."""
+
+    title = "staff actor id"
+    parameter_name = "actor"
+
+    def queryset(self, request, queryset):
+        number = self.number()
+        return queryset if number is None else queryset.filter(actor_type__in=["ADMIN", "AGENT"], actor_id=number)
+
+
+class StaffIdFilter(InputFilter):
+    title = "staff member id"
+    parameter_name = "staff_id"
+
+    def queryset(self, request, queryset):
+        number = self.number()
+        return queryset if number is None else queryset.filter(staff_id=number)
+
+
+class ErasureDeadlineFilter(admin.SimpleListFilter):
+    """The statutory deadline (``GDPR_ERASURE_DAYS`` from ``requested_at``): deletion_requests_status_idx."""
+
+    title = "statutory deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("week", "Due within 7 days")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_ = queryset.filter(request_status__in=[RequestStatus.PENDING, RequestStatus.PROCESSING])
+        limit = now - erasure_target()
+        if self.value() == "overdue":
+            return open_.filter(requested_at__lt=limit)
+        if self.value() == "week":
+            return open_.filter(requested_at__gte=limit, requested_at__lt=limit + dt.timedelta(days=7))
+        return queryset
+
+
+def _customer_link(customer_id: int):
+    return format_html(
+        '<a href="{}">#{}</a>', reverse("admin:customer_ops_customer_change", args=[customer_id]), customer_id
+    )
+
+
+# --- consent -----------------------------------------------------------------------------
+
+
+class ConsentForm(forms.Form):
+    customer = forms.IntegerField(label="Customer id", min_value=1)
+    consent_type = forms.ChoiceField(choices=ConsentType.choices)
+    consent_status = forms.ChoiceField(choices=ConsentStatus.choices)
+    consent_method = forms.ChoiceField(choices=ConsentMethod.choices)
+    consent_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="The text shown.")
+    ip_address = forms.GenericIPAddressField(required=False, help_text="The customer's, if known.")
+    user_agent = forms.CharField(required=False, max_length=500)
+
+    def clean_customer(self):
+        customer = Customer.objects.filter(pk=self.cleaned_data["customer"]).first()
+        if customer is None:
+            raise forms.ValidationError("No customer with this id.")
+        return customer
 
 
 @admin.register(ConsentLog)
 class ConsentLogAdmin(LogAdmin):
-    list_display = ["id", "customer", "consent_type", "consent_status", "consent_method", "created_at"]
-    list_filter = ["consent_type", "consent_status", "consent_method"]
-    search_fields = ["=customer__id", "=customer__email"]
-    list_select_related = ["customer"]
+    list_display = ["id", "customer_ref", "consent_type", "consent_status", "consent_method", "created_at"]
+    list_filter = [CustomerIdFilter, "consent_type", "consent_status", "consent_method"]
+    search_fields = ["=customer__id"]
+    change_list_template = "admin/compliance/consentlog/change_list.html"
+
+    @admin.display(description="Customer", ordering="customer_id")
+    def customer_ref(self, obj):
+        return _customer_link(obj.customer_id)
+
+    def get_urls(self):
+        return [
+            path("record/", self.admin_site.admin_view(self.record_view), name="compliance_consentlog_record"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_record": request.user.has_perm("compliance.add_consentlog")}
+        return super().changelist_view(request, extra_context)
+
+    def record_view(self, request):
+        if not request.user.has_perm("compliance.add_consentlog"):
+            raise PermissionDenied
+        form = ConsentForm(request.POST or None, initial={"customer": request.GET.get("customer")})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.consent_record(actor=request.user, **form.cleaned_data)
+            except services.ComplianceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                customer = form.cleaned_data["customer"]
+                self.message_user(request, "Consent change recorded.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:customer_ops_customer_change", args=[customer.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Record a consent change"}
+        return TemplateResponse(request, "admin/compliance/form_page.html", {**context, "form": form})
+
+
+# --- deletion requests -------------------------------------------------------------------
+
+
+class DeletionRequestForm(forms.ModelForm):
+    deletion_scope = forms.MultipleChoiceField(
+        choices=Scope.choices, widget=forms.CheckboxSelectMultiple, help_text="Everything = every scope."
+    )
+
+    class Meta:
+        model = DataDeletionRequest
+        fields = ["customer", "deletion_scope", "request_reason", "requested_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if (
+            customer
+            and DataDeletionRequest.objects.filter(
+                customer=customer, request_status__in=[RequestStatus.PENDING, RequestStatus.PROCESSING]
+            ).exists()
+        ):
+            raise forms.ValidationError("This customer already has an open deletion request.")
+        if cleaned.get("requested_at") and cleaned["requested_at"] > timezone.now():
+            self.add_error("requested_at", "The request date cannot be in the future.")
+        return cleaned
+
+
+class RejectForm(forms.Form):
+    rejection_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(DataDeletionRequest)
 class DataDeletionRequestAdmin(RuleAwareAdmin):
-    list_display = ["request_id", "customer", "request_status", "requested_at", "processed_at", "completed_at"]
-    list_filter = ["request_status"]
-    search_fields = ["=request_id", "=customer__id", "=customer__email"]
-    list_select_related = ["customer"]
+    form = DeletionRequestForm
+    list_display = [
+        "request_id",
+        "customer_ref",
+        "request_status",
+        "scopes",
+        "requested_at",
+        "statutory_deadline",
+        "processed_at",
+        "completed_at",
+    ]
+    list_filter = ["request_status", ErasureDeadlineFilter]
+    search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]
-    raw_id_fields = ["processed_by"]
-    readonly_fields = ["request_id", "created_at"]
+    readonly_fields = [
+        "request_id",
+        "customer",
+        "request_status",
+        "deletion_scope",
+        "request_reason",
+        "requested_at",
+        "statutory_deadline",
+        "processed_at",
+        "processed_by",
+        "completed_at",
+        "rejection_reason",
+        "created_at",
+    ]
+    change_form_template = "admin/compliance/datadeletionrequest/change_form.html"
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else DeletionRequestForm.Meta.fields
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every change is a workflow step (approve, reject, run)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the request is the record of the erasure
+
+    @admin.display(description="Customer", ordering="customer_id")
+    def customer_ref(self, obj):
+        return _customer_link(obj.customer_id)
+
+    @admin.display(description="Scopes")
+    def scopes(self, obj):
+        return ", ".join(obj.deletion_scope)
+
+    @admin.display(description="Statutory deadline")
+    def statutory_deadline(self, obj):
+        if obj is None or obj.requested_at is None:
+            return "-"
+        deadline = services.erasure_deadline(obj)
+        state = deadline.state(soon=dt.timedelta(days=7))
+        if obj.request_status == RequestStatus.REJECTED:
+            return f"{deadline.due_at:%Y-%m-%d} (rejected)"
+        label = {DueState.BREACHED: "OVERDUE", DueState.DUE_SOON: "due within 7 days"}.get(state, state.value)
+        return format_html('<span class="due due-{}">{} ({})</span>', state.value, f"{deadline.due_at:%Y-%m-%d}", label)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = services.deletion_request_create(
+            customer=data["customer"],
+            scopes=data["deletion_scope"],
+            reason=data.get("request_reason", ""),
+            requested_at=data.get("requested_at"),
+            actor=request.user,
+        )
+        obj.pk, obj.request_id, obj._state.adding = created.pk, created.request_id, False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name="compliance_deletion_approve"
+            ),
+            path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="compliance_deletion_reject"),
+            path(
+                "<int:pk>/certificate/",
+                self.admin_site.admin_view(self.certificate_view),
+                name="compliance_deletion_certificate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None and self.has_view_permission(request, obj):
+            run = getattr(obj, "erasure", None) if obj.request_status != RequestStatus.PENDING else None
+            if obj.request_status == RequestStatus.PENDING:
+                plan = erasure.plan_for(obj)
+            else:
+                plan = run.plan if run else None
+            extra_context.update(
+                plan=plan,
+                plan_tables=[t for t in (plan or {}).get("tables", []) if t["rows"] or t["kept"]],
+                run=run,
+                report=_report(run),
+                holds=open_holds(obj.customer_id) if obj.request_status in {"PENDING", "PROCESSING"} else [],
+                can_process=request.user.has_perm(PROCESS) and obj.request_status == RequestStatus.PENDING,
+                reject_form=RejectForm(),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _processable(self, request, pk) -> DataDeletionRequest:
+        if not request.user.has_perm(PROCESS):
+            raise PermissionDenied
+        return get_object_or_404(DataDeletionRequest, pk=pk)
+
+    def approve_view(self, request, pk):
+        obj = self._processable(request, pk)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
+        try:
+            services.deletion_request_approve(request=obj, actor=request.user, run_now="run_now" in request.POST)
+        except services.ComplianceError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            obj.refresh_from_db()
+            self.message_user(
+                request, f"{obj.request_id} approved: {obj.get_request_status_display()}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
+
+    def reject_view(self, request, pk):
+        obj = self._processable(request, pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.deletion_request_reject(
+                    request=obj, reason=form.cleaned_data["rejection_reason"], actor=request.user
+                )
+            except services.ComplianceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, f"{obj.request_id} rejected.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": f"Reject {obj.request_id}"}
+        return TemplateResponse(request, "admin/compliance/form_page.html", {**context, "form": form})
+
+    def certificate_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = get_object_or_404(DataDeletionRequest.objects.select_related("erasure"), pk=pk)
+        run = getattr(obj, "erasure", None)
+        if run is None:
+            raise PermissionDenied
+        try:
+            document = erasure.certificate(run)
+        except erasure.ErasureError:
+            self.message_user(request, "The erasure has not completed: there is no certificate yet.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
+        services.access_record(
+            staff=request.user,
+            customer_id=obj.customer_id,
+            kind=AccessKind.CERTIFICATE,
+            detail=obj.request_id,
+            request=request,
+        )
+        response = HttpResponse(json.dumps(document, indent=2, sort_keys=True), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="erasure-certificate-{obj.request_id}.json"'
+        return response
+
+
+def _report(run) -> list[dict]:
+    if run is None:
+        return []
+    plan = {t["step"]: t for t in run.plan.get("tables", [])}
+    rows = []
+    for step, progress in sorted(run.progress.items()):
+        planned = plan.get(step, {})
+        if not (progress["rows"] or progress["held"] or planned.get("rows")):
+            continue
+        rows.append(
+            {
+                "table": planned.get("table", step),
+                "action": planned.get("action", ""),
+                "planned": planned.get("rows", 0),
+                "done": progress["rows"],
+                "held": len(progress["held"]),
+                "finished": progress["done"],
+            }
+        )
+    return rows
+
+
+# --- audit log ---------------------------------------------------------------------------
 
 
 @admin.register(AuditLog)
 class AuditLogAdmin(LogAdmin):
-    list_display = ["id", "customer", "action_type", "action_field", "actor_type", "actor_name", "created_at"]
-    list_filter = ["action_type", "actor_type"]
-    search_fields = ["=customer__id", "=actor_id"]
-    list_select_related = ["customer"]
+    list_display = [
+        "created_at",
+        "customer_ref",
+        "action_type",
+        "action_field",
+        "old_value",
+        "new_value",
+        "action_reason",
+        "actor_type",
+        "actor_name",
+        "ip_address",
+    ]
+    # Each served by an index: customer (audit_log_customer_idx), actor (audit_log_actor_idx),
+    # date (audit_log_created_idx); action and actor types are small enums on top of those.
+    list_filter = [
+        CustomerIdFilter,
+        ActorIdFilter,
+        "action_type",
+        "actor_type",
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["=customer__id"]
+
+    @admin.display(description="Customer", ordering="customer_id")
+    def customer_ref(self, obj):
+        trail = reverse("admin:compliance_auditlog_trail", args=[obj.customer_id])
+        return format_html('{} <a href="{}" title="whole trail">(trail)</a>', _customer_link(obj.customer_id), trail)
+
+    def get_urls(self):
+        return [
+            path(
+                "customer/<int:customer_id>/trail/",
+                self.admin_site.admin_view(self.trail_view),
+                name="compliance_auditlog_trail",
+            ),
+            *super().get_urls(),
+        ]
+
+    def trail_view(self, request, customer_id):
+        """A customer's whole trail, oldest first, a page at a time (keyset on created_at, id)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=customer_id)
+        rows = AuditLog.objects.filter(customer_id=customer_id).order_by("created_at", "id")
+        after = AuditLog.objects.filter(pk=request.GET.get("after") or 0, customer_id=customer_id).first()
+        if after is not None:
+            rows = rows.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.pk))
+        page = list(rows[: conf.AUDIT_TRAIL_PAGE_SIZE + 1])
+        more = len(page) > conf.AUDIT_TRAIL_PAGE_SIZE
+        page = page[: conf.AUDIT_TRAIL_PAGE_SIZE]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Audit trail of customer #{customer.pk}",
+            "customer": customer,
+            "rows": page,
+            "next_after": page[-1].pk if more else None,
+        }
+        return TemplateResponse(request, "admin/compliance/auditlog/trail.html", context)
+
+
+# --- access log --------------------------------------------------------------------------
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(LogAdmin):
+    list_display = ["created_at", "staff", "customer_ref", "kind", "detail", "ip_address"]
+    list_filter = [CustomerIdFilter, StaffIdFilter, "kind"]
+    list_select_related = ["staff"]
+    paginator = EstimatedCountPaginator
+
+    @admin.display(description="Customer", ordering="customer_id")
+    def customer_ref(self, obj):
+        return _customer_link(obj.customer_id)
+
+    def get_urls(self):
+        return [
+            path(
+                "export/<int:customer_id>/",
+                self.admin_site.admin_view(self.export_view),
+                name="compliance_customer_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, customer_id):
+        """Right of access: the customer's data as one zip; the download is recorded."""
+        if not request.user.has_perm(EXPORT):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=customer_id)
+        fmt = request.GET.get("format", "json")
+        if fmt not in export.FORMATS:
+            fmt = "json"
+        archive, _ = export.export_customer(customer.pk, user=request.user, fmt=fmt)
+        services.access_record(
+            staff=request.user,
+            customer_id=customer.pk,
+            kind=AccessKind.EXPORT,
+            detail=f"{fmt} archive",
+            request=request,
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        return FileResponse(
+            archive,
+            as_attachment=True,
+            filename=f"customer-{customer.pk}-{stamp}-{fmt}.zip",
+            content_type="application/zip",
+        )

@@ -42,3 +42,18 @@ class ActorType(models.TextChoices):
     ADMIN = "ADMIN", "Admin"
     SYSTEM = "SYSTEM", "System"
     AGENT = "AGENT", "Agent"
+
+
+class AccessKind(models.TextChoices):
+    """What a staff member did with a customer's personal data (the access log's ``kind``)."""
+
+    VIEW = "VIEW", "Opened the customer's page"
+    EXPORT = "EXPORT", "Downloaded a data export"
+    REVEAL = "REVEAL", "Revealed a masked field"
+    CERTIFICATE = "CERTIFICATE", "Downloaded an erasure certificate"
+
+
+class ErasureState(models.TextChoices):
+    RUNNING = "RUNNING", "Running"
+    HELD = "HELD", "Waiting on a legal hold"
+    DONE = "DONE", "Done"

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from compliance.choices import ActorType, AuditAction, ConsentMethod, ConsentStatus, ConsentType, RequestStatus
+from compliance.choices import (
+    AccessKind,
+    ActorType,
+    AuditAction,
+    ConsentMethod,
+    ConsentStatus,
+    ConsentType,
+    ErasureState,
+    RequestStatus,
+)
 from customer_ops import db
 from customer_ops.personal_data import PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update
@@ -85,6 +95,7 @@ class DataDeletionRequest(db.RuleBoundModel):
             ),
         ]
         indexes = [models.Index(fields=["request_status", "requested_at"], name="deletion_requests_status_idx")]
+        permissions = [("process_datadeletionrequest", "Can approve, reject and run GDPR erasures")]
         triggers = [never_update("customer", "request_id", "requested_at", "created_at")]
 
     def __str__(self) -> str:
@@ -110,8 +121,21 @@ class AuditLog(db.RuleBoundModel):
     created_at = db.created_at()
 
     personal_data = PersonalData(
-        fields={"old_value": Scope.PROFILE, "new_value": Scope.PROFILE},
-        keep_rows="Audit trail: kept; old and new values of personal fields are redacted.",
+        fields={
+            "old_value": Scope.PROFILE,
+            "new_value": Scope.PROFILE,
+            "actor_name": Scope.PROFILE,
+            "ip_address": Scope.DEVICES_NETWORK,
+            "user_agent": Scope.DEVICES_NETWORK,
+        },
+        # The actor columns are the customer's own data only when the customer acted;
+        # a staff member's name and IP stay (they are the trail of who changed what).
+        only_where={
+            "actor_name": models.Q(actor_type=ActorType.CUSTOMER),
+            "ip_address": models.Q(actor_type=ActorType.CUSTOMER),
+            "user_agent": models.Q(actor_type=ActorType.CUSTOMER),
+        },
+        keep_rows="Audit trail: kept; old and new values and the customer's own network details are redacted.",
     )
 
     class Meta:
@@ -131,3 +155,81 @@ class AuditLog(db.RuleBoundModel):
 
     def __str__(self) -> str:
         return f"{self.action_type} {self.action_field} on customer {self.customer_id}"
+
+
+class AccessLog(db.RuleBoundModel):
+    """``compliance_staff_access_log``: who looked at a customer's personal data.
+
+    The spec's audit log records changes (its action types have no "view"); this log of
+    the project's own records reads: opening a customer's page, downloading a data export
+    or an erasure certificate, revealing a masked field. Append-only, like the spec's logs,
+    through the same write-rule machinery.
+    """
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="access_entries", db_index=False
+    )
+    kind = models.TextField(choices=AccessKind.choices)
+    detail = models.TextField(blank=True, default="", db_default="", help_text="What was seen (a field, a format).")
+    ip_address = models.TextField(blank=True, default="", db_default="")
+    user_agent = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+
+    personal_data = PersonalData(
+        keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values."
+    )
+
+    class Meta:
+        db_table = "compliance_staff_access_log"
+        verbose_name = "personal-data access"
+        verbose_name_plural = "personal-data access log"
+        ordering = ["-created_at", "-id"]
+        constraints = [db.enum_check("compliance_staff_access_log", "kind", AccessKind)]
+        indexes = [
+            # Compliance filters by customer and by staff member, newest first.
+            models.Index(fields=["customer", "-created_at"], name="staff_access_customer_idx"),
+            models.Index(fields=["staff", "-created_at"], name="staff_access_staff_idx"),
+            models.Index(fields=["-created_at", "-id"], name="staff_access_created_idx"),
+        ]
+        permissions = [
+            ("export_customer_data", "Can download a customer's data export (right of access)"),
+            ("reveal_personal_data", "Can reveal a masked personal field (recorded)"),
+        ]
+        triggers = [append_only()]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: customer {self.customer_id} by staff {self.staff_id}"
+
+
+class ErasureRun(models.Model):
+    """The state of one request's erasure: the plan approved, progress per table, the outcome.
+
+    Progress is committed with each chunk (:mod:`compliance.erasure`), so a killed run is
+    resumed where it stopped and nothing is counted twice. The certificate's digest is the
+    SHA-256 of the canonical JSON of ``plan`` and ``outcome``.
+    """
+
+    request = models.OneToOneField(DataDeletionRequest, on_delete=models.PROTECT, related_name="erasure")
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="erasure_runs", db_index=False
+    )
+    state = models.TextField(choices=ErasureState.choices, default=ErasureState.RUNNING)
+    plan = models.JSONField(default=dict)
+    progress = models.JSONField(default=dict)
+    outcome = models.JSONField(default=dict, blank=True)
+    digest = models.TextField(blank=True, default="")
+    chunks = models.IntegerField(default=0)
+    started_at = models.DateTimeField(default=db.timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    personal_data = PersonalData(keep_rows="Audit trail of the erasure itself: counts per table, no personal values.")
+
+    class Meta:
+        db_table = "compliance_erasure_runs"
+        constraints = [db.enum_check("compliance_erasure_runs", "state", ErasureState)]
+        indexes = [models.Index(fields=["customer"], name="erasure_runs_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.request}"

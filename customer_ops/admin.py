@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from customer_ops.admin_base import EstimatedCountPaginator
+from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.models import Customer, CustomerSession, Order
 from customer_ops.panels import customer_viewed, render_panels
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = ["id", "full_name", "email", "phone", "status", "created_at"]
     list_filter = ["status"]
     # Trigram indexes on UPPER(col) serve these (customer_ops.models.Customer.Meta.indexes);
@@ -28,7 +29,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(PersonalDataMaskingMixin, admin.ModelAdmin):
+    masked_relations = ("customer",)  # str(customer) is the customer's name
     list_display = ["order_number", "customer", "service_type", "status", "order_amount", "created_at"]
     list_filter = ["service_type", "status"]
     search_fields = ["=order_number", "=id"]

@@ -199,6 +199,10 @@ class Dispute(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
+    # The legal fields are the legal team's alone: they are left out of the history table,
+    # so no history page can ever show them (changes to them are audited without values).
+    history = HistoricalRecords(excluded_fields=["legal_case_number", "legal_notes"])
+
     personal_data = PersonalData(
         fields={
             "dispute_description": Scope.SUPPORT_CONTENT,
@@ -226,6 +230,7 @@ class Dispute(db.RuleBoundModel):
             models.Index(fields=["customer", "-created_at"], name="customer_disputes_customer_idx"),
         ]
         triggers = [never_update("dispute_id", "customer", "order", "created_at"), touch()]
+        permissions = [("view_legal_dispute", "Can see and set a dispute's legal case number and notes")]
 
     def __str__(self) -> str:
         return self.dispute_id

@@ -1,28 +1,9 @@
 """Personal data is declared once, next to each model, and no table can forget it."""
 
-from django.apps import apps
-from django.db import models
-
-from customer_ops.models import Customer
 from customer_ops.personal_data import PersonalData, Scope, declarations
 
-
-def _has_customer(model) -> bool:
-    return model is Customer or any(
-        isinstance(f, models.ForeignKey) and f.related_model is Customer for f in model._meta.concrete_fields
-    )
-
-
-def test_every_model_holding_a_customer_declares_its_personal_data():
-    missing = [
-        m._meta.label
-        for m in apps.get_models()
-        if _has_customer(m)
-        and not m._meta.proxy
-        and not m.__name__.startswith("Historical")
-        and m not in declarations()
-    ]
-    assert missing == []
+# That every model with a customer declares itself is tested with the erasure
+# (tests/compliance/test_erasure.py), which also knows the history tables.
 
 
 def test_declared_fields_exist_with_a_known_scope():

@@ -1,0 +1,442 @@
+"""GDPR erasure: the plan, the chunked and resumable run, the certificate.
+
+Driven entirely by the personal-data declarations (:mod:`customer_ops.personal_data`):
+every declared model is a *step*, and so is the django-simple-history table of each
+(historical rows are copies of the same personal columns), discovered through
+simple_history's registry rather than by name. Per step and requested scope the erasure
+redacts the declared columns, deletes the rows (``delete_rows_with``) or anonymises the
+customer record; rows held by a legal hold (:mod:`compliance.holds`) are kept until the
+hold closes.
+
+This module is the ONLY caller of :func:`customer_ops.write_rules.erasure_bypass`: the
+immutable logs and never-update columns are redacted inside its transactions and nowhere
+else.
+
+Safety of a long run:
+
+* bounded chunks (``ERASURE_CHUNK_SIZE`` rows per transaction), so a customer with
+  millions of log rows never holds one huge transaction or lock;
+* progress per step (a keyset cursor, the rows changed, the rows held) is committed in the
+  same transaction as its chunk, under a row lock of the run: a killed run resumes where
+  it stopped, two runs never do a chunk twice, and the counts are exact;
+* the plan is computed (and stored at approval) with the same row selection the run uses,
+  so its counts equal what the run does when nothing else writes in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from compliance import conf
+from compliance.choices import AuditAction, ErasureState, RequestStatus
+from compliance.holds import held_rows
+from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
+from customer_ops.audit import audit
+from customer_ops.choices import CustomerStatus
+from customer_ops.models import Customer
+from customer_ops.personal_data import PersonalData, declarations, expand_scopes
+from customer_ops.write_rules import erasure_bypass
+
+# Every audit entry about an erasure starts with this, so the erasure keeps its own trail.
+AUDIT_PREFIX = "GDPR erasure"
+
+REDACT, DELETE, ANONYMISE, KEEP = "redact", "delete", "anonymise", "keep"
+DONE_WORDS = {REDACT: "redacted", DELETE: "deleted", ANONYMISE: "anonymised", KEEP: "kept"}
+
+
+class ErasureError(Exception):
+    """An erasure that cannot run (wrong request status, bad scope)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One table the erasure visits."""
+
+    model: type[models.Model]
+    data: PersonalData
+    base: type[models.Model]  # the declaring model (itself, or the model a history table copies)
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def historical(self) -> bool:
+        return self.model is not self.base
+
+    @property
+    def id_field(self) -> str:
+        """The column holding the declaring model's primary key (for holds)."""
+        return self.base._meta.pk.attname if self.historical else "pk"
+
+    def customer_filter(self, customer_id: int) -> models.Q:
+        path = self.data.customer_path
+        if path == "pk":
+            path = self.id_field
+        return models.Q(**{path: customer_id})
+
+    def action(self, scopes: list[str]) -> str:
+        if self.data.deletes_rows(scopes):
+            return DELETE
+        if not self.data.fields_in(scopes):
+            return KEEP
+        return ANONYMISE if self.base is Customer else REDACT
+
+    def rows(self, customer_id: int) -> models.QuerySet:
+        qs = self.model._default_manager.filter(self.customer_filter(customer_id))
+        if self.base is AuditLog:
+            # The erasure's own trail is never redacted: it is what proves the erasure.
+            qs = qs.exclude(action_reason__startswith=AUDIT_PREFIX)
+        return qs
+
+
+def historical_models() -> dict[type[models.Model], type[models.Model]]:
+    """declaring model -> its django-simple-history model, for every model with history."""
+    from simple_history.models import registered_models
+
+    found = {}
+    for base in registered_models.values():
+        attribute = getattr(base._meta, "simple_history_manager_attribute", None)
+        if attribute:
+            found[base] = getattr(base, attribute).model
+    return found
+
+
+@cache
+def steps() -> list[Step]:
+    """Every declared model, each followed by its history table; the customer record last."""
+    history = historical_models()
+    ordered = sorted(declarations().items(), key=lambda item: (item[0] is Customer, item[0]._meta.label_lower))
+    result = []
+    for model, data in ordered:
+        result.append(Step(model=model, data=data, base=model))
+        if model in history:
+            result.append(Step(model=history[model], data=data, base=model))
+    return result
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+
+def _held_for(step: Step, customer_id: int) -> dict[int, str]:
+    """Holds of the declaring model, keyed by its primary key."""
+    return held_rows(step.base, customer_id)
+
+
+def build_plan(*, customer_id: int, scopes: list[str], request_id: str = "") -> dict:
+    """Per table: the action, the columns per scope, the rows it will change, the rows kept and why."""
+    chosen = sorted(expand_scopes(scopes))
+    tables = []
+    for step in steps():
+        action = step.action(scopes)
+        held = _held_for(step, customer_id)
+        ids = list(step.rows(customer_id).values_list(step.id_field, flat=True))
+        held_reasons = Counter(held[i] for i in ids if i in held)
+        changed = 0 if action == KEEP else len(ids) - sum(held_reasons.values())
+        kept = [{"rows": n, "reason": reason} for reason, n in sorted(held_reasons.items())]
+        if action == KEEP and ids:
+            kept.append({"rows": len(ids), "reason": step.data.keep_rows or "No personal columns in these scopes."})
+        elif action in {REDACT, ANONYMISE} and changed and step.data.keep_rows:
+            kept.append({"rows": changed, "reason": f"Row kept, columns redacted: {step.data.keep_rows}"})
+        columns: dict[str, list[str]] = {}
+        for name, scope in step.data.fields_in(scopes).items():
+            columns.setdefault(str(scope), []).append(name)
+        tables.append(
+            {
+                "step": step.key,
+                "table": step.table,
+                "history_of": step.base._meta.db_table if step.historical else None,
+                "action": action,
+                "columns": columns,
+                "rows": changed,
+                "kept": kept,
+            }
+        )
+    return {
+        "request_id": request_id,
+        "customer_id": customer_id,
+        "scopes": [str(s) for s in chosen],
+        "tables": tables,
+    }
+
+
+def plan_for(request: DataDeletionRequest) -> dict:
+    return build_plan(customer_id=request.customer_id, scopes=request.deletion_scope, request_id=request.request_id)
+
+
+# --- what one chunk does ------------------------------------------------------------------
+
+
+def _redacted_value(model: type[models.Model], name: str):
+    field = model._meta.get_field(name)
+    if isinstance(field, models.EmailField):
+        # Unique on the customer record: a per-row address that can never be delivered.
+        pk = model._meta.pk.attname if model is Customer else "id"
+        return Concat(
+            models.Value("erased-"),
+            Cast(pk, models.TextField()),
+            models.Value("@erased.invalid"),
+            output_field=models.TextField(),
+        )
+    if isinstance(field, ArrayField):
+        return []
+    if isinstance(field, models.JSONField):
+        return None if field.null else {}
+    if isinstance(field, models.TextField | models.CharField):
+        return conf.ERASURE_REDACTED_TEXT
+    if field.null:
+        return None
+    raise ImproperlyConfigured(f"{model._meta.label}.{name} is declared personal but cannot be redacted.")
+
+
+def redaction(step: Step, scopes: list[str]) -> dict:
+    """The UPDATE's assignments for the step's columns in ``scopes``."""
+    values = {}
+    for name in step.data.fields_in(scopes):
+        value = _redacted_value(step.model, name)
+        condition = step.data.only_where.get(name)
+        if condition is not None:
+            field = step.model._meta.get_field(name)
+            if not isinstance(value, models.Expression):
+                value = models.Value(value, output_field=field)
+            value = models.Case(models.When(condition, then=value), default=models.F(name), output_field=field)
+        values[name] = value
+    if step.action(scopes) == ANONYMISE and not step.historical:
+        values["status"] = CustomerStatus.ANONYMISED
+    return values
+
+
+def _apply(step: Step, scopes: list[str], pks: list[int]) -> int:
+    if not pks:
+        return 0
+    qs = step.model._default_manager.filter(pk__in=pks)
+    if step.action(scopes) == DELETE:
+        count = qs.count()
+        qs.delete()
+    else:
+        count = qs.update(**redaction(step, scopes))
+    if not step.historical:
+        # The admin's own change log names objects by str(): that can be a name or a subject.
+        content_type = ContentType.objects.get_for_model(step.model)
+        LogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks]).update(
+            object_repr=conf.ERASURE_REDACTED_TEXT
+        )
+    return count
+
+
+def _locked_run(run_id: int) -> ErasureRun:
+    return ErasureRun.objects.select_for_update().get(pk=run_id)
+
+
+def _progress(run: ErasureRun, step: Step) -> dict:
+    return run.progress.setdefault(step.key, {"cursor": None, "rows": 0, "held": [], "done": False})
+
+
+def _record_step(run: ErasureRun, step: Step, action: str, rows: int, columns: list[str]) -> None:
+    if rows:
+        audit(
+            customer_id=run.customer_id,
+            action_type=AuditAction.DELETE if action == DELETE else AuditAction.UPDATE,
+            action_field=step.table,
+            reason=f"{AUDIT_PREFIX} {run.request.request_id}: {rows} row(s) {DONE_WORDS[action]}"
+            + (f" ({', '.join(columns)})" if columns and action != DELETE else ""),
+        )
+
+
+def _run_step(
+    run_id: int, step: Step, scopes: list[str], chunk_size: int, on_chunk: Callable[[str], None] | None
+) -> None:
+    run = ErasureRun.objects.select_related("request").get(pk=run_id)
+    progress = run.progress.get(step.key, {})
+    if progress.get("done"):
+        return
+    action = step.action(scopes)
+    customer_id = run.customer_id
+    reason = f"{AUDIT_PREFIX} {run.request.request_id}"
+    held = _held_for(step, customer_id)
+    rows = step.rows(customer_id)
+    if progress.get("cursor") is not None:
+        rows = rows.filter(pk__gt=progress["cursor"])
+    # One index scan per step for the keys; each chunk then updates by primary key.
+    todo = [] if action == KEEP else list(rows.order_by("pk").values_list("pk", step.id_field))
+    for start in range(0, len(todo), chunk_size):
+        chunk = todo[start : start + chunk_size]
+        with erasure_bypass(step.model, reason=reason):
+            run = _locked_run(run_id)
+            progress = _progress(run, step)
+            chunk = [(pk, i) for pk, i in chunk if progress["cursor"] is None or pk > progress["cursor"]]
+            if not chunk:  # another run did it meanwhile
+                continue
+            changed = _apply(step, scopes, [pk for pk, i in chunk if i not in held])
+            progress["held"] += [pk for pk, i in chunk if i in held]
+            progress["rows"] += changed
+            progress["cursor"] = chunk[-1][0]
+            run.chunks += 1
+            run.save(update_fields=["progress", "chunks", "updated_at"])
+        if on_chunk is not None:
+            on_chunk(step.key)
+    with transaction.atomic():
+        run = _locked_run(run_id)
+        progress = _progress(run, step)
+        if not progress["done"]:
+            progress["done"] = True
+            run.save(update_fields=["progress", "updated_at"])
+            _record_step(run, step, action, progress["rows"], list(step.data.fields_in(scopes)))
+
+
+def _release_holds(run_id: int, step: Step, scopes: list[str]) -> None:
+    """Erase the rows of a finished step whose legal hold has closed since."""
+    run = ErasureRun.objects.select_related("request").get(pk=run_id)
+    if not run.progress.get(step.key, {}).get("held"):
+        return
+    still_held = _held_for(step, run.customer_id)
+    with erasure_bypass(step.model, reason=f"{AUDIT_PREFIX} {run.request.request_id}: hold released"):
+        run = _locked_run(run_id)
+        progress = _progress(run, step)
+        pairs = step.model._default_manager.filter(pk__in=progress["held"]).values_list("pk", step.id_field)
+        released = [pk for pk, i in pairs if i not in still_held]
+        if not released:
+            return
+        changed = _apply(step, scopes, released)
+        progress["held"] = [pk for pk in progress["held"] if pk not in set(released)]
+        progress["rows"] += changed
+        run.save(update_fields=["progress", "updated_at"])
+        _record_step(run, step, step.action(scopes), changed, list(step.data.fields_in(scopes)))
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def start_run(request: DataDeletionRequest) -> ErasureRun:
+    """The request's run, created with the plan the first time (idempotent)."""
+    with transaction.atomic():
+        request = DataDeletionRequest.objects.select_for_update().get(pk=request.pk)
+        run = ErasureRun.objects.filter(request=request).first()
+        if run is None:
+            run = ErasureRun.objects.create(request=request, customer_id=request.customer_id, plan=plan_for(request))
+        return run
+
+
+def run_erasure(
+    request: DataDeletionRequest,
+    *,
+    chunk_size: int | None = None,
+    on_chunk: Callable[[str], None] | None = None,
+) -> ErasureRun:
+    """Carry out a PROCESSING request; safe to call again after a crash or while a hold lasts."""
+    request.refresh_from_db()
+    if request.request_status != RequestStatus.PROCESSING:
+        raise ErasureError(f"{request.request_id} is {request.request_status}: only PROCESSING requests are erased.")
+    scopes = list(request.deletion_scope)
+    if not scopes:
+        raise ErasureError(f"{request.request_id} names no scope.")
+    run = start_run(request)
+    chunk_size = chunk_size or conf.ERASURE_CHUNK_SIZE
+    for step in steps():
+        _run_step(run.pk, step, scopes, chunk_size, on_chunk)
+        _release_holds(run.pk, step, scopes)
+    return _finish(run.pk)
+
+
+def _finish(run_id: int) -> ErasureRun:
+    with transaction.atomic():
+        run = _locked_run(run_id)
+        request = DataDeletionRequest.objects.select_for_update().get(pk=run.request_id)
+        if run.state == ErasureState.DONE:
+            return run
+        held = {key: p["held"] for key, p in run.progress.items() if p.get("held")}
+        run.outcome = outcome_of(run)
+        if held:
+            if run.state != ErasureState.HELD:
+                audit(
+                    customer_id=run.customer_id,
+                    action_type=AuditAction.STATUS_CHANGE,
+                    action_field="erasure",
+                    reason=f"{AUDIT_PREFIX} {request.request_id}: waiting on legal hold "
+                    f"({sum(len(v) for v in held.values())} row(s) held)",
+                )
+            run.state = ErasureState.HELD
+            run.save(update_fields=["state", "outcome", "updated_at"])
+            return run
+        now = timezone.now()
+        run.outcome["completed_at"] = now.isoformat()
+        run.state = ErasureState.DONE
+        run.finished_at = now
+        run.digest = digest(run.plan, run.outcome)
+        run.save(update_fields=["state", "outcome", "finished_at", "digest", "updated_at"])
+        request.request_status = RequestStatus.COMPLETED
+        request.completed_at = now
+        request.save(update_fields=["request_status", "completed_at"])
+        audit(
+            customer_id=run.customer_id,
+            action_type=AuditAction.STATUS_CHANGE,
+            action_field="request_status",
+            old_value=RequestStatus.PROCESSING,
+            new_value=RequestStatus.COMPLETED,
+            reason=f"{AUDIT_PREFIX} {request.request_id}: completed, certificate sha256 {run.digest}",
+        )
+        return run
+
+
+def outcome_of(run: ErasureRun) -> dict:
+    by_key = {step.key: step for step in steps()}
+    tables = []
+    for key, progress in sorted(run.progress.items()):
+        step = by_key.get(key)
+        tables.append(
+            {
+                "step": key,
+                "table": step.table if step else key,
+                "rows": progress["rows"],
+                "held": len(progress["held"]),
+            }
+        )
+    return {"tables": tables, "chunks": run.chunks}
+
+
+def canonical(document: dict) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(plan: dict, outcome: dict) -> str:
+    """SHA-256 of the canonical JSON of the plan and the outcome (the certificate's seal)."""
+    return hashlib.sha256(canonical({"plan": plan, "outcome": outcome})).hexdigest()
+
+
+def certificate(run: ErasureRun) -> dict:
+    """The certificate of erasure: what was planned, what was done, and the digest of both."""
+    if run.state != ErasureState.DONE:
+        raise ErasureError("The erasure has not completed: there is no certificate yet.")
+    return {
+        "request_id": run.request.request_id,
+        "customer_id": run.customer_id,
+        "scopes": run.plan.get("scopes", []),
+        "approved_at": _iso(run.request.processed_at),
+        "completed_at": _iso(run.request.completed_at),
+        "plan": run.plan,
+        "outcome": run.outcome,
+        "digest_algorithm": "sha256 over canonical JSON of {plan, outcome} (sorted keys, no spaces, UTF-8)",
+        "digest": run.digest,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

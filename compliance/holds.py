@@ -1,0 +1,95 @@
+"""Legal holds: derived from the data, never typed in.
+
+An open dispute, an unresolved fraud alert or an unfinished refund holds the records it
+needs from erasure until it closes. Each rule names its source model and, for every model
+whose rows it holds, the lookup from that model to the source rows (``""``: the source row
+itself). Models are named by label, so ``compliance`` imports no other app; a test checks
+that every label and lookup resolves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+
+from customer_ops.personal_data import declaration_for
+
+
+@dataclass(frozen=True)
+class HoldRule:
+    source: str  # "app_label.Model"
+    open: models.Q  # which source rows are still open
+    reason: str
+    label_field: str  # how a source row is named in the plan ("dispute_id")
+    holds: dict[str, str] = field(default_factory=dict)  # target model label -> lookup to the source
+
+
+HOLD_RULES: list[HoldRule] = [
+    HoldRule(
+        source="tickets.Dispute",
+        open=~models.Q(dispute_status__in=["RESOLVED", "REJECTED"]),
+        reason="open dispute",
+        label_field="dispute_id",
+        holds={
+            "tickets.Dispute": "",
+            "tickets.Ticket": "disputes",
+            "tickets.TicketMessage": "ticket__disputes",
+            "customer_ops.Order": "disputes",
+            # The legal case needs to identify the claimant.
+            "customer_ops.Customer": "disputes",
+        },
+    ),
+    HoldRule(
+        source="fraud.FraudAlert",
+        open=models.Q(is_resolved=False),
+        reason="unresolved fraud alert",
+        label_field="id",
+        holds={"fraud.FraudAlert": "", "customer_ops.Order": "fraud_alerts", "customer_ops.Customer": "fraud_alerts"},
+    ),
+    HoldRule(
+        source="tickets.RefundRequest",
+        open=models.Q(refund_status__in=["PENDING", "APPROVED", "PROCESSING"]),
+        reason="unfinished refund",
+        label_field="refund_request_id",
+        holds={"tickets.RefundRequest": "", "customer_ops.Order": "refund_requests"},
+    ),
+]
+
+
+def _open_sources(rule: HoldRule, customer_id: int) -> models.QuerySet:
+    source = apps.get_model(rule.source)
+    path = declaration_for(source).customer_path
+    return source._default_manager.filter(rule.open, **{path: customer_id})
+
+
+def held_rows(model: type[models.Model], customer_id: int) -> dict[int, str]:
+    """Primary keys of ``model``'s rows held for ``customer_id``, each with its reason(s)."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for rule in HOLD_RULES:
+        lookup = rule.holds.get(model._meta.label)
+        if lookup is None:
+            continue
+        sources = _open_sources(rule, customer_id)
+        if lookup == "":
+            pairs = sources.values_list("pk", rule.label_field)
+        else:
+            pairs = (
+                model._default_manager.filter(**{f"{lookup}__in": sources.values("pk")})
+                .values_list("pk", f"{lookup}__{rule.label_field}")
+                .distinct()
+            )
+        for pk, label in pairs:
+            reasons[pk].append(f"legal hold: {rule.reason} {label}")
+    return {pk: "; ".join(sorted(set(r))) for pk, r in reasons.items()}
+
+
+def open_holds(customer_id: int) -> list[str]:
+    """Every open hold of the customer, named (shown on the request)."""
+    named = []
+    for rule in HOLD_RULES:
+        for label in _open_sources(rule, customer_id).values_list(rule.label_field, flat=True):
+            named.append(f"{rule.reason} {label}")
+    return named

@@ -1,0 +1,184 @@
+"""Dispute workflow services: every transition, its refusal, and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from compliance.models import AuditLog
+from customer_ops.roles import Role
+from tests import factories as f
+from tickets import dispute_services as svc
+from tickets.models import Dispute
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def legal(make_staff):
+    return make_staff(Role.LEGAL)
+
+
+@pytest.fixture
+def dispute():
+    return f.DisputeFactory(disputed_amount=Decimal("40.00"), disputed_against="MERCHANT", disputed_against_id=1001)
+
+
+def _status(d):
+    return Dispute.objects.get(pk=d.pk).dispute_status
+
+
+ALLOWED = [
+    ("OPEN", "INVESTIGATING"),
+    ("OPEN", "ESCALATED"),
+    ("INVESTIGATING", "ESCALATED"),
+    ("INVESTIGATING", "RESOLVED"),
+    ("INVESTIGATING", "REJECTED"),
+    ("ESCALATED", "INVESTIGATING"),
+    ("ESCALATED", "RESOLVED"),
+    ("ESCALATED", "REJECTED"),
+]
+ALL = ["OPEN", "INVESTIGATING", "ESCALATED", "RESOLVED", "REJECTED"]
+REFUSED = [(a, b) for a in ALL for b in ALL if b != "OPEN" and (a, b) not in ALLOWED]
+
+
+def _move(dispute, target, actor):
+    if target == "INVESTIGATING":
+        return svc.dispute_start_investigation(dispute=dispute, actor=actor)
+    if target == "ESCALATED":
+        return svc.dispute_escalate(dispute=dispute, actor=actor, note="needs the merchant's lawyer")
+    if target == "RESOLVED":
+        return svc.dispute_resolve(
+            dispute=dispute, resolution="Partial refund", resolution_amount="15.00", refund_amount="15.00", actor=actor
+        )
+    return svc.dispute_reject(dispute=dispute, resolution="Evidence shows delivery", actor=actor)
+
+
+@pytest.mark.parametrize(("start", "target"), ALLOWED)
+def test_allowed_transition_changes_status_and_writes_audit_and_history(dispute, legal, start, target):
+    Dispute.objects.filter(pk=dispute.pk).update(dispute_status=start)
+    _move(dispute, target, legal)
+    dispute.refresh_from_db()
+    assert dispute.dispute_status == target
+    entry = AuditLog.objects.filter(customer=dispute.customer, action_field="dispute.dispute_status").latest("id")
+    assert (entry.old_value, entry.new_value) == (start, target)
+    assert dispute.history.latest().history_user == legal
+    if target in {"RESOLVED", "REJECTED"}:
+        assert dispute.resolved_by == legal and dispute.resolved_at is not None
+
+
+@pytest.mark.parametrize(("start", "target"), REFUSED)
+def test_refused_transition_changes_nothing(dispute, legal, start, target):
+    Dispute.objects.filter(pk=dispute.pk).update(dispute_status=start)
+    before = AuditLog.objects.count()
+    with pytest.raises(svc.DisputeError):
+        _move(dispute, target, legal)
+    assert _status(dispute) == start
+    assert AuditLog.objects.count() == before
+
+
+def test_resolution_amount_above_disputed_amount_is_refused(dispute, legal):
+    svc.dispute_start_investigation(dispute=dispute, actor=legal)
+    with pytest.raises(svc.DisputeError, match="cannot exceed the disputed amount"):
+        svc.dispute_resolve(dispute=dispute, resolution="Full", resolution_amount="40.01", actor=legal)
+    with pytest.raises(svc.DisputeError, match="cannot exceed"):
+        svc.dispute_resolve(dispute=dispute, resolution="Full", resolution_amount="10", refund_amount="41", actor=legal)
+    assert _status(dispute) == "INVESTIGATING"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"resolution": "", "resolution_amount": "5"}, "resolution"),
+        ({"resolution": "ok", "resolution_amount": None}, "resolution amount"),
+        ({"resolution": "ok", "resolution_amount": "-1"}, "negative"),
+        ({"resolution": "ok", "resolution_amount": "abc"}, "amount"),
+        ({"resolution": "ok", "resolution_amount": "1.234"}, "decimals"),
+    ],
+)
+def test_bad_resolution_input_is_refused(dispute, legal, kwargs, message):
+    svc.dispute_start_investigation(dispute=dispute, actor=legal)
+    with pytest.raises(svc.DisputeError, match=message):
+        svc.dispute_resolve(dispute=dispute, actor=legal, **kwargs)
+    assert _status(dispute) == "INVESTIGATING"
+
+
+def test_reject_and_escalate_need_a_reason(dispute, legal):
+    with pytest.raises(svc.DisputeError):
+        svc.dispute_escalate(dispute=dispute, actor=legal, note=" ")
+    svc.dispute_start_investigation(dispute=dispute, actor=legal)
+    with pytest.raises(svc.DisputeError):
+        svc.dispute_reject(dispute=dispute, resolution="", actor=legal)
+    assert _status(dispute) == "INVESTIGATING"
+
+
+def test_create_validates_party_order_ticket_and_evidence(legal):
+    customer = f.CustomerFactory()
+    order = f.OrderFactory(customer=customer)
+    base = dict(
+        customer=customer,
+        order=order,
+        dispute_type="QUALITY",
+        dispute_reason="Cold",
+        disputed_against="MERCHANT",
+        disputed_against_id=1001,
+        disputed_amount=Decimal("10.00"),
+    )
+    created = svc.dispute_create(actor=legal, **base, evidence_urls=["https://files.test/a.jpg"])
+    assert created.dispute_id.startswith("DSP-") and created.dispute_status == "OPEN"
+    assert AuditLog.objects.filter(customer=customer, action_type="CREATE", new_value=created.dispute_id).exists()
+    for change, message in [
+        ({"disputed_against_id": None}, "id of the merchant"),
+        ({"order": f.OrderFactory()}, "another customer"),
+        ({"ticket": f.TicketFactory()}, "another customer"),
+        ({"evidence_urls": ["javascript:alert(1)"]}, "valid"),
+        ({"disputed_amount": Decimal("-1")}, "negative"),
+        ({"dispute_reason": ""}, "reason"),
+    ]:
+        with pytest.raises(svc.DisputeError, match=message):
+            svc.dispute_create(actor=legal, **{**base, **change})
+    assert Dispute.objects.filter(customer=customer).count() == 1
+
+
+def test_only_the_legal_team_sets_legal_fields(dispute, legal, make_staff):
+    agent = make_staff(Role.AGENT)
+    with pytest.raises(svc.DisputeError, match="legal team"):
+        svc.dispute_update(dispute=dispute, actor=agent, legal_notes="sneaky")
+    svc.dispute_update(dispute=dispute, actor=legal, legal_case_number="LC-2026-7", legal_notes="Counsel engaged")
+    dispute.refresh_from_db()
+    assert dispute.legal_case_number == "LC-2026-7"
+    entries = AuditLog.objects.filter(action_field__startswith="dispute.legal")
+    assert entries.count() == 2
+    assert set(entries.values_list("new_value", flat=True)) == {None}  # values never reach the audit log
+    assert not hasattr(dispute.history.model, "legal_notes")
+
+
+def test_closed_dispute_details_are_frozen_but_legal_fields_are_not(dispute, legal):
+    svc.dispute_start_investigation(dispute=dispute, actor=legal)
+    svc.dispute_reject(dispute=dispute, resolution="No evidence", actor=legal)
+    with pytest.raises(svc.DisputeError, match="closed"):
+        svc.dispute_update(dispute=dispute, actor=legal, evidence_description="late")
+    svc.dispute_update(dispute=dispute, actor=legal, legal_notes="archived")
+
+
+def test_a_stale_version_is_refused(dispute, legal):
+    stale = dispute.updated_at
+    svc.dispute_update(dispute=dispute, actor=legal, evidence_description="first")
+    with pytest.raises(svc.DisputeError, match="changed by someone else"):
+        svc.dispute_update(dispute=dispute, actor=legal, version=stale, evidence_description="second")
+
+
+def test_deadline_and_action_required_order(legal, settings):
+    now = timezone.now()
+    fraud = f.DisputeFactory(dispute_type="FRAUD", created_at=now - dt.timedelta(days=1))  # 3 days
+    overcharge = f.DisputeFactory(dispute_type="OVERCHARGE", created_at=now - dt.timedelta(days=9, hours=23))
+    closed = f.DisputeFactory(dispute_status="RESOLVED")
+    ordered = list(svc.action_required())
+    assert [d.pk for d in ordered] == [overcharge.pk, fraud.pk]
+    assert closed.pk not in [d.pk for d in ordered]
+    fraud.refresh_from_db()
+    assert svc.dispute_deadline(fraud).due_at == fraud.created_at + dt.timedelta(days=3)
+    assert svc.dispute_deadline(fraud).state(now).value == "ok"

@@ -1,0 +1,168 @@
+"""The legal team's console: legal fields for them alone, transitions, 403s, bounded lists."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
+from django.urls import reverse
+from import_export.formats.base_formats import CSV
+
+from customer_ops.roles import Role
+from tests import factories as f
+from tickets import dispute_services as svc
+from tickets.models import Dispute
+
+pytestmark = pytest.mark.django_db
+
+CASE, NOTES = "LC-SECRET-0042", "Privileged: counsel thinks the merchant lies"
+NON_LEGAL = [Role.AGENT, Role.LEAD, Role.FRAUD, Role.COMPLIANCE]
+
+
+@pytest.fixture
+def legal(make_staff):
+    return make_staff(Role.LEGAL)
+
+
+@pytest.fixture
+def dispute(legal):
+    d = f.DisputeFactory(disputed_amount=Decimal("40.00"), disputed_against_id=7)
+    svc.dispute_update(dispute=d, actor=legal, legal_case_number=CASE, legal_notes=NOTES)
+    svc.dispute_start_investigation(dispute=d, actor=legal)
+    return d
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_legal_team_sees_legal_fields_everywhere(client, legal, dispute):
+    c = _client(client, legal)
+    page = c.get(reverse("admin:tickets_dispute_change", args=[dispute.pk])).content.decode()
+    assert NOTES in page and CASE in page
+    listing = c.get(reverse("admin:tickets_dispute_changelist")).content.decode()
+    assert CASE in listing
+    found = c.get(reverse("admin:tickets_dispute_changelist"), {"q": CASE})
+    assert found.context["cl"].result_count == 1
+
+
+@pytest.mark.parametrize("role", NON_LEGAL, ids=lambda r: r.name)
+def test_other_roles_get_no_legal_field_in_form_list_search_history(client, make_staff, dispute, role):
+    c = _client(client, make_staff(role))
+    change = c.get(reverse("admin:tickets_dispute_change", args=[dispute.pk]))
+    assert change.status_code == 200
+    body = change.content.decode()
+    assert NOTES not in body and CASE not in body and "legal_notes" not in body
+    listing = c.get(reverse("admin:tickets_dispute_changelist"))
+    assert CASE not in listing.content.decode() and "legal_case_number" not in listing.content.decode()
+    searched = c.get(reverse("admin:tickets_dispute_changelist"), {"q": CASE})
+    assert searched.context["cl"].result_count == 0
+    history = c.get(reverse("admin:tickets_dispute_history", args=[dispute.pk])).content.decode()
+    assert NOTES not in history and CASE not in history and "Legal" not in history
+    version = dispute.history.earliest()
+    form_page = c.get(reverse("admin:tickets_dispute_simple_history", args=[dispute.pk, version.history_id]))
+    assert NOTES not in form_page.content.decode()
+
+
+@pytest.mark.parametrize("role", NON_LEGAL, ids=lambda r: r.name)
+def test_other_roles_export_has_no_legal_columns(make_staff, dispute, role, client):
+    user = make_staff(role)
+    request = RequestFactory().get("/")
+    request.user = user
+    model_admin = site._registry[Dispute]
+    data = model_admin.get_export_data(CSV(), request, Dispute.objects.all())
+    header = data.splitlines()[0]
+    assert "dispute_id" in header and "legal" not in header and NOTES not in data
+    page = _client(client, user).get(reverse("admin:tickets_dispute_export")).content.decode()
+    assert "legal_notes" not in page
+
+
+def test_legal_export_has_legal_columns(legal, dispute):
+    request = RequestFactory().get("/")
+    request.user = legal
+    data = site._registry[Dispute].get_export_data(CSV(), request, Dispute.objects.all())
+    assert "legal_notes" in data.splitlines()[0] and NOTES in data
+
+
+def test_a_non_legal_user_who_may_change_cannot_set_legal_fields_by_post(client, make_staff, dispute):
+    from django.contrib.auth.models import Permission
+
+    user = make_staff(Role.LEAD)
+    user.user_permissions.add(Permission.objects.get(codename="change_dispute"))
+    c = _client(client, user)
+    url = reverse("admin:tickets_dispute_change", args=[dispute.pk])
+    form = c.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(
+        customer=dispute.customer_id,
+        order=dispute.order_id,
+        evidence_urls="",
+        evidence_description="new evidence",
+        legal_notes="overwritten",
+        legal_case_number="X",
+        version=form.initial["version"] if "version" in form.initial else form["version"].initial,
+    )
+    response = c.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    dispute.refresh_from_db()
+    assert dispute.evidence_description == "new evidence"
+    assert (dispute.legal_notes, dispute.legal_case_number) == (NOTES, CASE)
+
+
+@pytest.mark.parametrize("role", NON_LEGAL, ids=lambda r: r.name)
+def test_transition_pages_are_403_without_change_permission(client, make_staff, dispute, role):
+    c = _client(client, make_staff(role))
+    url = reverse("admin:tickets_dispute_transition", args=[dispute.pk, "resolve"])
+    assert c.get(url).status_code == 403
+    assert c.post(url, {"resolution": "x", "resolution_amount": "1"}).status_code == 403
+    assert Dispute.objects.get(pk=dispute.pk).dispute_status == "INVESTIGATING"
+
+
+def test_resolve_through_the_page_and_bad_amount_is_a_form_error(client, legal, dispute):
+    c = _client(client, legal)
+    url = reverse("admin:tickets_dispute_transition", args=[dispute.pk, "resolve"])
+    bad = c.post(url, {"resolution": "Full refund", "resolution_amount": "40.01"})
+    assert bad.status_code == 200 and "cannot exceed the disputed amount" in bad.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).dispute_status == "INVESTIGATING"
+    empty = c.post(url, {"resolution": "", "resolution_amount": "abc"})
+    assert empty.status_code == 200 and empty.context["form"].errors
+    ok = c.post(url, {"resolution": "Full refund", "resolution_amount": "40.00", "refund_amount": "40.00"})
+    assert ok.status_code == 302
+    assert Dispute.objects.get(pk=dispute.pk).dispute_status == "RESOLVED"
+    # A closed dispute offers no transition, and a forged one is refused with a message.
+    again = c.post(reverse("admin:tickets_dispute_transition", args=[dispute.pk, "reject"]), {"resolution": "no"})
+    assert again.status_code == 200 and "cannot move" in again.content.decode()
+
+
+def test_add_form_with_bad_input_writes_nothing(client, legal):
+    order = f.OrderFactory()
+    c = _client(client, legal)
+    response = c.post(
+        reverse("admin:tickets_dispute_add"),
+        {
+            "customer": order.customer_id,
+            "order": order.pk,
+            "dispute_type": "QUALITY",
+            "dispute_reason": "Cold",
+            "disputed_against": "MERCHANT",
+            "disputed_against_id": "",
+            "disputed_amount": "10.00",
+            "evidence_urls": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "id of the merchant" in response.content.decode()
+    assert not Dispute.objects.exists()
+
+
+def test_list_and_action_required_pages_are_bounded(client, legal, django_assert_max_num_queries):
+    for _ in range(30):
+        f.DisputeFactory(ticket=f.TicketFactory())
+    c = _client(client, legal)
+    with django_assert_max_num_queries(15):
+        assert c.get(reverse("admin:tickets_dispute_changelist"), {"all": ""}).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert c.get(reverse("admin:tickets_dispute_action_required")).status_code == 200
