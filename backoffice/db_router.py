@@ -30,7 +30,7 @@ def read_replica() -> Iterator[None]:
 
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        if _use_replica.get() and REPLICA in settings.DATABASES:
+        if _use_replica.get() and getattr(settings, "READ_REPLICA_ENABLED", REPLICA in settings.DATABASES):
             return REPLICA
         return "default"
 

@@ -8,6 +8,7 @@ admin.site.site_header = "Customer support & analytics"
 admin.site.site_title = "Back-office"
 admin.site.index_title = "Back-office"
 admin.site.site_url = None  # no public site to link to
+admin.site.enable_nav_sidebar = False  # queues and threads need the full width
 configure_admin_site()
 
 urlpatterns = [

@@ -156,7 +156,7 @@ def erasure_bypass(*model_classes: type[models.Model], reason: str) -> Iterator[
         raise ValueError("erasure_bypass needs a reason")
     rules = [rules_for(m) for m in model_classes]
     uris = [uri for r in rules if r for uri in r.trigger_uris]
-    logger.warning("erasure bypass opened for %s: %s", ", ".join(m._meta.db_table for m in model_classes), reason)
+    logger.info("erasure bypass opened for %s: %s", ", ".join(m._meta.db_table for m in model_classes), reason)
     token = _bypass.set(_bypass.get() | frozenset(model_classes))
     try:
         # pgtrigger.ignore() with no URI would ignore every trigger: never call it empty.

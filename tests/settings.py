@@ -16,3 +16,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 # A second alias standing in for a read replica: a mirror of the test database, so the
 # router can be tested with two real connections (backoffice/db_router.py).
 DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+# Off by default in tests: a TestCase's uncommitted rows are invisible to a second
+# connection. The router's own tests switch it on with committed (transactional) data.
+READ_REPLICA_ENABLED = False

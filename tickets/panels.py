@@ -1,4 +1,5 @@
-"""Customer-page panels of the support tables: the customer's tickets and refund requests.
+"""Customer-page panels of the support tables: the customer's tickets, refund requests and
+disputes.
 
 Also shown beside a ticket's thread and on the refund approval screen. Each panel runs
 two queries whatever the customer's history.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from customer_ops.registry import register_panel
 from tickets import conf, selectors
-from tickets.models import RefundRequest, Ticket
+from tickets.models import Dispute, RefundRequest, Ticket
 
 
 def _tickets(customer, request) -> dict:
@@ -48,6 +49,16 @@ def _refunds(customer, request) -> dict:
     }
 
 
+def _disputes(customer, request) -> dict:
+    # Never the legal fields: this panel is shown to every role that may see disputes.
+    rows = list(
+        Dispute.objects.filter(customer=customer)
+        .only("pk", "dispute_id", "dispute_type", "dispute_status", "disputed_amount", "created_at")
+        .order_by("-created_at", "-id")[: conf.PANEL_ROWS]
+    )
+    return {"disputes": rows}
+
+
 register_panel(
     key="tickets",
     title="Support tickets",
@@ -63,4 +74,12 @@ register_panel(
     context=_refunds,
     order=50,
     permission="tickets.view_refundrequest",
+)
+register_panel(
+    key="disputes",
+    title="Disputes",
+    template="tickets/panels/disputes.html",
+    context=_disputes,
+    order=55,
+    permission="tickets.view_dispute",
 )

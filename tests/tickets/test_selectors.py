@@ -83,3 +83,16 @@ def test_macro_placeholders(ticket, agent):
     assert text == f"Hi {ticket.customer.first_name}, {ticket.order.order_number} / {{{{ unknown }}}}"
     with pytest.raises(ValidationError):
         macros.check_placeholders("{{ secret }}")
+
+
+@pytest.mark.django_db
+def test_disputes_panel_lists_disputes_without_legal_fields(rf, make_staff):
+    from customer_ops.roles import Role
+    from tests.factories import DisputeFactory
+
+    dispute = DisputeFactory(legal_case_number="LC-SECRET-1", legal_notes="privileged note")
+    request = rf.get("/")
+    request.user = make_staff(Role.AGENT)
+    panels = {p["key"]: p["html"] for p in render_panels(dispute.customer, request, only=["disputes"])}
+    assert dispute.dispute_id in panels["disputes"]
+    assert "LC-SECRET-1" not in panels["disputes"] and "privileged" not in panels["disputes"]
