@@ -22,7 +22,7 @@ from analytics.models import (
     ServiceAnalytics,
 )
 from backoffice.db_router import read_replica
-from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
+from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RecentValuesListFilter, RuleAwareAdmin
 from customer_ops.registry import charts
 
 
@@ -53,7 +53,8 @@ class LoginHistoryAdmin(LogAdmin):
         "ip_location",
         "created_at",
     ]
-    list_filter = ["login_success", "login_method", "device_type"]
+    # device_type is free text: its choices come from recent rows, not a DISTINCT over the log.
+    list_filter = ["login_success", "login_method", ("device_type", RecentValuesListFilter)]
     search_fields = ["=customer__id", "=device_id", "=ip_address"]
     list_select_related = ["customer"]
 

@@ -180,7 +180,11 @@ class DailyAnalytics(db.RuleBoundModel):
             ],
             db.range_check("customer_daily_analytics", "avg_rating_given", 1, 5),
         ]
-        indexes = [models.Index(fields=["analytics_date"], name="daily_analytics_date_idx")]
+        indexes = [
+            models.Index(fields=["analytics_date"], name="daily_analytics_date_idx"),
+            # The default ordering (the admin's list): newest day first, then customer.
+            models.Index(fields=["-analytics_date", "customer"], name="daily_analytics_ordering_idx"),
+        ]
         triggers = [never_update("customer", "analytics_date", "created_at"), touch()]
 
     def __str__(self) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from customer_ops.partitions import ensure_monthly, is_partitioned
+
 PER_CUSTOMER = {
     "orders": 20,
     "customer_sessions": 10,
@@ -115,12 +117,17 @@ class Generator:
             found = cursor.fetchall()
             for name, _ in found:
                 cursor.execute(f"DROP INDEX {name}")
-        return [definition for _, definition in found]
+        # The definition of a partitioned table's index reads "ON ONLY <table>": rebuilt as
+        # is, it would be an invalid index on the parent alone, with none on the partitions.
+        return [definition.replace(" ON ONLY ", " ON ", 1) for _, definition in found]
 
     def copy(self, table: str, columns: list[str], rows: Iterator[tuple], target: int) -> int:
         """COPY ``rows`` (tuples of str) into ``table``; returns the row count."""
         done = 0
         batch: list[str] = []
+        if is_partitioned(table):
+            # Rows of past months belong in their own partitions, not in the default one.
+            ensure_monthly(table, since=self.start.date(), through=self.end.date())
         indexes = self._drop_secondary_indexes(table) if target >= 100_000 else []
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor: COPY is not part of Django's API

@@ -161,3 +161,19 @@ def convert_to_monthly(table: str, *, column: str = "created_at", connection=def
             "false)"
         )
         cursor.execute(f"DROP TABLE {old}")
+
+
+def monthly_partitioning(*tables: str):
+    """A migration operation converting ``tables`` with :func:`convert_to_monthly`.
+
+    Irreversible in effect: going back leaves the tables partitioned (the previous
+    migrations' schema operations work the same on them), and going forward again is a
+    no-op because the conversion skips a table that is already partitioned.
+    """
+    from django.db import migrations
+
+    def forward(apps, schema_editor):
+        for table in tables:
+            convert_to_monthly(table, connection=schema_editor.connection)
+
+    return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)

@@ -237,7 +237,8 @@ def movements(records: list) -> list[Movement]:
     """
     total_weight = sum(conf.COMPONENT_WEIGHTS.values(), Decimal(0))
     result = []
-    for newer, older in zip(records, [*records[1:], None], strict=True):
+    # A score written outside the engine (a bulk load) has no history: nothing to compare.
+    for newer, older in zip(records, [*records[1:], None][: len(records)], strict=True):
         if older is None:
             result.append(Movement(newer, None, None, dict.fromkeys(COMPONENT_LABELS), None))
             continue

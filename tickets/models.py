@@ -147,6 +147,8 @@ class TicketMessage(db.RuleBoundModel):
         indexes = [
             # The thread in order, and the queue's unread-customer-messages count.
             models.Index(fields=["ticket", "created_at"], name="ticket_messages_thread_idx"),
+            # The admin's list of all messages, in the model's (created_at, id) order.
+            models.Index(fields=["created_at", "id"], name="ticket_messages_created_idx"),
             models.Index(
                 fields=["ticket"],
                 name="ticket_messages_unread_idx",

@@ -18,7 +18,7 @@ from django.utils.timesince import timesince
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.admin_base import EstimatedCountPaginator, IndexedSearchMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
@@ -156,6 +156,7 @@ class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
     search_help_text = "Ticket id (exact), customer email, phone or name, or subject."
     list_per_page = 50
     list_max_show_all = 200
+    paginator = EstimatedCountPaginator  # no exact COUNT over every ticket
     show_facets = admin.ShowFacets.NEVER
     actions = ["assign_to_me", "close_selected"]
 
@@ -462,6 +463,7 @@ class TicketMessageAdmin(RuleAwareAdmin):
     list_select_related = ["ticket"]
     raw_id_fields = ["ticket"]
     readonly_fields = ["created_at"]
+    paginator = EstimatedCountPaginator  # ticket_messages_created_idx serves the ordering
     show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request):
@@ -475,7 +477,7 @@ class TicketMessageAdmin(RuleAwareAdmin):
 
 
 @admin.register(InternalNote)
-class InternalNoteAdmin(admin.ModelAdmin):
+class InternalNoteAdmin(IndexedSearchMixin, admin.ModelAdmin):
     """Read-only: notes are added on the ticket page and never edited."""
 
     list_display = ["id", "ticket", "author_name", "created_at"]
@@ -517,7 +519,7 @@ class MacroAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaEscalation)
-class SlaEscalationAdmin(admin.ModelAdmin):
+class SlaEscalationAdmin(IndexedSearchMixin, admin.ModelAdmin):
     """The SLA job's record of escalated breaches (read-only)."""
 
     list_display = ["ticket", "kind", "due_at", "escalated_at", "from_priority", "to_priority"]
