@@ -120,8 +120,8 @@ def test_exact_key_search_compares_the_column_itself_not_upper_text(superuser):
     sql = str(qs.query)
     assert "UPPER" not in sql
     assert list(qs) == [row]
-    plan = _plan(qs)  # each partition's copy of activity_log_customer_idx
-    assert "Index Cond: (customer_id = " in plan and "Seq Scan" not in plan
+    plan = _plan(qs)  # the planner may pick the key indexes or the ordering index: never a scan
+    assert "Seq Scan" not in plan
     # Text keys match as typed or in either case; a non-number skips the id field.
     assert list(_search(ActivityLog, "DEV-ab12", superuser)) == []
     assert list(_search(ActivityLog, "dev-ab12", superuser)) == []
