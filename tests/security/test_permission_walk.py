@@ -12,6 +12,7 @@ Analysts: no page they may open (and no export) shows the customer's name, email
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -113,6 +114,22 @@ def _app_rule(app: str) -> ex.Rule:
     return ex.Rule(frozenset(viewers), 200, 404)
 
 
+# What the strict Content-Security-Policy would block (tests/e2e/test_csp.py loads pages in Chromium).
+INLINE_CODE = [
+    re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I),  # inline script
+    re.compile(r"<[a-z][^>]*\sstyle=[\"']", re.I),  # style attribute
+    re.compile(r"<[a-z][^>]*\son[a-z]+=[\"']", re.I),  # event handler attribute
+    re.compile(r"href=[\"']javascript:", re.I),
+]
+
+
+def _inline_code(response) -> list[str]:
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return []
+    body = response.content.decode(errors="replace")
+    return [f"inline code {m.group(0)[:80]!r}" for pattern in INLINE_CODE for m in pattern.finditer(body)]
+
+
 def _leaks(response) -> list[str]:
     if response.streaming:
         return []
@@ -138,6 +155,8 @@ def test_permission_walk(client, walk_objects, persona):
                     wrong.append(f"{method} {url} ({label}): {response.status_code}, expected {expected}")
                 if persona == ex.N and response.status_code == 200 and not u.key.endswith("_reveal"):
                     leaks += [f"{method} {url}: {value!r}" for value in _leaks(response)]
+                if response.status_code == 200:
+                    wrong += [f"{method} {url}: {found}" for found in _inline_code(response)]
     assert walked > 250
     assert not wrong, f"{persona}: {len(wrong)} unexpected responses:\n" + "\n".join(wrong)
     assert not leaks, "personal data shown to an analyst:\n" + "\n".join(leaks)
