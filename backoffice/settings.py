@@ -131,6 +131,9 @@ AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
+# Each attempt records when it expires: the admin's "Clean up expired attempts" action then
+# works outside a sign-in request (without it, django-axes 8.3 fails there with a 500).
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"]
 
@@ -186,6 +189,11 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# django-import-export lets every staff member export and import unless told otherwise:
+# exports need the model's view permission, imports its add permission (admins that need
+# narrower rights, such as the ticket queue's export, override has_export_permission).
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -30,6 +30,14 @@ def current_actor() -> Actor:
     return _current.get()
 
 
+# The signed-in staff member of the current request (None in jobs): masking reads it.
+_viewer: contextvars.ContextVar = contextvars.ContextVar("viewer", default=None)
+
+
+def current_viewer():
+    return _viewer.get()
+
+
 def actor_for_user(user, *, ip_address: str = "", user_agent: str = "") -> Actor:
     """The audit actor for a staff member: AGENT for support roles, ADMIN otherwise."""
     from customer_ops.roles import Role

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from customer_ops.context import current_viewer
 from customer_ops.personal_data import declaration_for, personal_data_revealed, personal_fields
 from customer_ops.roles import Role
 
@@ -34,6 +35,11 @@ def is_masked(user) -> bool:
         cached = user.groups.filter(name__in=MASKED_ROLES).exists()
         user._personal_data_masked = cached
     return cached
+
+
+def viewer_masked() -> bool:
+    """Whether the staff member of the current request sees personal data masked."""
+    return is_masked(current_viewer())
 
 
 def mask_value(value):
@@ -107,6 +113,13 @@ class PersonalDataMaskingMixin:
             for name in personal_fields(self.model._meta.get_field(rel).related_model)
         }
         return [f for f in fields if f.lstrip("=^@") not in personal | related]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The admin's autocomplete lists objects by str(), which names the customer: a masked
+        # user gets none (analysts only view, they have no form that needs it).
+        if is_masked(request.user) and getattr(request.resolver_match, "url_name", None) == "autocomplete":
+            raise PermissionDenied
+        return super().get_search_results(request, queryset, search_term)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from customer_ops.context import SYSTEM, _current, actor_for_user
+from customer_ops.context import SYSTEM, _current, _viewer, actor_for_user
 
 
 def client_ip(request) -> str:
@@ -27,7 +27,9 @@ class ActorMiddleware:
         else:
             actor = SYSTEM
         token = _current.set(actor)
+        viewer = _viewer.set(user if user is not None and user.is_authenticated else None)
         try:
             return self.get_response(request)
         finally:
+            _viewer.reset(viewer)
             _current.reset(token)

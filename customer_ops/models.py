@@ -52,6 +52,12 @@ class Customer(models.Model):
         triggers = [touch()]
 
     def __str__(self) -> str:
+        from customer_ops.masking import viewer_masked  # masking reads the declarations of this module
+
+        # Every page that names a customer by str() (lists, foreign keys, history, panels of
+        # other tables) shows an analyst the id only: the name is a masked personal field.
+        if viewer_masked():
+            return f"customer #{self.pk}"
         return f"{self.full_name} (#{self.pk})"
 
     @property

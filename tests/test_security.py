@@ -108,3 +108,26 @@ def test_sessions_expire_when_idle(admin_client, settings):
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
     remaining = (session.expire_date - timezone.now()).total_seconds()
     assert settings.SESSION_COOKIE_AGE - 60 < remaining <= settings.SESSION_COOKIE_AGE == 30 * 60
+
+
+@pytest.mark.django_db
+def test_changing_the_password_signs_out_the_users_other_sessions(make_staff):
+    from django.test import Client
+
+    make_staff(Role.AGENT, username="two-browsers", password="first-password-123")
+    laptop, phone = Client(), Client()
+    for browser in (laptop, phone):
+        assert _attempt(browser, "two-browsers", "first-password-123").status_code == 302
+        assert browser.get(reverse("admin:index")).status_code == 200
+    response = laptop.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "first-password-123",
+            "new_password1": "second-Passw0rd-456",
+            "new_password2": "second-Passw0rd-456",
+        },
+    )
+    assert response.status_code == 302
+    assert laptop.get(reverse("admin:index")).status_code == 200  # the session that changed it stays
+    response = phone.get(reverse("admin:index"))  # the other one is signed out
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)

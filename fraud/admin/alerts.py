@@ -16,6 +16,7 @@ from customer_ops.admin_base import RuleAwareAdmin
 from fraud import selectors, services
 from fraud.admin.common import (
     FraudMedia,
+    ReadOnlyHistory,
     customer_link,
     customer_panels,
     evidence_html,
@@ -61,7 +62,7 @@ class AlertStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(FraudAlert)
-class FraudAlertAdmin(ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class FraudAlertAdmin(ReadOnlyHistory, ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     resource_classes = [FraudAlertResource]
     list_display = ["id", "customer", "alert_type", "severity", "age", "is_resolved", "action_summary", "created_at"]
     list_display_links = ["id"]

@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import services
-from fraud.admin.common import FraudMedia, customer_link, form_page, redirect_to, require, run
+from fraud.admin.common import FraudMedia, ReadOnlyHistory, customer_link, form_page, redirect_to, require, run
 from fraud.choices import BlockType
 from fraud.forms import BlockForm, ReasonForm
 from fraud.models import Block
@@ -43,7 +43,7 @@ class BlockStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Block)
-class BlockAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
+class BlockAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
     list_display = ["id", "customer", "block_type", "scope", "blocked_by", "blocked_at", "blocked_until", "status"]
     list_filter = [BlockStatusFilter, "block_type", "service_type", "blocked_by"]
     search_fields = ["=customer__id", "=customer__email", "=block_reason_code"]

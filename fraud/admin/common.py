@@ -85,6 +85,20 @@ def customer_panels(request, customer) -> list[dict]:
     return render_panels(customer, request, only=PANEL_KEYS)
 
 
+class ReadOnlyHistory:
+    """simple-history's past versions are for reading only: a POST there would save the old
+    version over the row (a revert) around the services and their audit, and with nothing
+    more than the view permission. Put first in the bases, before ``SimpleHistoryAdmin``."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Past versions are read-only; changes go through the workflow pages.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class FraudMedia:
     css = {"all": ["fraud/fraud.css"]}
     js = ["fraud/fraud.js"]

@@ -11,7 +11,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import services
-from fraud.admin.common import FraudMedia, customer_link, evidence_html, form_page, redirect_to, require, run
+from fraud.admin.common import (
+    FraudMedia,
+    ReadOnlyHistory,
+    customer_link,
+    evidence_html,
+    form_page,
+    redirect_to,
+    require,
+    run,
+)
 from fraud.forms import RaiseAlertForm, ReviewForm
 from fraud.models import SuspiciousActivity
 from fraud.resources import SuspiciousActivityResource
@@ -48,7 +57,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(SuspiciousActivity)
-class SuspiciousActivityAdmin(ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class SuspiciousActivityAdmin(ReadOnlyHistory, ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     resource_classes = [SuspiciousActivityResource]
     list_display = [
         "id",

@@ -13,7 +13,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from customer_ops.admin_base import RuleAwareAdmin
 from customer_ops.models import Customer
 from fraud import conf, scoring, services
-from fraud.admin.common import FraudMedia, customer_link, customer_panels, form_page, redirect_to, require, run
+from fraud.admin.common import (
+    FraudMedia,
+    ReadOnlyHistory,
+    customer_link,
+    customer_panels,
+    form_page,
+    redirect_to,
+    require,
+    run,
+)
 from fraud.admin.common import severity_badge as badge
 from fraud.forms import ConfirmFraudForm
 from fraud.jobs import recalculate_trust_scores, trust_inputs
@@ -31,7 +40,7 @@ def _summary(result) -> str:
 
 
 @admin.register(TrustScore)
-class TrustScoreAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
+class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
     list_display = ["customer", "trust_score", "fraud_score", "risk", "flags", "last_calculated_at"]
     list_filter = ["risk_level", "is_suspicious", "requires_review", "is_fraudulent"]
     search_fields = ["=customer__id", "=customer__email"]

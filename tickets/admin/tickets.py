@@ -508,8 +508,9 @@ class MacroAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        names = ", ".join("{{ %s }}" % name for name in macros.PLACEHOLDERS)  # noqa: UP031
-        form.base_fields["body"].help_text = f"Placeholders: {names}."
+        if "body" in form.base_fields:  # absent on the read-only page of a view-only role (agents)
+            names = ", ".join("{{ %s }}" % name for name in macros.PLACEHOLDERS)  # noqa: UP031
+            form.base_fields["body"].help_text = f"Placeholders: {names}."
         return form
 
     def save_model(self, request, obj, form, change):
