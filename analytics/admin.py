@@ -23,11 +23,12 @@ from analytics.models import (
 )
 from backoffice.db_router import read_replica
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RecentValuesListFilter, RuleAwareAdmin
+from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.registry import charts
 
 
 @admin.register(ActivityLog)
-class ActivityLogAdmin(LogAdmin):
+class ActivityLogAdmin(PersonalDataMaskingMixin, LogAdmin):
     # Fraud evidence: linked from the customer page and alerts, e.g. ?customer__id__exact=<id>
     # &activity_type=PAYMENT_FAILED (activity_log_customer_idx) or ?device_id=<id> (activity_log_device_idx).
     list_display = ["id", "customer", "activity_type", "service_type", "order", "device_id", "ip_address", "created_at"]

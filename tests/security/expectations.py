@@ -162,6 +162,8 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # --- customers, orders: the analysts' recorded reveal of one masked field ----------
     "customer_ops_customer_reveal": {"GET": nobody(), "POST": only(N)},
     "customer_ops_order_reveal": {"GET": nobody(), "POST": only(N)},
+    # The activity log's device ids and IP addresses are masked for analysts too.
+    "analytics_activitylog_reveal": {"GET": nobody(), "POST": only(N)},
     # --- tickets --------------------------------------------------------------------
     "tickets_ticket_take_next": post_only(*WORKERS, ok=302),
     "tickets_ticket_reply": post_only(A, L),

@@ -26,7 +26,7 @@ from tests.security import expectations as ex
 from tests.security.conftest import PERSONAL_VALUES, PERSONAS, SECRET_ADDRESS, persona_user
 
 SITE_PATTERN_KEYS = {"catch_all_view": "catch_all"}
-REVEAL_FIELD = {"customer": "email", "order": "delivery_address"}
+REVEAL_FIELD = {"customer": "email", "order": "delivery_address", "activitylog": "ip_address"}
 QUERY = {"autocomplete": "?app_label=customer_ops&model_name=order&field_name=customer&term="}
 
 
