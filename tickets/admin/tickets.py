@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -132,6 +133,25 @@ class AgentFilter(admin.SimpleListFilter):
 # --- The queue and the ticket page -----------------------------------------------------
 
 
+class QueuePaginator(EstimatedCountPaginator):
+    """Sorts narrow rows, then loads the page's wide ones (a "deferred join").
+
+    The queue's order (SLA due time, priority, age) is computed per ticket, so PostgreSQL
+    sorts every ticket the filters let through. Sorting the ticket ids with just the sort
+    key (a top-N heap of a few kB) instead of whole rows with their customer, agent,
+    unread-count and escalation columns (an on-disk merge sort at 300,000 tickets) is
+    several times faster; the second query loads the page's rows by primary key, so the
+    unread counts and escalation flags are computed for the rows shown only.
+    """
+
+    def _get_page(self, object_list, *args, **kwargs):
+        if isinstance(object_list, QuerySet) and object_list.query.is_sliced:
+            ids = list(object_list.values_list("pk", flat=True))
+            rows = {t.pk: t for t in self.object_list.order_by().filter(pk__in=ids)}
+            object_list = [rows[pk] for pk in ids if pk in rows]
+        return super()._get_page(object_list, *args, **kwargs)
+
+
 @admin.register(Ticket)
 class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
     change_list_template = "admin/tickets/ticket/queue.html"
@@ -156,7 +176,7 @@ class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
     search_help_text = "Ticket id (exact), customer email, phone or name, or subject."
     list_per_page = 50
     list_max_show_all = 200
-    paginator = EstimatedCountPaginator  # no exact COUNT over every ticket
+    paginator = QueuePaginator  # no exact COUNT over every ticket; sorts ids, then loads the page
     show_facets = admin.ShowFacets.NEVER
     actions = ["assign_to_me", "close_selected"]
 
