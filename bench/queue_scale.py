@@ -44,7 +44,7 @@ QUERIES = [
     "?queue=follow_up",
     "?priority__exact=HIGH",
     "?status__exact=OPEN&priority__exact=CRITICAL",
-    "?q=TKT-000000000123",
+    "?q=TKT-00099699",
     "?q=refund",
 ]
 

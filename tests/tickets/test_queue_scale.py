@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib import admin
 from django.db import connection
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TicketFactory, TicketMessageFactory
 from tickets import selectors
-from tickets.models import TicketFirstResponse, TicketMessage
+from tickets.admin.tickets import TicketAdmin
+from tickets.models import Ticket, TicketFirstResponse, TicketMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +47,31 @@ def test_open_views_plan_uses_an_index_not_a_seq_scan(agent, view):
     plan = _plan(qs[:100])
     assert "Seq Scan on customer_tickets" not in plan
     assert "customer_tickets" in plan and "Index" in plan
+
+
+def test_queue_search_matches_ticket_id_subject_and_customer(client, agent):
+    client.force_login(agent)
+    by_customer = TicketFactory(customer__full_name="Zelda Quartermaine", subject="Late parcel")
+    by_subject = TicketFactory(subject="Quartermaine asked twice")
+    TicketFactory(subject="Nothing to see")
+
+    def found(term):
+        response = client.get(reverse("admin:tickets_ticket_changelist"), {"q": term})
+        assert response.status_code == 200
+        return {t.pk for t in response.context["cl"].result_list}
+
+    assert found("quartermaine") == {by_customer.pk, by_subject.pk}
+    assert found("zelda quartermaine") == {by_customer.pk}  # terms ANDed
+    assert found(by_customer.customer.email.upper()) == {by_customer.pk}
+    assert found(by_subject.ticket_id.lower()) == {by_subject.pk}
+    assert found("nobody-matches-this") == set()
+
+
+def test_queue_search_plan_uses_indexes(agent):
+    TicketFactory.create_batch(3)
+    request = RequestFactory().get("/")
+    request.user = agent
+    ma = TicketAdmin(Ticket, admin.site)
+    qs, _ = ma.get_search_results(request, selectors.ticket_queue(), "smith")
+    plan = _plan(qs.order_by(*selectors.queue_ordering())[:100])
+    assert "Seq Scan on customer_tickets" not in plan and "Seq Scan on customers" not in plan
