@@ -6,7 +6,8 @@ as an agent and as a lead, at 100 rows per page.
 
 Server time of a GET through Django's test client (one warm-up request, then ``--runs``);
 prints page, role, queries of the last request, median and p95 ms. ``--explain`` prints
-EXPLAIN (ANALYZE, BUFFERS) of the default view's page query. Not part of the test suite.
+EXPLAIN (ANALYZE, BUFFERS) of the default view's two page queries (ids in queue order, then
+the page's rows). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ def main() -> None:
     TicketAdmin.list_per_page = 100
     url = reverse("admin:tickets_ticket_changelist")
     if args.explain:
-        qs = selectors.ticket_queue().order_by(*selectors.queue_ordering())[:100]
-        sql, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-            print("\n".join(row[0] for row in cursor.fetchall()))
+        # What the admin runs for a page: the ids in queue order (QueuePaginator), then the rows.
+        ordered = selectors.ticket_queue().order_by(*selectors.queue_ordering())
+        ids = list(ordered.values_list("pk", flat=True)[:100])
+        for qs in (ordered.values_list("pk", flat=True)[:100], ordered.order_by().filter(pk__in=ids)):
+            sql, params = qs.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
     print(f"{'page':<48} {'role':<14} {'queries':>7} {'median':>8} {'p95':>8}")
     with override_settings(ALLOWED_HOSTS=["*"]):
         for role in args.roles.split(","):
