@@ -75,3 +75,23 @@ def test_queue_search_plan_uses_indexes(agent):
     qs, _ = ma.get_search_results(request, selectors.ticket_queue(), "smith")
     plan = _plan(qs.order_by(*selectors.queue_ordering())[:100])
     assert "Seq Scan on customer_tickets" not in plan and "Seq Scan on customers" not in plan
+
+
+def test_queue_pages_read_open_tickets_first_in_the_same_order(client, lead, monkeypatch):
+    """Pages past the last open ticket continue with the resolved ones, as the plain order."""
+    now = timezone.now()
+    for i in range(7):
+        TicketFactory(
+            priority=["LOW", "HIGH", "CRITICAL"][i % 3],
+            status=["OPEN", "IN_PROGRESS", "RESOLVED"][i % 3],
+            resolved_at=now if i % 3 == 2 else None,
+            created_at=now - dt.timedelta(hours=i),
+        )
+    expected = list(selectors.ticket_queue().order_by(*selectors.queue_ordering()).values_list("pk", flat=True))
+    monkeypatch.setattr(TicketAdmin, "list_per_page", 3)
+    client.force_login(lead)
+    shown = []
+    for page in (1, 2, 3):
+        response = client.get(reverse("admin:tickets_ticket_changelist"), {"p": page})
+        shown += [t.pk for t in response.context["cl"].result_list]
+    assert shown == expected

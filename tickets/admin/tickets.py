@@ -160,10 +160,30 @@ class QueuePaginator(EstimatedCountPaginator):
 
     def _get_page(self, object_list, *args, **kwargs):
         if isinstance(object_list, QuerySet) and object_list.query.is_sliced:
-            ids = list(object_list.values_list("pk", flat=True))
+            ids = self._page_ids(object_list)
             rows = {t.pk: t for t in self.object_list.order_by().filter(pk__in=ids)}
             object_list = [rows[pk] for pk in ids if pk in rows]
         return super()._get_page(object_list, *args, **kwargs)
+
+    @staticmethod
+    def _page_ids(page_qs: QuerySet) -> list[int]:
+        """The page's ids. In the queue's own order, every open ticket (its SLA due time set)
+        comes before every resolved or closed one (NULLS LAST): a page is read from the
+        open tickets first (``customer_tickets_open_idx``; what agents work, a small part of
+        all tickets), and from the others only for the pages past the last open ticket.
+        """
+        bottom, top = page_qs.query.low_mark, page_qs.query.high_mark
+        qs = page_qs.all()
+        qs.query.clear_limits()
+        if top is None or list(qs.query.order_by) != selectors.queue_ordering():
+            return list(page_qs.values_list("pk", flat=True))
+        open_ = qs.filter(status__in=selectors.OPEN_STATUSES)
+        ids = list(open_.values_list("pk", flat=True)[bottom:top])
+        if len(ids) == top - bottom:
+            return ids
+        open_count = bottom + len(ids) if ids else open_.count()
+        done = qs.exclude(status__in=selectors.OPEN_STATUSES)
+        return ids + list(done.values_list("pk", flat=True)[max(bottom - open_count, 0) : top - open_count])
 
 
 @admin.register(Ticket)
