@@ -104,6 +104,9 @@ else:
     from backoffice.embedded_db import database_settings
 
     DATABASES = {"default": database_settings(BASE_DIR / "var")}
+# No JIT: it spends ~250 ms compiling the big plans of the admin's lists (e.g. the ticket queue
+# at 300,000 tickets) that then run in a few ms; the back-office's reads are short and indexed.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A streaming replica of the primary, read by dashboards (backoffice/db_router.py).

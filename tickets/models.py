@@ -88,6 +88,12 @@ class Ticket(db.RuleBoundModel):
             db.range_check("customer_tickets", "resolution_time_minutes", low=0),
         ]
         indexes = [
+            # The queue's open views sort the open tickets only (a small part of all tickets).
+            models.Index(
+                fields=["created_at", "id"],
+                name="customer_tickets_open_idx",
+                condition=models.Q(status__in=["OPEN", "IN_PROGRESS"]),
+            ),
             # The ticket queue: open work by status and priority, and "my tickets".
             models.Index(fields=["status", "priority", "created_at"], name="customer_tickets_queue_idx"),
             models.Index(fields=["assigned_to_agent", "status"], name="customer_tickets_agent_idx"),
@@ -165,6 +171,25 @@ class TicketMessage(db.RuleBoundModel):
 
     def __str__(self) -> str:
         return f"{self.sender_type} message on ticket {self.ticket_id}"
+
+
+class TicketFirstResponse(models.Model):
+    """When an agent first replied to the ticket (its first-response SLA is then met).
+
+    A side table of ``customer_tickets`` (not a spec column), kept by statement-level
+    triggers on ``customer_ticket_messages`` (migration 0060): every writer of AGENT
+    messages (the reply service, the customer app, bulk loads) keeps it exact. The queue
+    joins it instead of running a subquery per ticket to sort on the SLA due time.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="first_reply")
+    first_response_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "tickets_first_response"
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.first_response_at:%Y-%m-%d %H:%M}"
 
 
 class Dispute(db.RuleBoundModel):

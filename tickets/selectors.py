@@ -39,13 +39,10 @@ def priority_rank_expression():
     )
 
 
-def first_response_subquery():
-    """The ticket's first AGENT message (served by ``ticket_messages_agent_idx``)."""
-    return Subquery(
-        TicketMessage.objects.filter(ticket=OuterRef("pk"), sender_type=SenderType.AGENT)
-        .order_by("created_at")
-        .values("created_at")[:1]
-    )
+def first_response_expression():
+    """The ticket's first AGENT message time, from the ``tickets_first_response`` side table
+    (a LEFT JOIN, kept by triggers: no subquery per ticket when the queue sorts on it)."""
+    return F("first_reply__first_response_at")
 
 
 def unread_count_subquery():
@@ -69,7 +66,7 @@ def with_sla(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     time until an agent has replied, then the resolution due time; NULL once resolved.
     """
     return qs.annotate(
-        first_response_at=first_response_subquery(),
+        first_response_at=first_response_expression(),
         first_response_due=F("created_at") + target_expression("priority", ticket_sla_targets("first_response")),
         resolution_due=F("created_at") + target_expression("priority", ticket_sla_targets("resolution")),
     ).annotate(
