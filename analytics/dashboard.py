@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL
+from analytics.selectors import execute_without_jit
 from customer_ops.models import Order
 
 COHORT_WEEKS = 8  # columns of the retention matrix
@@ -140,7 +141,7 @@ def cohort_retention(f: dict) -> dict:
         ORDER BY s.cohort
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, _params(f))
+        execute_without_jit(cursor, sql, _params(f))
         found = cursor.fetchall()
     weeks = list(range(1, COHORT_WEEKS + 1))
     rows = []
@@ -187,7 +188,7 @@ def referred_vs_organic(f: dict) -> list[dict]:
         GROUP BY g.referred
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**_params(f), "first": f["first"]})
+        execute_without_jit(cursor, sql, {**_params(f), "first": f["first"]})
         found = {row[0]: row[1:] for row in cursor.fetchall()}
     result = []
     for referred, label in [(True, "Referred"), (False, "Organic")]:
