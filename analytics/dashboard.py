@@ -108,11 +108,29 @@ _COHORTS_SQL = """
           )
         GROUP BY s.customer_id
     ),
+    -- Two plans, one chosen by the cohorts' size (a one-time filter skips the other): a
+    -- few thousand customers' days through customer_daily_analytics_unique (customer_id,
+    -- analytics_date), LATERAL ... OFFSET 0 so that it is not flattened; more than that,
+    -- one hash join over the range of the table.
+    cohort_count AS (SELECT count(*) AS n FROM cohorts),
     active AS (
-        SELECT DISTINCT d.customer_id, date_trunc('week', d.analytics_date)::date AS week
+        SELECT DISTINCT c.customer_id, d.week
+        FROM cohorts c
+        CROSS JOIN LATERAL (
+            SELECT date_trunc('week', d.analytics_date)::date AS week
+            FROM customer_daily_analytics d
+            WHERE d.customer_id = c.customer_id AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
+              AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
+                                   WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
+            OFFSET 0
+        ) d
+        WHERE (SELECT n FROM cohort_count) <= 5000
+        UNION
+        SELECT d.customer_id, date_trunc('week', d.analytics_date)::date
         FROM customer_daily_analytics d
         JOIN cohorts c ON c.customer_id = d.customer_id
-        WHERE d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
+        WHERE (SELECT n FROM cohort_count) > 5000
+          AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
           AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
                                WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
     )
