@@ -20,34 +20,76 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
+from django.utils import timezone
 
+from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL
+from analytics.selectors import execute_without_jit
 from customer_ops.models import Order
 
 COHORT_WEEKS = 8  # columns of the retention matrix
 
 
+# Days before this many days ago come from analytics_platform_daily (run_daily_jobs
+# recomputes the last two days after midnight); the more recent ones from the orders
+# themselves, through orders_created_idx (two days of orders, not the whole range).
+RAW_DAYS = 2
+
+_PLATFORM_SQL = f"""
+    SELECT day, service_type, total_orders, completed_orders, cancelled_orders, total_spent
+    FROM analytics_platform_daily
+    WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s
+      AND (%(service)s = '' OR service_type = %(service)s)
+    UNION ALL
+    SELECT * FROM ({PLATFORM_SOURCE_SQL.replace("%(start)s", "%(raw_start)s")}) recent
+    WHERE %(service)s = '' OR service_type = %(service)s
+"""
+
+
+def platform_days(f: dict) -> dict[tuple[dt.date, str], dict]:
+    """The platform's orders per UTC day and service of the range (ARCHITECTURE.md's
+    definitions): ``{(day, service_type): {"total_orders", "completed_orders",
+    "cancelled_orders", "total_spent"}}``. One query."""
+    if "_platform_days" in f:  # one query per request: the charts and the KPIs share it
+        return f["_platform_days"]
+    today = timezone.now().astimezone(dt.UTC).date()
+    raw_first = max(f["first"], today - dt.timedelta(days=RAW_DAYS - 1))
+    params = {
+        "first": f["first"],
+        "last": f["last"],
+        "raw_first": raw_first,
+        "raw_start": max(f["start"], dt.datetime.combine(raw_first, dt.time.min, tzinfo=dt.UTC)),
+        "end": f["end"],
+        "service": f["service_type"],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PLATFORM_SQL, params)
+        f["_platform_days"] = {
+            (day, service): dict(zip(PLATFORM_METRICS, values, strict=True))
+            for day, service, *values in cursor.fetchall()
+        }
+    return f["_platform_days"]
+
+
 def kpis(f: dict) -> dict:
+    totals = dict.fromkeys(PLATFORM_METRICS, 0)
+    for row in platform_days(f).values():
+        for key in PLATFORM_METRICS:
+            totals[key] += row[key]
+    total, done = totals["total_orders"], totals["completed_orders"]
+    spent = Decimal(totals["total_spent"])
+    # Distinct customers do not add up across days: counted over the orders of the range.
     orders = Order.objects.filter(created_at__gte=f["start"], created_at__lt=f["end"])
     if f["service_type"]:
         orders = orders.filter(service_type=f["service_type"])
-    completed = Q(status="COMPLETED")
-    row = orders.aggregate(
-        total=Count("id"),
-        completed=Count("id", filter=completed),
-        cancelled=Count("id", filter=Q(status="CANCELLED")),
-        spent=Sum("order_amount", filter=completed),
-        customers=Count("customer_id", distinct=True),
-    )
-    total, done = row["total"], row["completed"]
-    spent = row["spent"] or Decimal("0")
+    customers = orders.aggregate(n=Count("customer_id", distinct=True))["n"]
     return {
         "orders": total,
         "completed": done,
-        "cancellation_rate": round(Decimal(100 * row["cancelled"]) / total, 2) if total else None,
+        "cancellation_rate": round(Decimal(100 * totals["cancelled_orders"]) / total, 2) if total else None,
         "spent": spent,
         "average_order_value": round(spent / done, 2) if done else None,
-        "customers": row["customers"],
+        "customers": customers,
     }
 
 
@@ -66,11 +108,29 @@ _COHORTS_SQL = """
           )
         GROUP BY s.customer_id
     ),
+    -- Two plans, one chosen by the cohorts' size (a one-time filter skips the other): a
+    -- few thousand customers' days through customer_daily_analytics_unique (customer_id,
+    -- analytics_date), LATERAL ... OFFSET 0 so that it is not flattened; more than that,
+    -- one hash join over the range of the table.
+    cohort_count AS (SELECT count(*) AS n FROM cohorts),
     active AS (
-        SELECT DISTINCT d.customer_id, date_trunc('week', d.analytics_date)::date AS week
+        SELECT DISTINCT c.customer_id, d.week
+        FROM cohorts c
+        CROSS JOIN LATERAL (
+            SELECT date_trunc('week', d.analytics_date)::date AS week
+            FROM customer_daily_analytics d
+            WHERE d.customer_id = c.customer_id AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
+              AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
+                                   WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
+            OFFSET 0
+        ) d
+        WHERE (SELECT n FROM cohort_count) <= 5000
+        UNION
+        SELECT d.customer_id, date_trunc('week', d.analytics_date)::date
         FROM customer_daily_analytics d
         JOIN cohorts c ON c.customer_id = d.customer_id
-        WHERE d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
+        WHERE (SELECT n FROM cohort_count) > 5000
+          AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
           AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
                                WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
     )
@@ -99,7 +159,7 @@ def cohort_retention(f: dict) -> dict:
         ORDER BY s.cohort
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, _params(f))
+        execute_without_jit(cursor, sql, _params(f))
         found = cursor.fetchall()
     weeks = list(range(1, COHORT_WEEKS + 1))
     rows = []
@@ -146,7 +206,7 @@ def referred_vs_organic(f: dict) -> list[dict]:
         GROUP BY g.referred
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**_params(f), "first": f["first"]})
+        execute_without_jit(cursor, sql, {**_params(f), "first": f["first"]})
         found = {row[0]: row[1:] for row in cursor.fetchall()}
     result = []
     for referred, label in [(True, "Referred"), (False, "Organic")]:

@@ -104,6 +104,8 @@ class Order(models.Model):
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
             # Daily jobs select one UTC day of orders.
             models.Index(fields=["created_at"], name="orders_created_idx"),
+            # The admin's status filter in its default ordering.
+            models.Index(fields=["status", "-created_at", "-id"], name="orders_status_created_idx"),
         ]
         triggers = [touch()]
 

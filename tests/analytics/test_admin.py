@@ -45,6 +45,7 @@ def analytics_data(db):
     FraudAlertFactory(customer=order.customer, order=order, created_at=dt.datetime(2025, 1, 3, tzinfo=UTC))
     ReferralFactory(referred_customer=order.customer)
     jobs.run_daily_analytics(jobs.day_range(dt.date(2024, 2, 28), dt.date(2025, 2, 2)))
+    jobs.run_platform_daily(jobs.day_range(dt.date(2024, 2, 28), dt.date(2025, 2, 2)))
     jobs.run_service_analytics()
     jobs.run_orders_summary()
 

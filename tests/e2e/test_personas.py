@@ -309,6 +309,9 @@ def test_analyst_changes_the_dashboard_range_and_the_charts_redraw(open_session,
         OrderFactory(created_at=now - dt.timedelta(days=days), service_type=service)
     for days in (60, 61, 75):
         OrderFactory(created_at=now - dt.timedelta(days=days), service_type="PARCEL", status="CANCELLED")
+    from analytics import jobs  # the dashboard reads the daily job's platform table for past days
+
+    jobs.run_platform_daily(jobs.day_range(now.date() - dt.timedelta(days=100), now.date()))
     counts = (Order.objects.count(), AuditLog.objects.count(), Customer.objects.count())
 
     s = open_session("analyst")
