@@ -103,7 +103,8 @@ class Order(models.Model):
             # The customer's recent orders (customer page) and the daily jobs' per-customer scans.
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
             # Daily jobs select one UTC day of orders.
-            models.Index(fields=["created_at"], name="orders_created_idx"),
+            # Covering: the dashboard's "ordering customers" count is an index-only scan.
+            models.Index(fields=["created_at"], name="orders_created_idx", include=["customer_id", "service_type"]),
             # The admin's status filter in its default ordering.
             models.Index(fields=["status", "-created_at", "-id"], name="orders_status_created_idx"),
         ]
