@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import selectors, services
 from fraud.admin.common import (
+    DefaultChoiceFilter,
     FraudMedia,
     ReadOnlyHistory,
     customer_link,
@@ -33,25 +34,15 @@ from fraud.resources import FraudAlertResource
 WORK = "fraud.change_fraudalert"
 
 
-class AlertStatusFilter(admin.SimpleListFilter):
+class AlertStatusFilter(DefaultChoiceFilter):
     """Open alerts (the triage queue) by default."""
 
     title = "status"
     parameter_name = "status"
+    default = "open"
 
     def lookups(self, request, model_admin):
         return [("open", "Open (triage queue)"), ("resolved", "Resolved"), ("all", "All")]
-
-    def value(self):
-        return super().value() or "open"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         if self.value() == "open":

@@ -102,3 +102,21 @@ class ReadOnlyHistory:
 class FraudMedia:
     css = {"all": ["fraud/fraud.css"]}
     js = ["fraud/fraud.js"]
+
+
+class DefaultChoiceFilter(admin.SimpleListFilter):
+    """A list filter that starts on ``default`` (the work queue) instead of "all", and
+    lists every choice, "all" included, explicitly."""
+
+    default: str
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }

@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import services
 from fraud.admin.common import (
+    DefaultChoiceFilter,
     FraudMedia,
     ReadOnlyHistory,
     customer_link,
@@ -28,25 +29,15 @@ from fraud.resources import SuspiciousActivityResource
 WORK = "fraud.change_suspiciousactivity"
 
 
-class ReviewQueueFilter(admin.SimpleListFilter):
+class ReviewQueueFilter(DefaultChoiceFilter):
     """Rows awaiting review (the queue) by default."""
 
     title = "review"
     parameter_name = "queue"
+    default = "awaiting"
 
     def lookups(self, request, model_admin):
         return [("awaiting", "Awaiting review (queue)"), ("reviewed", "Reviewed"), ("all", "All")]
-
-    def value(self):
-        return super().value() or "awaiting"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
 
     def queryset(self, request, queryset):
         if self.value() == "awaiting":
