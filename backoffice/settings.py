@@ -1,6 +1,6 @@
 """Settings, from the environment alone (12-factor).
 
-``DEBUG=false`` (the default) selects production settings: a ``SECRET_KEY`` is then
+``DEBUG=false`` selects production settings (unset means development): a ``SECRET_KEY`` is then
 required and the security middleware settings are strict. ``make run`` and the test
 settings set what they need. ``DATABASE_URL`` selects the PostgreSQL server; without it
 the project starts its own embedded PostgreSQL (see ``backoffice/embedded_db.py``).
@@ -24,7 +24,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DEBUG", default=False)
+# Production is selected explicitly with DEBUG=false (and then needs a SECRET_KEY). Unset
+# means development, so that tooling such as `manage.py migrate` for the schema check runs
+# with a bare DATABASE_URL; `check --deploy` flags a deployment that forgot DEBUG=false.
+DEBUG = env_bool("DEBUG", default=True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -40,3 +40,8 @@ def test_deploy_check_passes_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_unset_debug_is_development_so_tooling_runs_with_a_bare_database_url():
+    result = _manage("check")
+    assert result.returncode == 0, result.stdout + result.stderr
