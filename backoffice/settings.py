@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "backoffice.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,10 +148,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"]
 # demo. Staff enrol a TOTP device in the admin ("TOTP devices").
 REQUIRE_2FA = env_bool("REQUIRE_2FA", default=not DEBUG)
 
-# Sessions: an idle timeout (every request renews the 30 minutes); changing a password
-# ends the user's other sessions (Django's session auth hash).
+# Sessions: an idle timeout (activity renews the 30 minutes, at most once a minute: see
+# backoffice/sessions.py); changing a password ends the user's other sessions (Django's
+# session auth hash).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- I18N / time --------------------------------------------------------------------

@@ -97,17 +97,69 @@ def test_hsts_on_https_in_production(client, make_staff):
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
+def _stored_session(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
 @pytest.mark.django_db
 def test_sessions_expire_when_idle(admin_client, settings):
+    from django.utils import timezone
+
+    admin_client.get(reverse("admin:index"))
+    # Activity pushes the server-side expiry 30 minutes ahead: an idle timeout.
+    remaining = (_stored_session(admin_client).expire_date - timezone.now()).total_seconds()
+    assert settings.SESSION_COOKIE_AGE - 60 < remaining <= settings.SESSION_COOKIE_AGE == 30 * 60
+
+
+@pytest.mark.django_db
+def test_an_idle_session_signs_the_user_out(admin_client):
+    import datetime as dt
+
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
     admin_client.get(reverse("admin:index"))
-    session = Session.objects.get(session_key=admin_client.session.session_key)
-    # Every request pushes the server-side expiry 30 minutes ahead: an idle timeout.
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
-    remaining = (session.expire_date - timezone.now()).total_seconds()
-    assert settings.SESSION_COOKIE_AGE - 60 < remaining <= settings.SESSION_COOKIE_AGE == 30 * 60
+    key = admin_client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = admin_client.get(reverse("admin:index"))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_page_views_within_a_minute_do_not_write_the_session(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin_client.get(reverse("admin:index"))
+    with CaptureQueriesContext(connection) as captured:
+        assert admin_client.get(reverse("admin:index")).status_code == 200
+    assert not [q for q in captured if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+@pytest.mark.django_db
+def test_activity_after_a_minute_renews_the_expiry(admin_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from backoffice.sessions import RENEWED_KEY
+
+    admin_client.get(reverse("admin:index"))
+    # The last renewal was five minutes ago, and so was the expiry it set.
+    session = admin_client.session
+    session[RENEWED_KEY] -= 300
+    session.set_expiry(None)
+    session.save()
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + dt.timedelta(minutes=25)
+    )
+    admin_client.get(reverse("admin:index"))
+    remaining = (_stored_session(admin_client).expire_date - timezone.now()).total_seconds()
+    assert remaining > 29 * 60
 
 
 @pytest.mark.django_db
