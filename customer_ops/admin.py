@@ -1,13 +1,18 @@
 from django.contrib import admin
 
-from customer_ops.admin_base import EstimatedCountPaginator, IndexedSearchMixin, RecentValuesListFilter
+from customer_ops.admin_base import (
+    EstimatedCountPaginator,
+    IndexedSearchMixin,
+    LeanRowsMixin,
+    RecentValuesListFilter,
+)
 from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.models import Customer, CustomerSession, Order
 from customer_ops.panels import customer_viewed, render_panels
 
 
 @admin.register(Customer)
-class CustomerAdmin(IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
+class CustomerAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
     list_display = ["id", "full_name", "email", "phone", "status", "created_at"]
     list_filter = ["status"]
     # Trigram indexes on UPPER(col) serve these (customer_ops.models.Customer.Meta.indexes);
@@ -29,7 +34,7 @@ class CustomerAdmin(IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdm
 
 
 @admin.register(Order)
-class OrderAdmin(IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
+class OrderAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
     masked_relations = ("customer",)  # str(customer) is the customer's name
     list_display = ["order_number", "customer", "service_type", "status", "order_amount", "created_at"]
     list_filter = ["service_type", "status"]
@@ -37,13 +42,14 @@ class OrderAdmin(IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin)
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     readonly_fields = ["created_at", "updated_at"]
+    list_per_page = 50  # the page's cost is its rows' rendering
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
 
 @admin.register(CustomerSession)
-class CustomerSessionAdmin(IndexedSearchMixin, admin.ModelAdmin):
+class CustomerSessionAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "device_type", "device_id", "ip_address", "started_at", "ended_at"]
     list_filter = [("device_type", RecentValuesListFilter)]  # free text: no DISTINCT over the table
     search_fields = ["=customer__id", "=device_id", "=ip_address"]

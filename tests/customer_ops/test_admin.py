@@ -77,3 +77,18 @@ def test_estimated_paginator_is_exact_for_small_filtered_sets():
     paginator = EstimatedCountPaginator(Order.objects.filter(customer=customer), 2)
     assert paginator.count == 5
     assert paginator.num_pages == 3
+
+
+@pytest.mark.django_db
+def test_lean_action_checkbox_is_djangos_markup(admin_client):
+    """The row checkbox written without a template is the one Django's widget renders, so
+    the admin's actions.js still finds and submits it."""
+    from django.test.html import parse_html
+
+    from customer_ops.models import Order
+
+    order = FACTORIES[Order]()
+    ma = admin.site._registry[Order]
+    assert parse_html(ma.action_checkbox(order)) == parse_html(admin.ModelAdmin.action_checkbox(ma, order))
+    page = admin_client.get(_url(Order, "changelist")).content.decode()
+    assert f'value="{order.pk}"' in page and 'name="_selected_action"' in page

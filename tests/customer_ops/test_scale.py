@@ -20,7 +20,14 @@ from customer_ops.datagen import Generator
 from customer_ops.models import Customer, Order
 from customer_ops.partitions import is_partitioned, partition_name, partitions
 from fraud import scoring
-from tests.factories import ActivityLogFactory, CustomerFactory, LoginHistoryFactory, OrderFactory, TrustScoreFactory
+from tests.factories import (
+    ActivityLogFactory,
+    CustomerFactory,
+    LoginHistoryFactory,
+    OrderFactory,
+    RefundRequestFactory,
+    TrustScoreFactory,
+)
 
 PARTITIONED = [ActivityLog, LoginHistory, AuditLog]
 
@@ -136,6 +143,23 @@ def test_order_number_search_uses_its_unique_index(superuser):
     qs = _search(Order, order.order_number.lower(), superuser)
     assert list(qs) == [order]
     assert "UPPER" not in str(qs.query)
+
+
+@pytest.mark.django_db
+def test_search_through_a_relation_stays_on_this_tables_indexes(superuser):
+    """A refund request found by its id, its order's number or its customer's email: the
+    related rows are looked up first, so the OR is over refund-request indexes, not across
+    a join (which scans both tables)."""
+    from tickets.models import RefundRequest
+
+    refund, other = RefundRequestFactory(), RefundRequestFactory()
+    for term in (refund.refund_request_id.lower(), refund.order.order_number, refund.customer.email.upper()):
+        qs = _search(RefundRequest, term, superuser)
+        assert list(qs) == [refund], term
+        sql = str(qs.query)
+        assert "JOIN" not in sql.split("WHERE")[1] and "= ANY(" in sql
+        assert "Seq Scan" not in _plan(qs)
+    assert list(_search(RefundRequest, f"{refund.refund_request_id} {other.customer.email}", superuser)) == []
 
 
 @pytest.mark.django_db

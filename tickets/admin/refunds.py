@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.text import smart_split
 
-from customer_ops.models import Customer, Order
+from customer_ops.models import Order
 from customer_ops.panels import render_panels
 from tickets import conf, forms, selectors
 from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context
@@ -75,22 +73,6 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # status and amounts change only through the approval workflow
-
-    def get_search_results(self, request, queryset, search_term):
-        """The three exact keys, each through its own unique index: the order number and the
-        email are looked up first (``order_id IN (SELECT ...)``), so that the OR stays on this
-        table's indexes (a BitmapOr) instead of an OR across joined tables, which scans."""
-        terms = [t.strip("\"'") for t in smart_split(search_term) if t.strip("\"'")]
-        if not terms:
-            return super().get_search_results(request, queryset, search_term)
-        for term in terms:
-            variants = {term, term.upper(), term.lower()}
-            queryset = queryset.filter(
-                Q(refund_request_id__in=variants)
-                | Q(order_id__in=Order.objects.filter(order_number__in=variants).values("id"))
-                | Q(customer_id__in=Customer.objects.filter(email__in=variants).values("id"))
-            )
-        return queryset, False
 
     # --- URLs ---------------------------------------------------------------------------
 

@@ -7,21 +7,19 @@ validates forms and turns the services' errors into form errors, messages or 403
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Lookup, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.timesince import timesince
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from customer_ops.admin_base import EstimatedCountPaginator, IndexedSearchMixin, RuleAwareAdmin
+from customer_ops.admin_base import EstimatedCountPaginator, IndexedSearchMixin, LeanRowsMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
@@ -103,6 +101,7 @@ def run_action(action: str, ticket: Ticket, data: dict, user) -> str:
 class QueueViewFilter(admin.SimpleListFilter):
     title = "queue"
     parameter_name = "queue"
+    index_columns = ("status",)  # and the open-tickets and follow-up indexes of the views
 
     def lookups(self, request, model_admin):
         return selectors.QUEUE_VIEWS
@@ -118,6 +117,7 @@ class AgentFilter(admin.SimpleListFilter):
 
     title = "agent"
     parameter_name = "agent"
+    index_columns = ("assigned_to_agent_id",)
 
     def lookups(self, request, model_admin):
         staff = [(str(u.pk), u.get_full_name() or u.get_username()) for u in forms.support_staff()]
@@ -133,18 +133,6 @@ class AgentFilter(admin.SimpleListFilter):
 
 
 # --- The queue and the ticket page -----------------------------------------------------
-
-
-class EqualsAny(Lookup):
-    """``lhs = ANY(rhs)`` for an array ``rhs``: unlike ``IN (subquery)`` (a hashed subplan
-    filter), an index on ``lhs`` serves it, also as one arm of an OR (a BitmapOr)."""
-
-    lookup_name = "eq_any"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 class QueuePaginator(EstimatedCountPaginator):
@@ -238,28 +226,6 @@ class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
 
     def get_queryset(self, request):
         return selectors.ticket_queue()
-
-    def get_search_results(self, request, queryset, search_term):
-        """As Django's (terms ANDed, fields ORed), with the customer's fields matched through
-        ``customer_id = ANY(ARRAY(the matching customers))``: an OR across a join of tickets
-        and customers defeats every index (a hash join of all tickets), while here each arm
-        is an index of customer_tickets (ticket id, subject trigram, customer id) in one
-        BitmapOr, the customers found by their own trigram indexes.
-        """
-        if not search_term:
-            return queryset, False
-        for bit in smart_split(search_term):
-            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
-                bit = unescape_string_literal(bit)
-            customers = Customer.objects.filter(
-                Q(email__icontains=bit) | Q(phone__icontains=bit) | Q(full_name__icontains=bit)
-            ).values("pk")
-            queryset = queryset.filter(
-                Q(ticket_id__in={bit, bit.upper(), bit.lower()})
-                | Q(subject__icontains=bit)
-                | Q(EqualsAny(F("customer_id"), ArraySubquery(customers)))
-            )
-        return queryset, False
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -553,7 +519,7 @@ class TicketMessageAdmin(RuleAwareAdmin):
 
 
 @admin.register(InternalNote)
-class InternalNoteAdmin(IndexedSearchMixin, admin.ModelAdmin):
+class InternalNoteAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     """Read-only: notes are added on the ticket page and never edited."""
 
     list_display = ["id", "ticket", "author_name", "created_at"]
@@ -573,7 +539,7 @@ class InternalNoteAdmin(IndexedSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Macro)
-class MacroAdmin(admin.ModelAdmin):
+class MacroAdmin(LeanRowsMixin, admin.ModelAdmin):
     """Canned replies, kept by leads."""
 
     list_display = ["name", "is_active", "updated_at"]
@@ -596,7 +562,7 @@ class MacroAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaEscalation)
-class SlaEscalationAdmin(IndexedSearchMixin, admin.ModelAdmin):
+class SlaEscalationAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     """The SLA job's record of escalated breaches (read-only)."""
 
     list_display = ["ticket", "kind", "due_at", "escalated_at", "from_priority", "to_priority"]
