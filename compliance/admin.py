@@ -61,6 +61,7 @@ class InputFilter(admin.SimpleListFilter):
 class CustomerIdFilter(InputFilter):
     title = "customer id"
     parameter_name = "customer_id"
+    index_columns = ("customer_id",)
 
     def queryset(self, request, queryset):
         number = self.number()
@@ -72,6 +73,7 @@ class ActorIdFilter(InputFilter):
 
     title = "staff actor id"
     parameter_name = "actor"
+    index_columns = ("actor_type",)
 
     def queryset(self, request, queryset):
         number = self.number()
@@ -81,6 +83,7 @@ class ActorIdFilter(InputFilter):
 class StaffIdFilter(InputFilter):
     title = "staff member id"
     parameter_name = "staff_id"
+    index_columns = ("staff_id",)
 
     def queryset(self, request, queryset):
         number = self.number()
@@ -92,6 +95,7 @@ class ErasureDeadlineFilter(admin.SimpleListFilter):
 
     title = "statutory deadline"
     parameter_name = "deadline"
+    index_columns = ("request_status",)
 
     def lookups(self, request, model_admin):
         return [("overdue", "Overdue"), ("week", "Due within 7 days")]

@@ -55,6 +55,10 @@ class ConsentLog(db.RuleBoundModel):
             models.Index(fields=["customer", "consent_type", "-created_at"], name="consent_log_current_idx"),
             models.Index(fields=["customer", "-created_at"], name="consent_log_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="consent_log_created_idx"),
+            # The admin's list filters.
+            db.filter_index("consent_type", "consent_log_type_idx"),
+            db.filter_index("consent_status", "consent_log_status_idx"),
+            db.filter_index("consent_method", "consent_log_method_idx"),
         ]
         triggers = [append_only()]
 
@@ -150,6 +154,7 @@ class AuditLog(db.RuleBoundModel):
             models.Index(fields=["customer", "-created_at"], name="audit_log_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="audit_log_created_idx"),
             models.Index(fields=["actor_type", "actor_id", "-created_at"], name="audit_log_actor_idx"),
+            db.filter_index("action_type", "audit_log_action_idx"),  # the admin's list filter
         ]
         triggers = [append_only()]
 
@@ -191,6 +196,7 @@ class AccessLog(db.RuleBoundModel):
             models.Index(fields=["customer", "-created_at"], name="staff_access_customer_idx"),
             models.Index(fields=["staff", "-created_at"], name="staff_access_staff_idx"),
             models.Index(fields=["-created_at", "-id"], name="staff_access_created_idx"),
+            db.filter_index("kind", "staff_access_kind_idx"),  # the admin's list filter
         ]
         permissions = [
             ("export_customer_data", "Can download a customer's data export (right of access)"),

@@ -48,6 +48,7 @@ class Customer(models.Model):
                 OpClass(Upper(Cast("email", models.TextField())), name="gin_trgm_ops"), name="customers_email_trgm"
             ),
             GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="customers_phone_trgm"),
+            db.filter_index("status", "customers_status_idx", ordering=["-id"]),
         ]
         triggers = [touch()]
 
@@ -107,6 +108,7 @@ class Order(models.Model):
             models.Index(fields=["created_at"], name="orders_created_idx", include=["customer_id", "service_type"]),
             # The admin's status filter in its default ordering.
             models.Index(fields=["status", "-created_at", "-id"], name="orders_status_created_idx"),
+            db.filter_index("service_type", "orders_service_created_idx"),
         ]
         triggers = [touch()]
 
@@ -148,6 +150,7 @@ class CustomerSession(models.Model):
             models.Index(fields=["started_at"], name="customer_sessions_started_idx"),
             models.Index(fields=["device_id"], name="customer_sessions_device_idx"),
             models.Index(fields=["ip_address"], name="customer_sessions_ip_idx"),
+            db.filter_index("device_type", "sessions_device_type_idx", ordering=["-started_at", "-id"]),
         ]
 
     def __str__(self) -> str:

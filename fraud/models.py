@@ -86,7 +86,13 @@ class TrustScore(db.RuleBoundModel):
                 )
             ],
         ]
-        indexes = [models.Index(fields=["risk_level", "trust_score"], name="trust_score_risk_idx")]
+        indexes = [
+            models.Index(fields=["risk_level", "trust_score"], name="trust_score_risk_idx"),
+            # The admin's flag filters, in the list's (trust_score, id) order.
+            db.filter_index("is_suspicious", "trust_score_suspicious_idx", ordering=["trust_score", "id"]),
+            db.filter_index("requires_review", "trust_score_review_idx", ordering=["trust_score", "id"]),
+            db.filter_index("is_fraudulent", "trust_score_fraudulent_idx", ordering=["trust_score", "id"]),
+        ]
         triggers = [never_update("customer", "created_at"), touch()]
         permissions = [
             ("recalculate_trustscore", "Can recalculate trust scores"),
@@ -138,6 +144,10 @@ class FraudAlert(db.RuleBoundModel):
             ),
             models.Index(fields=["customer", "-created_at"], name="fraud_alerts_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="fraud_alerts_created_idx"),
+            # The admin's list filters (the status filter's "resolved" and "all" included).
+            db.filter_index("is_resolved", "fraud_alerts_resolved_idx"),
+            db.filter_index("alert_severity", "fraud_alerts_severity_idx"),
+            db.filter_index("alert_type", "fraud_alerts_type_idx"),
         ]
         triggers = [never_update("customer", "alert_type", "created_at")]
 
@@ -202,6 +212,12 @@ class Block(db.RuleBoundModel):
                 name="customer_blocks_expiry_idx",
                 condition=models.Q(is_unblocked=False, auto_unblock=True),
             ),
+            # The admin's list filters, in the list's (blocked_at, id) order.
+            db.filter_index("is_unblocked", "blocks_unblocked_idx", ordering=["-blocked_at", "-id"]),
+            db.filter_index("block_type", "blocks_type_idx", ordering=["-blocked_at", "-id"]),
+            db.filter_index("service_type", "blocks_service_idx", ordering=["-blocked_at", "-id"]),
+            db.filter_index("blocked_by", "blocks_blocked_by_idx", ordering=["-blocked_at", "-id"]),
+            models.Index(fields=["block_reason_code"], name="blocks_reason_code_idx"),  # exact-key search
         ]
         triggers = [never_update("customer", "blocked_at", "created_at"), touch()]
 
@@ -254,6 +270,10 @@ class SuspiciousActivity(db.RuleBoundModel):
             ),
             models.Index(fields=["customer", "-created_at"], name="suspicious_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="suspicious_created_idx"),
+            # The admin's list filters (the review filter's "reviewed" and "all" included).
+            db.filter_index("reviewed", "suspicious_reviewed_idx"),
+            db.filter_index("activity_type", "suspicious_type_idx"),
+            db.filter_index("detected_by", "suspicious_detected_by_idx"),
         ]
         triggers = [never_update("customer", "activity_type", "created_at")]
 
@@ -291,6 +311,12 @@ class VerificationHistory(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="verification_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="verification_created_idx"),
+            # The admin's exact-key search and list filters.
+            models.Index(fields=["device_id"], name="verification_device_idx"),
+            models.Index(fields=["ip_address"], name="verification_ip_idx"),
+            db.filter_index("verification_status", "verification_status_idx"),
+            db.filter_index("verification_type", "verification_type_idx"),
+            db.filter_index("verification_method", "verification_method_idx"),
         ]
         triggers = [append_only()]
 

@@ -114,6 +114,10 @@ class Ticket(db.RuleBoundModel):
                 name="customer_tickets_followup_idx",
                 condition=models.Q(follow_up_required=True),
             ),
+            # The admin's list filters.
+            db.filter_index("priority", "tickets_priority_idx"),
+            db.filter_index("service_type", "tickets_service_idx"),
+            db.filter_index("issue_category", "tickets_category_idx"),
         ]
         triggers = [never_update("ticket_id", "customer", "created_at"), touch()]
         permissions = [
@@ -173,6 +177,10 @@ class TicketMessage(db.RuleBoundModel):
                 name="ticket_messages_agent_idx",
                 condition=models.Q(sender_type="AGENT"),
             ),
+            # The admin's list filters, in the list's (created_at, id) order.
+            db.filter_index("sender_type", "ticket_msgs_sender_idx", ordering=["created_at", "id"]),
+            db.filter_index("message_type", "ticket_msgs_type_idx", ordering=["created_at", "id"]),
+            db.filter_index("is_read", "ticket_msgs_read_idx", ordering=["created_at", "id"]),
         ]
         triggers = [never_update("ticket", "message_text", "created_at")]
 
@@ -262,6 +270,8 @@ class Dispute(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["dispute_status", "created_at"], name="customer_disputes_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="customer_disputes_customer_idx"),
+            db.filter_index("dispute_type", "disputes_type_idx"),
+            db.filter_index("disputed_against", "disputes_against_idx"),
         ]
         triggers = [never_update("dispute_id", "customer", "order", "created_at"), touch()]
         permissions = [("view_legal_dispute", "Can see and set a dispute's legal case number and notes")]
@@ -320,6 +330,8 @@ class RefundRequest(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["refund_status", "created_at"], name="refund_requests_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="refund_requests_customer_idx"),
+            db.filter_index("refund_type", "refunds_type_idx"),
+            db.filter_index("refund_mode", "refunds_mode_idx"),
         ]
         triggers = [
             never_update("refund_request_id", "customer", "order", "requested_amount", "created_at"),
@@ -382,6 +394,10 @@ class Macro(models.Model):
     class Meta:
         db_table = "ticket_macros"
         ordering = ["name"]
+        indexes = [
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="ticket_macros_name_trgm"),
+            db.filter_index("is_active", "ticket_macros_active_idx", ordering=["name"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -438,6 +454,7 @@ class SlaEscalation(models.Model):
             models.UniqueConstraint(fields=["ticket", "kind"], name="ticket_sla_escalations_once"),
             db.enum_check("ticket_sla_escalations", "kind", SlaKind),
         ]
+        indexes = [db.filter_index("kind", "sla_escalations_kind_idx", ordering=["-escalated_at", "-id"])]
 
     def __str__(self) -> str:
         return f"{self.kind} breach of ticket {self.ticket_id}"

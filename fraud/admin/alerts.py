@@ -39,6 +39,7 @@ class AlertStatusFilter(DefaultChoiceFilter):
 
     title = "status"
     parameter_name = "status"
+    index_columns = ("is_resolved",)
     default = "open"
 
     def lookups(self, request, model_admin):

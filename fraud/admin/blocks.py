@@ -23,6 +23,7 @@ WORK = "fraud.change_block"
 class BlockStatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
+    index_columns = ("is_unblocked",)
 
     def lookups(self, request, model_admin):
         return [

@@ -34,6 +34,7 @@ class ReviewQueueFilter(DefaultChoiceFilter):
 
     title = "review"
     parameter_name = "queue"
+    index_columns = ("reviewed",)
     default = "awaiting"
 
     def lookups(self, request, model_admin):
