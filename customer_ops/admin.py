@@ -52,6 +52,7 @@ class OrderAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, ad
 class CustomerSessionAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "device_type", "device_id", "ip_address", "started_at", "ended_at"]
     list_filter = [("device_type", RecentValuesListFilter)]  # free text: no DISTINCT over the table
+    list_per_page = 50
     search_fields = ["=customer__id", "=device_id", "=ip_address"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
