@@ -69,6 +69,7 @@ class ActivityLog(db.RuleBoundModel):
             models.Index(fields=["created_at", "customer"], include=["activity_type"], name="activity_log_daily_idx"),
             # The admin's service filter in its default ordering (a partitioned index).
             models.Index(fields=["service_type", "-created_at", "-id"], name="activity_log_service_idx"),
+            db.filter_index("activity_type", "activity_log_type_idx"),
         ]
         triggers = [append_only()]
 
@@ -124,6 +125,10 @@ class LoginHistory(db.RuleBoundModel):
             ),
             models.Index(fields=["device_id"], name="login_history_device_idx", condition=~models.Q(device_id="")),
             models.Index(fields=["ip_address"], name="login_history_ip_idx", condition=~models.Q(ip_address="")),
+            # The admin's list filters in its default ordering (partitioned indexes).
+            db.filter_index("login_success", "login_history_success_idx"),
+            db.filter_index("login_method", "login_history_method_idx"),
+            db.filter_index("device_type", "login_history_device_type_idx"),
         ]
         triggers = [append_only()]
 
@@ -230,6 +235,7 @@ class ServiceAnalytics(db.RuleBoundModel):
         indexes = [
             # The dashboard's cohorts: customers whose first order falls in the chosen weeks.
             models.Index(fields=["first_order_at"], name="service_analytics_first_idx"),
+            db.filter_index("service_type", "service_analytics_service_idx", ordering=["customer"]),
         ]
         triggers = [never_update("customer", "service_type", "created_at"), touch("last_updated_at")]
 
@@ -263,6 +269,7 @@ class OrdersSummary(db.RuleBoundModel):
             db.enum_check("customer_orders_summary", "service_type", ServiceType),
             db.range_check("customer_orders_summary", "total_orders", low=0),
         ]
+        indexes = [db.filter_index("service_type", "orders_summary_service_idx", ordering=["customer"])]
         triggers = [never_update("customer", "service_type", "created_at"), touch()]
 
     def __str__(self) -> str:
@@ -317,7 +324,13 @@ class Referral(db.RuleBoundModel):
                 violation_error_message="A customer cannot refer themselves.",
             ),
         ]
-        indexes = [models.Index(fields=["referral_status", "completion_deadline"], name="referrals_status_idx")]
+        indexes = [
+            models.Index(fields=["referral_status", "completion_deadline"], name="referrals_status_idx"),
+            # The admin's exact-key search and list filters.
+            models.Index(fields=["referral_code"], name="referrals_code_idx"),
+            db.filter_index("referrer_reward_given", "referrals_referrer_given_idx"),
+            db.filter_index("referred_reward_given", "referrals_referred_given_idx"),
+        ]
         triggers = [never_update("referrer_customer", "referred_customer", "created_at"), touch()]
 
     def __str__(self) -> str:
@@ -352,7 +365,12 @@ class ReferralReward(db.RuleBoundModel):
             # One reward per side of a referral, never two (the referral job relies on it).
             models.UniqueConstraint(fields=["referral", "customer"], name="customer_referral_rewards_one_per_side"),
         ]
-        indexes = [models.Index(fields=["reward_status", "created_at"], name="referral_rewards_status_idx")]
+        indexes = [
+            models.Index(fields=["reward_status", "created_at"], name="referral_rewards_status_idx"),
+            # The admin's exact-key search and list filter.
+            models.Index(fields=["coupon_code"], name="referral_rewards_coupon_idx"),
+            db.filter_index("reward_type", "referral_rewards_type_idx"),
+        ]
         triggers = [never_update("referral", "customer", "reward_amount", "created_at")]
 
     def __str__(self) -> str:

@@ -1,0 +1,91 @@
+"""Every admin list filter and search has an index behind it (the rule of ARCHITECTURE.md's
+"Scale" section and the developers' guide), read from the admin registry and the live
+catalogue, so a filter or search field added without its index fails here.
+
+What counts as "behind it":
+
+* an exact search (``"=col"``) or a filter on ``col``: a btree index whose first column
+  is ``col`` (for a relation, its ``*_id`` column); through a relation (``"=fk__col"``)
+  also an index leading with ``col`` on the related table (its primary key counts);
+* a text search (``"col"``, ``"^col"``): a trigram GIN index on ``UPPER(col)``, the
+  expression the admin compares;
+* a filter class of the project's own: the columns it names in ``index_columns``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.db import connection
+
+APPS = {"customer_ops", "tickets", "fraud", "analytics", "compliance"}
+ADMINS = sorted(
+    ((m, ma) for m, ma in admin.site._registry.items() if m._meta.app_label in APPS and not m._meta.proxy),
+    key=lambda item: item[0]._meta.db_table,
+)
+
+
+def _index_definitions(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass", [table])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _leads_with(table: str, column: str, *, partial_ok: bool = False) -> bool:
+    for definition in _index_definitions(table):
+        if " WHERE " in definition and not partial_ok:
+            continue  # a partial index serves its own condition, not a filter's every value
+        columns = definition[definition.index(" USING ") :].split("(", 1)[1]
+        first = columns.split(",")[0].split(")")[0].strip().strip('"').split(" ")[0]
+        if first == column:
+            return True
+    return False
+
+
+def _has_trigram(table: str, column: str) -> bool:
+    # UPPER(col) or, for a non-text column, UPPER((col)::text)
+    pattern = re.compile(rf"upper\(\(?{re.escape(column)}\b")
+    return any("gin_trgm_ops" in d and pattern.search(d.lower().replace('"', "")) for d in _index_definitions(table))
+
+
+def _search_gaps(model, spec: str) -> list[str]:
+    exact = spec.startswith("=")
+    path = spec.lstrip("=^@")
+    fields = get_fields_from_path(model, path)
+    gaps = []
+    if len(fields) > 1 and not _leads_with(model._meta.db_table, fields[0].column):
+        gaps.append(f"{model._meta.db_table}.{fields[0].column}")
+    last = fields[-1]
+    table = last.model._meta.db_table
+    if last.primary_key and len(fields) > 1:
+        return gaps  # "fk__id" compares the foreign key column itself
+    # A search term is never empty: an index WHERE col <> '' serves it.
+    if exact and not _leads_with(table, last.column, partial_ok=True):
+        gaps.append(f"{table}.{last.column}")
+    if not exact and not _has_trigram(table, last.column):
+        gaps.append(f"{table}: trigram on UPPER({last.column})")
+    return gaps
+
+
+def _filter_columns(model, spec) -> list[str]:
+    if isinstance(spec, tuple):
+        spec = spec[0]
+    if isinstance(spec, str):
+        return [get_fields_from_path(model, spec)[0].column]
+    return list(spec.index_columns)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model, model_admin", ADMINS, ids=lambda x: getattr(getattr(x, "_meta", None), "db_table", ""))
+def test_every_search_field_and_list_filter_has_an_index(model, model_admin):
+    gaps = []
+    for spec in model_admin.search_fields:
+        gaps += [f"search {spec!r}: {gap}" for gap in _search_gaps(model, spec)]
+    for spec in model_admin.list_filter:
+        for column in _filter_columns(model, spec):
+            if not _leads_with(model._meta.db_table, column):
+                gaps.append(f"filter {getattr(spec, '__name__', spec)!r}: {model._meta.db_table}.{column}")
+    assert not gaps, "no index behind:\n" + "\n".join(gaps)
