@@ -159,7 +159,10 @@ def _aggregate() -> None:
         first, last = cursor.fetchone()
     if first is None:
         return
-    jobs.run_daily_analytics(jobs.day_range(first, last))
+    days = jobs.day_range(first, last)
+    jobs.run_daily_analytics(days)
+    jobs.run_platform_daily(days)
+    jobs.run_ordering_customers(days)
     jobs.run_service_analytics()
     jobs.run_orders_summary()
 

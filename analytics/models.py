@@ -456,3 +456,47 @@ class Dashboard(DailyAnalytics):
         verbose_name = "dashboard"
         verbose_name_plural = "dashboard"
         default_permissions = ("view",)
+
+
+class OrderingCustomers(models.Model):
+    """``analytics_ordering_customers``: how many customers ordered on a UTC day (of a
+    service, or of any: ``service_type`` ``''``), by the day of their previous order
+    (``previous_day``, null for a first order). A table of this project, not the spec's.
+
+    Distinct customers do not add up across days, but these counts do: a customer who
+    ordered in a range has exactly one first order day in it, the one whose previous order
+    day is before the range. So the dashboard counts the customers who ordered in a range
+    by summing the rows of its days with ``previous_day`` before its first day (or null):
+    a few thousand small rows instead of every order of the range. Filled by
+    :func:`analytics.jobs.run_ordering_customers` from ``customer_daily_analytics``.
+    """
+
+    day = models.DateField()
+    service_type = models.TextField(blank=True)
+    previous_day = models.DateField(null=True, blank=True)
+    customers = models.IntegerField()
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: counts only, no customer column.
+
+    class Meta:
+        db_table = "analytics_ordering_customers"
+        verbose_name_plural = "ordering customers per day"
+        ordering = ["-day", "service_type", "previous_day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_type", "previous_day"],
+                name="ordering_customers_unique",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service_type__in=["", *ServiceType.values]),
+                name="ordering_customers_service_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(previous_day__lt=models.F("day")), name="ordering_customers_before"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service_type or 'all'}: {self.customers} after {self.previous_day or 'none'}"

@@ -1,7 +1,7 @@
 r"""``manage.py run_daily_jobs [--date D | --from D --to D] [--all-customers]``
 
-Runs the analytics jobs (daily analytics, platform daily figures, service analytics, orders summary, referral
-lifecycle) for one UTC day (yesterday by default) or a range of days, with progress
+Runs the analytics jobs (daily analytics, platform daily figures, ordering customers, service analytics,
+orders summary, referral lifecycle) for one UTC day (yesterday by default) or a range of days, with progress
 output. Every job is idempotent: re-running a day, or overlapping ranges, is safe.
 
 Cron (UTC), re-computing the last two days so that orders finished after midnight are
@@ -65,6 +65,7 @@ class Command(BaseCommand):
         for label, job in [
             ("daily analytics", lambda: jobs.run_daily_analytics(days)),
             ("platform daily", lambda: jobs.run_platform_daily(days)),
+            ("ordering customers", lambda: jobs.run_ordering_customers(days)),
             ("service analytics", lambda: jobs.run_service_analytics(scope)),
             ("orders summary", lambda: jobs.run_orders_summary(scope)),
             ("referrals", lambda: jobs.run_referrals()),
