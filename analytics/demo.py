@@ -162,6 +162,7 @@ def _aggregate() -> None:
     jobs.run_daily_analytics(jobs.day_range(first, last))
     jobs.run_service_analytics()
     jobs.run_orders_summary()
+    jobs.run_cohorts(jobs.day_range(first, last))
 
 
 register_seeder(key="analytics", seed=seed_analytics, order=30)
