@@ -160,6 +160,7 @@ def _aggregate() -> None:
     if first is None:
         return
     jobs.run_daily_analytics(jobs.day_range(first, last))
+    jobs.run_platform_daily(jobs.day_range(first, last))
     jobs.run_service_analytics()
     jobs.run_orders_summary()
     jobs.run_cohorts(jobs.day_range(first, last))
