@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from analytics.choices import ReferralStatus
 from analytics.filters import MAX_DAYS
-from analytics.models import COHORT_WEEKS, Referral, RewardHold
+from analytics.models import ALL_SERVICES, COHORT_WEEKS, Referral, RewardHold
 from analytics.selectors import shared_signals
 from customer_ops.audit import audit
 
@@ -509,16 +509,16 @@ def run_platform_daily(days: DayRange) -> JobResult:
 
 # --- analytics_cohort_daily and analytics_cohort_activity (the dashboard's cohorts) -----------
 
-# Each customer's first-order day per service and over every service ('ALL': the earliest
-# of their first orders), for the customers that ``{customers}`` selects.
-COHORTS_SQL = """
+# Each customer's first-order day per service and over every service (ALL_SERVICES: the
+# earliest of their first orders), for the customers that ``{customers}`` selects.
+COHORTS_SQL = f"""
     SELECT customer_id, service_type, (first_order_at AT TIME ZONE 'UTC')::date AS first_day
     FROM customer_service_analytics
-    WHERE customer_id IN ({customers})
+    WHERE customer_id IN ({{customers}})
     UNION ALL
-    SELECT customer_id, 'ALL', (min(first_order_at) AT TIME ZONE 'UTC')::date
+    SELECT customer_id, '{ALL_SERVICES}', (min(first_order_at) AT TIME ZONE 'UTC')::date
     FROM customer_service_analytics
-    WHERE customer_id IN ({customers})
+    WHERE customer_id IN ({{customers}})
     GROUP BY customer_id
 """
 
