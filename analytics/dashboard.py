@@ -23,10 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL
-from analytics.selectors import execute_without_jit
-
-COHORT_WEEKS = 8  # columns of the retention matrix
-
+from analytics.models import ALL_SERVICES, COHORT_WEEKS
 
 # Days before this many days ago come from analytics_platform_daily (run_daily_jobs
 # recomputes the last two days after midnight); the more recent ones from the orders
@@ -118,125 +115,63 @@ def ordering_customers(f: dict) -> int:
     """How many customers ordered in the range (of the chosen service). One query."""
     today = timezone.now().astimezone(dt.UTC).date()
     with connection.cursor() as cursor:
-        cursor.execute(_ORDERING_CUSTOMERS_SQL, {**_params(f), "first": f["first"], "today": today})
+        cursor.execute(
+            _ORDERING_CUSTOMERS_SQL,
+            {k: f[k] for k in ("first", "last", "start", "end")} | {"service": f["service_type"], "today": today},
+        )
         return int(cursor.fetchone()[0])
 
 
-# Customers whose first order (of the service, if chosen) falls in the range: found through
-# service_analytics_first_idx, then those with an earlier first order are dropped.
-_COHORTS_SQL = """
-    cohorts AS (
-        SELECT s.customer_id, date_trunc('week', min(s.first_order_at) AT TIME ZONE 'UTC')::date AS cohort
-        FROM customer_service_analytics s
-        WHERE s.first_order_at >= %(start)s AND s.first_order_at < %(end)s
-          AND (%(service)s = '' OR s.service_type = %(service)s)
-          AND NOT EXISTS (
-              SELECT 1 FROM customer_service_analytics e
-              WHERE e.customer_id = s.customer_id AND e.first_order_at < %(start)s
-                AND (%(service)s = '' OR e.service_type = %(service)s)
-          )
-        GROUP BY s.customer_id
-    ),
-    -- Two plans, one chosen by the cohorts' size (a one-time filter skips the other): a
-    -- few thousand customers' days through customer_daily_analytics_unique (customer_id,
-    -- analytics_date), LATERAL ... OFFSET 0 so that it is not flattened; more than that,
-    -- one hash join over the range of the table.
-    cohort_count AS (SELECT count(*) AS n FROM cohorts),
-    active AS (
-        SELECT DISTINCT c.customer_id, d.week
-        FROM cohorts c
-        CROSS JOIN LATERAL (
-            SELECT date_trunc('week', d.analytics_date)::date AS week
-            FROM customer_daily_analytics d
-            WHERE d.customer_id = c.customer_id AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
-              AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
-                                   WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
-            OFFSET 0
-        ) d
-        WHERE (SELECT n FROM cohort_count) <= 5000
-        UNION
-        SELECT d.customer_id, date_trunc('week', d.analytics_date)::date
-        FROM customer_daily_analytics d
-        JOIN cohorts c ON c.customer_id = d.customer_id
-        WHERE (SELECT n FROM cohort_count) > 5000
-          AND d.analytics_date >= c.cohort AND d.analytics_date <= %(last)s
-          AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
-                               WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
-    )
-"""
+# Both read tables that run_cohorts fills (analytics/models.py says what their rows count):
+# the rows of the range's first-order days add up to the range's cohorts, whatever its size.
 
 
 def _params(f: dict) -> dict:
-    return {"start": f["start"], "end": f["end"], "last": f["last"], "service": f["service_type"]}
+    return {"first": f["first"], "last": f["last"], "service": f["service_type"] or ALL_SERVICES}
 
 
 def cohort_retention(f: dict) -> dict:
     """``{"weeks": [1..N], "rows": [{"cohort", "size", "cells": [pct or None, ...]}]}``."""
-    # One query: cohort sizes and the per-week counts side by side.
-    sql = f"""
-        WITH {_COHORTS_SQL},
-        sizes AS (SELECT cohort, count(*) AS size FROM cohorts GROUP BY cohort),
-        cells AS (
-            SELECT c.cohort, (a.week - c.cohort) / 7 AS k, count(*) AS n
-            FROM cohorts c JOIN active a USING (customer_id)
-            WHERE a.week > c.cohort
-            GROUP BY 1, 2
-        )
-        SELECT s.cohort, s.size, coalesce(json_object_agg(c.k, c.n) FILTER (WHERE c.k IS NOT NULL), '{{}}')
-        FROM sizes s LEFT JOIN cells c USING (cohort)
-        GROUP BY s.cohort, s.size
-        ORDER BY s.cohort
+    sql = """
+        SELECT date_trunc('week', first_order_day)::date AS cohort, k, sum(customers)::int
+        FROM analytics_cohort_daily
+        WHERE service_type = %(service)s AND first_order_day BETWEEN %(first)s AND %(last)s
+        GROUP BY 1, 2
     """
     with connection.cursor() as cursor:
-        execute_without_jit(cursor, sql, _params(f))
-        found = cursor.fetchall()
+        cursor.execute(sql, _params(f))
+        counts = {(cohort, k): n for cohort, k, n in cursor.fetchall()}
     weeks = list(range(1, COHORT_WEEKS + 1))
     rows = []
-    for cohort, size, counts in found:
+    for cohort in sorted(cohort for cohort, k in counts if k == 0):
+        size = counts[(cohort, 0)]
         cells = []
         for k in weeks:
             week_end = cohort + dt.timedelta(days=7 * k + 6)
             if week_end > f["last"]:
                 cells.append(None)  # the week is not over: no figure yet
             else:
-                cells.append(round(100 * counts.get(str(k), 0) / size, 1))
+                cells.append(round(100 * counts.get((cohort, k), 0) / size, 1))
         rows.append({"cohort": cohort, "size": size, "cells": cells})
     return {"weeks": weeks, "rows": rows}
 
 
 def referred_vs_organic(f: dict) -> list[dict]:
-    """The customers whose first order falls in the range, referred and organic side by side."""
-    sql = f"""
-        WITH {_COHORTS_SQL},
-        grouped AS (
-            SELECT c.customer_id, c.cohort,
-                   EXISTS (SELECT 1 FROM customer_referrals r WHERE r.referred_customer_id = c.customer_id)
-                       AS referred
-            FROM cohorts c
-        )
-        SELECT g.referred,
-               count(*) AS customers,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM active a WHERE a.customer_id = g.customer_id AND a.week > g.cohort
-               )) AS returned,
-               coalesce(sum((
-                   SELECT sum(d.total_orders) FROM customer_daily_analytics d
-                   WHERE d.customer_id = g.customer_id AND d.analytics_date BETWEEN %(first)s AND %(last)s
-               )), 0) AS orders,
-               coalesce(sum((
-                   SELECT count(*) FROM customer_refund_requests q
-                   WHERE q.customer_id = g.customer_id AND q.created_at >= %(start)s AND q.created_at < %(end)s
-               )), 0) AS refunds,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM customer_fraud_alerts x
-                   WHERE x.customer_id = g.customer_id AND x.created_at >= %(start)s AND x.created_at < %(end)s
-               )) AS alerted
-        FROM grouped g
-        GROUP BY g.referred
+    """The customers whose first order falls in the range, referred and organic side by side:
+    how many came back in a later week by the range's end, their refund requests per 100
+    orders (any service) and the share with a fraud alert, within the range."""
+    sql = """
+        SELECT referred, sum(customers), sum(returned), sum(orders), sum(refunds),
+               -- a customer alerted on several days of the range counts on the first of them
+               sum(alerted) FILTER (WHERE previous_alert_day IS NULL OR previous_alert_day < %(first)s)
+        FROM analytics_cohort_activity
+        WHERE service_type = %(service)s
+          AND first_order_day BETWEEN %(first)s AND %(last)s AND day BETWEEN %(first)s AND %(last)s
+        GROUP BY referred
     """
     with connection.cursor() as cursor:
-        execute_without_jit(cursor, sql, {**_params(f), "first": f["first"]})
-        found = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(sql, _params(f))
+        found = {row[0]: [n or 0 for n in row[1:]] for row in cursor.fetchall()}
     result = []
     for referred, label in [(True, "Referred"), (False, "Organic")]:
         customers, returned, orders, refunds, alerted = found.get(referred, (0, 0, 0, 0, 0))
@@ -245,7 +180,7 @@ def referred_vs_organic(f: dict) -> list[dict]:
                 "label": label,
                 "customers": customers,
                 "retention": round(100 * returned / customers, 1) if customers else None,
-                "refund_rate": round(100 * refunds / orders, 1) if orders else None,
+                "refund_rate": round(Decimal(100 * refunds) / orders, 1) if orders else None,
                 "fraud_alert_rate": round(100 * alerted / customers, 1) if customers else None,
             }
         )

@@ -165,6 +165,7 @@ def _aggregate() -> None:
     jobs.run_ordering_customers(days)
     jobs.run_service_analytics()
     jobs.run_orders_summary()
+    jobs.run_cohorts(days)
 
 
 register_seeder(key="analytics", seed=seed_analytics, order=30)

@@ -443,6 +443,110 @@ class PlatformDaily(models.Model):
         return f"{self.day} {self.service_type}"
 
 
+# --- the dashboard's cohorts (tables of this project, not the spec's) -----------------------
+
+COHORT_WEEKS = 8  # weeks after the first order's week that the retention matrix shows
+ALL_SERVICES = "ALL"  # service_type of the cohort rows over every service (the dashboard's "")
+COHORT_SERVICES = [*ServiceType.values, ALL_SERVICES]
+COHORT_SERVICE_CHOICES = [*ServiceType.choices, (ALL_SERVICES, "All services")]
+
+
+def _cohort_service_check(table: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(service_type__in=COHORT_SERVICES),
+        name=f"{table}_service_type_valid",
+        violation_error_message=f"service_type must be one of {', '.join(COHORT_SERVICES)}.",
+    )
+
+
+class CohortDaily(models.Model):
+    """``analytics_cohort_daily``: the dashboard's retention matrix, per first-order day.
+
+    ``customers`` with ``k = 0`` is the number of customers whose first order (of
+    ``service_type``, or of any service for ``ALL``; ``customer_service_analytics.first_order_at``)
+    was on ``first_order_day``; with ``k = 1..COHORT_WEEKS``, how many of them ordered (that
+    service, ``customer_daily_analytics``) in the k-th week after the UTC week of that day.
+    A customer has one first-order day per service, so the rows of a range of days add up
+    to the cohorts of that range. Rows with no customers are not stored. Filled by
+    :func:`analytics.jobs.run_cohorts`; read by :func:`analytics.dashboard.cohort_retention`.
+    """
+
+    first_order_day = models.DateField()
+    service_type = models.TextField(choices=COHORT_SERVICE_CHOICES)
+    k = models.SmallIntegerField()
+    customers = models.IntegerField()
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: counts per day, no customer column.
+
+    class Meta:
+        db_table = "analytics_cohort_daily"
+        verbose_name_plural = "cohort daily figures"
+        ordering = ["-first_order_day", "service_type", "k"]
+        constraints = [
+            # Service first: also the dashboard's index (one service, a range of days).
+            models.UniqueConstraint(fields=["service_type", "first_order_day", "k"], name="cohort_daily_unique"),
+            _cohort_service_check("analytics_cohort_daily"),
+            db.range_check("analytics_cohort_daily", "k", 0, COHORT_WEEKS),
+            db.range_check("analytics_cohort_daily", "customers", low=1),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_order_day} {self.service_type} week {self.k}"
+
+
+class CohortActivity(models.Model):
+    """``analytics_cohort_activity``: the dashboard's referred-versus-organic comparison.
+
+    What the customers whose first order (as in :class:`CohortDaily`) was on
+    ``first_order_day``, split by ``referred`` (a ``customer_referrals`` row names them as
+    the referred customer), did on ``day``: ``customers`` first ordered (on that day),
+    ``returned`` ordered for the first time in a week after their first order's week,
+    ``orders`` (any service) and ``refunds`` (refund requests) they placed, and ``alerted``
+    had a fraud alert. Every figure but ``alerted`` adds up over both days, so the
+    dashboard sums the rows whose two days fall in the range. A customer alerted on several
+    days of a range counts once, on the first of them: the alert day whose
+    ``previous_alert_day`` (the customer's previous alert day, null if none) is before the
+    range. Days more than a range's length (``analytics.filters.MAX_DAYS``) from the
+    first-order day are not stored. Filled by :func:`analytics.jobs.run_cohorts`.
+    """
+
+    service_type = models.TextField(choices=COHORT_SERVICE_CHOICES)
+    referred = models.BooleanField()
+    first_order_day = models.DateField()
+    day = models.DateField()
+    previous_alert_day = models.DateField(null=True, blank=True)
+    customers = models.IntegerField(default=0, db_default=0)
+    returned = models.IntegerField(default=0, db_default=0)
+    orders = models.IntegerField(default=0, db_default=0)
+    refunds = models.IntegerField(default=0, db_default=0)
+    alerted = models.IntegerField(default=0, db_default=0)
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: counts per day, no customer column.
+
+    class Meta:
+        db_table = "analytics_cohort_activity"
+        verbose_name_plural = "cohort activity figures"
+        ordering = ["-first_order_day", "service_type", "day"]
+        constraints = [
+            # Also the dashboard's index: one service, a range of first-order days.
+            models.UniqueConstraint(
+                fields=["service_type", "first_order_day", "day", "referred", "previous_alert_day"],
+                name="cohort_activity_unique",
+                nulls_distinct=False,
+            ),
+            _cohort_service_check("analytics_cohort_activity"),
+            *[
+                db.range_check("analytics_cohort_activity", f, low=0)
+                for f in ("customers", "returned", "orders", "refunds", "alerted")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_order_day} {self.service_type} on {self.day}"
+
+
 class Dashboard(DailyAnalytics):
     """The analytics dashboard's admin entry (a proxy: no table of its own).
 

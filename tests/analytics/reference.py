@@ -9,8 +9,10 @@ import random
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from analytics.models import ActivityLog
+from analytics.models import ActivityLog, DailyAnalytics, Referral, ServiceAnalytics
 from customer_ops.models import Customer, CustomerSession, Order
+from fraud.models import FraudAlert
+from tickets.models import RefundRequest
 
 UTC = dt.UTC
 CENT = Decimal("0.01")
@@ -215,3 +217,149 @@ def expected_summary(customer_ids: set[int] | None = None) -> dict[tuple[int, st
         }
         for key, row in expected_service(customer_ids).items()
     }
+
+
+# --- the dashboard's cohorts -------------------------------------------------------------------
+
+COHORT_WEEKS = 8
+# Orders from a Wednesday in November to March: weeks across month and year ends.
+COHORT_DAYS = [dt.date(2024, 11, 20) + dt.timedelta(days=i) for i in range(110)]
+
+
+def make_cohort_data(seed: int, customers: int = 40) -> None:
+    """Customers who first order on any day and come back weeks later (or never), in one
+    service or several, some referred; refund requests and fraud alerts (several per
+    customer, same-day pairs, some before the first order) around their orders."""
+    rng = random.Random(seed)
+    people = Customer.objects.bulk_create(
+        Customer(full_name=f"K {seed}-{i}", email=f"k{seed}-{i}@example.test") for i in range(customers)
+    )
+    orders = []
+    for index, customer in enumerate(people):
+        if index % 10 == 0:
+            continue  # never ordered
+        start = rng.randrange(len(COHORT_DAYS) - 7)
+        services = rng.sample(["FOOD", "PARCEL", "RIDE"], rng.randint(1, 3))
+        for _ in range(rng.randint(1, 8)):
+            offset = min(start + int(rng.expovariate(1 / 14)), len(COHORT_DAYS) - 1)
+            time = rng.choice(EDGE_TIMES) if rng.random() < 0.3 else dt.time(rng.randrange(24), rng.randrange(60))
+            orders.append(
+                Order(
+                    order_number=f"K{seed}-{len(orders):06d}",
+                    customer=customer,
+                    service_type=rng.choice(services),
+                    merchant_id=7,
+                    status=rng.choice(["COMPLETED", "COMPLETED", "CANCELLED"]),
+                    order_amount=Decimal("20.00"),
+                    created_at=dt.datetime.combine(COHORT_DAYS[offset], time, tzinfo=UTC),
+                )
+            )
+    Order.objects.bulk_create(orders)
+    referrers = people[:3]
+    Referral.objects.bulk_create(
+        Referral(referrer_customer=rng.choice(referrers), referred_customer=c, referral_code=f"K{seed}-{c.pk}")
+        for c in people[3:]
+        if rng.random() < 0.35
+    )
+    refunds, alerts = [], []
+    for order in rng.sample(orders, len(orders) // 6):
+        refunds.append(
+            RefundRequest(
+                customer_id=order.customer_id,
+                order=order,
+                refund_type="FULL",
+                refund_reason="Missing item",
+                requested_amount=Decimal("5.00"),
+                created_at=order.created_at + dt.timedelta(hours=rng.choice([1, 30, 200])),
+            )
+        )
+    for customer in rng.sample(people, customers // 2):
+        for _ in range(rng.randint(1, 3)):
+            at = dt.datetime.combine(rng.choice(COHORT_DAYS), rng.choice(EDGE_TIMES), tzinfo=UTC)
+            for _ in range(2 if rng.random() < 0.3 else 1):  # sometimes two alerts the same day
+                alerts.append(
+                    FraudAlert(customer=customer, alert_type="PAYMENT_FRAUD", alert_severity="LOW", created_at=at)
+                )
+    RefundRequest.objects.bulk_create(refunds)
+    FraudAlert.objects.bulk_create(alerts)
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def cohort_members(first: dt.date, last: dt.date, service: str) -> dict[int, dt.date]:
+    """Customer -> first-order day, for the customers whose first order (of ``service``, or
+    of any service for ``""``) is in ``first .. last``."""
+    firsts: dict[int, dt.datetime] = {}
+    for row in ServiceAnalytics.objects.all():
+        if row.first_order_at is not None and service in ("", row.service_type):
+            firsts[row.customer_id] = min(firsts.get(row.customer_id, row.first_order_at), row.first_order_at)
+    return {c: _utc_day(at) for c, at in firsts.items() if first <= _utc_day(at) <= last}
+
+
+def _order_days(service: str) -> dict[int, list[dt.date]]:
+    column = f"{service.lower()}_orders" if service else "total_orders"
+    days = defaultdict(list)
+    for row in DailyAnalytics.objects.all():
+        if getattr(row, column) > 0:
+            days[row.customer_id].append(row.analytics_date)
+    return days
+
+
+def expected_cohort_retention(first: dt.date, last: dt.date, service: str) -> dict:
+    """The dashboard's retention matrix, from its definition (analytics/dashboard.py)."""
+    members = cohort_members(first, last, service)
+    ordered_weeks = {c: {_monday(d) for d in days} for c, days in _order_days(service).items()}
+    weeks = list(range(1, COHORT_WEEKS + 1))
+    rows = []
+    for cohort in sorted({_monday(day) for day in members.values()}):
+        customers = [c for c, day in members.items() if _monday(day) == cohort]
+        cells = []
+        for k in weeks:
+            week = cohort + dt.timedelta(days=7 * k)
+            if week + dt.timedelta(days=6) > last:
+                cells.append(None)
+            else:
+                came_back = sum(week in ordered_weeks.get(c, ()) for c in customers)
+                cells.append(round(100 * came_back / len(customers), 1))
+        rows.append({"cohort": cohort, "size": len(customers), "cells": cells})
+    return {"weeks": weeks, "rows": rows}
+
+
+def expected_referred_vs_organic(first: dt.date, last: dt.date, service: str) -> list[dict]:
+    """The dashboard's referred-versus-organic comparison, from the live query it replaced:
+    returned = ordered (the service) in a week after the first order's week, by ``last``;
+    orders (every service), refund requests and fraud alerts within the range."""
+    members = cohort_members(first, last, service)
+    referred = set(Referral.objects.values_list("referred_customer_id", flat=True))
+    order_days = _order_days(service)
+    orders, refunds, alerted = Counter(), Counter(), set()
+    for row in DailyAnalytics.objects.filter(analytics_date__range=(first, last)):
+        orders[row.customer_id] += row.total_orders
+    for refund in RefundRequest.objects.all():
+        refunds[refund.customer_id] += first <= _utc_day(refund.created_at) <= last
+    for alert in FraudAlert.objects.all():
+        if first <= _utc_day(alert.created_at) <= last:
+            alerted.add(alert.customer_id)
+    result = []
+    for group, label in [(True, "Referred"), (False, "Organic")]:
+        group_members = [c for c in members if (c in referred) == group]
+        returned = sum(
+            any(_monday(members[c]) < _monday(d) and d <= last for d in order_days.get(c, ())) for c in group_members
+        )
+        n = len(group_members)
+        placed = sum(orders[c] for c in group_members)
+        result.append(
+            {
+                "label": label,
+                "customers": n,
+                "retention": round(100 * returned / n, 1) if n else None,
+                # Decimal, as the database's sums are
+                "refund_rate": round(Decimal(100 * sum(refunds[c] for c in group_members)) / placed, 1)
+                if placed
+                else None,
+                "fraud_alert_rate": round(100 * len(alerted.intersection(group_members)) / n, 1) if n else None,
+            }
+        )
+    return result

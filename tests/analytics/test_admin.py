@@ -48,6 +48,7 @@ def analytics_data(db):
     jobs.run_platform_daily(jobs.day_range(dt.date(2024, 2, 28), dt.date(2025, 2, 2)))
     jobs.run_service_analytics()
     jobs.run_orders_summary()
+    jobs.run_cohorts(jobs.day_range(dt.date(2024, 2, 28), dt.date(2025, 2, 2)))
 
 
 @pytest.fixture
@@ -123,6 +124,7 @@ def test_cohort_retention_counts_a_customer_ordering_again(analyst_client):
     OrderFactory(created_at=monday + dt.timedelta(days=1))  # never again
     jobs.run_daily_analytics(jobs.day_range(dt.date(2025, 3, 3), dt.date(2025, 3, 31)))
     jobs.run_service_analytics()
+    jobs.run_cohorts(jobs.day_range(dt.date(2025, 3, 3), dt.date(2025, 3, 31)))
     response = analyst_client.get(DASHBOARD, {"date_from": "2025-03-03", "date_to": "2025-03-23"})
     (row,) = response.context["cohorts"]["rows"]
     assert (row["cohort"], row["size"]) == (dt.date(2025, 3, 3), 2)
@@ -142,6 +144,7 @@ def test_dashboard_queries_use_indexes_for_a_week(analyst_client, analytics_data
         analyst_client.get(DASHBOARD, {"date_from": "2025-01-01", "date_to": "2025-01-07"})
     watched = LOG_TABLES | {"orders", "customer_daily_analytics", "customer_service_analytics"}
     watched |= {"customer_fraud_alerts", "customer_refund_requests"}
+    watched |= {"analytics_cohort_daily", "analytics_cohort_activity"}
     checked = 0
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")

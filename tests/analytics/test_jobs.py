@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analytics import jobs
-from analytics.models import DailyAnalytics, OrdersSummary, ServiceAnalytics
+from analytics.models import CohortDaily, DailyAnalytics, OrdersSummary, ServiceAnalytics
 from customer_ops.models import Order
 from tests.analytics import reference
 from tests.factories import ActivityLogFactory, CustomerFactory, CustomerSessionFactory, OrderFactory
@@ -195,9 +195,11 @@ def test_command_runs_every_job_for_a_range_with_progress():
     out = StringIO()
     call_command("run_daily_jobs", "--from", "2024-12-31", "--to", "2025-01-01", stdout=out)
     text = out.getvalue()
-    for label in ("daily analytics", "service analytics", "orders summary", "referrals", "done in"):
+    for label in ("daily analytics", "service analytics", "orders summary", "cohorts", "referrals", "done in"):
         assert label in text
     assert DailyAnalytics.objects.count() == 1 and ServiceAnalytics.objects.count() == 1
+    # the cohort tables read the two above, so they run after them
+    assert CohortDaily.objects.filter(first_order_day=dt.date(2025, 1, 1), k=0).count() == 2  # FOOD and ALL
 
 
 @pytest.mark.django_db

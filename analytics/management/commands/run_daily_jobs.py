@@ -1,8 +1,8 @@
 r"""``manage.py run_daily_jobs [--date D | --from D --to D] [--all-customers]``
 
 Runs the analytics jobs (daily analytics, platform daily figures, ordering customers, service analytics,
-orders summary, referral lifecycle) for one UTC day (yesterday by default) or a range of days, with progress
-output. Every job is idempotent: re-running a day, or overlapping ranges, is safe.
+orders summary, the dashboard's cohorts, referral lifecycle) for one UTC day (yesterday by default) or a
+range of days, with progress output. Every job is idempotent: re-running a day, or overlapping ranges, is safe.
 
 Cron (UTC), re-computing the last two days so that orders finished after midnight are
 counted on the day they were placed::
@@ -68,6 +68,8 @@ class Command(BaseCommand):
             ("ordering customers", lambda: jobs.run_ordering_customers(days)),
             ("service analytics", lambda: jobs.run_service_analytics(scope)),
             ("orders summary", lambda: jobs.run_orders_summary(scope)),
+            # after daily and service analytics, which it reads
+            ("cohorts", lambda: jobs.run_cohorts(days)),
             ("referrals", lambda: jobs.run_referrals()),
         ]:
             t0 = time.monotonic()
