@@ -103,9 +103,14 @@ class Order(models.Model):
         indexes = [
             # The customer's recent orders (customer page) and the daily jobs' per-customer scans.
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
-            # Daily jobs select one UTC day of orders.
-            # Covering: the dashboard's "ordering customers" count is an index-only scan.
-            models.Index(fields=["created_at"], name="orders_created_idx", include=["customer_id", "service_type"]),
+            # Daily jobs select one UTC day of orders. Covering: the dashboard's figures of the
+            # days no job has covered yet (orders, statuses, amounts, customers) are an
+            # index-only scan.
+            models.Index(
+                fields=["created_at"],
+                name="orders_created_idx",
+                include=["customer_id", "service_type", "status", "order_amount"],
+            ),
             # The admin's status filter in its default ordering.
             models.Index(fields=["status", "-created_at", "-id"], name="orders_status_created_idx"),
             db.filter_index("service_type", "orders_service_created_idx"),
