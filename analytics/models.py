@@ -327,6 +327,7 @@ class Referral(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["referral_status", "completion_deadline"], name="referrals_status_idx"),
             # The admin's exact-key search and list filters.
+            models.Index(fields=["-created_at", "-id"], name="referrals_created_idx"),  # the admin list's order
             models.Index(fields=["referral_code"], name="referrals_code_idx"),
             db.filter_index("referrer_reward_given", "referrals_referrer_given_idx"),
             db.filter_index("referred_reward_given", "referrals_referred_given_idx"),
@@ -368,6 +369,7 @@ class ReferralReward(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["reward_status", "created_at"], name="referral_rewards_status_idx"),
             # The admin's exact-key search and list filter.
+            models.Index(fields=["-created_at", "-id"], name="referral_rewards_created_idx"),  # the admin list's order
             models.Index(fields=["coupon_code"], name="referral_rewards_coupon_idx"),
             db.filter_index("reward_type", "referral_rewards_type_idx"),
         ]
@@ -407,7 +409,10 @@ class RewardHold(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [db.enum_check("analytics_reward_hold", "status", HoldStatus)]
         # The fraud team's queue: undecided holds, oldest first.
-        indexes = [models.Index(fields=["status", "created_at"], name="reward_hold_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="reward_hold_status_idx"),
+            models.Index(fields=["-created_at", "-id"], name="reward_hold_created_idx"),  # the admin list's order
+        ]
 
     def __str__(self) -> str:
         return f"Hold on reward {self.reward_id} ({self.status})"

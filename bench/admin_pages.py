@@ -32,8 +32,8 @@ its change forms use raw-id widgets for foreign keys, because a ``<select>`` of
 
 A page passes when its median is under 300 ms and its queries are within the budget, and,
 where the stock page counts or scans a big table, when it is at least 10x faster than the
-stock page ("10x" column: the page's table holds at least ``BIG_ROWS`` rows, or the stock
-page itself takes ``BIG_STOCK_MS`` or more, which only a scan of a big table does here).
+stock page ("10x" column: a list of a table of at least ``BIG_ROWS`` rows, or a stock page
+that itself takes ``BIG_STOCK_MS`` or more, which only a scan of a big table does here).
 Timings are not tests: this script is not part of the test suite.
 """
 
@@ -107,7 +107,10 @@ class Result:
 
     @property
     def needs_ratio(self) -> bool:
-        return self.stock_median is not None and (self.big_table or self.stock_median >= BIG_STOCK_MS)
+        # A stock change page reads one row by primary key, whatever the table's size: only
+        # lists count or scan a big table (or a stock page slow enough to have scanned one).
+        big_list = self.big_table and self.page.kind == "list"
+        return self.stock_median is not None and (big_list or self.stock_median >= BIG_STOCK_MS)
 
     @property
     def ok(self) -> bool:

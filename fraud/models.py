@@ -88,6 +88,7 @@ class TrustScore(db.RuleBoundModel):
         ]
         indexes = [
             models.Index(fields=["risk_level", "trust_score"], name="trust_score_risk_idx"),
+            models.Index(fields=["trust_score", "id"], name="trust_score_ordering_idx"),  # the admin list's order
             # The admin's flag filters, in the list's (trust_score, id) order.
             db.filter_index("is_suspicious", "trust_score_suspicious_idx", ordering=["trust_score", "id"]),
             db.filter_index("requires_review", "trust_score_review_idx", ordering=["trust_score", "id"]),
@@ -212,6 +213,7 @@ class Block(db.RuleBoundModel):
                 name="customer_blocks_expiry_idx",
                 condition=models.Q(is_unblocked=False, auto_unblock=True),
             ),
+            models.Index(fields=["-blocked_at", "-id"], name="blocks_blocked_at_idx"),  # the admin list's order
             # The admin's list filters, in the list's (blocked_at, id) order.
             db.filter_index("is_unblocked", "blocks_unblocked_idx", ordering=["-blocked_at", "-id"]),
             db.filter_index("block_type", "blocks_type_idx", ordering=["-blocked_at", "-id"]),

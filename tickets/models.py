@@ -270,6 +270,7 @@ class Dispute(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["dispute_status", "created_at"], name="customer_disputes_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="customer_disputes_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="disputes_created_idx"),  # the admin list's order
             db.filter_index("dispute_type", "disputes_type_idx"),
             db.filter_index("disputed_against", "disputes_against_idx"),
         ]
@@ -330,6 +331,7 @@ class RefundRequest(db.RuleBoundModel):
         indexes = [
             models.Index(fields=["refund_status", "created_at"], name="refund_requests_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="refund_requests_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="refund_requests_created_idx"),  # the admin list's order
             db.filter_index("refund_type", "refunds_type_idx"),
             db.filter_index("refund_mode", "refunds_mode_idx"),
         ]
@@ -371,6 +373,7 @@ class InternalNote(models.Model):
         indexes = [
             # The ticket page's thread.
             models.Index(fields=["ticket", "created_at"], name="ticket_internal_notes_thr_idx"),
+            models.Index(fields=["created_at", "id"], name="ticket_internal_notes_crt_idx"),  # the admin list's order
         ]
 
     def __str__(self) -> str:
@@ -454,7 +457,10 @@ class SlaEscalation(models.Model):
             models.UniqueConstraint(fields=["ticket", "kind"], name="ticket_sla_escalations_once"),
             db.enum_check("ticket_sla_escalations", "kind", SlaKind),
         ]
-        indexes = [db.filter_index("kind", "sla_escalations_kind_idx", ordering=["-escalated_at", "-id"])]
+        indexes = [
+            models.Index(fields=["-escalated_at", "-id"], name="sla_escalations_created_idx"),  # the admin list's order
+            db.filter_index("kind", "sla_escalations_kind_idx", ordering=["-escalated_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} breach of ticket {self.ticket_id}"

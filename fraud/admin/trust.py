@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.admin_base import EstimatedCountPaginator, RuleAwareAdmin
 from customer_ops.models import Customer
 from fraud import conf, scoring, services
 from fraud.admin.common import (
@@ -46,6 +46,7 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
     search_fields = ["=customer__id", "=customer__email"]
     list_select_related = ["customer"]
     list_per_page = 100
+    paginator = EstimatedCountPaginator  # one row per customer: as big as the customer base
     show_facets = admin.ShowFacets.NEVER
     actions = ["recalculate_selected"]
     change_form_template = "admin/fraud/trustscore/change_form.html"

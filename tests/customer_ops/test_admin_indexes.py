@@ -9,7 +9,10 @@ What counts as "behind it":
   also an index leading with ``col`` on the related table (its primary key counts);
 * a text search (``"col"``, ``"^col"``): a trigram GIN index on ``UPPER(col)``, the
   expression the admin compares;
-* a filter class of the project's own: the columns it names in ``index_columns``.
+* a filter class of the project's own: the columns it names in ``index_columns``;
+* the list's default ordering: an index leading with its first column (read forwards or
+  backwards; PostgreSQL sorts ties on the next columns incrementally), so a page is read
+  in order instead of sorting the whole table.
 """
 
 from __future__ import annotations
@@ -43,6 +46,28 @@ def _leads_with(table: str, column: str, *, partial_ok: bool = False) -> bool:
         if first == column:
             return True
     return False
+
+
+def _leading_columns(definition: str) -> list[str]:
+    """The key columns of ``CREATE INDEX ... USING btree (a DESC, b) INCLUDE (c) WHERE ...``."""
+    text = definition[definition.index(" USING ") :]
+    start = text.index("(") + 1
+    depth, end = 1, start
+    while depth:
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        end += 1
+    return [part.strip().strip('"').split(" ")[0] for part in text[start : end - 1].split(",")]
+
+
+def _ordering_gap(model, model_admin) -> str | None:
+    ordering = list(model_admin.ordering or model._meta.ordering or [])
+    if not ordering:
+        return None
+    columns = [model._meta.get_field(name.lstrip("-")).column for name in ordering if name.lstrip("-") != "pk"]
+    for definition in _index_definitions(model._meta.db_table):
+        if " WHERE " not in definition and _leading_columns(definition)[0] == columns[0]:
+            return None
+    return f"ordering {ordering}: no index leading with {columns[0]}"
 
 
 def _has_trigram(table: str, column: str) -> bool:
@@ -88,4 +113,6 @@ def test_every_search_field_and_list_filter_has_an_index(model, model_admin):
         for column in _filter_columns(model, spec):
             if not _leads_with(model._meta.db_table, column):
                 gaps.append(f"filter {getattr(spec, '__name__', spec)!r}: {model._meta.db_table}.{column}")
+    if gap := _ordering_gap(model, model_admin):
+        gaps.append(gap)
     assert not gaps, "no index behind:\n" + "\n".join(gaps)
