@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL
+from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL, service_orders
 from analytics.models import ALL_SERVICES, COHORT_WEEKS
 
 # Days before this many days ago come from analytics_platform_daily (run_daily_jobs
@@ -86,7 +86,7 @@ def kpis(f: dict) -> dict:
 # Customers who ordered in the range: the days up to the last one the job has covered from
 # analytics_ordering_customers (see its model), plus the customers of the later days'
 # orders (today's, through orders_created_idx) who did not order on those days.
-_ORDERING_CUSTOMERS_SQL = """
+_ORDERING_CUSTOMERS_SQL = f"""
     WITH covered AS (  -- null when the job has not run: then every day comes from the orders
         SELECT CASE WHEN max(day) IS NOT NULL THEN least(%(last)s, %(today)s - 1, max(day)) END AS last
         FROM analytics_ordering_customers
@@ -101,12 +101,11 @@ _ORDERING_CUSTOMERS_SQL = """
                    %(start)s, (coalesce(covered.last, %(first)s - 1) + 1)::timestamp AT TIME ZONE 'UTC'
                )
            AND o.created_at < %(end)s
-           AND (%(service)s = '' OR o.service_type = %(service)s)
+           AND (%(service)s = '{ALL_SERVICES}' OR o.service_type = %(service)s)
            AND NOT EXISTS (
                SELECT 1 FROM customer_daily_analytics d
                WHERE d.customer_id = o.customer_id AND d.analytics_date BETWEEN %(first)s AND covered.last
-                 AND CASE %(service)s WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
-                                      WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END > 0
+                 AND {service_orders("%(service)s")} > 0
            ))
 """
 
@@ -115,10 +114,7 @@ def ordering_customers(f: dict) -> int:
     """How many customers ordered in the range (of the chosen service). One query."""
     today = timezone.now().astimezone(dt.UTC).date()
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ORDERING_CUSTOMERS_SQL,
-            {k: f[k] for k in ("first", "last", "start", "end")} | {"service": f["service_type"], "today": today},
-        )
+        cursor.execute(_ORDERING_CUSTOMERS_SQL, _params(f) | {"start": f["start"], "end": f["end"], "today": today})
         return int(cursor.fetchone()[0])
 
 

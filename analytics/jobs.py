@@ -523,10 +523,11 @@ COHORTS_SQL = f"""
 """
 
 
-def _service_orders(cohort: str) -> str:
-    """The orders of the cohort's service on the customer-day ``d``."""
-    return f"""CASE {cohort}.service_type WHEN 'FOOD' THEN d.food_orders WHEN 'PARCEL' THEN d.parcel_orders
-                                        WHEN 'RIDE' THEN d.ride_orders ELSE d.total_orders END"""
+def service_orders(service: str, day: str = "d") -> str:
+    """SQL: the orders of the service named by the SQL expression ``service`` (a service
+    type, or ``ALL_SERVICES`` for every service) on the customer_daily_analytics row ``day``."""
+    return f"""CASE {service} WHEN 'FOOD' THEN {day}.food_orders WHEN 'PARCEL' THEN {day}.parcel_orders
+                              WHEN 'RIDE' THEN {day}.ride_orders ELSE {day}.total_orders END"""
 
 
 # Orders on day D fall in the k-th week (k <= COHORT_WEEKS) after the week of first-order
@@ -551,7 +552,7 @@ COHORT_DAILY_SOURCE_SQL = f"""
         JOIN customer_daily_analytics d
           ON d.customer_id = c.customer_id
          AND d.analytics_date BETWEEN c.week + 7 AND c.week + {7 * (COHORT_WEEKS + 1) - 1}
-        WHERE {_service_orders("c")} > 0
+        WHERE {service_orders("c.service_type")} > 0
     )
     SELECT first_day, service_type, 0 AS k, count(*)::int AS customers FROM cohorts GROUP BY 1, 2
     UNION ALL
@@ -621,7 +622,7 @@ COHORT_ACTIVITY_SOURCE_SQL = f"""
     -- each cohort's customer-days with orders, in its window
     order_days AS (
         SELECT c.customer_id, c.service_type, c.referred, c.first_day, c.week, c.lo, d.analytics_date AS day,
-               d.total_orders, {_service_orders("c")} > 0 AS ordered_service
+               d.total_orders, {service_orders("c.service_type")} > 0 AS ordered_service
         FROM cohorts c
         JOIN customer_daily_analytics d ON d.customer_id = c.customer_id AND d.analytics_date BETWEEN c.lo AND c.hi
         WHERE d.total_orders > 0
@@ -636,7 +637,7 @@ COHORT_ACTIVITY_SOURCE_SQL = f"""
         HAVING o.lo <= o.week + 7 OR NOT EXISTS (
             SELECT 1 FROM customer_daily_analytics d
             WHERE d.customer_id = o.customer_id AND d.analytics_date >= o.week + 7 AND d.analytics_date < o.lo
-              AND {_service_orders("o")} > 0
+              AND {service_orders("o.service_type")} > 0
         )
     ),
     points AS (
@@ -719,26 +720,23 @@ def run_cohorts(days: DayRange) -> JobResult:
 
 # --- analytics_ordering_customers ------------------------------------------------------------
 
-# Each customer-day with orders (of each service, and of any: ''), with the customer's
+# Each customer-day with orders (of each service, and of any: ALL_SERVICES), with the customer's
 # previous order day: the window's previous row, or for the first row of the window the
 # last such day before it (customer_daily_analytics_unique, read backwards).
-_ORDER_COLUMN = """CASE {svc} WHEN 'FOOD' THEN {d}.food_orders WHEN 'PARCEL' THEN {d}.parcel_orders
-                   WHEN 'RIDE' THEN {d}.ride_orders ELSE {d}.total_orders END"""
-
 ORDERING_CUSTOMERS_SOURCE_SQL = f"""
     WITH ordered AS (
         SELECT d.customer_id, d.analytics_date AS day, s.service_type,
                lag(d.analytics_date) OVER (PARTITION BY d.customer_id, s.service_type ORDER BY d.analytics_date)
                    AS previous_day
         FROM customer_daily_analytics d
-        CROSS JOIN (VALUES (''), ('FOOD'), ('PARCEL'), ('RIDE')) s (service_type)
-        WHERE d.analytics_date >= %(first)s AND {_ORDER_COLUMN.format(svc="s.service_type", d="d")} > 0
+        CROSS JOIN (VALUES ('{ALL_SERVICES}'), ('FOOD'), ('PARCEL'), ('RIDE')) s (service_type)
+        WHERE d.analytics_date >= %(first)s AND {service_orders("s.service_type")} > 0
     )
     SELECT o.day, o.service_type,
            coalesce(o.previous_day, (
                SELECT max(e.analytics_date) FROM customer_daily_analytics e
                WHERE e.customer_id = o.customer_id AND e.analytics_date < %(first)s
-                 AND {_ORDER_COLUMN.format(svc="o.service_type", d="e")} > 0
+                 AND {service_orders("o.service_type", day="e")} > 0
            )) AS previous_day,
            count(*)::int AS customers
     FROM ordered o

@@ -569,7 +569,7 @@ class Dashboard(DailyAnalytics):
 
 class OrderingCustomers(models.Model):
     """``analytics_ordering_customers``: how many customers ordered on a UTC day (of a
-    service, or of any: ``service_type`` ``''``), by the day of their previous order
+    service, or of any: ``ALL_SERVICES``), by the day of their previous order
     (``previous_day``, null for a first order). A table of this project, not the spec's.
 
     Distinct customers do not add up across days, but these counts do: a customer who
@@ -581,7 +581,7 @@ class OrderingCustomers(models.Model):
     """
 
     day = models.DateField()
-    service_type = models.TextField(blank=True)
+    service_type = models.TextField(choices=COHORT_SERVICE_CHOICES)
     previous_day = models.DateField(null=True, blank=True)
     customers = models.IntegerField()
     updated_at = db.updated_at()
@@ -598,14 +598,11 @@ class OrderingCustomers(models.Model):
                 name="ordering_customers_unique",
                 nulls_distinct=False,
             ),
-            models.CheckConstraint(
-                condition=models.Q(service_type__in=["", *ServiceType.values]),
-                name="ordering_customers_service_type_valid",
-            ),
+            _cohort_service_check("analytics_ordering_customers"),
             models.CheckConstraint(
                 condition=models.Q(previous_day__lt=models.F("day")), name="ordering_customers_before"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.service_type or 'all'}: {self.customers} after {self.previous_day or 'none'}"
+        return f"{self.day} {self.service_type}: {self.customers} after {self.previous_day or 'none'}"

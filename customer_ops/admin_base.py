@@ -20,7 +20,7 @@ from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_dupli
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, connections, models, router
+from django.db import connections, models, router
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
@@ -270,10 +270,11 @@ class RecentValuesListFilter(admin.AllValuesFieldListFilter):
     def _recent_values(cls, model, field) -> set:
         # DISTINCT over the newest rows only, in SQL: the page gets a handful of values, not
         # SAMPLE rows to deduplicate in Python.
-        quote = connection.ops.quote_name
+        db = connections[router.db_for_read(model)]
+        quote = db.ops.quote_name
         table, column, pk = quote(model._meta.db_table), quote(field.column), quote(model._meta.pk.column)
         blank = " AND v <> ''" if isinstance(field, models.CharField | models.TextField) else ""
-        with connections[router.db_for_read(model)].cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(
                 f"SELECT DISTINCT v FROM (SELECT {column} AS v FROM {table} ORDER BY {pk} DESC LIMIT %s) recent "
                 f"WHERE v IS NOT NULL{blank}",

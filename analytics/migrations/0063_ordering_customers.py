@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField()),
-                ('service_type', models.TextField(blank=True)),
+                ('service_type', models.TextField(choices=[('FOOD', 'Food'), ('PARCEL', 'Parcel'), ('RIDE', 'Ride'), ('ALL', 'All services')])),
                 ('previous_day', models.DateField(blank=True, null=True)),
                 ('customers', models.IntegerField()),
                 ('updated_at', models.DateTimeField(auto_now=True, db_default=django.db.models.functions.datetime.Now())),
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'ordering customers per day',
                 'db_table': 'analytics_ordering_customers',
                 'ordering': ['-day', 'service_type', 'previous_day'],
-                'constraints': [models.UniqueConstraint(fields=('day', 'service_type', 'previous_day'), name='ordering_customers_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('service_type__in', ['', 'FOOD', 'PARCEL', 'RIDE'])), name='ordering_customers_service_type_valid'), models.CheckConstraint(condition=models.Q(('previous_day__lt', models.F('day'))), name='ordering_customers_before')],
+                'constraints': [models.UniqueConstraint(fields=('day', 'service_type', 'previous_day'), name='ordering_customers_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('service_type__in', ['FOOD', 'PARCEL', 'RIDE', 'ALL'])), name='analytics_ordering_customers_service_type_valid', violation_error_message='service_type must be one of FOOD, PARCEL, RIDE, ALL.'), models.CheckConstraint(condition=models.Q(('previous_day__lt', models.F('day'))), name='ordering_customers_before')],
             },
         ),
     ]

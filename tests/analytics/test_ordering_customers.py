@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from analytics import dashboard, jobs
 from analytics.filters import dashboard_filters
-from analytics.models import OrderingCustomers
+from analytics.models import ALL_SERVICES, OrderingCustomers
 from customer_ops.models import Order
 from tests.analytics import reference
 from tests.factories import CustomerFactory, OrderFactory
@@ -42,7 +42,7 @@ def _from_table(first: dt.date, last: dt.date, service: str) -> int:
         cursor.execute(
             "SELECT coalesce(sum(customers), 0) FROM analytics_ordering_customers "
             "WHERE service_type = %s AND day BETWEEN %s AND %s AND (previous_day IS NULL OR previous_day < %s)",
-            [service, first, last, first],
+            [service or ALL_SERVICES, first, last, first],
         )
         return cursor.fetchone()[0]
 
