@@ -1,18 +1,13 @@
 from django.contrib import admin
 
-from customer_ops.admin_base import (
-    EstimatedCountPaginator,
-    IndexedSearchMixin,
-    LeanRowsMixin,
-    RecentValuesListFilter,
-)
+from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, RecentValuesListFilter
 from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.models import Customer, CustomerSession, Order
 from customer_ops.panels import customer_viewed, render_panels
 
 
 @admin.register(Customer)
-class CustomerAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
+class CustomerAdmin(PersonalDataMaskingMixin, BaseAdmin):
     list_display = ["id", "full_name", "email", "phone", "status", "created_at"]
     list_filter = ["status"]
     # Trigram indexes on UPPER(col) serve these (customer_ops.models.Customer.Meta.indexes);
@@ -20,7 +15,6 @@ class CustomerAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin,
     search_fields = ["=id", "full_name", "email", "phone"]
     readonly_fields = ["created_at", "updated_at"]
     paginator = EstimatedCountPaginator
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -34,7 +28,7 @@ class CustomerAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin,
 
 
 @admin.register(Order)
-class OrderAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, admin.ModelAdmin):
+class OrderAdmin(PersonalDataMaskingMixin, BaseAdmin):
     masked_relations = ("customer",)  # str(customer) is the customer's name
     list_display = ["order_number", "customer", "service_type", "status", "order_amount", "created_at"]
     list_filter = ["service_type", "status"]
@@ -42,20 +36,16 @@ class OrderAdmin(LeanRowsMixin, IndexedSearchMixin, PersonalDataMaskingMixin, ad
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     readonly_fields = ["created_at", "updated_at"]
-    list_per_page = 50  # the page's cost is its rows' rendering
     paginator = EstimatedCountPaginator
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
 
 @admin.register(CustomerSession)
-class CustomerSessionAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class CustomerSessionAdmin(BaseAdmin):
     list_display = ["id", "customer", "device_type", "device_id", "ip_address", "started_at", "ended_at"]
     list_filter = [("device_type", RecentValuesListFilter)]  # free text: no DISTINCT over the table
-    list_per_page = 50
     search_fields = ["=customer__id", "=device_id", "=ip_address"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     paginator = EstimatedCountPaginator
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER

@@ -19,7 +19,7 @@ from django.utils.timesince import timesince
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from customer_ops.admin_base import EstimatedCountPaginator, IndexedSearchMixin, LeanRowsMixin, RuleAwareAdmin
+from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
@@ -519,13 +519,12 @@ class TicketMessageAdmin(RuleAwareAdmin):
 
 
 @admin.register(InternalNote)
-class InternalNoteAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class InternalNoteAdmin(BaseAdmin):
     """Read-only: notes are added on the ticket page and never edited."""
 
     list_display = ["id", "ticket", "author_name", "created_at"]
     search_fields = ["=ticket__ticket_id"]
     list_select_related = ["ticket"]
-    show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request):
@@ -539,7 +538,7 @@ class InternalNoteAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Macro)
-class MacroAdmin(LeanRowsMixin, admin.ModelAdmin):
+class MacroAdmin(BaseAdmin):
     """Canned replies, kept by leads."""
 
     list_display = ["name", "is_active", "updated_at"]
@@ -562,7 +561,7 @@ class MacroAdmin(LeanRowsMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaEscalation)
-class SlaEscalationAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class SlaEscalationAdmin(BaseAdmin):
     """The SLA job's record of escalated breaches (read-only)."""
 
     list_display = ["ticket", "kind", "due_at", "escalated_at", "from_priority", "to_priority"]
