@@ -222,6 +222,12 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "compliance_deletion_certificate": {"GET": only(C, ok=302)},
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
     "compliance_customer_export": {"GET": only(C)},  # right of access: the zip
+    # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login
+    # page), everyone has their own page, leads and administrators reset others' ----------
+    "second_factor_verify": {"GET": everyone(302)},
+    "second_factor_enrol": {"GET": everyone(302)},
+    "second_factor_account": {"GET": everyone(200)},
+    "second_factor_reset": {"GET": only(L), "POST": only(L)},
     # --- 2FA devices and accounts (superusers) ---------------------------------------
     "otp_totp_totpdevice_config": {"GET": only()},
     "otp_totp_totpdevice_qrcode": {"GET": only()},
