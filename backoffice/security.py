@@ -12,6 +12,10 @@ from django.contrib.auth.views import LoginView
 from django.db.models import Sum
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice import second_factor, second_factor_views
 
@@ -77,10 +81,38 @@ class BackOfficeAdminSite(admin.AdminSite):
         ]
 
 
+class DeviceListOnly:
+    """django-otp's device admins, for administrators to see who has set up what: never a
+    secret (``OTP_ADMIN_HIDE_SENSITIVE_DATA`` hides keys, QR codes and recovery codes) and
+    no add, change or delete, since people enrol themselves and a reset goes, with its
+    reason, through the reset page (backoffice/second_factor.py)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TOTPDeviceListAdmin(DeviceListOnly, TOTPDeviceAdmin):
+    pass
+
+
+class StaticDeviceListAdmin(DeviceListOnly, StaticDeviceAdmin):
+    pass
+
+
 def configure_admin_site(site: admin.AdminSite = admin.site) -> None:
     """Gives ``site`` the second factor (a class swap, so every ModelAdmin already
-    registered on ``admin.site`` is covered)."""
+    registered on ``admin.site`` is covered) and list-only device admins."""
     site.__class__ = BackOfficeAdminSite
+    for model, model_admin in ((TOTPDevice, TOTPDeviceListAdmin), (StaticDevice, StaticDeviceListAdmin)):
+        if site.is_registered(model):
+            site.unregister(model)
+        site.register(model, model_admin)
 
 
 class LockoutHandler(AxesDatabaseHandler):

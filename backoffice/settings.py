@@ -158,6 +158,7 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 # (backoffice/second_factor.py); a lead or an administrator can reset someone's.
 REQUIRE_2FA = env_bool("REQUIRE_2FA", default=not DEBUG)
 OTP_TOTP_ISSUER = "Back-office"  # the name authenticator apps show next to the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads another person's key or recovery codes
 
 # Sessions: an idle timeout (activity renews the 30 minutes, at most once a minute) and an
 # absolute lifetime (12 hours), both in backoffice/sessions.py; changing a password ends the

@@ -347,3 +347,27 @@ def test_after_a_reset_the_person_enrols_again_at_the_next_sign_in(staff, client
     password_step(client, "r-agent")
     assert client.get(VERIFY)["Location"] == ENROL
     assert client.get(ENROL).status_code == 200
+
+
+def test_administrators_see_who_has_a_device_but_never_a_secret(staff):
+    victim = staff["agent"]
+    device = TOTPDevice.objects.get(user=victim)
+    static = StaticDevice.objects.get(user=victim)
+    secrets = {device.key, base64.b32encode(device.bin_key).decode().rstrip("=")}
+    secrets |= set(StaticToken.objects.filter(device=static).values_list("token", flat=True))
+    client = _verified_client(staff["admin"])
+    pages = {
+        reverse("admin:otp_totp_totpdevice_changelist"): 200,
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk]): 200,
+        reverse("admin:otp_static_staticdevice_change", args=[static.pk]): 200,
+        reverse("admin:otp_totp_totpdevice_config", args=[device.pk]): 403,
+        reverse("admin:otp_totp_totpdevice_qrcode", args=[device.pk]): 403,
+        reverse("admin:otp_totp_totpdevice_add"): 403,  # nobody sets someone else's key
+        reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]): 403,  # resets go with a reason
+    }
+    for url, status in pages.items():
+        response = client.get(url)
+        assert response.status_code == status, url
+        if status == 200:
+            assert "r-agent" in response.content.decode(), url
+        assert not any(secret in response.content.decode() for secret in secrets), url

@@ -105,8 +105,10 @@ MODEL_RIGHTS: dict[str, Rights] = {
     "axes.accessattempt": rights((), delete=SU),  # delete = unlock
     "axes.accesslog": rights((), delete=SU),
     "axes.accessfailurelog": rights((), delete=SU),
-    "otp_totp.totpdevice": rights((), **SU_ALL),
-    "otp_static.staticdevice": rights((), **SU_ALL),
+    # devices: administrators see who has one, never a secret; no add/change/delete (people
+    # enrol themselves, resets go through second_factor_reset with a reason)
+    "otp_totp.totpdevice": rights(()),
+    "otp_static.staticdevice": rights(()),
 }
 
 
@@ -229,8 +231,8 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "second_factor_account": {"GET": everyone(200)},
     "second_factor_reset": {"GET": only(L), "POST": only(L)},
     # --- 2FA devices and accounts (superusers) ---------------------------------------
-    "otp_totp_totpdevice_config": {"GET": only()},
-    "otp_totp_totpdevice_qrcode": {"GET": only()},
+    "otp_totp_totpdevice_config": {"GET": nobody()},  # another person's key: nobody
+    "otp_totp_totpdevice_qrcode": {"GET": nobody()},
     "auth_user_password_change": {"GET": only()},
 }
 
