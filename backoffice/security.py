@@ -131,11 +131,15 @@ class LockoutHandler(AxesDatabaseHandler):
     """
 
     def get_failures(self, request, credentials=None) -> int:
-        by_username, by_address = (
-            attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
-            for attempts in self.get_user_attempts(request, credentials)
-        )
-        return max(by_username, by_address * settings.AXES_FAILURE_LIMIT // settings.AXES_IP_FAILURE_LIMIT)
+        # get_user_attempts: one queryset per entry of AXES_LOCKOUT_PARAMETERS, in its order.
+        failures = {
+            parameter: attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            for parameter, attempts in zip(
+                settings.AXES_LOCKOUT_PARAMETERS, self.get_user_attempts(request, credentials), strict=True
+            )
+        }
+        by_address = failures["ip_address"] * settings.AXES_FAILURE_LIMIT // settings.AXES_IP_FAILURE_LIMIT
+        return max(failures["username"], by_address)
 
     def reset_user_attempts(self, request, credentials=None) -> int:
         username = get_client_username(request, credentials)

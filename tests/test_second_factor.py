@@ -371,3 +371,11 @@ def test_administrators_see_who_has_a_device_but_never_a_secret(staff):
         if status == 200:
             assert "r-agent" in response.content.decode(), url
         assert not any(secret in response.content.decode() for secret in secrets), url
+
+
+def test_no_recovery_codes_without_an_app(client, agent, settings):
+    settings.REQUIRE_2FA = False  # the demo: signed in with the password alone, no device
+    client.force_login(agent)
+    response = client.post(ACCOUNT, follow=True)
+    assert response.status_code == 200 and "Set up an authenticator app first" in response.content.decode()
+    assert not StaticDevice.objects.filter(user=agent).exists()
