@@ -122,7 +122,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"  # the spec's BIGSERIAL ids
 # --- Auth ---------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -132,26 +132,40 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Brute-force protection (django-axes): 5 failures for one username from one IP locks
-# that pair out for an hour. Unlock from the admin ("Access attempts") or `manage.py axes_reset`.
+# Brute-force protection (django-axes, with backoffice.security.LockoutHandler): 5 failures
+# for one username, from any addresses, lock that username out for an hour; 20 failures from
+# one client address, whatever the usernames (password spraying), lock that address. A
+# failed second-factor code counts like a failed password. Unlock from the admin ("Access
+# attempts") or `manage.py axes_reset`.
+AXES_HANDLER = "backoffice.security.LockoutHandler"
 AXES_FAILURE_LIMIT = 5
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_IP_FAILURE_LIMIT = 20  # one office behind NAT shares an address: typos of many people
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = 1  # hours
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # the signed-in user's own failures only (LockoutHandler)
 # Each attempt records when it expires: the admin's "Clean up expired attempts" action then
 # works outside a sign-in request (without it, django-axes 8.3 fails there with a 500).
 AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_REAL_IP", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "customer_ops.context.client_ip"
+
+# Reverse proxies in front of the web process that append to X-Forwarded-For (0: clients
+# connect directly, only the socket's address is believed). See customer_ops.context.client_ip.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 # Two-factor authentication (TOTP, django-otp): required in production, optional in the
-# demo. Staff enrol a TOTP device in the admin ("TOTP devices").
+# demo. Staff enrol their own device at their first sign-in and get recovery codes
+# (backoffice/second_factor.py); a lead or an administrator can reset someone's.
 REQUIRE_2FA = env_bool("REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Back-office"  # the name authenticator apps show next to the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads another person's key or recovery codes
 
-# Sessions: an idle timeout (activity renews the 30 minutes, at most once a minute: see
-# backoffice/sessions.py); changing a password ends the user's other sessions (Django's
-# session auth hash).
+# Sessions: an idle timeout (activity renews the 30 minutes, at most once a minute) and an
+# absolute lifetime (12 hours), both in backoffice/sessions.py; changing a password ends the
+# user's other sessions (Django's session auth hash).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60
+# ... and whatever the activity, a session ends this long after its sign-in.
+SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12)) * 3600
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

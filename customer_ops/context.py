@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 from dataclasses import dataclass
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,28 @@ def acting_as(actor: Actor):
         yield actor
     finally:
         _current.reset(token)
+
+
+def client_ip(request) -> str:
+    """The client's IP address: the one helper for the lockout (django-axes), the audit
+    trail and the access log.
+
+    ``TRUSTED_PROXY_COUNT`` reverse proxies (load balancer, nginx) stand between the client
+    and this process, each appending the address it received the request from to
+    ``X-Forwarded-For``. The client is therefore the entry that many places from the right;
+    anything further left was written by the client and may be forged. With no trusted
+    proxy (the default) only the connection's own address counts, and ``X-Real-IP`` is never
+    read: a single header that a client can set as freely as any other.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted <= 0:
+        return remote
+    chain = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(chain) < trusted:
+        return remote  # fewer hops than proxies: not a request that came through all of them
+    candidate = chain[-trusted]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote  # a proxy that writes something else is misconfigured: keep the socket's address

@@ -2,12 +2,9 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from customer_ops.context import SYSTEM, _current, _viewer, actor_for_user
+from customer_ops.context import SYSTEM, _current, _viewer, actor_for_user, client_ip
 
-
-def client_ip(request) -> str:
-    # Behind the production proxy, REMOTE_ADDR is the proxy; the proxy sets X-Real-IP.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+__all__ = ["ActorMiddleware", "client_ip"]  # client_ip: imported from here by the access log
 
 
 class ActorMiddleware:

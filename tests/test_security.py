@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib import admin
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
-from django_otp.admin import OTPAdminSite
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from backoffice.security import configure_admin_site
 from customer_ops.roles import Role
 from tests.factories import UserFactory
 
@@ -55,26 +53,31 @@ def test_successful_sign_in_through_the_form(client):
 
 
 @pytest.mark.django_db
-def test_two_factor_required_refuses_unverified_staff(rf, make_staff):
-    site = admin.AdminSite(name="probe")
-    with override_settings(REQUIRE_2FA=True):
-        configure_admin_site(site)
-    assert isinstance(site, OTPAdminSite)
-    user = make_staff(Role.AGENT)
-    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    request = rf.get("/admin/")
-    request.user = user
-    user.is_verified = lambda: False  # what OTPMiddleware sets for a session without a token
-    assert site.has_permission(request) is False
-    user.is_verified = lambda: True
-    assert site.has_permission(request) is True
+def test_two_factor_required_refuses_unverified_staff(client, make_staff, settings):
+    """A real TOTP device and the real sign-in: the password alone opens nothing, a code
+    computed from the device's key (as the app would) does."""
+    settings.REQUIRE_2FA = True
+    user = make_staff(Role.AGENT, username="two-factor", password="right-password-123")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    assert _attempt(client, "two-factor", "right-password-123")["Location"] == reverse("admin:second_factor_verify")
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    response = client.post(reverse("admin:second_factor_verify"), {"otp_token": f"{code:06d}"})
+    assert response.status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+    other = Client()  # signed in without a second factor (as while REQUIRE_2FA was off): refused
+    other.force_login(user)
+    response = other.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
 
-def test_two_factor_is_optional_in_the_demo():
-    site = admin.AdminSite(name="probe2")
-    with override_settings(REQUIRE_2FA=False):
-        configure_admin_site(site)
-    assert not isinstance(site, OTPAdminSite)
+@pytest.mark.django_db
+def test_two_factor_is_optional_in_the_demo(client, make_staff, settings):
+    settings.REQUIRE_2FA = False
+    make_staff(Role.AGENT, username="demo-agent", password="right-password-123")
+    assert _attempt(client, "demo-agent", "right-password-123")["Location"] == "/admin/"
+    assert client.get(reverse("admin:index")).status_code == 200
 
 
 @pytest.mark.django_db

@@ -105,8 +105,10 @@ MODEL_RIGHTS: dict[str, Rights] = {
     "axes.accessattempt": rights((), delete=SU),  # delete = unlock
     "axes.accesslog": rights((), delete=SU),
     "axes.accessfailurelog": rights((), delete=SU),
-    "otp_totp.totpdevice": rights((), **SU_ALL),
-    "otp_static.staticdevice": rights((), **SU_ALL),
+    # devices: administrators see who has one, never a secret; no add/change/delete (people
+    # enrol themselves, resets go through second_factor_reset with a reason)
+    "otp_totp.totpdevice": rights(()),
+    "otp_static.staticdevice": rights(()),
 }
 
 
@@ -222,9 +224,15 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "compliance_deletion_certificate": {"GET": only(C, ok=302)},
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
     "compliance_customer_export": {"GET": only(C)},  # right of access: the zip
+    # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login
+    # page), everyone has their own page, leads and administrators reset others' ----------
+    "second_factor_verify": {"GET": everyone(302)},
+    "second_factor_enrol": {"GET": everyone(302)},
+    "second_factor_account": {"GET": everyone(200)},
+    "second_factor_reset": {"GET": only(L), "POST": only(L)},
     # --- 2FA devices and accounts (superusers) ---------------------------------------
-    "otp_totp_totpdevice_config": {"GET": only()},
-    "otp_totp_totpdevice_qrcode": {"GET": only()},
+    "otp_totp_totpdevice_config": {"GET": nobody()},  # another person's key: nobody
+    "otp_totp_totpdevice_qrcode": {"GET": nobody()},
     "auth_user_password_change": {"GET": only()},
 }
 
