@@ -13,5 +13,6 @@ class CustomerOpsConfig(AppConfig):
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py
-        # (dashboard), <app>/demo.py (seed_demo). No app is imported by name.
-        autodiscover_modules("panels", "charts", "demo")
+        # (dashboard), <app>/demo.py (seed_demo), <app>/jobs.py (run_daily_jobs). No app is
+        # imported by name.
+        autodiscover_modules("panels", "charts", "demo", "jobs")

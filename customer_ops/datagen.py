@@ -350,6 +350,7 @@ class Generator:
         statuses = ["OPEN", "IN_PROGRESS", "RESOLVED", "RESOLVED", "CLOSED", "CLOSED"]
         priorities = ["LOW", "MEDIUM", "MEDIUM", "HIGH", "URGENT", "CRITICAL"]
         categories = ["ORDER", "PAYMENT", "DELIVERY", "REFUND", "ACCOUNT", "TECHNICAL"]
+        services = ["FOOD", "PARCEL", "RIDE", NULL]  # a quarter of the tickets are about no service
         created: list[tuple[int, int, int]] = []
 
         def rows():
@@ -359,18 +360,23 @@ class Generator:
                 day, sec, ts = self.rand_ts()
                 status = statuses[int(rng.random() * 6)]
                 done = status in ("RESOLVED", "CLOSED")
-                resolved = self.ts(day, min(sec + 3600, 86399))
+                # Resolution times spread like a support desk's: most within hours, a long
+                # tail over days (the dashboard's median reads them), never past the data's end.
+                at = min(day * 86400 + sec + int(rng.expovariate(1 / 700) * 60) + 60, self.days * 86400 - 1)
+                minutes = (at - day * 86400 - sec) // 60
+                resolved = self.ts(at // 86400, at % 86400)
                 created.append((tid, customer, day * 86400 + sec))
                 yield (
                     str(tid),
                     str(customer),
+                    services[int(rng.random() * 4)],
                     categories[int(rng.random() * 6)],
                     "Order problem",
                     "Something went wrong with my order.",
                     priorities[int(rng.random() * 6)],
                     status,
                     "Resolved with a refund." if done else "",
-                    "60" if done else NULL,
+                    str(minutes) if done else NULL,
                     resolved if done else NULL,
                     ts,
                     ts,
@@ -379,6 +385,7 @@ class Generator:
         cols = [
             "id",
             "customer_id",
+            "service_type",
             "issue_category",
             "subject",
             "description",

@@ -5,7 +5,9 @@ Each app registers, in its ``AppConfig.ready()``:
 * a **customer panel** for the customer 360 page (and the ticket and refund-approval
   sidebars, which show the same panels): :func:`register_panel`;
 * **dashboard charts** for the analytics dashboard: :func:`register_chart`;
-* a **demo seeder** for ``manage.py seed_demo``: :func:`register_seeder`.
+* a **demo seeder** for ``manage.py seed_demo``: :func:`register_seeder`;
+* a **daily job** for ``manage.py run_daily_jobs`` (pre-aggregations of an app's own
+  tables that the dashboard reads): :func:`register_daily_job`.
 
 Personal data and write rules are declared on the models themselves (see
 ``personal_data.py`` and ``write_rules.py``).
@@ -56,6 +58,20 @@ class Seeder:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class DailyJob:
+    """A pre-aggregation that ``run_daily_jobs`` runs for a range of UTC days.
+
+    ``run(days)`` gets the range (``days.first``, ``days.last``; ``days.params()`` gives
+    ``first``, ``last``, ``start``, ``end`` for SQL), must be idempotent and set-based, and
+    returns a one-line summary for the progress output."""
+
+    key: str
+    label: str
+    run: Callable[[Any], object]
+    order: int = 100
+
+
 @dataclass
 class _Registry:
     items: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +86,7 @@ class _Registry:
 panels = _Registry()
 charts = _Registry()
 seeders = _Registry()
+daily_jobs = _Registry()
 
 
 def register_panel(**kwargs) -> None:
@@ -82,3 +99,7 @@ def register_chart(**kwargs) -> None:
 
 def register_seeder(**kwargs) -> None:
     seeders.add(Seeder(**kwargs))
+
+
+def register_daily_job(**kwargs) -> None:
+    daily_jobs.add(DailyJob(**kwargs))

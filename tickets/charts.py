@@ -1,57 +1,178 @@
 """Dashboard charts of support: tickets opened and resolved per day, the median resolution
-time by category, and refund amounts per day. One query each, whatever the range."""
+time by category, and refund amounts per day. One or two queries each, whatever the range,
+over the tables that ``run_daily_jobs`` keeps (``tickets.jobs.run_ticket_daily``) and the
+tickets of the last ``RAW_DAYS`` days."""
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from collections import Counter, defaultdict
 
 from django.db import connection
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from customer_ops.registry import register_chart
 from tickets.choices import IssueCategory, RefundStatus
-from tickets.models import RefundRequest
+from tickets.models import RESOLUTION_BUCKET_EDGES, RefundRequest
 
 
 def _labels(f: dict) -> list[str]:
     return [d.isoformat() for d in f["days"]]
 
 
+# Days before this many days ago come from the support tables that run_daily_jobs keeps
+# (support_ticket_daily, support_resolution_minutes_daily; its cron recomputes the last two
+# days); the more recent ones from the tickets themselves, through their created/resolved indexes.
+RAW_DAYS = 2
+
+
+def _split(f: dict) -> dict:
+    """The range's SQL parameters: pre-aggregated days are ``first`` .. ``raw_first - 1``,
+    raw days from ``raw_start`` (the later of the range's start and ``RAW_DAYS`` ago) to ``end``."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    raw_first = max(f["first"], today - dt.timedelta(days=RAW_DAYS - 1))
+    return {
+        "first": f["first"],
+        "last": f["last"],
+        "raw_first": raw_first,
+        "raw_start": max(f["start"], dt.datetime.combine(raw_first, dt.time.min, tzinfo=dt.UTC)),
+        "end": f["end"],
+        "service": f["service_type"],
+        "edges": RESOLUTION_BUCKET_EDGES,
+    }
+
+
+_SERVICE = "(%(service)s = '' OR service_type = %(service)s)"
+
+_PER_DAY_SQL = f"""
+    SELECT day, sum(opened), sum(resolved) FROM support_ticket_daily
+     WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {_SERVICE}
+     GROUP BY day
+    UNION ALL
+    SELECT (created_at AT TIME ZONE 'UTC')::date, count(*), 0 FROM customer_tickets
+     WHERE created_at >= %(raw_start)s AND created_at < %(end)s AND {_SERVICE}
+     GROUP BY 1
+    UNION ALL
+    SELECT (resolved_at AT TIME ZONE 'UTC')::date, 0, count(*) FROM customer_tickets
+     WHERE resolved_at >= %(raw_start)s AND resolved_at < %(end)s AND {_SERVICE}
+     GROUP BY 1
+"""
+
+
 def tickets_per_day(f: dict) -> dict:
-    service = f["service_type"]
-    sql = """
-        SELECT 'opened', (created_at AT TIME ZONE 'UTC')::date, count(*) FROM customer_tickets
-         WHERE created_at >= %(start)s AND created_at < %(end)s AND (%(service)s = '' OR service_type = %(service)s)
-         GROUP BY 2
-        UNION ALL
-        SELECT 'resolved', (resolved_at AT TIME ZONE 'UTC')::date, count(*) FROM customer_tickets
-         WHERE resolved_at >= %(start)s AND resolved_at < %(end)s AND (%(service)s = '' OR service_type = %(service)s)
-         GROUP BY 2
-    """
+    opened: Counter = Counter()
+    resolved: Counter = Counter()
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"start": f["start"], "end": f["end"], "service": service})
-        counts = {(kind, day): n for kind, day, n in cursor.fetchall()}
+        cursor.execute(_PER_DAY_SQL, _split(f))
+        for day, n_opened, n_resolved in cursor.fetchall():
+            opened[day] += n_opened
+            resolved[day] += n_resolved
     return {
         "labels": _labels(f),
         "datasets": [
-            {"label": "Opened", "data": [counts.get(("opened", d), 0) for d in f["days"]]},
-            {"label": "Resolved", "data": [counts.get(("resolved", d), 0) for d in f["days"]]},
+            {"label": "Opened", "data": [opened[d] for d in f["days"]]},
+            {"label": "Resolved", "data": [resolved[d] for d in f["days"]]},
         ],
     }
 
 
+# Resolved tickets with a resolution time, per category and bucket, over the range.
+_BUCKETS_SQL = f"""
+    SELECT issue_category, b.i - 1, sum(b.n)
+      FROM support_ticket_daily d, unnest(d.resolution_histogram) WITH ORDINALITY b(n, i)
+     WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {_SERVICE} AND b.n > 0
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT issue_category, width_bucket(resolution_time_minutes, %(edges)s::int[]), count(*)
+      FROM customer_tickets
+     WHERE resolved_at >= %(raw_start)s AND resolved_at < %(end)s AND {_SERVICE}
+       AND resolution_time_minutes IS NOT NULL
+     GROUP BY 1, 2
+"""
+
+# The tickets per minute value within one bucket per category (the buckets holding the medians).
+_MINUTES_SQL = f"""
+    WITH wanted AS (SELECT * FROM unnest(%(categories)s::text[], %(low)s::int[], %(high)s::int[]) w(cat, low, high))
+    SELECT m.issue_category, m.minutes, sum(m.tickets)
+      FROM wanted w JOIN support_resolution_minutes_daily m
+        ON m.issue_category = w.cat AND m.minutes >= w.low AND m.minutes < w.high
+     WHERE m.day BETWEEN %(first)s AND %(last)s AND m.day < %(raw_first)s AND {_SERVICE}
+     GROUP BY 1, 2
+    UNION ALL
+    SELECT t.issue_category, t.resolution_time_minutes, count(*)
+      FROM wanted w JOIN customer_tickets t
+        ON t.issue_category = w.cat AND t.resolution_time_minutes >= w.low AND t.resolution_time_minutes < w.high
+     WHERE t.resolved_at >= %(raw_start)s AND t.resolved_at < %(end)s AND {_SERVICE}
+     GROUP BY 1, 2
+"""
+
+
+def _bucket_bounds(bucket: int) -> tuple[int, int]:
+    """Minutes ``[low, high)`` of a resolution-time bucket (the last one is open-ended)."""
+    edges = RESOLUTION_BUCKET_EDGES
+    low = edges[bucket - 1] if bucket > 0 else 0
+    high = edges[bucket] if bucket < len(edges) else 2**31 - 1
+    return low, high
+
+
+def _nth(counts: Counter, n: int, skipped: int) -> int:
+    """The ``n``-th (0-based) value of a multiset given as ``{value: count}``, of which the
+    first ``skipped`` values lie before ``counts``."""
+    seen = skipped
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen > n:
+            return value
+    raise ValueError(f"position {n} is past the {seen} values")
+
+
 def median_resolution_by_category(f: dict) -> dict:
-    sql = """
-        SELECT issue_category, percentile_cont(0.5) WITHIN GROUP (ORDER BY resolution_time_minutes)
-        FROM customer_tickets
-        WHERE resolved_at >= %(start)s AND resolved_at < %(end)s AND resolution_time_minutes IS NOT NULL
-          AND (%(service)s = '' OR service_type = %(service)s)
-        GROUP BY issue_category
-    """
+    """The median resolution time per category of the tickets resolved in the range, exactly
+    ``percentile_cont(0.5)`` over them, in two queries whatever the range: the buckets first,
+    then the minutes of the (at most two) buckets that hold each category's middle tickets."""
+    params = _split(f)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"start": f["start"], "end": f["end"], "service": f["service_type"]})
-        medians = dict(cursor.fetchall())
+        cursor.execute(_BUCKETS_SQL, params)
+        buckets: dict[str, Counter] = defaultdict(Counter)
+        for category, bucket, n in cursor.fetchall():
+            buckets[category][bucket] += n
+
+        # Each category's middle positions (one for an odd count, two for an even one), the
+        # bucket holding each, and how many tickets lie in the buckets before it.
+        middles: dict[str, list[tuple[int, int, int]]] = {}
+        for category, per_bucket in buckets.items():
+            total = sum(per_bucket.values())
+            middles[category] = []
+            for position in sorted({(total - 1) // 2, total // 2}):
+                before = 0
+                for bucket in sorted(per_bucket):
+                    if before + per_bucket[bucket] > position:
+                        middles[category].append((position, bucket, before))
+                        break
+                    before += per_bucket[bucket]
+        wanted = sorted({(c, b) for c, rows in middles.items() for _, b, _ in rows})
+        minutes: dict[tuple[str, int], Counter] = defaultdict(Counter)
+        if wanted:
+            bounds = [_bucket_bounds(b) for _, b in wanted]
+            cursor.execute(
+                _MINUTES_SQL,
+                {
+                    **params,
+                    "categories": [c for c, _ in wanted],
+                    "low": [low for low, _ in bounds],
+                    "high": [high for _, high in bounds],
+                },
+            )
+            for category, value, n in cursor.fetchall():
+                minutes[(category, bisect_right(RESOLUTION_BUCKET_EDGES, value))][value] += n
+
+    medians = {
+        category: sum(_nth(minutes[(category, b)], p, before) for p, b, before in rows) / len(rows)
+        for category, rows in middles.items()
+    }
     return {
         "labels": [c.label for c in IssueCategory],
         "datasets": [

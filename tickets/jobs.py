@@ -33,8 +33,9 @@ from simple_history.utils import bulk_update_with_history
 from customer_ops.audit import audit
 from customer_ops.context import SYSTEM
 from customer_ops.deadlines import ticket_sla_targets
+from customer_ops.registry import register_daily_job
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
-from tickets.models import SlaEscalation, SlaKind, Ticket, TicketMessage
+from tickets.models import RESOLUTION_BUCKET_EDGES, SlaEscalation, SlaKind, Ticket, TicketMessage
 
 ESCALATION_ORDER = [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT, Priority.CRITICAL]
 
@@ -152,3 +153,105 @@ def escalate_sla_breaches(*, now: dt.datetime | None = None) -> EscalationResult
         breaches += len(rows)
         raised_count += len(to_raise)
     return EscalationResult(breaches=breaches, tickets=len(escalated_in_run), raised=raised_count)
+
+
+# --- the dashboard's support figures (support_ticket_daily, support_resolution_minutes_daily) ---
+
+# Tickets resolved in the range, with their resolution-time bucket (0-based, as in
+# tickets.models.RESOLUTION_BUCKET_EDGES). A ticket without a service is keyed '' here (the
+# tables keep NULL): FULL/equality joins need a non-null key.
+_RESOLVED_SQL = """
+    SELECT (resolved_at AT TIME ZONE 'UTC')::date AS day, coalesce(service_type, '') AS svc, issue_category,
+           resolution_time_minutes AS minutes, width_bucket(resolution_time_minutes, %(edges)s::int[]) AS bucket
+    FROM customer_tickets
+    WHERE resolved_at >= %(start)s AND resolved_at < %(end)s
+"""
+
+TICKET_DAILY_UPSERT_SQL = f"""
+    WITH resolved_rows AS MATERIALIZED ({_RESOLVED_SQL}),
+    computed AS MATERIALIZED (
+        SELECT day, svc, issue_category, sum(opened)::int AS opened, sum(resolved)::int AS resolved
+        FROM (
+            SELECT (created_at AT TIME ZONE 'UTC')::date AS day, coalesce(service_type, '') AS svc, issue_category,
+                   1 AS opened, 0 AS resolved
+            FROM customer_tickets WHERE created_at >= %(start)s AND created_at < %(end)s
+            UNION ALL
+            SELECT day, svc, issue_category, 0, 1 FROM resolved_rows
+        ) events
+        GROUP BY 1, 2, 3
+    ),
+    per_bucket AS (
+        SELECT day, svc, issue_category, bucket, count(*)::int AS n
+        FROM resolved_rows WHERE minutes IS NOT NULL GROUP BY 1, 2, 3, 4
+    ),
+    histograms AS (
+        SELECT k.day, k.svc, k.issue_category, array_agg(coalesce(p.n, 0) ORDER BY g.b) AS histogram
+        FROM (SELECT DISTINCT day, svc, issue_category FROM per_bucket) k
+        CROSS JOIN generate_series(0, cardinality(%(edges)s::int[])) g(b)
+        LEFT JOIN per_bucket p
+          ON p.day = k.day AND p.svc = k.svc AND p.issue_category = k.issue_category AND p.bucket = g.b
+        GROUP BY 1, 2, 3
+    ),
+    upserted AS (
+        INSERT INTO support_ticket_daily AS t
+            (day, service_type, issue_category, opened, resolved, resolution_histogram, updated_at)
+        SELECT c.day, nullif(c.svc, ''), c.issue_category, c.opened, c.resolved, coalesce(h.histogram, '{{}}'), now()
+        FROM computed c LEFT JOIN histograms h USING (day, svc, issue_category)
+        ON CONFLICT (day, service_type, issue_category) DO UPDATE
+        SET opened = EXCLUDED.opened, resolved = EXCLUDED.resolved,
+            resolution_histogram = EXCLUDED.resolution_histogram, updated_at = now()
+        WHERE (t.opened, t.resolved, t.resolution_histogram)
+              IS DISTINCT FROM (EXCLUDED.opened, EXCLUDED.resolved, EXCLUDED.resolution_histogram)
+        RETURNING 1
+    ),
+    stale AS (
+        DELETE FROM support_ticket_daily t
+        WHERE t.day BETWEEN %(first)s AND %(last)s
+          AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.day = t.day AND c.svc = coalesce(t.service_type, '')
+                                                     AND c.issue_category = t.issue_category)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted), (SELECT count(*) FROM stale)
+"""
+
+RESOLUTION_MINUTES_UPSERT_SQL = f"""
+    WITH computed AS MATERIALIZED (
+        SELECT day, svc, issue_category, minutes, count(*)::int AS tickets
+        FROM ({_RESOLVED_SQL}) r WHERE minutes IS NOT NULL GROUP BY 1, 2, 3, 4
+    ),
+    upserted AS (
+        INSERT INTO support_resolution_minutes_daily AS t (day, service_type, issue_category, minutes, tickets)
+        SELECT day, nullif(svc, ''), issue_category, minutes, tickets FROM computed
+        ON CONFLICT (day, service_type, issue_category, minutes) DO UPDATE
+        SET tickets = EXCLUDED.tickets WHERE t.tickets <> EXCLUDED.tickets
+        RETURNING 1
+    ),
+    stale AS (
+        DELETE FROM support_resolution_minutes_daily t
+        WHERE t.day BETWEEN %(first)s AND %(last)s
+          AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.day = t.day AND c.svc = coalesce(t.service_type, '')
+                                                     AND c.issue_category = t.issue_category AND c.minutes = t.minutes)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted), (SELECT count(*) FROM stale)
+"""
+
+
+def run_ticket_daily(days) -> str:
+    """Upsert the dashboard's support figures for every day of ``days`` (a
+    ``DayRange``-like object: ``first``, ``last``, ``params()``). Idempotent: a re-run writes
+    only what changed and removes the rows of days that no longer have tickets."""
+    params = {**days.params(), "edges": RESOLUTION_BUCKET_EDGES}
+    results = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for label, sql in [
+            ("support daily", TICKET_DAILY_UPSERT_SQL),
+            ("resolution minutes", RESOLUTION_MINUTES_UPSERT_SQL),
+        ]:
+            cursor.execute(sql, params)
+            rows, written, deleted = cursor.fetchone()
+            results.append(f"{label}: {rows} rows computed, {written} written, {deleted} stale removed")
+    return "; ".join(results)
+
+
+register_daily_job(key="support_daily", label="support figures", run=run_ticket_daily, order=50)

@@ -464,3 +464,91 @@ class SlaEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} breach of ticket {self.ticket_id}"
+
+
+# --- The dashboard's support figures, pre-aggregated by tickets.jobs.run_ticket_daily ---------
+
+
+# Upper bounds (exclusive) of the resolution-time buckets of support_ticket_daily's histogram,
+# in minutes: half-octaves, so that the bucket holding a median holds a small share of the
+# tickets. Bucket i holds [EDGES[i-1], EDGES[i]); the last one is open-ended. Changing them
+# needs a full rebuild (run_daily_jobs over every day).
+RESOLUTION_BUCKET_EDGES = sorted({int(2 ** (k / 2)) for k in range(1, 41)})
+
+
+class TicketDaily(models.Model):
+    """``support_ticket_daily``: tickets opened (by ``created_at``) and resolved (by
+    ``resolved_at``) per UTC day, service and category, so that the dashboard's support charts
+    read a few rows a day instead of every ticket of the range. Tickets without a service
+    have ``service_type`` NULL. ``resolution_histogram[i]`` counts the day's resolved tickets
+    whose resolution time falls in bucket ``i`` (``RESOLUTION_BUCKET_EDGES``): the median's
+    bucket is found here, its exact value in ``ResolutionMinutesDaily``."""
+
+    day = models.DateField()
+    service_type = models.TextField(choices=ServiceType.choices, null=True)
+    issue_category = models.TextField(choices=IssueCategory.choices)
+    opened = models.IntegerField(default=0, db_default=0)
+    resolved = models.IntegerField(default=0, db_default=0)
+    resolution_histogram = ArrayField(models.IntegerField(), default=list, db_default=[])
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: platform-wide counts, no customer column.
+
+    class Meta:
+        db_table = "support_ticket_daily"
+        verbose_name_plural = "support daily figures"
+        ordering = ["-day", "service_type", "issue_category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_type", "issue_category"],
+                name="support_ticket_daily_unique",
+                nulls_distinct=False,
+            ),
+            db.enum_check("support_ticket_daily", "service_type", ServiceType, null=True),
+            db.enum_check("support_ticket_daily", "issue_category", IssueCategory),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service_type or '-'} {self.issue_category}"
+
+
+class ResolutionMinutesDaily(models.Model):
+    """``support_resolution_minutes_daily``: a per-minute histogram of the resolution times
+    of the tickets resolved each UTC day, per service and category. ``resolution_time_minutes``
+    is a whole number, so the median of any range is exact: the dashboard finds the bucket
+    that holds the middle ticket(s) in ``TicketDaily.resolution_histogram`` and reads only
+    that bucket's minutes here (tickets.charts.median_resolution_by_category), the value
+    ``percentile_cont(0.5)`` over the tickets gives."""
+
+    day = models.DateField()
+    service_type = models.TextField(choices=ServiceType.choices, null=True)
+    issue_category = models.TextField(choices=IssueCategory.choices)
+    minutes = models.IntegerField()
+    tickets = models.IntegerField()
+
+    # No personal_data declaration: platform-wide counts, no customer column.
+
+    class Meta:
+        db_table = "support_resolution_minutes_daily"
+        ordering = ["-day", "service_type", "issue_category", "minutes"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "service_type", "issue_category", "minutes"],
+                name="support_resolution_minutes_daily_unique",
+                nulls_distinct=False,
+            ),
+            db.enum_check("support_resolution_minutes_daily", "service_type", ServiceType, null=True),
+            db.enum_check("support_resolution_minutes_daily", "issue_category", IssueCategory),
+            models.CheckConstraint(condition=models.Q(tickets__gt=0), name="support_resolution_minutes_daily_positive"),
+        ]
+        indexes = [
+            # The median's second query: one category's minutes within one bucket, over a range of days.
+            models.Index(
+                fields=["issue_category", "minutes", "day"],
+                include=["service_type", "tickets"],
+                name="support_resolution_minutes_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.issue_category} {self.minutes} min: {self.tickets}"

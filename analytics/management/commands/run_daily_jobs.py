@@ -1,8 +1,10 @@
 r"""``manage.py run_daily_jobs [--date D | --from D --to D] [--all-customers]``
 
 Runs the analytics jobs (daily analytics, platform daily figures, ordering customers, service analytics,
-orders summary, the dashboard's cohorts, referral lifecycle) for one UTC day (yesterday by default) or a
-range of days, with progress output. Every job is idempotent: re-running a day, or overlapping ranges, is safe.
+orders summary, the dashboard's cohorts, referral lifecycle), then the other apps' pre-aggregations
+registered with ``customer_ops.registry.register_daily_job`` (the support figures), for one UTC day
+(yesterday by default) or a range of days, with progress output. Every job is idempotent:
+re-running a day, or overlapping ranges, is safe.
 
 Cron (UTC), re-computing the last two days so that orders finished after midnight are
 counted on the day they were placed::
@@ -20,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from analytics import jobs
+from customer_ops import registry
 
 
 def _date(value: str) -> dt.date:
@@ -71,6 +74,7 @@ class Command(BaseCommand):
             # after daily and service analytics, which it reads
             ("cohorts", lambda: jobs.run_cohorts(days)),
             ("referrals", lambda: jobs.run_referrals()),
+            *[(job.label, lambda job=job: job.run(days)) for job in registry.daily_jobs.ordered()],
         ]:
             t0 = time.monotonic()
             progress(f"{label}: {days.first} .. {days.last} ...")
