@@ -22,12 +22,13 @@ distribution (50% is the median, 99% the 99th percentile). Run it on the server'
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
+import http.cookies
 import os
 import re
 import secrets
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -59,12 +60,27 @@ def bench_user(role: Role) -> tuple[str, str, TOTPDevice]:
     return user.username, password, device
 
 
-def sign_in(base: str, username: str, password: str, device: TOTPDevice) -> http.cookiejar.CookieJar:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.addheaders = list(PROXY.items())
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _cookies(response) -> dict[str, str]:
+    """The cookies a response sets (kept by hand: they are Secure, and this client talks plain
+    HTTP to 127.0.0.1 as the proxy would, so a cookie jar would never send them back)."""
+    jar = http.cookies.SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def sign_in(base: str, username: str, password: str, device: TOTPDevice) -> str:
+    """The ``Cookie`` header of a signed-in session (password and TOTP code, through the form)."""
+    opener = urllib.request.build_opener(_NoRedirect)
     login = base + "/admin/login/"
-    page = opener.open(login).read().decode()
+    with opener.open(urllib.request.Request(login, headers=PROXY)) as response:
+        cookies = _cookies(response)
+        page = response.read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = {
         "csrfmiddlewaretoken": token,
@@ -75,13 +91,18 @@ def sign_in(base: str, username: str, password: str, device: TOTPDevice) -> http
         "next": "/admin/",
     }
     secure_origin = "https" + base.removeprefix("http")  # the browser's origin behind the proxy
-    request = urllib.request.Request(
-        login, data=urllib.parse.urlencode(form).encode(), headers={"Origin": secure_origin, "Referer": login}
-    )
-    opener.open(request).read()
-    if not any(c.name == "sessionid" for c in jar):
+    headers = {**PROXY, "Origin": secure_origin, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    request = urllib.request.Request(login, data=urllib.parse.urlencode(form).encode(), headers=headers)
+    try:
+        opener.open(request)
+        raise SystemExit("Sign-in failed: the form answered 200 (wrong password or code?)")
+    except urllib.error.HTTPError as answer:  # the redirect after a successful sign-in
+        if answer.code != 302:
+            raise
+        cookies.update(_cookies(answer))
+    if "sessionid" not in cookies:
         raise SystemExit("Sign-in failed (no session cookie): check the user and the server's settings.")
-    return jar
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
 def main() -> None:
@@ -95,8 +116,7 @@ def main() -> None:
 
     role = next(r for r in Role if r.key == args.role)
     username, password, device = bench_user(role)
-    jar = sign_in(args.url, username, password, device)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    cookie = sign_in(args.url, username, password, device)
     check = urllib.request.Request(args.url + args.path, headers={**PROXY, "Cookie": cookie})
     with urllib.request.urlopen(check) as response:
         body = response.read()
