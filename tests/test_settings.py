@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.production.env import NOT_INHERITED
+
 ROOT = Path(__file__).resolve().parents[1]
 PROD_KEY = "x7Kq2mZp9Lw4Rt8Vn3Bc6Yh1Jd5Fs0Gg-productionlike!aQ7#eU2%"  # 50+ characters, random-looking
 # A URL that is never connected to: loading settings and `check` do not touch the database.
@@ -22,12 +24,10 @@ PROD_ENV = {
     "ALLOWED_HOSTS": "backoffice.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
 }
-SETTINGS_VARS = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "REQUIRE_2FA"}
-SECURE_VARS = {"SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "STATIC_ROOT"}
 
 
 def _env(**env) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS | SECURE_VARS}
+    base = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     return {**base, "DJANGO_SETTINGS_MODULE": "backoffice.settings", **env}
 
 
