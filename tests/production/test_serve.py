@@ -119,6 +119,16 @@ def served(django_db_setup, tmp_path_factory):
         admin.close()
 
 
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+def test_make_serve_refuses_to_start_without_a_required_variable(missing):
+    env = production_env(database_url="postgres://nobody@127.0.0.1:1/never", PORT=str(_free_port()))
+    del env[missing]
+    result = subprocess.run(["make", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "Refusing to start: Production settings" in result.stderr and f"  {missing}: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_static_files_were_collected_hashed_and_compressed(served):
     manifest = served.static_root / "staticfiles.json"
     assert manifest.exists(), served.output()
