@@ -35,7 +35,7 @@ run: $(VENV)/.runtime-installed
 
 # Production: the environment's settings (README "Production"); refuses to start without
 # SECRET_KEY, ALLOWED_HOSTS or DATABASE_URL. Collects the static files (hashed and compressed
-# for whitenoise), applies migrations, then gunicorn replaces the recipe's shell (SIGTERM reaches it directly).
+# for whitenoise), applies migrations, then gunicorn replaces the recipe's shell (gunicorn.conf.py).
 serve: $(VENV)/.runtime-installed
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
