@@ -1,5 +1,6 @@
-# Two commands: `make run` (the whole system with demo data) and `make test` (the whole suite).
-# Without DATABASE_URL both use the project's embedded PostgreSQL (data under var/).
+# Three commands: `make run` (the whole system with demo data), `make test` (the whole suite)
+# and `make serve` (production). Without DATABASE_URL, run and test use the project's
+# embedded PostgreSQL (data under var/).
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,10 +8,12 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Development settings for `make run`; production is DEBUG=false with a real SECRET_KEY.
-RUN_ENV := DEBUG=$${DEBUG:-true}
+# Production is the settings' default; development says DEBUG=true.
+RUN_ENV := DEBUG=true
+# `make serve` is production whatever the shell has exported.
+SERVE_ENV := DEBUG=false
 
-.PHONY: run test lint format migrate seed clean
+.PHONY: run serve test lint format migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +33,16 @@ run: $(VENV)/.runtime-installed
 	@echo "Serving http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production: the environment's settings (README "Production"); refuses to start without
+# SECRET_KEY, ALLOWED_HOSTS or DATABASE_URL. Collects the static files (hashed and compressed
+# for whitenoise), applies migrations, then gunicorn replaces the recipe's shell (gunicorn.conf.py).
+serve: $(VENV)/.runtime-installed
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	exec env $(SERVE_ENV) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
+
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest
+	$(RUN_ENV) $(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -1,9 +1,11 @@
 """Settings, from the environment alone (12-factor).
 
-``DEBUG=false`` selects production settings (unset means development): a ``SECRET_KEY`` is then
-required and the security middleware settings are strict. ``make run`` and the test
-settings set what they need. ``DATABASE_URL`` selects the PostgreSQL server; without it
-the project starts its own embedded PostgreSQL (see ``backoffice/embedded_db.py``).
+Production is the default: unless ``DEBUG=true``, these are production settings, and
+``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL`` must be set (the project refuses to
+start without them, naming what is missing). Development needs ``DEBUG=true``, which
+``make run``, ``make test``, ``make migrate``, ``make seed`` and the test settings set;
+only then does a missing ``DATABASE_URL`` start the embedded PostgreSQL (see
+``backoffice/embedded_db.py``). Every production variable is in the README's table.
 """
 
 from __future__ import annotations
@@ -12,32 +14,41 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from backoffice.env import MissingSetting, env_bool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-# Production is selected explicitly with DEBUG=false (and then needs a SECRET_KEY). Unset
-# means development, so that tooling such as `manage.py migrate` for the schema check runs
-# with a bare DATABASE_URL; `check --deploy` flags a deployment that forgot DEBUG=false.
-DEBUG = env_bool("DEBUG", default=True)
+# Fail closed: a deployment that forgets DEBUG gets production settings, never tracebacks,
+# a public development key, insecure cookies or sign-in without a second factor.
+DEBUG = env_bool("DEBUG", default=False)
+# What the environment selected. Unlike DEBUG, which Django's test runner turns off, this
+# stays as loaded: ``seed_demo`` reads it to refuse production without explicit flags.
+PRODUCTION = not DEBUG
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false (production settings).")
-    SECRET_KEY = "django-insecure-development-only-key-not-for-production"  # noqa: S105
-
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
-if DEBUG and not ALLOWED_HOSTS:
-    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+if PRODUCTION:
+    MissingSetting.check(
+        {
+            "SECRET_KEY": (
+                SECRET_KEY,
+                "a long random string, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`",
+            ),
+            "ALLOWED_HOSTS": (
+                ALLOWED_HOSTS,
+                "the comma-separated host names the site is served under, e.g. backoffice.example.com",
+            ),
+            "DATABASE_URL": (
+                os.environ.get("DATABASE_URL"),
+                "the PostgreSQL server, e.g. "
+                "postgres://user@db.internal:5432/backoffice (the embedded PostgreSQL is for development only)",
+            ),
+        }
+    )
+else:
+    SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-not-for-production"  # noqa: S105
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -64,6 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's probes are answered before the HTTPS redirect and the
+    # ALLOWED_HOSTS check (backoffice/health.py says why that is safe).
+    "backoffice.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backoffice.sessions.IdleSessionMiddleware",
@@ -81,7 +95,11 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves the collected static files itself (runserver does it in development).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Right after SecurityMiddleware, as whitenoise's documentation asks.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "backoffice.urls"
 WSGI_APPLICATION = "backoffice.wsgi.application"
@@ -177,7 +195,9 @@ USE_TZ = True
 
 # --- Static files -------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes and whitenoise serves from (production: hashed, compressed,
+# cached for a year; see README "Production").
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -220,7 +240,13 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # TLS ends at a proxy, which tells the app with this header that the browser used HTTPS:
+    # without it every request would look like plain HTTP (a redirect loop, secure cookies
+    # that never come back). Only safe when the proxy sets or strips the header itself on
+    # every request; set SECURE_PROXY_SSL_HEADER= (empty) when no proxy is in front.
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

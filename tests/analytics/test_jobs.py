@@ -209,6 +209,7 @@ def test_command_runs_one_date():
     assert DailyAnalytics.objects.get().analytics_date == dt.date(2025, 1, 1)
 
 
+@pytest.mark.django_db  # a scheduled job takes its advisory lock before it reads its arguments
 @pytest.mark.parametrize(
     "args",
     [

@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from analytics import jobs
 from customer_ops import registry
+from customer_ops.scheduled import JobCommand
 
 
 def _date(value: str) -> dt.date:
@@ -32,7 +33,7 @@ def _date(value: str) -> dt.date:
         raise CommandError(f"Not a date (YYYY-MM-DD): {value!r}") from exc
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Run the analytics jobs for one UTC day (default: yesterday) or a range of days."
 
     def add_arguments(self, parser):

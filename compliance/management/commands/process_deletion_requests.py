@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from compliance.jobs import process_deletion_requests
+from customer_ops.scheduled import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Carry out every PROCESSING GDPR deletion request (or one, with --request). Safe to re-run."
 
     def add_arguments(self, parser):

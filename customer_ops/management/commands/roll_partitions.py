@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from customer_ops.partitions import DEFAULT_MONTHS_AHEAD, ensure_monthly
+from customer_ops.scheduled import JobCommand
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Create the coming months' partitions of every monthly-partitioned log (run daily; idempotent)."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from customer_ops.models import Customer
+from customer_ops.scheduled import JobCommand
 from fraud.jobs import recalculate_trust_scores
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Recompute customer_trust_score (set-based SQL upsert) for every customer or the given ones."
 
     def add_arguments(self, parser):

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from customer_ops.scheduled import JobCommand
 from fraud.jobs import unblock_expired
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Lift every expired block that has auto_unblock (safe to re-run)."
 
     def handle(self, *args, **options):

@@ -1,11 +1,10 @@
 """``manage.py escalate_sla_breaches``: run the SLA escalation job (idempotent; cron it every few minutes)."""
 
-from django.core.management.base import BaseCommand
-
+from customer_ops.scheduled import JobCommand
 from tickets.jobs import escalate_sla_breaches
 
 
-class Command(BaseCommand):
+class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
     help = "Escalate open tickets that breached their first-response or resolution SLA (each breach once)."
 
     def handle(self, *args, **options):
