@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.assertions import assert_page_shows, unchanged
 from tests.factories import OrderFactory, RefundRequestFactory, TicketFactory, TicketMessageFactory, UserFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory, MacroFactory
 from tickets.admin.tickets import TicketAdmin
-from tickets.models import InternalNote, RefundRequest, Ticket, TicketMessage
+from tickets.models import InternalNote, RefundRequest, TicketMessage
 from tickets.services import refunds as refund_svc
 from tickets.services import tickets as svc
 
@@ -304,14 +305,15 @@ def test_resolve_and_other_workflow_steps_through_the_page(as_agent, agent, tick
 
 def test_follow_up_in_the_past_is_a_form_error(as_agent, ticket):
     when = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = as_agent.post(_url("follow_up", ticket), {"follow_up_date": when, "version": _version(ticket)})
+    with unchanged(ticket):
+        response = as_agent.post(_url("follow_up", ticket), {"follow_up_date": when, "version": _version(ticket)})
     assert response.status_code == 200 and response.context["forms"]["follow_up"].errors
 
 
 def test_damaged_version_is_a_form_error(as_agent, ticket):
-    response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": "yesterday"})
+    with unchanged(ticket):
+        response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": "yesterday"})
     assert response.status_code == 200 and response.context["forms"]["priority"].errors
-    assert fresh(ticket).priority == "MEDIUM"
 
 
 # --- 403s on lead-only URLs ---------------------------------------------------------------
@@ -320,25 +322,30 @@ def test_damaged_version_is_a_form_error(as_agent, ticket):
 def test_agent_gets_403_on_lead_only_ticket_urls(as_agent, agent, agent2, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
-    assert as_agent.post(_url("close", ticket), {"version": _version(ticket)}).status_code == 403
     other = TicketFactory()
-    assert as_agent.post(_url("assign", other), {"agent": agent2.pk, "version": _version(other)}).status_code == 403
+    with unchanged(ticket, other, ticket.history.all(), other.history.all()):
+        assert as_agent.post(_url("close", ticket), {"version": _version(ticket)}).status_code == 403
+        assert as_agent.post(_url("assign", other), {"agent": agent2.pk, "version": _version(other)}).status_code == 403
     assert fresh(ticket).status == "RESOLVED" and fresh(other).assigned_to_agent is None
 
 
 def test_agent_gets_403_working_someone_elses_ticket(as_agent, agent2, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent2)
-    response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": _version(ticket)})
+    with unchanged(ticket, ticket.history.all()):
+        response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": _version(ticket)})
     assert response.status_code == 403
 
 
 def test_fraud_analyst_gets_403_on_reply(client, fraud, ticket):
     client.force_login(fraud)
-    assert client.post(_url("reply", ticket), {"text": "hi", "seen_message": 0, "seen_note": 0}).status_code == 403
+    with unchanged(ticket, TicketMessage.objects.filter(ticket=ticket), InternalNote.objects.filter(ticket=ticket)):
+        response = client.post(_url("reply", ticket), {"text": "hi", "seen_message": 0, "seen_note": 0})
+    assert response.status_code == 403
 
 
 def test_action_urls_refuse_get(as_lead, ticket):
-    assert as_lead.get(_url("close", ticket)).status_code == 405
+    with unchanged(ticket):
+        assert as_lead.get(_url("close", ticket)).status_code == 405
 
 
 def test_lead_closes_through_the_page(as_lead, agent, ticket):
@@ -355,7 +362,8 @@ def test_history_page_is_read_only(as_lead, agent, ticket):
     assert b"agent_a" in response.content or b"Alex Agent" in response.content
     record = ticket.history.first()
     url = reverse("admin:tickets_ticket_simple_history", args=[ticket.pk, record.history_id])
-    assert as_lead.post(url, {}).status_code == 403
+    with unchanged(ticket, ticket.history.all()):
+        assert as_lead.post(url, {}).status_code == 403
 
 
 # --- refunds ---------------------------------------------------------------------------------
@@ -509,5 +517,10 @@ def test_agent_cannot_edit_macros(as_agent):
 
 
 def test_ticket_missing_redirects(as_agent):
-    assert as_agent.get(reverse("admin:tickets_ticket_change", args=[999999])).status_code == 302
-    assert Ticket.objects.count() == 0
+    ticket = TicketFactory()
+    missing = ticket.pk + 1000
+    assert as_agent.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).status_code == 200
+    response = as_agent.get(reverse("admin:tickets_ticket_change", args=[missing]))
+    assert response.status_code == 302 and response.url == reverse("admin:index")
+    landed = as_agent.get(response.url)
+    assert_page_shows(landed, present=[f"ID “{missing}” doesn’t exist. Perhaps it was deleted?"])

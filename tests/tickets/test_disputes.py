@@ -11,6 +11,7 @@ from django.utils import timezone
 from compliance.models import AuditLog
 from customer_ops.roles import Role
 from tests import factories as f
+from tests.assertions import unchanged
 from tickets import dispute_services as svc
 from tickets.models import Dispute
 
@@ -159,9 +160,14 @@ def test_only_the_legal_team_sets_legal_fields(dispute, legal, make_staff):
 def test_closed_dispute_details_are_frozen_but_legal_fields_are_not(dispute, legal):
     svc.dispute_start_investigation(dispute=dispute, actor=legal)
     svc.dispute_reject(dispute=dispute, resolution="No evidence", actor=legal)
-    with pytest.raises(svc.DisputeError, match="closed"):
+    with unchanged(dispute, dispute.history.all()), pytest.raises(svc.DisputeError, match="closed"):
         svc.dispute_update(dispute=dispute, actor=legal, evidence_description="late")
     svc.dispute_update(dispute=dispute, actor=legal, legal_notes="archived")
+    closed = Dispute.objects.get(pk=dispute.pk)
+    assert closed.legal_notes == "archived" and closed.dispute_status == "REJECTED"
+    assert closed.evidence_description != "late"
+    entry = AuditLog.objects.get(action_field="dispute.legal_notes", customer=dispute.customer)
+    assert entry.new_value is None  # recorded, without the value
 
 
 def test_a_stale_version_is_refused(dispute, legal):
