@@ -1,19 +1,23 @@
-"""The two shared assertions behind the suite's rules (see tests/README.md).
+"""The shared assertions behind the suite's rules (see tests/README.md).
 
 * :func:`assert_page_shows` -- an absence check ("the legal notes are not on the page") is
   only worth something next to a presence check on the same response: a 403, a redirect
   or an empty page would pass it alone.
 * :func:`unchanged` -- a refusal ("the service raises", "the admin answers 403") is only
   proven when the rows it could have written, and the audit log, read back the same.
+* :func:`explain` -- a plan test names the index that must serve the query, not only the
+  scans that must be absent.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Max
 
 
@@ -79,3 +83,72 @@ def unchanged(*targets: Target, audit: bool = True) -> Iterator[None]:
         assert _rows(target) == rows, f"{_label(target)} changed"
     if audit:
         assert _audit_state() == audit_before, "the audit log changed"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What EXPLAIN says a query reads: per table, the indexes it searches and the tables it reads whole."""
+
+    text: str
+    indexes: dict[str, set[str]]  # table -> indexes read with a condition (or partial indexes)
+    whole: set[str]  # tables read whole: a Seq Scan, or an index scan without a condition
+
+    def uses(self, table: str) -> set[str]:
+        return self.indexes.get(table, set())
+
+
+def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
+    """EXPLAIN ``qs`` with sequential scans priced out (the test tables are tiny: this asks
+    whether an index CAN serve the query). ``bitmap_only`` also prices out plain index scans,
+    so a table is reached only through an index that serves the condition (a full scan of
+    the primary key in its order, which a tiny table makes cheap, is no longer a way round).
+
+    Partitions and their indexes are reported under their partitioned parent's names.
+    """
+    sql, params = qs.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if bitmap_only:
+            cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (document,) = cursor.fetchone()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        document = json.loads(document) if isinstance(document, str) else document
+
+        def root(relation: str) -> tuple[str, str, bool]:
+            """(index or table, its table, whether a partial index), as their partitioned roots."""
+            cursor.execute(
+                "SELECT coalesce(pg_partition_root(c.oid), c.oid)::regclass::text,"
+                " coalesce(pg_partition_root(t.oid), t.oid)::regclass::text, i.indpred IS NOT NULL"
+                " FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid,"
+                " LATERAL coalesce(i.indrelid, c.oid) AS t(oid)"
+                " WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+                [relation],
+            )
+            return cursor.fetchone()
+
+        indexes: dict[str, set[str]] = {}
+        whole: set[str] = set()
+
+        def walk(node: dict) -> None:
+            kind = node.get("Node Type", "")
+            if kind == "Seq Scan":
+                whole.add(root(node["Relation Name"])[0])
+            elif "Index Name" in node:
+                index, table, partial = root(node["Index Name"])
+                # A partial index (customer_tickets_open_idx) holds only the rows its predicate
+                # selects: read without a condition, it still is not the whole table.
+                if "Index Cond" in node or partial:
+                    indexes.setdefault(table, set()).add(index)
+                else:
+                    whole.add(table)
+            for child in node.get("Plans", []):
+                walk(child)
+
+        walk(document[0]["Plan"])
+        # SET LOCAL outlives the savepoint: put the planner back for the rest of the test.
+        cursor.execute(
+            "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on; SET LOCAL enable_indexonlyscan = on"
+        )
+    return Plan(text=text, indexes=indexes, whole=whole)
