@@ -91,6 +91,7 @@ class Plan:
 
     text: str
     indexes: dict[str, set[str]]  # table -> indexes read with a condition (or partial indexes)
+    keys: dict[str, set[str]]  # table -> the first key of each of those indexes ("customer_id", "upper(subject)")
     whole: set[str]  # tables read whole: a Seq Scan, or an index scan without a condition
 
     def uses(self, table: str) -> set[str]:
@@ -116,11 +117,12 @@ def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
         text = "\n".join(row[0] for row in cursor.fetchall())
         document = json.loads(document) if isinstance(document, str) else document
 
-        def root(relation: str) -> tuple[str, str, bool]:
-            """(index or table, its table, whether a partial index), as their partitioned roots."""
+        def root(relation: str) -> tuple[str, str, bool, str]:
+            """(index or table, its table, whether a partial index, its first key), as partitioned roots."""
             cursor.execute(
                 "SELECT coalesce(pg_partition_root(c.oid), c.oid)::regclass::text,"
-                " coalesce(pg_partition_root(t.oid), t.oid)::regclass::text, i.indpred IS NOT NULL"
+                " coalesce(pg_partition_root(t.oid), t.oid)::regclass::text, i.indpred IS NOT NULL,"
+                " pg_get_indexdef(i.indexrelid, 1, true)"
                 " FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid,"
                 " LATERAL coalesce(i.indrelid, c.oid) AS t(oid)"
                 " WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
@@ -129,6 +131,7 @@ def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
             return cursor.fetchone()
 
         indexes: dict[str, set[str]] = {}
+        keys: dict[str, set[str]] = {}
         whole: set[str] = set()
 
         def walk(node: dict) -> None:
@@ -136,11 +139,12 @@ def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
             if kind == "Seq Scan":
                 whole.add(root(node["Relation Name"])[0])
             elif "Index Name" in node:
-                index, table, partial = root(node["Index Name"])
+                index, table, partial, key = root(node["Index Name"])
                 # A partial index (customer_tickets_open_idx) holds only the rows its predicate
                 # selects: read without a condition, it still is not the whole table.
                 if "Index Cond" in node or partial:
                     indexes.setdefault(table, set()).add(index)
+                    keys.setdefault(table, set()).add(key)
                 else:
                     whole.add(table)
             for child in node.get("Plans", []):
@@ -151,4 +155,4 @@ def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
         cursor.execute(
             "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on; SET LOCAL enable_indexonlyscan = on"
         )
-    return Plan(text=text, indexes=indexes, whole=whole)
+    return Plan(text=text, indexes=indexes, keys=keys, whole=whole)
