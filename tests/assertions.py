@@ -98,15 +98,16 @@ class Plan:
         return self.indexes.get(table, set())
 
 
-def explain(qs: models.QuerySet, *, bitmap_only: bool = False) -> Plan:
+def explain(qs: models.QuerySet | str, *, bitmap_only: bool = False) -> Plan:
     """EXPLAIN ``qs`` with sequential scans priced out (the test tables are tiny: this asks
     whether an index CAN serve the query). ``bitmap_only`` also prices out plain index scans,
     so a table is reached only through an index that serves the condition (a full scan of
     the primary key in its order, which a tiny table makes cheap, is no longer a way round).
 
-    Partitions and their indexes are reported under their partitioned parent's names.
+    ``qs`` is a queryset or a captured SQL statement. Partitions and their indexes are
+    reported under their partitioned parent's names.
     """
-    sql, params = qs.query.sql_with_params()
+    sql, params = (qs, None) if isinstance(qs, str) else qs.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         if bitmap_only:
