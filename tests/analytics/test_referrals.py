@@ -141,8 +141,13 @@ def test_a_referral_whose_customers_share_nothing_is_not_held():
     LoginHistoryFactory(customer=referral.referrer_customer, device_id="a", ip_address="10.0.0.1")
     LoginHistoryFactory(customer=referral.referred_customer, device_id="b", ip_address="10.0.0.2")
     _completed_order(referral.referred_customer, 1)
-    jobs.run_referrals(as_of=T0 + dt.timedelta(days=2))
+    result = jobs.run_referrals(as_of=T0 + dt.timedelta(days=2))
     assert not RewardHold.objects.exists()
+    # ... because the rewards went straight to processing, not because none were made.
+    assert (result.rewards_created, result.rewards_held, result.rewards_processing) == (2, 0, 2)
+    assert set(ReferralReward.objects.filter(referral=referral).values_list("reward_status", flat=True)) == {
+        "PROCESSING"
+    }
 
 
 @pytest.fixture
