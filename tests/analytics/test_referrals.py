@@ -7,11 +7,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 
 from analytics import jobs, services
 from analytics.models import Referral, ReferralReward, RewardHold
 from compliance.models import AuditLog
 from customer_ops.roles import Role
+from tests.assertions import unchanged
 from tests.factories import (
     CustomerFactory,
     CustomerSessionFactory,
@@ -19,6 +21,9 @@ from tests.factories import (
     OrderFactory,
     ReferralFactory,
 )
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+APP_TABLES = tuple(apps.get_app_config("analytics").get_models())
 
 UTC = dt.UTC
 T0 = dt.datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -182,7 +187,7 @@ def test_a_fraud_analyst_fails_a_hold(held, make_staff):
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.LEAD, Role.AGENT, None])
 def test_only_a_fraud_analyst_may_decide_a_hold(held, make_staff, role):
-    with pytest.raises(services.RewardError, match="fraud analyst"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="fraud analyst"):
         services.reward_hold_release(hold=held, actor=make_staff(role), reason="x")
     held.refresh_from_db()
     assert held.status == "HELD"
@@ -190,10 +195,10 @@ def test_only_a_fraud_analyst_may_decide_a_hold(held, make_staff, role):
 
 def test_a_decision_needs_a_reason_and_happens_once(held, make_staff):
     analyst = make_staff(Role.FRAUD)
-    with pytest.raises(services.RewardError, match="reason"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="reason"):
         services.reward_hold_fail(hold=held, actor=analyst, reason="  ")
     services.reward_hold_fail(hold=held, actor=analyst, reason="Fraud")
-    with pytest.raises(services.RewardError, match="already decided"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="already decided"):
         services.reward_hold_release(hold=held, actor=analyst, reason="Changed my mind")
     held.refresh_from_db()
     assert held.status == "FAILED"
@@ -221,10 +226,10 @@ def test_completing_a_reward_marks_the_referral_side_given(processing):
 
 
 def test_completing_needs_the_payment_reference_and_a_processing_reward(processing):
-    with pytest.raises(services.RewardError, match="wallet transaction id"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="wallet transaction id"):
         services.reward_complete(reward=processing["CASH"])
     services.reward_fail(reward=processing["CASH"], reason="Wallet closed")
-    with pytest.raises(services.RewardError, match="not PROCESSING"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="not PROCESSING"):
         services.reward_complete(reward=processing["CASH"], wallet_transaction_id=1)
     reward = ReferralReward.objects.get(pk=processing["CASH"].pk)
     assert reward.reward_status == "FAILED" and reward.wallet_transaction_id is None
