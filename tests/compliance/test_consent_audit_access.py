@@ -72,7 +72,7 @@ def test_recording_a_change_appends_a_row_and_an_audit_entry(compliance_user):
 def test_consent_needs_its_text_and_valid_values(compliance_user):
     customer = f.CustomerFactory()
     for kwargs in [{"consent_text": ""}, {"consent_type": "X"}, {"consent_method": "FAX"}]:
-        with pytest.raises(services.ComplianceError):
+        with unchanged(ConsentLog), pytest.raises(services.ComplianceError):
             services.consent_record(
                 **{
                     "customer": customer,
