@@ -160,7 +160,8 @@ def test_pending_request_page_shows_the_plan_and_holds(client, compliance_user, 
 
 def test_approve_and_reject_through_the_admin(client, compliance_user, pending):
     client.force_login(compliance_user)
-    bad = client.post(reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": ""})
+    with unchanged(*ERASABLE_TABLES):
+        bad = client.post(reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": ""})
     assert bad.status_code == 200 and bad.context["form"].errors
     assert _status(pending) == RequestStatus.PENDING
     response = client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk]), {"run_now": "on"})
@@ -192,9 +193,11 @@ def test_add_form_records_through_the_service_and_refuses_bad_input(client, comp
     customer = f.CustomerFactory()
     client.force_login(compliance_user)
     url = reverse("admin:compliance_datadeletionrequest_add")
-    bad = client.post(
-        url, {"customer": customer.pk, "request_reason": "x", "requested_at_0": "2026-01-01", "requested_at_1": "10:00"}
-    )
+    with unchanged(*ERASABLE_TABLES):
+        bad = client.post(
+            url,
+            {"customer": customer.pk, "request_reason": "x", "requested_at_0": "2026-01-01", "requested_at_1": "10:00"},
+        )
     assert bad.status_code == 200 and not DataDeletionRequest.objects.filter(customer=customer).exists()
     ok = client.post(
         url,
