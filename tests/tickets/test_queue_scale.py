@@ -33,12 +33,11 @@ def test_first_reply_side_table_follows_agent_messages():
     assert TicketFirstResponse.objects.get(ticket=ticket).first_response_at == later.created_at
 
 
-# The index each open view must be served by (see Ticket.Meta.indexes).
-VIEW_INDEXES = {
-    "open": {"customer_tickets_open_idx"},
-    "breached": {"customer_tickets_open_idx"},
-    "unassigned": {"customer_tickets_agent_idx", "customer_tickets_open_idx"},  # either serves it
-}
+# The indexes that serve each open view (see Ticket.Meta.indexes): the partial index of open
+# tickets or the queue index led by status; "unassigned" also by the agent index. Which one
+# the planner picks depends on the statistics; a full scan or any other index fails.
+OPEN = {"customer_tickets_open_idx", "customer_tickets_queue_idx"}
+VIEW_INDEXES = {"open": OPEN, "breached": OPEN, "unassigned": OPEN | {"customer_tickets_agent_idx"}}
 
 
 @pytest.mark.parametrize("view", VIEW_INDEXES)
