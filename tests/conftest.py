@@ -1,3 +1,6 @@
+"""Shared fixtures. The rules the tests follow (presence with absence, refusals re-read what they
+could have written, plan tests name the index) and their helpers: tests/README.md, tests/assertions.py."""
+
 import pytest
 from django.contrib.auth.models import Group
 

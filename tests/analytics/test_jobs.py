@@ -8,12 +8,14 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from analytics import jobs
 from analytics.models import CohortDaily, DailyAnalytics, OrdersSummary, ServiceAnalytics
 from customer_ops.models import Order
 from tests.analytics import reference
+from tests.assertions import unchanged
 from tests.factories import ActivityLogFactory, CustomerFactory, CustomerSessionFactory, OrderFactory
 
 UTC = dt.UTC
@@ -219,6 +221,6 @@ def test_command_runs_one_date():
         ["--from", "2025-01-03", "--to", "2025-01-01"],
     ],
 )
-def test_command_refuses_bad_dates(args):
-    with pytest.raises(CommandError):
+def test_command_refuses_bad_dates(args, db):
+    with unchanged(*apps.get_app_config("analytics").get_models()), pytest.raises(CommandError):
         call_command("run_daily_jobs", *args, stdout=StringIO())

@@ -19,6 +19,7 @@ from analytics.filters import dashboard_filters
 from analytics.models import ALL_SERVICES, OrderingCustomers
 from customer_ops.models import Order
 from tests.analytics import reference
+from tests.assertions import unchanged
 from tests.factories import CustomerFactory, OrderFactory
 
 UTC = dt.UTC
@@ -103,8 +104,9 @@ def test_the_database_refuses_a_bad_row():
         {"service_type": "BOAT", "previous_day": None},
         {"service_type": "FOOD", "previous_day": LAST},  # not before the day itself
     ):
-        with pytest.raises(IntegrityError), transaction.atomic():
-            OrderingCustomers.objects.create(day=LAST, customers=1, **bad)
+        with unchanged(OrderingCustomers), pytest.raises(IntegrityError, match="analytics_ordering_customers"):
+            with transaction.atomic():
+                OrderingCustomers.objects.create(day=LAST, customers=1, **bad)
 
 
 @pytest.mark.django_db

@@ -7,11 +7,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 
 from analytics import jobs, services
 from analytics.models import Referral, ReferralReward, RewardHold
 from compliance.models import AuditLog
 from customer_ops.roles import Role
+from tests.assertions import unchanged
 from tests.factories import (
     CustomerFactory,
     CustomerSessionFactory,
@@ -19,6 +21,9 @@ from tests.factories import (
     OrderFactory,
     ReferralFactory,
 )
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+APP_TABLES = tuple(apps.get_app_config("analytics").get_models())
 
 UTC = dt.UTC
 T0 = dt.datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -141,8 +146,13 @@ def test_a_referral_whose_customers_share_nothing_is_not_held():
     LoginHistoryFactory(customer=referral.referrer_customer, device_id="a", ip_address="10.0.0.1")
     LoginHistoryFactory(customer=referral.referred_customer, device_id="b", ip_address="10.0.0.2")
     _completed_order(referral.referred_customer, 1)
-    jobs.run_referrals(as_of=T0 + dt.timedelta(days=2))
+    result = jobs.run_referrals(as_of=T0 + dt.timedelta(days=2))
     assert not RewardHold.objects.exists()
+    # ... because the rewards went straight to processing, not because none were made.
+    assert (result.rewards_created, result.rewards_held, result.rewards_processing) == (2, 0, 2)
+    assert set(ReferralReward.objects.filter(referral=referral).values_list("reward_status", flat=True)) == {
+        "PROCESSING"
+    }
 
 
 @pytest.fixture
@@ -177,7 +187,7 @@ def test_a_fraud_analyst_fails_a_hold(held, make_staff):
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.LEAD, Role.AGENT, None])
 def test_only_a_fraud_analyst_may_decide_a_hold(held, make_staff, role):
-    with pytest.raises(services.RewardError, match="fraud analyst"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="fraud analyst"):
         services.reward_hold_release(hold=held, actor=make_staff(role), reason="x")
     held.refresh_from_db()
     assert held.status == "HELD"
@@ -185,10 +195,10 @@ def test_only_a_fraud_analyst_may_decide_a_hold(held, make_staff, role):
 
 def test_a_decision_needs_a_reason_and_happens_once(held, make_staff):
     analyst = make_staff(Role.FRAUD)
-    with pytest.raises(services.RewardError, match="reason"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="reason"):
         services.reward_hold_fail(hold=held, actor=analyst, reason="  ")
     services.reward_hold_fail(hold=held, actor=analyst, reason="Fraud")
-    with pytest.raises(services.RewardError, match="already decided"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="already decided"):
         services.reward_hold_release(hold=held, actor=analyst, reason="Changed my mind")
     held.refresh_from_db()
     assert held.status == "FAILED"
@@ -216,10 +226,10 @@ def test_completing_a_reward_marks_the_referral_side_given(processing):
 
 
 def test_completing_needs_the_payment_reference_and_a_processing_reward(processing):
-    with pytest.raises(services.RewardError, match="wallet transaction id"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="wallet transaction id"):
         services.reward_complete(reward=processing["CASH"])
     services.reward_fail(reward=processing["CASH"], reason="Wallet closed")
-    with pytest.raises(services.RewardError, match="not PROCESSING"):
+    with unchanged(*APP_TABLES), pytest.raises(services.RewardError, match="not PROCESSING"):
         services.reward_complete(reward=processing["CASH"], wallet_transaction_id=1)
     reward = ReferralReward.objects.get(pk=processing["CASH"].pk)
     assert reward.reward_status == "FAILED" and reward.wallet_transaction_id is None

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 
+from tests.assertions import unchanged
 from tests.factories import FACTORIES
 
 
@@ -54,7 +55,12 @@ def test_database_refuses_bad_value(model, constraint):
     select = ", ".join("%s" if c == target else c for c in columns)
     table = model._meta.db_table
     sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM {table} WHERE id = %s"
-    with pytest.raises(IntegrityError, match=constraint.name), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        unchanged(model),
+        pytest.raises(IntegrityError, match=constraint.name),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, [bad, row.pk])
 
 

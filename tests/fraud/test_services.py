@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from compliance.models import AuditLog
 from fraud import services
 from fraud.models import Block, FraudAlert, TrustScore
 from fraud.services import FraudError
+from tests.assertions import unchanged
 from tests.factories import (
     BlockFactory,
     CustomerFactory,
@@ -20,6 +22,9 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+APP_TABLES = tuple(apps.get_app_config("fraud").get_models())  # with their history tables
 
 
 @pytest.fixture
@@ -61,7 +66,7 @@ def test_block_customer_writes_the_block_its_history_and_an_audit_entry(analyst)
     ],
 )
 def test_block_customer_refuses_bad_input_and_writes_nothing(analyst, kwargs, message):
-    with pytest.raises(FraudError, match=message):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match=message):
         _block(analyst, **kwargs)
     assert not Block.objects.exists() and not AuditLog.objects.exists()
 
@@ -76,14 +81,14 @@ def test_block_from_an_alert_records_the_block_as_the_action_taken(analyst):
 
 def test_unblock_needs_a_reason_and_only_once(analyst):
     block = _block(analyst)
-    with pytest.raises(FraudError, match="reason is required"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="reason is required"):
         services.unblock(block=block, reason="", actor=analyst)
     services.unblock(block=block, reason="Paid back", actor=analyst)
     block.refresh_from_db()
     assert (block.is_unblocked, block.unblocked_by, block.unblock_reason) == (True, analyst, "Paid back")
     assert block.history.first().unblock_reason == "Paid back"
     assert AuditLog.objects.filter(customer=block.customer, new_value="lifted", action_reason="Paid back").exists()
-    with pytest.raises(FraudError, match="already lifted"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="already lifted"):
         services.unblock(block=block, reason="again", actor=analyst)
 
 
@@ -106,15 +111,15 @@ def test_record_action_then_resolve_then_refuse_changes(analyst):
     assert alert.is_resolved and alert.resolved_at and alert.resolution_notes == "False positive"
     assert alert.action_taken == "Called the customer"  # kept
     assert [h.history_type for h in alert.history.all()] == ["~", "~", "+"]
-    with pytest.raises(FraudError, match="already resolved"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="already resolved"):
         services.alert_resolve(alert=alert, notes="again", actor=analyst)
-    with pytest.raises(FraudError, match="resolved"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="resolved"):
         services.alert_record_action(alert=alert, action="late", actor=analyst)
 
 
 def test_resolve_requires_notes(analyst):
     alert = FraudAlertFactory()
-    with pytest.raises(FraudError, match="notes are required"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="notes are required"):
         services.alert_resolve(alert=alert, notes=" ", actor=analyst)
     alert.refresh_from_db()
     assert not alert.is_resolved
@@ -140,7 +145,7 @@ def test_review_marks_reviewed_once(analyst):
         "Travelling",
         "None",
     )
-    with pytest.raises(FraudError, match="already reviewed"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="already reviewed"):
         services.suspicious_review(activity=activity, notes="again", actor=analyst)
 
 
@@ -162,7 +167,7 @@ def test_raise_alert_from_suspicious_activity_copies_evidence_and_marks_it_revie
 
 def test_raise_alert_refuses_an_unknown_type_and_writes_nothing(analyst):
     activity = SuspiciousActivityFactory()
-    with pytest.raises(FraudError, match="alert_type"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="alert_type"):
         services.suspicious_raise_alert(activity=activity, alert_type="ALIENS", actor=analyst)
     assert not FraudAlert.objects.exists()
     activity.refresh_from_db()
@@ -179,11 +184,11 @@ def test_only_an_analyst_confirmation_sets_is_fraudulent_and_it_can_be_withdrawn
     assert (score.is_fraudulent, score.risk_level) == (True, "CRITICAL")
     fields = set(AuditLog.objects.filter(customer=customer).values_list("action_field", "new_value"))
     assert fields == {("is_fraudulent", "True"), ("risk_level", "CRITICAL")}
-    with pytest.raises(FraudError, match="already confirmed"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="already confirmed"):
         services.trust_confirm_fraud(customer=customer, notes="again", actor=analyst)
     score = services.trust_clear_fraud(customer=customer, notes="Mistaken identity", actor=analyst)
     assert (score.is_fraudulent, score.risk_level, score.last_calculated_at is not None) == (False, "LOW", True)
-    with pytest.raises(FraudError, match="not confirmed"):
+    with unchanged(*APP_TABLES), pytest.raises(FraudError, match="not confirmed"):
         services.trust_clear_fraud(customer=customer, notes="again", actor=analyst)
 
 

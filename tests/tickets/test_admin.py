@@ -6,18 +6,24 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.assertions import assert_page_shows, unchanged
 from tests.factories import OrderFactory, RefundRequestFactory, TicketFactory, TicketMessageFactory, UserFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory, MacroFactory
 from tickets.admin.tickets import TicketAdmin
-from tickets.models import InternalNote, RefundRequest, Ticket, TicketMessage
+from tickets.models import InternalNote, RefundRequest, TicketMessage
 from tickets.services import refunds as refund_svc
 from tickets.services import tickets as svc
 
 pytestmark = pytest.mark.django_db
+
+
+# What a refused form could have written: each refusal re-reads it (tests/README.md).
+TICKET_TABLES = tuple(apps.get_app_config("tickets").get_models())  # with their history tables
 
 
 def _url(action, ticket):
@@ -235,7 +241,8 @@ def test_stale_reply_is_refused_with_new_messages_shown(as_agent, ticket):
 
 
 def test_empty_reply_is_a_form_error(as_agent, ticket):
-    response = as_agent.post(_url("reply", ticket), {"text": "", "seen_message": 0, "seen_note": 0})
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(_url("reply", ticket), {"text": "", "seen_message": 0, "seen_note": 0})
     assert response.status_code == 200
     assert response.context["forms"]["reply"].errors
     assert not TicketMessage.objects.filter(ticket=ticket).exists()
@@ -252,7 +259,8 @@ def test_assign_to_me_then_conflict_message_for_the_second(client, agent, agent2
     client.force_login(agent2)
     version = _version(ticket)  # agent2 opened the page with this version
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
-    response = client.post(_url("take", ticket), {"version": version})
+    with unchanged(*TICKET_TABLES):
+        response = client.post(_url("take", ticket), {"version": version})
     assert response.status_code == 200
     assert "changed by Alex Agent" in response.content.decode()
     assert fresh(ticket).assigned_to_agent == agent
@@ -262,7 +270,8 @@ def test_assign_to_me_then_conflict_message_for_the_second(client, agent, agent2
 def test_bad_rating_is_a_form_error_and_nothing_written(as_agent, agent, ticket, rating):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
-    response = as_agent.post(_url("rate", ticket), {"rating": rating, "version": _version(ticket)})
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(_url("rate", ticket), {"rating": rating, "version": _version(ticket)})
     assert response.status_code == 200
     assert response.context["forms"]["rate"].errors["rating"]
     assert fresh(ticket).customer_satisfaction_rating is None
@@ -270,14 +279,16 @@ def test_bad_rating_is_a_form_error_and_nothing_written(as_agent, agent, ticket,
 
 def test_rating_before_resolution_is_a_form_error(as_agent, agent, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
-    response = as_agent.post(_url("rate", ticket), {"rating": "5", "version": _version(ticket)})
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(_url("rate", ticket), {"rating": "5", "version": _version(ticket)})
     assert response.status_code == 200
     assert "once it is resolved" in str(response.context["forms"]["rate"].errors)
 
 
 def test_resolve_without_resolution_is_a_form_error(as_agent, agent, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
-    response = as_agent.post(_url("resolve", ticket), {"resolution": "   ", "version": _version(ticket)})
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(_url("resolve", ticket), {"resolution": "   ", "version": _version(ticket)})
     assert response.status_code == 200
     assert response.context["forms"]["resolve"].errors["resolution"]
     assert fresh(ticket).status == "IN_PROGRESS"
@@ -304,14 +315,15 @@ def test_resolve_and_other_workflow_steps_through_the_page(as_agent, agent, tick
 
 def test_follow_up_in_the_past_is_a_form_error(as_agent, ticket):
     when = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = as_agent.post(_url("follow_up", ticket), {"follow_up_date": when, "version": _version(ticket)})
+    with unchanged(ticket):
+        response = as_agent.post(_url("follow_up", ticket), {"follow_up_date": when, "version": _version(ticket)})
     assert response.status_code == 200 and response.context["forms"]["follow_up"].errors
 
 
 def test_damaged_version_is_a_form_error(as_agent, ticket):
-    response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": "yesterday"})
+    with unchanged(ticket):
+        response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": "yesterday"})
     assert response.status_code == 200 and response.context["forms"]["priority"].errors
-    assert fresh(ticket).priority == "MEDIUM"
 
 
 # --- 403s on lead-only URLs ---------------------------------------------------------------
@@ -320,25 +332,30 @@ def test_damaged_version_is_a_form_error(as_agent, ticket):
 def test_agent_gets_403_on_lead_only_ticket_urls(as_agent, agent, agent2, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
-    assert as_agent.post(_url("close", ticket), {"version": _version(ticket)}).status_code == 403
     other = TicketFactory()
-    assert as_agent.post(_url("assign", other), {"agent": agent2.pk, "version": _version(other)}).status_code == 403
+    with unchanged(ticket, other, ticket.history.all(), other.history.all()):
+        assert as_agent.post(_url("close", ticket), {"version": _version(ticket)}).status_code == 403
+        assert as_agent.post(_url("assign", other), {"agent": agent2.pk, "version": _version(other)}).status_code == 403
     assert fresh(ticket).status == "RESOLVED" and fresh(other).assigned_to_agent is None
 
 
 def test_agent_gets_403_working_someone_elses_ticket(as_agent, agent2, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent2)
-    response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": _version(ticket)})
+    with unchanged(ticket, ticket.history.all()):
+        response = as_agent.post(_url("priority", ticket), {"priority": "HIGH", "version": _version(ticket)})
     assert response.status_code == 403
 
 
 def test_fraud_analyst_gets_403_on_reply(client, fraud, ticket):
     client.force_login(fraud)
-    assert client.post(_url("reply", ticket), {"text": "hi", "seen_message": 0, "seen_note": 0}).status_code == 403
+    with unchanged(ticket, TicketMessage.objects.filter(ticket=ticket), InternalNote.objects.filter(ticket=ticket)):
+        response = client.post(_url("reply", ticket), {"text": "hi", "seen_message": 0, "seen_note": 0})
+    assert response.status_code == 403
 
 
 def test_action_urls_refuse_get(as_lead, ticket):
-    assert as_lead.get(_url("close", ticket)).status_code == 405
+    with unchanged(ticket):
+        assert as_lead.get(_url("close", ticket)).status_code == 405
 
 
 def test_lead_closes_through_the_page(as_lead, agent, ticket):
@@ -355,7 +372,8 @@ def test_history_page_is_read_only(as_lead, agent, ticket):
     assert b"agent_a" in response.content or b"Alex Agent" in response.content
     record = ticket.history.first()
     url = reverse("admin:tickets_ticket_simple_history", args=[ticket.pk, record.history_id])
-    assert as_lead.post(url, {}).status_code == 403
+    with unchanged(ticket, ticket.history.all()):
+        assert as_lead.post(url, {}).status_code == 403
 
 
 # --- refunds ---------------------------------------------------------------------------------
@@ -394,27 +412,29 @@ def test_raise_refund_from_a_ticket_page(as_agent, agent, ticket):
     ],
 )
 def test_raise_refund_bad_input_is_a_form_error(as_agent, order, amount, items, error):
-    response = as_agent.post(
-        reverse("admin:tickets_refundrequest_add"),
-        {
-            "order_number": order.order_number,
-            "refund_type": "PARTIAL",
-            "refund_reason_code": "OTHER",
-            "refund_reason": "x",
-            "requested_amount": amount,
-            "refund_items": items,
-        },
-    )
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(
+            reverse("admin:tickets_refundrequest_add"),
+            {
+                "order_number": order.order_number,
+                "refund_type": "PARTIAL",
+                "refund_reason_code": "OTHER",
+                "refund_reason": "x",
+                "requested_amount": amount,
+                "refund_items": items,
+            },
+        )
     assert response.status_code == 200
     assert error in response.context["form"].errors
     assert not RefundRequest.objects.exists()
 
 
 def test_unknown_order_is_a_form_error(as_agent):
-    response = as_agent.post(
-        reverse("admin:tickets_refundrequest_add"),
-        {"order_number": "ORD-NOPE", "refund_type": "FULL", "refund_reason_code": "OTHER", "refund_reason": "x"},
-    )
+    with unchanged(*TICKET_TABLES):
+        response = as_agent.post(
+            reverse("admin:tickets_refundrequest_add"),
+            {"order_number": "ORD-NOPE", "refund_type": "FULL", "refund_reason_code": "OTHER", "refund_reason": "x"},
+        )
     assert response.status_code == 200 and "order_number" in response.context["form"].errors
 
 
@@ -436,7 +456,8 @@ def test_approval_screen_shows_panels_and_forms(as_lead, pending, django_assert_
 
 def test_approve_above_requested_is_a_form_error(as_lead, pending):
     url = reverse("admin:tickets_refund_approve", args=[pending.pk])
-    response = as_lead.post(url, {"approved_amount": "40.01", "version": _version(pending)})
+    with unchanged(*TICKET_TABLES):
+        response = as_lead.post(url, {"approved_amount": "40.01", "version": _version(pending)})
     assert response.status_code == 200
     assert "approved_amount" in response.context["forms"]["approve"].errors
     assert fresh(pending).refund_status == "PENDING"
@@ -456,20 +477,21 @@ def test_own_request_approval_is_refused_with_403(client, lead, order):
     refund = refund_svc.refund_raise(order=order, refund_type="FULL", refund_reason="x", actor=lead)
     client.force_login(lead)
     url = reverse("admin:tickets_refund_approve", args=[refund.pk])
-    assert client.post(url, {"approved_amount": "1.00", "version": _version(refund)}).status_code == 403
-    assert fresh(refund).refund_status == "PENDING"
+    with unchanged(refund, refund.history.all()):
+        assert client.post(url, {"approved_amount": "1.00", "version": _version(refund)}).status_code == 403
 
 
 def test_agent_gets_403_on_refund_decisions(as_agent, pending):
     for action, data in [("approve", {"approved_amount": "1.00"}), ("reject", {"rejection_reason": "no"})]:
         url = reverse(f"admin:tickets_refund_{action}", args=[pending.pk])
-        assert as_agent.post(url, {**data, "version": _version(pending)}).status_code == 403
-    assert fresh(pending).refund_status == "PENDING"
+        with unchanged(pending, pending.history.all()):
+            assert as_agent.post(url, {**data, "version": _version(pending)}).status_code == 403
 
 
 def test_reject_without_reason_is_a_form_error(as_lead, pending):
     url = reverse("admin:tickets_refund_reject", args=[pending.pk])
-    response = as_lead.post(url, {"rejection_reason": "", "version": _version(pending)})
+    with unchanged(*TICKET_TABLES):
+        response = as_lead.post(url, {"rejection_reason": "", "version": _version(pending)})
     assert response.status_code == 200 and response.context["forms"]["reject"].errors
     assert fresh(pending).refund_status == "PENDING"
 
@@ -496,9 +518,10 @@ def test_every_support_page_loads_for_a_superuser(client, ticket, pending):
 
 
 def test_macro_with_unknown_placeholder_is_a_form_error(as_lead):
-    response = as_lead.post(
-        reverse("admin:tickets_macro_add"), {"name": "Bad", "body": "Hi {{ password }}", "is_active": "on"}
-    )
+    with unchanged(*TICKET_TABLES):
+        response = as_lead.post(
+            reverse("admin:tickets_macro_add"), {"name": "Bad", "body": "Hi {{ password }}", "is_active": "on"}
+        )
     assert response.status_code == 200
     assert "Unknown placeholder" in str(response.context["adminform"].form.errors)
 
@@ -509,5 +532,10 @@ def test_agent_cannot_edit_macros(as_agent):
 
 
 def test_ticket_missing_redirects(as_agent):
-    assert as_agent.get(reverse("admin:tickets_ticket_change", args=[999999])).status_code == 302
-    assert Ticket.objects.count() == 0
+    ticket = TicketFactory()
+    missing = ticket.pk + 1000
+    assert as_agent.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).status_code == 200
+    response = as_agent.get(reverse("admin:tickets_ticket_change", args=[missing]))
+    assert response.status_code == 302 and response.url == reverse("admin:index")
+    landed = as_agent.get(response.url)
+    assert_page_shows(landed, present=[f"ID “{missing}” doesn’t exist. Perhaps it was deleted?"])

@@ -6,15 +6,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from compliance.models import AuditLog
 from customer_ops.roles import Role
 from tests import factories as f
+from tests.assertions import unchanged
 from tickets import dispute_services as svc
 from tickets.models import Dispute
 
 pytestmark = pytest.mark.django_db
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+APP_TABLES = tuple(apps.get_app_config("tickets").get_models())  # with their history tables
 
 
 @pytest.fixture
@@ -74,7 +79,7 @@ def test_allowed_transition_changes_status_and_writes_audit_and_history(dispute,
 def test_refused_transition_changes_nothing(dispute, legal, start, target):
     Dispute.objects.filter(pk=dispute.pk).update(dispute_status=start)
     before = AuditLog.objects.count()
-    with pytest.raises(svc.DisputeError):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError):
         _move(dispute, target, legal)
     assert _status(dispute) == start
     assert AuditLog.objects.count() == before
@@ -82,9 +87,9 @@ def test_refused_transition_changes_nothing(dispute, legal, start, target):
 
 def test_resolution_amount_above_disputed_amount_is_refused(dispute, legal):
     svc.dispute_start_investigation(dispute=dispute, actor=legal)
-    with pytest.raises(svc.DisputeError, match="cannot exceed the disputed amount"):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match="cannot exceed the disputed amount"):
         svc.dispute_resolve(dispute=dispute, resolution="Full", resolution_amount="40.01", actor=legal)
-    with pytest.raises(svc.DisputeError, match="cannot exceed"):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match="cannot exceed"):
         svc.dispute_resolve(dispute=dispute, resolution="Full", resolution_amount="10", refund_amount="41", actor=legal)
     assert _status(dispute) == "INVESTIGATING"
 
@@ -101,16 +106,16 @@ def test_resolution_amount_above_disputed_amount_is_refused(dispute, legal):
 )
 def test_bad_resolution_input_is_refused(dispute, legal, kwargs, message):
     svc.dispute_start_investigation(dispute=dispute, actor=legal)
-    with pytest.raises(svc.DisputeError, match=message):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match=message):
         svc.dispute_resolve(dispute=dispute, actor=legal, **kwargs)
     assert _status(dispute) == "INVESTIGATING"
 
 
 def test_reject_and_escalate_need_a_reason(dispute, legal):
-    with pytest.raises(svc.DisputeError):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError):
         svc.dispute_escalate(dispute=dispute, actor=legal, note=" ")
     svc.dispute_start_investigation(dispute=dispute, actor=legal)
-    with pytest.raises(svc.DisputeError):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError):
         svc.dispute_reject(dispute=dispute, resolution="", actor=legal)
     assert _status(dispute) == "INVESTIGATING"
 
@@ -138,14 +143,14 @@ def test_create_validates_party_order_ticket_and_evidence(legal):
         ({"disputed_amount": Decimal("-1")}, "negative"),
         ({"dispute_reason": ""}, "reason"),
     ]:
-        with pytest.raises(svc.DisputeError, match=message):
+        with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match=message):
             svc.dispute_create(actor=legal, **{**base, **change})
     assert Dispute.objects.filter(customer=customer).count() == 1
 
 
 def test_only_the_legal_team_sets_legal_fields(dispute, legal, make_staff):
     agent = make_staff(Role.AGENT)
-    with pytest.raises(svc.DisputeError, match="legal team"):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match="legal team"):
         svc.dispute_update(dispute=dispute, actor=agent, legal_notes="sneaky")
     svc.dispute_update(dispute=dispute, actor=legal, legal_case_number="LC-2026-7", legal_notes="Counsel engaged")
     dispute.refresh_from_db()
@@ -159,15 +164,20 @@ def test_only_the_legal_team_sets_legal_fields(dispute, legal, make_staff):
 def test_closed_dispute_details_are_frozen_but_legal_fields_are_not(dispute, legal):
     svc.dispute_start_investigation(dispute=dispute, actor=legal)
     svc.dispute_reject(dispute=dispute, resolution="No evidence", actor=legal)
-    with pytest.raises(svc.DisputeError, match="closed"):
+    with unchanged(dispute, dispute.history.all()), pytest.raises(svc.DisputeError, match="closed"):
         svc.dispute_update(dispute=dispute, actor=legal, evidence_description="late")
     svc.dispute_update(dispute=dispute, actor=legal, legal_notes="archived")
+    closed = Dispute.objects.get(pk=dispute.pk)
+    assert closed.legal_notes == "archived" and closed.dispute_status == "REJECTED"
+    assert closed.evidence_description != "late"
+    entry = AuditLog.objects.get(action_field="dispute.legal_notes", customer=dispute.customer)
+    assert entry.new_value is None  # recorded, without the value
 
 
 def test_a_stale_version_is_refused(dispute, legal):
     stale = dispute.updated_at
     svc.dispute_update(dispute=dispute, actor=legal, evidence_description="first")
-    with pytest.raises(svc.DisputeError, match="changed by someone else"):
+    with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match="changed by someone else"):
         svc.dispute_update(dispute=dispute, actor=legal, version=stale, evidence_description="second")
 
 

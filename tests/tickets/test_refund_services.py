@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from compliance.models import AuditLog
+from tests.assertions import unchanged
 from tests.factories import OrderFactory, RefundRequestFactory
 from tests.tickets.conftest import fresh
 from tickets.models import RefundOrigin, RefundRequest, TicketMessage
@@ -15,6 +16,9 @@ from tickets.services import refunds as svc
 from tickets.services.errors import Conflict, NotAllowed, SupportError
 
 pytestmark = pytest.mark.django_db
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+REFUND_TABLES = (RefundRequest, RefundRequest.history.model, RefundOrigin, TicketMessage)
 
 ITEMS = [{"item": "Large fries", "quantity": 1, "amount": "3.50"}, {"item": "Cola", "quantity": 2, "amount": "4.00"}]
 
@@ -74,7 +78,7 @@ def test_rejected_refunds_free_the_amount_again(agent, order):
     ],
 )
 def test_raise_bad_input_is_refused_and_nothing_written(agent, order, kwargs, field, message):
-    with pytest.raises(SupportError, match=message) as err:
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match=message) as err:
         _raise(agent, order, **kwargs)
     assert err.value.field == field
     assert not RefundRequest.objects.exists()
@@ -83,36 +87,36 @@ def test_raise_bad_input_is_refused_and_nothing_written(agent, order, kwargs, fi
 
 def test_raise_over_what_the_order_still_allows(agent, order):
     RefundRequestFactory(order=order, customer=order.customer, requested_amount="38.00")
-    with pytest.raises(SupportError, match="allows at most 2.00 more"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="allows at most 2.00 more"):
         _raise(agent, order)
     assert RefundRequest.objects.count() == 1
 
 
 def test_raise_on_an_uncompleted_order_is_refused(agent):
     order = OrderFactory(status="CANCELLED")
-    with pytest.raises(SupportError, match="cannot be refunded"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="cannot be refunded"):
         _raise(agent, order)
 
 
 def test_raise_from_another_customers_ticket_is_refused(agent, order):
     from tests.factories import TicketFactory
 
-    with pytest.raises(SupportError, match="another customer"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="another customer"):
         _raise(agent, order, ticket=TicketFactory())
 
 
 def test_analyst_roles_cannot_raise(fraud, order):
-    with pytest.raises(NotAllowed):
+    with unchanged(*REFUND_TABLES), pytest.raises(NotAllowed):
         _raise(fraud, order)
 
 
 def test_requested_amount_never_changes_after_creation(agent, order):
     refund = _raise(agent, order)
-    with pytest.raises(Exception, match="never"):
+    with unchanged(*REFUND_TABLES), pytest.raises(Exception, match="never"):
         RefundRequest.objects.filter(pk=refund.pk).update(requested_amount=Decimal("1.00"))
     from django.db import connection
 
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with unchanged(*REFUND_TABLES), pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE customer_refund_requests SET requested_amount = 1 WHERE id = %s", [refund.pk])
 
 
@@ -130,7 +134,7 @@ def test_lead_approves_within_limit(agent, lead, order):
 
 def test_approved_above_requested_is_refused(agent, lead, order):
     refund = _raise(agent, order)
-    with pytest.raises(SupportError, match="cannot exceed the requested") as err:
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="cannot exceed the requested") as err:
         svc.refund_approve(refund=refund, approved_amount="7.51", actor=lead)
     assert err.value.field == "approved_amount"
     assert fresh(refund).refund_status == "PENDING"
@@ -139,14 +143,14 @@ def test_approved_above_requested_is_refused(agent, lead, order):
 @pytest.mark.parametrize("amount", ["0", "-1", "x"])
 def test_approved_amount_must_be_positive(agent, lead, order, amount):
     refund = _raise(agent, order)
-    with pytest.raises(SupportError):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError):
         svc.refund_approve(refund=refund, approved_amount=amount, actor=lead)
     assert fresh(refund).approved_amount is None
 
 
 def test_lead_cannot_approve_own_request(lead, order):
     refund = _raise(lead, order)
-    with pytest.raises(NotAllowed, match="raised by you"):
+    with unchanged(*REFUND_TABLES), pytest.raises(NotAllowed, match="raised by you"):
         svc.refund_approve(refund=refund, approved_amount="7.50", actor=lead)
     assert fresh(refund).refund_status == "PENDING"
 
@@ -154,7 +158,7 @@ def test_lead_cannot_approve_own_request(lead, order):
 def test_lead_cannot_approve_above_role_limit(agent, lead, settings):
     order = OrderFactory(order_amount="500.00")
     refund = svc.refund_raise(order=order, refund_type="FULL", refund_reason="Never arrived", actor=agent)
-    with pytest.raises(NotAllowed, match="above your approval limit") as err:
+    with unchanged(*REFUND_TABLES), pytest.raises(NotAllowed, match="above your approval limit") as err:
         svc.refund_approve(refund=refund, approved_amount="500.00", actor=lead)
     assert err.value.field == "approved_amount"
     assert fresh(refund).refund_status == "PENDING"
@@ -164,13 +168,13 @@ def test_lead_cannot_approve_above_role_limit(agent, lead, settings):
 
 def test_agent_cannot_approve(agent, agent2, order):
     refund = _raise(agent2, order)
-    with pytest.raises(NotAllowed):
+    with unchanged(*REFUND_TABLES), pytest.raises(NotAllowed):
         svc.refund_approve(refund=refund, approved_amount="1.00", actor=agent)
 
 
 def test_reject_needs_a_reason(agent, lead, order):
     refund = _raise(agent, order)
-    with pytest.raises(SupportError, match="rejection reason") as err:
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="rejection reason") as err:
         svc.refund_reject(refund=refund, reason="  ", actor=lead)
     assert err.value.field == "rejection_reason"
     svc.refund_reject(refund=refund, reason="Delivery confirmed by photo", actor=lead)
@@ -181,9 +185,9 @@ def test_reject_needs_a_reason(agent, lead, order):
 def test_decided_request_cannot_be_decided_again(agent, lead, order):
     refund = _raise(agent, order)
     svc.refund_reject(refund=refund, reason="No", actor=lead)
-    with pytest.raises(SupportError, match="only a pending request"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="only a pending request"):
         svc.refund_approve(refund=refund, approved_amount="1.00", actor=lead)
-    with pytest.raises(SupportError, match="only a pending request"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="only a pending request"):
         svc.refund_reject(refund=refund, reason="No", actor=lead)
 
 
@@ -192,12 +196,12 @@ def test_decided_request_cannot_be_decided_again(agent, lead, order):
 
 def test_process_then_complete(agent, lead, lead2, order):
     refund = _raise(agent, order)
-    with pytest.raises(SupportError, match="only an approved request"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="only an approved request"):
         svc.refund_start_processing(refund=refund, refund_mode="WALLET", actor=lead)
     svc.refund_approve(refund=refund, approved_amount="7.50", actor=lead)
-    with pytest.raises(SupportError, match="only a processing"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="only a processing"):
         svc.refund_complete(refund=refund, actor=lead)
-    with pytest.raises(SupportError, match="how the refund is paid"):
+    with unchanged(*REFUND_TABLES), pytest.raises(SupportError, match="how the refund is paid"):
         svc.refund_start_processing(refund=refund, refund_mode="CASH", actor=lead)
     svc.refund_start_processing(refund=refund, refund_mode="WALLET", actor=lead2)
     r = fresh(refund)
@@ -211,7 +215,7 @@ def test_process_then_complete(agent, lead, lead2, order):
 def test_agent_cannot_process(agent, lead, order):
     refund = _raise(agent, order)
     svc.refund_approve(refund=refund, approved_amount="7.50", actor=lead)
-    with pytest.raises(NotAllowed):
+    with unchanged(*REFUND_TABLES), pytest.raises(NotAllowed):
         svc.refund_start_processing(refund=refund, refund_mode="WALLET", actor=agent)
 
 
@@ -219,5 +223,5 @@ def test_refund_version_conflict(agent, lead, lead2, order):
     refund = _raise(agent, order)
     version = fresh(refund).updated_at
     svc.refund_reject(refund=refund, reason="No", actor=lead2, expected_version=version)
-    with pytest.raises(Conflict, match="changed by Lou Lead"):
+    with unchanged(*REFUND_TABLES), pytest.raises(Conflict, match="changed by Lou Lead"):
         svc.refund_approve(refund=refund, approved_amount="7.50", actor=lead, expected_version=version)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from compliance.models import AuditLog
+from tests.assertions import unchanged
 from tests.factories import TicketFactory, TicketMessageFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory
@@ -16,6 +18,9 @@ from tickets.services import tickets as svc
 from tickets.services.errors import Conflict, NotAllowed, StaleThread, SupportError
 
 pytestmark = pytest.mark.django_db
+
+# What a refused call could have written: each refusal re-reads it (tests/README.md).
+APP_TABLES = tuple(apps.get_app_config("tickets").get_models())  # with their history tables
 
 
 def _assigned(ticket, agent):
@@ -50,14 +55,14 @@ def test_assign_to_me_moves_open_to_in_progress_with_message_audit_and_history(t
 
 
 def test_agent_cannot_assign_to_someone_else(ticket, agent, agent2):
-    with pytest.raises(NotAllowed, match="Only a lead"):
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="Only a lead"):
         svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent)
     assert fresh(ticket).assigned_to_agent is None
 
 
 def test_agent_cannot_take_a_ticket_assigned_to_another(ticket, agent, agent2):
     _assigned(ticket, agent2)
-    with pytest.raises(NotAllowed, match="assigned to Sam Okafor"):
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="assigned to Sam Okafor"):
         svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
 
 
@@ -69,18 +74,18 @@ def test_lead_reassigns_anyone(ticket, agent, agent2, lead):
 
 
 def test_assign_refuses_non_support_staff(ticket, lead, fraud):
-    with pytest.raises(SupportError, match="not a support agent"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="not a support agent"):
         svc.ticket_assign(ticket=ticket, agent=fraud, actor=lead)
 
 
 def test_assign_refuses_resolved_ticket(ticket, agent, lead):
     _resolved(ticket, agent)
-    with pytest.raises(SupportError, match="reopen it before assigning"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="reopen it before assigning"):
         svc.ticket_assign(ticket=ticket, agent=lead, actor=lead)
 
 
 def test_fraud_analyst_may_not_work_tickets(ticket, fraud):
-    with pytest.raises(NotAllowed):
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed):
         svc.ticket_assign(ticket=ticket, agent=fraud, actor=fraud)
 
 
@@ -116,7 +121,7 @@ def test_resolve_sets_resolution_time(agent):
 def test_resolve_without_resolution_is_refused_and_nothing_written(ticket, agent, resolution):
     _assigned(ticket, agent)
     before = TicketMessage.objects.count(), AuditLog.objects.count()
-    with pytest.raises(SupportError, match="resolution is required") as err:
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="resolution is required") as err:
         svc.ticket_resolve(ticket=ticket, resolution=resolution, actor=agent)
     assert err.value.field == "resolution"
     assert fresh(ticket).status == "IN_PROGRESS"
@@ -124,13 +129,13 @@ def test_resolve_without_resolution_is_refused_and_nothing_written(ticket, agent
 
 
 def test_resolve_open_ticket_is_refused(ticket, lead):
-    with pytest.raises(SupportError, match="assign it first"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="assign it first"):
         svc.ticket_resolve(ticket=ticket, resolution="x", actor=lead)
 
 
 def test_close_requires_resolution_first(ticket, agent, lead):
     _assigned(ticket, agent)
-    with pytest.raises(SupportError, match="resolve it before closing"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="resolve it before closing"):
         svc.ticket_close(ticket=ticket, actor=lead)
 
 
@@ -143,18 +148,18 @@ def test_lead_closes_resolved_ticket(ticket, agent, lead):
 
 def test_agent_cannot_close(ticket, agent):
     _resolved(ticket, agent)
-    with pytest.raises(NotAllowed, match="Only a lead"):
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="Only a lead"):
         svc.ticket_close(ticket=ticket, actor=agent)
 
 
 def test_closed_is_final(ticket, agent, lead):
     _resolved(ticket, agent)
     svc.ticket_close(ticket=ticket, actor=lead)
-    with pytest.raises(SupportError, match="closed tickets are final"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="closed tickets are final"):
         svc.ticket_reopen(ticket=ticket, reason="customer came back", actor=lead)
-    with pytest.raises(SupportError, match="already closed|final"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="already closed|final"):
         svc.ticket_close(ticket=ticket, actor=lead)
-    with pytest.raises(SupportError, match="closed"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="closed"):
         svc.ticket_reply(ticket=ticket, text="hello", actor=lead, seen=None)
 
 
@@ -168,13 +173,13 @@ def test_reopen_resolved_goes_back_to_in_progress_and_clears_stamps(ticket, agen
 
 def test_reopen_needs_a_reason(ticket, agent):
     _resolved(ticket, agent)
-    with pytest.raises(SupportError, match="why"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="why"):
         svc.ticket_reopen(ticket=ticket, reason=" ", actor=agent)
 
 
 def test_reopen_of_in_progress_is_refused(ticket, agent):
     _assigned(ticket, agent)
-    with pytest.raises(SupportError, match="only a resolved ticket"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="only a resolved ticket"):
         svc.ticket_reopen(ticket=ticket, reason="x", actor=agent)
 
 
@@ -189,25 +194,25 @@ def test_change_priority(ticket, agent):
 
 @pytest.mark.parametrize("priority", ["MEDIUM", "SEVERE"])
 def test_change_priority_refuses_same_or_unknown(ticket, agent, priority):
-    with pytest.raises(SupportError):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError):
         svc.ticket_change_priority(ticket=ticket, priority=priority, actor=agent)
 
 
 def test_rating_only_once_resolved(ticket, agent):
     _assigned(ticket, agent)
-    with pytest.raises(SupportError, match="once it is resolved"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="once it is resolved"):
         svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
     svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
     assert fresh(ticket).customer_satisfaction_rating == 4
-    with pytest.raises(SupportError, match="already has"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="already has"):
         svc.ticket_record_rating(ticket=ticket, rating=5, actor=agent)
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, True, "5"])
 def test_rating_out_of_range_is_refused(ticket, agent, rating):
     _resolved(ticket, agent)
-    with pytest.raises(SupportError, match="1 to 5") as err:
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="1 to 5") as err:
         svc.ticket_record_rating(ticket=ticket, rating=rating, actor=agent)
     assert err.value.field == "rating"
     assert fresh(ticket).customer_satisfaction_rating is None
@@ -224,7 +229,7 @@ def test_follow_up_schedule_and_clear(ticket, agent):
 
 
 def test_follow_up_in_the_past_is_refused(ticket, agent):
-    with pytest.raises(SupportError, match="future"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="future"):
         svc.ticket_schedule_follow_up(ticket=ticket, follow_up_date=timezone.now(), actor=agent)
 
 
@@ -239,7 +244,7 @@ def test_reply_adds_agent_message(ticket, agent):
 
 
 def test_empty_reply_is_refused(ticket, agent):
-    with pytest.raises(SupportError, match="Write a reply"):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError, match="Write a reply"):
         svc.ticket_reply(ticket=ticket, text="  ", actor=agent, seen=None)
     assert not TicketMessage.objects.filter(ticket=ticket).exists()
 
@@ -248,7 +253,7 @@ def test_stale_reply_is_refused_not_sent(ticket, agent):
     first = TicketMessageFactory(ticket=ticket)
     seen = (first.pk, 0)
     TicketMessageFactory(ticket=ticket, message_text="Actually, it arrived.")
-    with pytest.raises(StaleThread) as err:
+    with unchanged(*APP_TABLES), pytest.raises(StaleThread) as err:
         svc.ticket_reply(ticket=ticket, text="Refunding now", actor=agent, seen=seen)
     assert err.value.seen == seen
     assert not TicketMessage.objects.filter(ticket=ticket, sender_type="AGENT").exists()
@@ -256,7 +261,7 @@ def test_stale_reply_is_refused_not_sent(ticket, agent):
 
 def test_reply_refused_after_a_new_internal_note(ticket, agent, agent2):
     InternalNoteFactory(ticket=ticket, body="Do not refund: fraud ring")
-    with pytest.raises(StaleThread):
+    with unchanged(*APP_TABLES), pytest.raises(StaleThread):
         svc.ticket_reply(ticket=ticket, text="Refunding now", actor=agent, seen=(0, 0))
 
 
@@ -269,7 +274,7 @@ def test_internal_note_never_lands_in_customer_messages(ticket, agent):
 
 
 def test_empty_note_is_refused(ticket, agent):
-    with pytest.raises(SupportError):
+    with unchanged(*APP_TABLES), pytest.raises(SupportError):
         svc.ticket_add_note(ticket=ticket, body="", actor=agent)
 
 
@@ -288,7 +293,10 @@ def test_mark_read_for_support_staff_only(ticket, agent, fraud):
 def test_stale_version_is_refused_with_who_changed_it(ticket, agent, lead):
     version = fresh(ticket).updated_at
     svc.ticket_change_priority(ticket=ticket, priority="HIGH", actor=lead, expected_version=version)
-    with pytest.raises(Conflict, match=r"changed by Lee Lead \(Priority changed\) since you opened it"):
+    with (
+        unchanged(*APP_TABLES),
+        pytest.raises(Conflict, match=r"changed by Lee Lead \(Priority changed\) since you opened it"),
+    ):
         svc.ticket_assign(ticket=ticket, agent=agent, actor=agent, expected_version=version)
     assert fresh(ticket).assigned_to_agent is None
 
