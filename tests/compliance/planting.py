@@ -162,6 +162,8 @@ SOURCE_COLUMNS = {"ip_address": "ip", "device_id": "device", "user_agent": "user
 
 def planted_value(identity: Identity, table: str, column: str, info: dict):
     source = SOURCES.get((table, column)) or SOURCE_COLUMNS.get(column)
+    if source == "ip" and table == "customer_login_history":
+        source = "ip2"  # the customer's second address, known from their logins
     if source:
         return getattr(identity, source)
     if info["type"] in ("jsonb", "json"):
@@ -176,11 +178,11 @@ def planted_value(identity: Identity, table: str, column: str, info: dict):
 
 
 def text_kwargs(model: type[models.Model], identity: Identity, catalog: dict) -> dict:
-    """Planted values for every free-text field of ``model`` (enum columns keep their codes)."""
+    """Planted values for every free-text field of ``model`` (enums and generated ids keep theirs)."""
     columns = catalog.get(model._meta.db_table, {})
     values = {}
     for field in model._meta.concrete_fields:
-        if field.column not in columns or field.choices or field.is_relation:
+        if field.column not in columns or field.choices or field.is_relation or not field.editable:
             continue
         if isinstance(field, ArrayField) and field.base_field.choices:
             continue

@@ -149,8 +149,11 @@ def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff)
     customer.refresh_from_db()
     assert customer.status != "ANONYMISED"
     assert TicketMessage.objects.filter(ticket=rich_customer.ticket, message_text__contains="@").exists()
-    # What is not held is erased already.
-    assert find_everywhere(["dev-zebulon-001", "203.0.113.201"]) == []
+    # What is not held is erased already; the run keeps the identifiers until it completes.
+    assert find_everywhere(["dev-zebulon-001", "203.0.113.201"]) == [
+        "compliance_erasure_runs.identifiers: dev-zebulon-001",
+        "compliance_erasure_runs.identifiers: 203.0.113.201",
+    ]
 
     Dispute.objects.filter(pk=open_dispute.pk).update(dispute_status="REJECTED")
     run = services.deletion_request_run(request=request)
