@@ -10,6 +10,11 @@ metadata. Records the request (one officer), approves it (another) and times
 ``process_deletion_requests`` for it, then scans every text column of the database for
 the customer's identifiers. Without ``--commit`` everything is rolled back afterwards.
 Needs the dev requirements (factory_boy), like the tests.
+
+Measured on the demo database plus the bench customer (100,033 rows changed, 2 CPU cores
+shared with other work, so +-30 %), back to back: before free-text scrubbing (d7c16c1)
+47.2 s, 2,117 rows/s, 633 identifier hits left in text columns; after 37.1 s, 2,697 rows/s,
+0 left. Scrubbing adds no measurable time: it is part of the same chunked UPDATEs.
 """
 
 from __future__ import annotations
