@@ -58,7 +58,7 @@ from customer_ops.personal_data import (
     PersonalData,
     declarations,
     expand_scopes,
-    historical_models,  # noqa: F401  (re-exported: the tests and the export find history tables here)
+    historical_models,  # noqa: F401  (re-exported: the erasure tests find history tables here)
     history_declarations,
 )
 from customer_ops.write_rules import erasure_bypass
