@@ -9,7 +9,7 @@ from django.db import models
 from analytics.choices import ActivityType, HoldStatus, LoginMethod, ReferralStatus, RewardStatus, RewardType
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Identifier, Keep, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
 
 
@@ -40,7 +40,9 @@ class ActivityLog(db.RuleBoundModel):
             "location_lon": Scope.ACTIVITY_LOCATION,
             "activity_description": Scope.ACTIVITY_LOCATION,
             "activity_metadata": Scope.ACTIVITY_LOCATION,
-        }
+        },
+        text={"activity_type": ENUM, "service_type": ENUM},
+        identifiers={"device_id": Identifier.DEVICE, "ip_address": Identifier.IP},
     )
 
     class Meta:
@@ -109,7 +111,13 @@ class LoginHistory(db.RuleBoundModel):
             "ip_address": Scope.DEVICES_NETWORK,
             "ip_location": Scope.ACTIVITY_LOCATION,
             "user_agent": Scope.DEVICES_NETWORK,
-        }
+        },
+        text={"login_method": ENUM, "device_type": SCRUB, "failure_reason": SCRUB},
+        identifiers={
+            "device_id": Identifier.DEVICE,
+            "ip_address": Identifier.IP,
+            "user_agent": Identifier.USER_AGENT,
+        },
     )
 
     class Meta:
@@ -220,7 +228,10 @@ class ServiceAnalytics(db.RuleBoundModel):
     last_updated_at = db.updated_at()
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        text={"service_type": ENUM, "favorite_merchant_ids": Keep("merchant ids (numbers), not the customer's")},
+        keep_rows="Aggregate metrics with no personal columns.",
+    )
 
     class Meta:
         db_table = "customer_service_analytics"
@@ -258,7 +269,7 @@ class OrdersSummary(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(text={"service_type": ENUM}, keep_rows="Aggregate metrics with no personal columns.")
 
     class Meta:
         db_table = "customer_orders_summary"
@@ -303,6 +314,12 @@ class Referral(db.RuleBoundModel):
     updated_at = db.updated_at()
 
     personal_data = PersonalData(
+        text={
+            "referral_code": SCRUB,
+            "referral_status": ENUM,
+            "referrer_reward_type": ENUM,
+            "referred_reward_type": ENUM,
+        },
         customer_path="referred_customer",
         keep_rows="Financial record of rewards owed; the referral code is not personal.",
     )
@@ -354,7 +371,10 @@ class ReferralReward(db.RuleBoundModel):
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Financial record: rewards paid are kept for accounting.")
+    personal_data = PersonalData(
+        text={"reward_type": ENUM, "reward_status": ENUM, "coupon_code": SCRUB},
+        keep_rows="Financial record: rewards paid are kept for accounting.",
+    )
 
     class Meta:
         db_table = "customer_referral_rewards"
@@ -400,6 +420,7 @@ class RewardHold(models.Model):
 
     personal_data = PersonalData(
         fields={"shared_signals": Scope.DEVICES_NETWORK},
+        text={"status": ENUM, "decision_reason": SCRUB},
         customer_path="reward__customer",
         keep_rows="Record of a fraud decision on a reward; the device ids and IPs are redacted.",
     )

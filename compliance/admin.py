@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from compliance import conf, erasure, export, services
 from compliance.choices import AccessKind, ConsentMethod, ConsentStatus, ConsentType, RequestStatus
@@ -288,7 +289,9 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
             path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="compliance_deletion_reject"),
             path(
                 "<int:pk>/certificate/",
-                self.admin_site.admin_view(self.certificate_view),
+                # POST with CSRF: the download is recorded in the access log, so a cross-site
+                # link must not be able to create a "who looked" entry.
+                self.admin_site.admin_view(require_POST(self.certificate_view)),
                 name="compliance_deletion_certificate",
             ),
             *super().get_urls(),
@@ -303,7 +306,12 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 plan = erasure.plan_for(obj)
             else:
                 plan = run.plan if run else None
+            recorder_id, recorder_name = services.deletion_request_recorder(obj)
             extra_context.update(
+                recorder=recorder_name,
+                job_every=conf.ERASURE_JOB_EVERY_MINUTES,
+                recorded_by_you=recorder_id is not None and recorder_id == request.user.pk,
+                next_job_run=next_job_run() if obj.request_status == RequestStatus.PROCESSING else None,
                 plan=plan,
                 plan_tables=[t for t in (plan or {}).get("tables", []) if t["rows"] or t["kept"]],
                 run=run,
@@ -324,13 +332,15 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
         try:
-            services.deletion_request_approve(request=obj, actor=request.user, run_now="run_now" in request.POST)
+            services.deletion_request_approve(request=obj, actor=request.user)
         except services.ComplianceError as exc:
             self.message_user(request, str(exc), messages.ERROR)
         else:
-            obj.refresh_from_db()
             self.message_user(
-                request, f"{obj.request_id} approved: {obj.get_request_status_display()}.", messages.SUCCESS
+                request,
+                f"{obj.request_id} approved: the erasure job carries it out at {next_job_run():%H:%M} UTC "
+                f"(it runs every {conf.ERASURE_JOB_EVERY_MINUTES} minutes); this page shows its progress.",
+                messages.SUCCESS,
             )
         return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
 
@@ -372,6 +382,15 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         response = HttpResponse(json.dumps(document, indent=2, sort_keys=True), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="erasure-certificate-{obj.request_id}.json"'
         return response
+
+
+def next_job_run(now: dt.datetime | None = None) -> dt.datetime:
+    """When ``process_deletion_requests`` next starts: the next multiple of
+    ``ERASURE_JOB_EVERY_MINUTES`` past the hour (the cron schedule), in UTC."""
+    now = (now or timezone.now()).astimezone(dt.UTC)
+    every = conf.ERASURE_JOB_EVERY_MINUTES
+    start = now.replace(minute=0, second=0, microsecond=0)
+    return start + dt.timedelta(minutes=every * (now.minute // every + 1))
 
 
 def _report(run) -> list[dict]:

@@ -92,19 +92,20 @@ def seed_compliance(ctx: dict) -> None:
     )
 
     # One request carried out end to end (plan, report, certificate on its page): recorded
-    # and approved by the compliance login, erased as the job would.
+    # by the admin login, approved by the compliance login (four eyes), erased as the job would.
     from compliance import services
     from customer_ops.context import acting_as, actor_for_user
 
-    officer = users["compliance"]
-    with acting_as(actor_for_user(officer, ip_address="10.20.0.30", user_agent="Mozilla/5.0")):
+    officer, recorder = users["compliance"], users["admin"]
+    with acting_as(actor_for_user(recorder, ip_address="10.20.0.31", user_agent="Mozilla/5.0")):
         erased = services.deletion_request_create(
             customer=customers[-3],
             scopes=["ALL"],
             reason="Please erase my account and everything about me.",
             requested_at=now - dt.timedelta(days=12),
-            actor=officer,
+            actor=recorder,
         )
+    with acting_as(actor_for_user(officer, ip_address="10.20.0.30", user_agent="Mozilla/5.0")):
         services.deletion_request_approve(request=erased, actor=officer)
     services.deletion_request_run(request=erased)
 

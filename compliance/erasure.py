@@ -2,11 +2,17 @@
 
 Driven entirely by the personal-data declarations (:mod:`customer_ops.personal_data`):
 every declared model is a *step*, and so is the django-simple-history table of each
-(historical rows are copies of the same personal columns), discovered through
-simple_history's registry rather than by name. Per step and requested scope the erasure
-redacts the declared columns, deletes the rows (``delete_rows_with``) or anonymises the
-customer record; rows held by a legal hold (:mod:`compliance.holds`) are kept until the
-hold closes.
+(historical rows are copies of the same personal columns, declared by derivation),
+discovered through simple_history's registry rather than by name. Per step and requested
+scope the erasure redacts the declared columns, scrubs the customer's identifiers out of
+the other free-text columns (:mod:`compliance.scrub`), deletes the rows
+(``delete_rows_with``) or anonymises the customer record; rows held by a legal hold
+(:mod:`compliance.holds`) are kept until the hold closes.
+
+The identifiers are read from the customer's own rows (the declared ``identifiers``
+columns) when the plan is made, before anything is anonymised, and kept in the run
+(``ErasureRun.identifiers``) only while it lasts: a resumed run still has them; at
+completion they are replaced by counts and a keyed digest in the certificate.
 
 This module is the ONLY caller of :func:`customer_ops.write_rules.erasure_bypass`: the
 immutable logs and never-update columns are redacted inside its transactions and nowhere
@@ -41,21 +47,27 @@ from django.db import models, transaction
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from compliance import conf
+from compliance import conf, scrub
 from compliance.choices import AuditAction, ErasureState, RequestStatus
 from compliance.holds import held_rows
 from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
 from customer_ops.audit import audit
 from customer_ops.choices import CustomerStatus
 from customer_ops.models import Customer
-from customer_ops.personal_data import PersonalData, declarations, expand_scopes
+from customer_ops.personal_data import (
+    PersonalData,
+    declarations,
+    expand_scopes,
+    historical_models,  # noqa: F401  (re-exported: the erasure tests find history tables here)
+    history_declarations,
+)
 from customer_ops.write_rules import erasure_bypass
 
 # Every audit entry about an erasure starts with this, so the erasure keeps its own trail.
 AUDIT_PREFIX = "GDPR erasure"
 
-REDACT, DELETE, ANONYMISE, KEEP = "redact", "delete", "anonymise", "keep"
-DONE_WORDS = {REDACT: "redacted", DELETE: "deleted", ANONYMISE: "anonymised", KEEP: "kept"}
+REDACT, SCRUB, DELETE, ANONYMISE, KEEP = "redact", "scrub", "delete", "anonymise", "keep"
+DONE_WORDS = {REDACT: "redacted", SCRUB: "scrubbed", DELETE: "deleted", ANONYMISE: "anonymised", KEEP: "kept"}
 
 
 class ErasureError(Exception):
@@ -93,12 +105,21 @@ class Step:
             path = self.id_field
         return models.Q(**{path: customer_id})
 
-    def action(self, scopes: list[str]) -> str:
+    def redacted(self, scopes: list[str]) -> list[str]:
+        return list(self.data.fields_in(scopes))
+
+    def scrubbed(self, scopes: list[str], scrubbing: bool) -> list[str]:
+        """The text columns scrubbed (none when there is no identifier to scrub)."""
+        if not scrubbing:
+            return []
+        return [name for name in self.data.scrubbed(scopes) if scrub.is_text(self.model._meta.get_field(name))]
+
+    def action(self, scopes: list[str], scrubbing: bool = False) -> str:
         if self.data.deletes_rows(scopes):
             return DELETE
-        if not self.data.fields_in(scopes):
-            return KEEP
-        return ANONYMISE if self.base is Customer else REDACT
+        if self.data.fields_in(scopes):
+            return ANONYMISE if self.base is Customer else REDACT
+        return SCRUB if self.scrubbed(scopes, scrubbing) else KEEP
 
     def rows(self, customer_id: int) -> models.QuerySet:
         qs = self.model._default_manager.filter(self.customer_filter(customer_id))
@@ -108,29 +129,34 @@ class Step:
         return qs
 
 
-def historical_models() -> dict[type[models.Model], type[models.Model]]:
-    """declaring model -> its django-simple-history model, for every model with history."""
-    from simple_history.models import registered_models
-
-    found = {}
-    for base in registered_models.values():
-        attribute = getattr(base._meta, "simple_history_manager_attribute", None)
-        if attribute:
-            found[base] = getattr(base, attribute).model
-    return found
-
-
 @cache
 def steps() -> list[Step]:
     """Every declared model, each followed by its history table; the customer record last."""
-    history = historical_models()
+    history = {base: (model, data) for model, (base, data) in history_declarations().items()}
     ordered = sorted(declarations().items(), key=lambda item: (item[0] is Customer, item[0]._meta.label_lower))
     result = []
     for model, data in ordered:
         result.append(Step(model=model, data=data, base=model))
         if model in history:
-            result.append(Step(model=history[model], data=data, base=model))
+            history_model, history_data = history[model]
+            result.append(Step(model=history_model, data=history_data, base=model))
     return result
+
+
+def gather_identifiers(customer_id: int, scopes: list[str]) -> dict[str, list[str]]:
+    """kind -> what to scrub, from the customer's own rows of every declared identifier
+    column in ``scopes`` (held rows included: they still name the customer)."""
+    raw: dict[str, set[str]] = {}
+    for step in steps():
+        for column, kind in step.data.identifiers_in(scopes).items():
+            rows = step.rows(customer_id)
+            condition = step.data.only_where.get(column)
+            if condition is not None:
+                rows = rows.filter(condition)
+            values = rows.order_by().exclude(**{column: ""}).values_list(column, flat=True).distinct()
+            raw.setdefault(str(kind), set()).update(v for v in values if v)
+    found = {kind: sorted(scrub.normalise(kind, values)) for kind, values in sorted(raw.items())}
+    return {kind: values for kind, values in found.items() if values}
 
 
 # --- the plan ----------------------------------------------------------------------------
@@ -141,12 +167,18 @@ def _held_for(step: Step, customer_id: int) -> dict[int, str]:
     return held_rows(step.base, customer_id)
 
 
-def build_plan(*, customer_id: int, scopes: list[str], request_id: str = "") -> dict:
-    """Per table: the action, the columns per scope, the rows it will change, the rows kept and why."""
+def build_plan(
+    *, customer_id: int, scopes: list[str], request_id: str = "", identifiers: dict[str, list[str]] | None = None
+) -> dict:
+    """Per table: the action, the columns redacted (per scope) and scrubbed, the rows it
+    will change, the rows kept and why; and how many identifiers of each kind it scrubs."""
     chosen = sorted(expand_scopes(scopes))
+    if identifiers is None:
+        identifiers = gather_identifiers(customer_id, scopes)
+    scrubbing = bool(identifiers)
     tables = []
     for step in steps():
-        action = step.action(scopes)
+        action = step.action(scopes, scrubbing)
         held = _held_for(step, customer_id)
         ids = list(step.rows(customer_id).values_list(step.id_field, flat=True))
         held_reasons = Counter(held[i] for i in ids if i in held)
@@ -154,8 +186,9 @@ def build_plan(*, customer_id: int, scopes: list[str], request_id: str = "") -> 
         kept = [{"rows": n, "reason": reason} for reason, n in sorted(held_reasons.items())]
         if action == KEEP and ids:
             kept.append({"rows": len(ids), "reason": step.data.keep_rows or "No personal columns in these scopes."})
-        elif action in {REDACT, ANONYMISE} and changed and step.data.keep_rows:
-            kept.append({"rows": changed, "reason": f"Row kept, columns redacted: {step.data.keep_rows}"})
+        elif action in {REDACT, ANONYMISE, SCRUB} and changed and step.data.keep_rows:
+            done = "redacted" if action != SCRUB else "scrubbed"
+            kept.append({"rows": changed, "reason": f"Row kept, columns {done}: {step.data.keep_rows}"})
         columns: dict[str, list[str]] = {}
         for name, scope in step.data.fields_in(scopes).items():
             columns.setdefault(str(scope), []).append(name)
@@ -166,6 +199,8 @@ def build_plan(*, customer_id: int, scopes: list[str], request_id: str = "") -> 
                 "history_of": step.base._meta.db_table if step.historical else None,
                 "action": action,
                 "columns": columns,
+                "redacted": step.redacted(scopes) if action != DELETE else [],
+                "scrubbed": step.scrubbed(scopes, scrubbing) if action != DELETE else [],
                 "rows": changed,
                 "kept": kept,
             }
@@ -174,6 +209,7 @@ def build_plan(*, customer_id: int, scopes: list[str], request_id: str = "") -> 
         "request_id": request_id,
         "customer_id": customer_id,
         "scopes": [str(s) for s in chosen],
+        "identifiers": {kind: len(values) for kind, values in identifiers.items()},
         "tables": tables,
     }
 
@@ -207,8 +243,9 @@ def _redacted_value(model: type[models.Model], name: str):
     raise ImproperlyConfigured(f"{model._meta.label}.{name} is declared personal but cannot be redacted.")
 
 
-def redaction(step: Step, scopes: list[str]) -> dict:
-    """The UPDATE's assignments for the step's columns in ``scopes``."""
+def redaction(step: Step, scopes: list[str], patterns: list[str] = ()) -> dict:
+    """The UPDATE's assignments: redact the step's columns in ``scopes``, scrub ``patterns``
+    (:func:`compliance.scrub.patterns`) out of its other free-text columns."""
     values = {}
     for name in step.data.fields_in(scopes):
         value = _redacted_value(step.model, name)
@@ -217,14 +254,18 @@ def redaction(step: Step, scopes: list[str]) -> dict:
             field = step.model._meta.get_field(name)
             if not isinstance(value, models.Expression):
                 value = models.Value(value, output_field=field)
-            value = models.Case(models.When(condition, then=value), default=models.F(name), output_field=field)
+            # Rows the condition leaves out (a staff member's entry) are scrubbed, not redacted.
+            default = scrub.expression(field, patterns) if patterns and scrub.is_text(field) else models.F(name)
+            value = models.Case(models.When(condition, then=value), default=default, output_field=field)
         values[name] = value
+    for name in step.scrubbed(scopes, bool(patterns)):
+        values[name] = scrub.expression(step.model._meta.get_field(name), patterns)
     if step.action(scopes) == ANONYMISE and not step.historical:
         values["status"] = CustomerStatus.ANONYMISED
     return values
 
 
-def _apply(step: Step, scopes: list[str], pks: list[int]) -> int:
+def _apply(step: Step, scopes: list[str], pks: list[int], patterns: list[str]) -> int:
     if not pks:
         return 0
     qs = step.model._default_manager.filter(pk__in=pks)
@@ -232,7 +273,7 @@ def _apply(step: Step, scopes: list[str], pks: list[int]) -> int:
         count = qs.count()
         qs.delete()
     else:
-        count = qs.update(**redaction(step, scopes))
+        count = qs.update(**redaction(step, scopes, patterns))
     if not step.historical:
         # The admin's own change log names objects by str(): that can be a name or a subject.
         content_type = ContentType.objects.get_for_model(step.model)
@@ -250,25 +291,39 @@ def _progress(run: ErasureRun, step: Step) -> dict:
     return run.progress.setdefault(step.key, {"cursor": None, "rows": 0, "held": [], "done": False})
 
 
-def _record_step(run: ErasureRun, step: Step, action: str, rows: int, columns: list[str]) -> None:
+def _record_step(run: ErasureRun, step: Step, scopes: list[str], patterns: list[str], rows: int) -> None:
+    action = step.action(scopes, bool(patterns))
     if rows:
+        columns = [
+            f"{word}: {', '.join(names)}"
+            for word, names in (
+                ("redacted", step.redacted(scopes)),
+                ("scrubbed", step.scrubbed(scopes, bool(patterns))),
+            )
+            if names and action != DELETE
+        ]
         audit(
             customer_id=run.customer_id,
             action_type=AuditAction.DELETE if action == DELETE else AuditAction.UPDATE,
             action_field=step.table,
             reason=f"{AUDIT_PREFIX} {run.request.request_id}: {rows} row(s) {DONE_WORDS[action]}"
-            + (f" ({', '.join(columns)})" if columns and action != DELETE else ""),
+            + (f" ({'; '.join(columns)})" if columns else ""),
         )
 
 
 def _run_step(
-    run_id: int, step: Step, scopes: list[str], chunk_size: int, on_chunk: Callable[[str], None] | None
+    run_id: int,
+    step: Step,
+    scopes: list[str],
+    patterns: list[str],
+    chunk_size: int,
+    on_chunk: Callable[[str], None] | None,
 ) -> None:
     run = ErasureRun.objects.select_related("request").get(pk=run_id)
     progress = run.progress.get(step.key, {})
     if progress.get("done"):
         return
-    action = step.action(scopes)
+    action = step.action(scopes, bool(patterns))
     customer_id = run.customer_id
     reason = f"{AUDIT_PREFIX} {run.request.request_id}"
     held = _held_for(step, customer_id)
@@ -285,7 +340,7 @@ def _run_step(
             chunk = [(pk, i) for pk, i in chunk if progress["cursor"] is None or pk > progress["cursor"]]
             if not chunk:  # another run did it meanwhile
                 continue
-            changed = _apply(step, scopes, [pk for pk, i in chunk if i not in held])
+            changed = _apply(step, scopes, [pk for pk, i in chunk if i not in held], patterns)
             progress["held"] += [pk for pk, i in chunk if i in held]
             progress["rows"] += changed
             progress["cursor"] = chunk[-1][0]
@@ -299,10 +354,10 @@ def _run_step(
         if not progress["done"]:
             progress["done"] = True
             run.save(update_fields=["progress", "updated_at"])
-            _record_step(run, step, action, progress["rows"], list(step.data.fields_in(scopes)))
+            _record_step(run, step, scopes, patterns, progress["rows"])
 
 
-def _release_holds(run_id: int, step: Step, scopes: list[str]) -> None:
+def _release_holds(run_id: int, step: Step, scopes: list[str], patterns: list[str]) -> None:
     """Erase the rows of a finished step whose legal hold has closed since."""
     run = ErasureRun.objects.select_related("request").get(pk=run_id)
     if not run.progress.get(step.key, {}).get("held"):
@@ -315,11 +370,11 @@ def _release_holds(run_id: int, step: Step, scopes: list[str]) -> None:
         released = [pk for pk, i in pairs if i not in still_held]
         if not released:
             return
-        changed = _apply(step, scopes, released)
+        changed = _apply(step, scopes, released, patterns)
         progress["held"] = [pk for pk in progress["held"] if pk not in set(released)]
         progress["rows"] += changed
         run.save(update_fields=["progress", "updated_at"])
-        _record_step(run, step, step.action(scopes), changed, list(step.data.fields_in(scopes)))
+        _record_step(run, step, scopes, patterns, changed)
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -331,8 +386,33 @@ def start_run(request: DataDeletionRequest) -> ErasureRun:
         request = DataDeletionRequest.objects.select_for_update().get(pk=request.pk)
         run = ErasureRun.objects.filter(request=request).first()
         if run is None:
-            run = ErasureRun.objects.create(request=request, customer_id=request.customer_id, plan=plan_for(request))
+            identifiers = gather_identifiers(request.customer_id, request.deletion_scope)
+            run = ErasureRun.objects.create(
+                request=request,
+                customer_id=request.customer_id,
+                plan=build_plan(
+                    customer_id=request.customer_id,
+                    scopes=request.deletion_scope,
+                    request_id=request.request_id,
+                    identifiers=identifiers,
+                ),
+                identifiers=identifiers,
+            )
         return run
+
+
+def _identifiers_for_run(run_id: int, scopes: list[str]) -> dict[str, list[str]]:
+    """The run's identifiers; before its first step, also those of rows written since approval."""
+    with transaction.atomic():
+        run = _locked_run(run_id)
+        identifiers = run.identifiers or {}
+        if not run.progress and run.state != ErasureState.DONE:
+            fresh = gather_identifiers(run.customer_id, scopes)
+            merged = {k: sorted(set(identifiers.get(k, [])) | set(fresh.get(k, []))) for k in {*identifiers, *fresh}}
+            if merged != identifiers:
+                run.identifiers = identifiers = merged
+                run.save(update_fields=["identifiers", "updated_at"])
+        return identifiers
 
 
 def run_erasure(
@@ -349,10 +429,11 @@ def run_erasure(
     if not scopes:
         raise ErasureError(f"{request.request_id} names no scope.")
     run = start_run(request)
+    patterns = scrub.patterns(_identifiers_for_run(run.pk, scopes))
     chunk_size = chunk_size or conf.ERASURE_CHUNK_SIZE
     for step in steps():
-        _run_step(run.pk, step, scopes, chunk_size, on_chunk)
-        _release_holds(run.pk, step, scopes)
+        _run_step(run.pk, step, scopes, patterns, chunk_size, on_chunk)
+        _release_holds(run.pk, step, scopes, patterns)
     return _finish(run.pk)
 
 
@@ -381,7 +462,8 @@ def _finish(run_id: int) -> ErasureRun:
         run.state = ErasureState.DONE
         run.finished_at = now
         run.digest = digest(run.plan, run.outcome)
-        run.save(update_fields=["state", "outcome", "finished_at", "digest", "updated_at"])
+        run.identifiers = None  # nothing of them stays in clear; the outcome keeps counts and a digest
+        run.save(update_fields=["state", "outcome", "finished_at", "digest", "identifiers", "updated_at"])
         request.request_status = RequestStatus.COMPLETED
         request.completed_at = now
         request.save(update_fields=["request_status", "completed_at"])
@@ -409,7 +491,7 @@ def outcome_of(run: ErasureRun) -> dict:
                 "held": len(progress["held"]),
             }
         )
-    return {"tables": tables, "chunks": run.chunks}
+    return {"tables": tables, "chunks": run.chunks, "identifiers": scrub.summary(run.identifiers or {})}
 
 
 def canonical(document: dict) -> bytes:

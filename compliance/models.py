@@ -17,7 +17,7 @@ from compliance.choices import (
     RequestStatus,
 )
 from customer_ops import db
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Identifier, Keep, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update
 
 
@@ -38,6 +38,8 @@ class ConsentLog(db.RuleBoundModel):
 
     personal_data = PersonalData(
         fields={"ip_address": Scope.DEVICES_NETWORK, "user_agent": Scope.DEVICES_NETWORK},
+        text={"consent_type": ENUM, "consent_status": ENUM, "consent_method": ENUM, "consent_text": SCRUB},
+        identifiers={"ip_address": Identifier.IP, "user_agent": Identifier.USER_AGENT},
         keep_rows="Proof of consent is kept (GDPR art. 7(1)); network details are redacted.",
     )
 
@@ -85,7 +87,16 @@ class DataDeletionRequest(db.RuleBoundModel):
     deletion_scope = ArrayField(models.TextField(choices=Scope.choices), default=list, db_default=[])
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Audit trail: the request itself is the record of the erasure.")
+    personal_data = PersonalData(
+        text={
+            "request_id": READABLE_ID,
+            "request_reason": SCRUB,
+            "request_status": ENUM,
+            "rejection_reason": SCRUB,
+            "deletion_scope": ENUM,
+        },
+        keep_rows="Audit trail: the request itself is the record of the erasure.",
+    )
 
     class Meta:
         db_table = "customer_data_deletion_requests"
@@ -142,6 +153,8 @@ class AuditLog(db.RuleBoundModel):
             "ip_address": models.Q(actor_type=ActorType.CUSTOMER),
             "user_agent": models.Q(actor_type=ActorType.CUSTOMER),
         },
+        text={"action_type": ENUM, "action_field": SCRUB, "action_reason": SCRUB, "actor_type": ENUM},
+        identifiers={"ip_address": Identifier.IP, "user_agent": Identifier.USER_AGENT},
         keep_rows="Audit trail: kept; old and new values and the customer's own network details are redacted.",
     )
 
@@ -185,7 +198,10 @@ class AccessLog(db.RuleBoundModel):
     created_at = db.created_at()
 
     personal_data = PersonalData(
-        keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values."
+        # The network columns are the staff member's: scrubbing leaves them unless they hold
+        # one of the customer's identifiers.
+        text={"kind": ENUM, "detail": SCRUB, "ip_address": SCRUB, "user_agent": SCRUB},
+        keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values.",
     )
 
     class Meta:
@@ -211,6 +227,10 @@ class AccessLog(db.RuleBoundModel):
         return f"{self.get_kind_display()}: customer {self.customer_id} by staff {self.staff_id}"
 
 
+# The erasure's own record: table and column names, row counts, digests; no personal values.
+ERASURE_RECORD = Keep("the erasure's own record: table and column names and counts, no personal values")
+
+
 class ErasureRun(models.Model):
     """The state of one request's erasure: the plan approved, progress per table, the outcome.
 
@@ -228,12 +248,26 @@ class ErasureRun(models.Model):
     progress = models.JSONField(default=dict)
     outcome = models.JSONField(default=dict, blank=True)
     digest = models.TextField(blank=True, default="")
+    # The customer's identifiers, gathered with the plan, scrubbed from free text while the
+    # run lasts (a resumed run needs them); set to null when the erasure completes. The
+    # certificate keeps their counts and a keyed digest only.
+    identifiers = models.JSONField(null=True, blank=True)
     chunks = models.IntegerField(default=0)
     started_at = models.DateTimeField(default=db.timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    personal_data = PersonalData(keep_rows="Audit trail of the erasure itself: counts per table, no personal values.")
+    personal_data = PersonalData(
+        text={
+            "state": ENUM,
+            "plan": ERASURE_RECORD,
+            "progress": ERASURE_RECORD,
+            "outcome": ERASURE_RECORD,
+            "digest": Keep("SHA-256 of the plan and the outcome"),
+            "identifiers": Keep("what the running erasure scrubs; emptied when it completes"),
+        },
+        keep_rows="Audit trail of the erasure itself: counts per table, no personal values.",
+    )
 
     class Meta:
         db_table = "compliance_erasure_runs"

@@ -21,7 +21,7 @@ from compliance.choices import (
     RequestStatus,
 )
 from compliance.erasure import AUDIT_PREFIX, ErasureError, run_erasure, start_run
-from compliance.models import AccessLog, ConsentLog, DataDeletionRequest, ErasureRun
+from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest, ErasureRun
 from customer_ops.audit import audit
 from customer_ops.context import Actor, actor_for_user, current_actor
 from customer_ops.deadlines import Deadline, due, erasure_target
@@ -108,10 +108,35 @@ def _locked_pending(request: DataDeletionRequest, verb: str) -> DataDeletionRequ
     return locked
 
 
-def deletion_request_approve(*, request: DataDeletionRequest, actor, run_now: bool = False) -> DataDeletionRequest:
-    """PENDING -> PROCESSING; stores the plan the approver saw. ``run_now`` erases at once."""
+def deletion_request_recorder(request: DataDeletionRequest) -> tuple[int | None, str]:
+    """Who recorded the request (staff id, name), from its audit entry; ``(None, "")`` when
+    another service of the platform inserted it."""
+    entry = (
+        AuditLog.objects.filter(
+            customer_id=request.customer_id,
+            action_type=AuditAction.CREATE,
+            action_field="deletion_request",
+            action_reason=f"{AUDIT_PREFIX} {request.request_id}: recorded",
+        )
+        .values_list("actor_id", "actor_name")
+        .first()
+    )
+    return entry or (None, "")
+
+
+def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDeletionRequest:
+    """PENDING -> PROCESSING; stores the plan the approver saw. The erasure itself is queued:
+    the ``process_deletion_requests`` job carries it out (never inside a web request).
+
+    Four eyes: an erasure is irreversible, so whoever recorded the request cannot approve it.
+    """
     with transaction.atomic():
         request = _locked_pending(request, "approved")
+        recorder_id, recorder_name = deletion_request_recorder(request)
+        if recorder_id is not None and recorder_id == actor.pk:
+            raise ComplianceError(
+                f"You recorded {request.request_id}: another compliance officer must approve it (four eyes)."
+            )
         request.request_status = RequestStatus.PROCESSING
         request.processed_at = timezone.now()
         request.processed_by = actor
@@ -122,12 +147,11 @@ def deletion_request_approve(*, request: DataDeletionRequest, actor, run_now: bo
             action_field="request_status",
             old_value=RequestStatus.PENDING,
             new_value=RequestStatus.PROCESSING,
-            reason=f"{AUDIT_PREFIX} {request.request_id}: approved",
+            reason=f"{AUDIT_PREFIX} {request.request_id}: approved"
+            + (f" (recorded by {recorder_name or 'staff'} #{recorder_id})" if recorder_id is not None else ""),
             actor=_actor(actor),
         )
         start_run(request)  # freezes the plan as approved
-    if run_now:
-        deletion_request_run(request=request)
     return request
 
 
@@ -156,7 +180,7 @@ def deletion_request_reject(*, request: DataDeletionRequest, reason: str, actor)
 
 
 def deletion_request_run(*, request: DataDeletionRequest, chunk_size: int | None = None, on_chunk=None) -> ErasureRun:
-    """Carry out a PROCESSING request (the job and "approve and erase now" call this)."""
+    """Carry out a PROCESSING request (the ``process_deletion_requests`` job calls this)."""
     try:
         return run_erasure(request, chunk_size=chunk_size, on_chunk=on_chunk)
     except ErasureError as exc:

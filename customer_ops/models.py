@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Upper
 
 from customer_ops import db
 from customer_ops.choices import CustomerStatus, OrderStatus, ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Identifier, PersonalData, Scope
 from customer_ops.write_rules import touch
 
 
@@ -32,6 +32,8 @@ class Customer(models.Model):
 
     personal_data = PersonalData(
         fields={"full_name": Scope.PROFILE, "email": Scope.PROFILE, "phone": Scope.PROFILE},
+        text={"status": ENUM},
+        identifiers={"full_name": Identifier.NAME, "email": Identifier.EMAIL, "phone": Identifier.PHONE},
         customer_path="pk",
         keep_rows="The customer row is anonymised, not deleted: financial records and the audit trail point at it.",
     )
@@ -86,6 +88,8 @@ class Order(models.Model):
 
     personal_data = PersonalData(
         fields={"delivery_address": Scope.ACTIVITY_LOCATION},
+        text={"order_number": SCRUB, "service_type": ENUM, "status": ENUM},
+        identifiers={"delivery_address": Identifier.ADDRESS},
         keep_rows="Financial record: orders are kept for accounting; the delivery address is redacted.",
     )
 
@@ -137,7 +141,13 @@ class CustomerSession(models.Model):
             "device_id": Scope.DEVICES_NETWORK,
             "ip_address": Scope.DEVICES_NETWORK,
             "user_agent": Scope.DEVICES_NETWORK,
-        }
+        },
+        text={"device_type": SCRUB},
+        identifiers={
+            "device_id": Identifier.DEVICE,
+            "ip_address": Identifier.IP,
+            "user_agent": Identifier.USER_AGENT,
+        },
     )
 
     class Meta:

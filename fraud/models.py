@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Identifier, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
 from fraud.choices import (
     AlertSeverity,
@@ -24,22 +24,18 @@ from fraud.choices import (
 
 
 class _EvidenceHistory(models.Model):
-    """Base of the alert and suspicious-activity history tables.
+    """Base of the alert and suspicious-activity history tables (named by their migrations).
 
-    Historical rows copy the ``evidence`` JSON (device ids, IP addresses): they are personal
-    data too, declared here so that GDPR erasure covers them like the live rows.
+    Their personal-data declaration is derived from the model's, like every history table's
+    (:func:`customer_ops.personal_data.history_declaration`).
     """
-
-    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
 
     class Meta:
         abstract = True
 
 
 class _PlainHistory(models.Model):
-    """Base of the trust-score and block history tables: no personal columns."""
-
-    personal_data = PersonalData(keep_rows="History of fraud-prevention records with no personal columns.")
+    """Base of the trust-score and block history tables (named by their migrations)."""
 
     class Meta:
         abstract = True
@@ -67,7 +63,10 @@ class TrustScore(db.RuleBoundModel):
     # statement (fraud.jobs); saves through the ORM (fraud confirmation) get them from here.
     history = HistoricalRecords(bases=[_PlainHistory])
 
-    personal_data = PersonalData(keep_rows="Derived scores hold no personal columns; kept for fraud prevention.")
+    personal_data = PersonalData(
+        text={"risk_level": ENUM},
+        keep_rows="Derived scores hold no personal columns; kept for fraud prevention.",
+    )
 
     class Meta:
         db_table = "customer_trust_score"
@@ -127,7 +126,16 @@ class FraudAlert(db.RuleBoundModel):
 
     history = HistoricalRecords(bases=[_EvidenceHistory])
 
-    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
+    personal_data = PersonalData(
+        fields={"evidence": Scope.DEVICES_NETWORK},
+        text={
+            "alert_type": ENUM,
+            "alert_severity": ENUM,
+            "alert_description": SCRUB,
+            "action_taken": SCRUB,
+            "resolution_notes": SCRUB,
+        },
+    )
 
     class Meta:
         db_table = "customer_fraud_alerts"
@@ -184,7 +192,19 @@ class Block(db.RuleBoundModel):
 
     history = HistoricalRecords(bases=[_PlainHistory])
 
-    personal_data = PersonalData(keep_rows="Kept for fraud prevention while a block can still apply.")
+    personal_data = PersonalData(
+        text={
+            "block_type": ENUM,
+            "service_type": ENUM,
+            "block_reason": SCRUB,
+            "block_reason_code": SCRUB,
+            "block_notes": SCRUB,
+            "blocked_by": ENUM,
+            "blocked_by_name": SCRUB,
+            "unblock_reason": SCRUB,
+        },
+        keep_rows="Kept for fraud prevention while a block can still apply; free text is scrubbed.",
+    )
 
     class Meta:
         db_table = "customer_blocks"
@@ -251,7 +271,17 @@ class SuspiciousActivity(db.RuleBoundModel):
 
     history = HistoricalRecords(bases=[_EvidenceHistory])
 
-    personal_data = PersonalData(fields={"evidence": Scope.DEVICES_NETWORK})
+    personal_data = PersonalData(
+        fields={"evidence": Scope.DEVICES_NETWORK},
+        text={
+            "activity_type": ENUM,
+            "activity_description": SCRUB,
+            "detected_by": ENUM,
+            "review_notes": SCRUB,
+            "action_recommended": SCRUB,
+            "action_taken": SCRUB,
+        },
+    )
 
     class Meta:
         db_table = "customer_suspicious_activity"
@@ -298,7 +328,16 @@ class VerificationHistory(db.RuleBoundModel):
     device_id = models.TextField(blank=True, default="", db_default="")
     created_at = db.created_at()
 
-    personal_data = PersonalData(fields={"ip_address": Scope.DEVICES_NETWORK, "device_id": Scope.DEVICES_NETWORK})
+    personal_data = PersonalData(
+        fields={"ip_address": Scope.DEVICES_NETWORK, "device_id": Scope.DEVICES_NETWORK},
+        text={
+            "verification_type": ENUM,
+            "verification_method": ENUM,
+            "verification_status": ENUM,
+            "failure_reason": SCRUB,
+        },
+        identifiers={"ip_address": Identifier.IP, "device_id": Identifier.DEVICE},
+    )
 
     class Meta:
         db_table = "customer_verification_history"

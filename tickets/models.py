@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, PersonalData, Scope
 from customer_ops.write_rules import never_update, touch
 from tickets.choices import (
     DisputedAgainst,
@@ -73,7 +73,16 @@ class Ticket(db.RuleBoundModel):
             "description": Scope.SUPPORT_CONTENT,
             "attachments": Scope.SUPPORT_CONTENT,
             "resolution": Scope.SUPPORT_CONTENT,
-        }
+        },
+        text={
+            "ticket_id": READABLE_ID,
+            "service_type": ENUM,
+            "issue_category": ENUM,
+            "issue_subcategory": SCRUB,
+            "priority": ENUM,
+            "status": ENUM,
+            "assigned_to_agent_name": SCRUB,
+        },
     )
 
     class Meta:
@@ -151,6 +160,7 @@ class TicketMessage(db.RuleBoundModel):
             "attachments": Scope.SUPPORT_CONTENT,
             "sender_name": Scope.SUPPORT_CONTENT,
         },
+        text={"message_type": ENUM, "sender_type": ENUM},
         customer_path="ticket__customer",
     )
 
@@ -251,6 +261,16 @@ class Dispute(db.RuleBoundModel):
             "evidence_urls": Scope.SUPPORT_CONTENT,
             "evidence_description": Scope.SUPPORT_CONTENT,
         },
+        text={
+            "dispute_id": READABLE_ID,
+            "dispute_type": ENUM,
+            "dispute_reason": SCRUB,
+            "disputed_against": ENUM,
+            "dispute_status": ENUM,
+            "resolution": SCRUB,
+            "legal_case_number": SCRUB,
+            "legal_notes": SCRUB,
+        },
         keep_rows="Financial record: disputed and refunded amounts are kept; free text is redacted.",
     )
 
@@ -314,6 +334,16 @@ class RefundRequest(db.RuleBoundModel):
 
     personal_data = PersonalData(
         fields={"refund_description": Scope.SUPPORT_CONTENT},
+        text={
+            "refund_request_id": READABLE_ID,
+            "refund_type": ENUM,
+            "refund_reason": SCRUB,
+            "refund_reason_code": SCRUB,
+            "refund_items": SCRUB,
+            "refund_status": ENUM,
+            "rejection_reason": SCRUB,
+            "refund_mode": ENUM,
+        },
         keep_rows="Financial record: refunds are kept for accounting; free text is redacted.",
     )
 
@@ -365,7 +395,9 @@ class InternalNote(models.Model):
     body = models.TextField()
     created_at = db.created_at()
 
-    personal_data = PersonalData(fields={"body": Scope.SUPPORT_CONTENT}, customer_path="ticket__customer")
+    personal_data = PersonalData(
+        fields={"body": Scope.SUPPORT_CONTENT}, text={"author_name": SCRUB}, customer_path="ticket__customer"
+    )
 
     class Meta:
         db_table = "ticket_internal_notes"
@@ -449,6 +481,12 @@ class SlaEscalation(models.Model):
     escalated_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
     from_priority = models.TextField(choices=Priority.choices)
     to_priority = models.TextField(choices=Priority.choices)
+
+    personal_data = PersonalData(
+        text={"kind": ENUM, "from_priority": ENUM, "to_priority": ENUM},
+        customer_path="ticket__customer",
+        keep_rows="SLA record of a ticket: times and priority codes, no personal columns.",
+    )
 
     class Meta:
         db_table = "ticket_sla_escalations"

@@ -142,10 +142,12 @@ def find_everywhere(values: list[str]) -> list[str]:
 
 
 def approve_and_run(customer, scopes, staff, **kwargs):
+    """Recorded by ``staff``, approved by another compliance officer (four eyes), then run."""
     from compliance import services
+    from customer_ops.roles import Role
 
     request = services.deletion_request_create(customer=customer, scopes=scopes, reason="test", actor=staff)
-    services.deletion_request_approve(request=request, actor=staff)
+    services.deletion_request_approve(request=request, actor=second_officer(Role.COMPLIANCE))
     run = services.deletion_request_run(request=request, **kwargs)
     request.refresh_from_db()
     return request, run
@@ -155,3 +157,14 @@ def yesterday():
     from django.utils import timezone
 
     return timezone.now() - dt.timedelta(days=1)
+
+
+def second_officer(role):
+    """Another staff member of ``role``: the approver of a request someone else recorded."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=role.value))
+    return user

@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import erasure, services
 from compliance.choices import RequestStatus
-from compliance.models import AccessLog, AuditLog, DataDeletionRequest
+from compliance.models import AccessLog, AuditLog, DataDeletionRequest, ErasureRun
 from customer_ops.roles import Role
 from tests import factories as f
-from tests.assertions import assert_page_shows, unchanged
+from tests.assertions import unchanged
 from tests.compliance.conftest import find_everywhere
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,12 @@ ERASABLE_TABLES = (*apps.get_app_config("compliance").get_models(), *apps.get_ap
 
 @pytest.fixture
 def compliance_user(make_staff):
+    return make_staff(Role.COMPLIANCE)
+
+
+@pytest.fixture
+def approver(make_staff):
+    """A second compliance officer (four eyes: the recorder cannot approve)."""
     return make_staff(Role.COMPLIANCE)
 
 
@@ -74,23 +80,55 @@ def test_create_refuses_a_second_open_request_and_a_future_date(pending, complia
         )
 
 
-def test_approve_moves_to_processing_with_processed_fields_and_stores_the_plan(pending, compliance_user):
-    services.deletion_request_approve(request=pending, actor=compliance_user)
+def test_approve_moves_to_processing_and_queues_the_erasure_for_the_job(pending, approver):
+    services.deletion_request_approve(request=pending, actor=approver)
     pending.refresh_from_db()
     assert pending.request_status == RequestStatus.PROCESSING
-    assert pending.processed_by == compliance_user and pending.processed_at is not None
+    assert pending.processed_by == approver and pending.processed_at is not None
     assert pending.completed_at is None
     assert pending.erasure.plan["scopes"]
-
-
-def test_approve_and_run_now_completes(pending, compliance_user):
-    services.deletion_request_approve(request=pending, actor=compliance_user, run_now=True)
+    # Approval erases nothing: the job does, later.
+    assert pending.erasure.chunks == 0 and pending.erasure.progress == {}
+    assert find_everywhere(["7 Pending Road", "Pending Person"]) != []
+    call_command("process_deletion_requests", stdout=io.StringIO())
     pending.refresh_from_db()
     assert pending.request_status == RequestStatus.COMPLETED and pending.completed_at is not None
     assert find_everywhere(["7 Pending Road", "Pending Person"]) == []
 
 
+def _trail(request):
+    return list(
+        AuditLog.objects.filter(customer=request.customer).order_by("id").values_list("actor_id", "action_reason")
+    )
+
+
+def test_the_officer_who_recorded_a_request_cannot_approve_it(pending, compliance_user, approver):
+    rows_before = list(DataDeletionRequest.objects.filter(pk=pending.pk).values())
+    trail_before = _trail(pending)
+    with pytest.raises(services.ComplianceError, match="You recorded .*another compliance officer must approve it"):
+        services.deletion_request_approve(request=pending, actor=compliance_user)
+    # Nothing changed: the request, its (absent) run, the audit trail.
+    assert list(DataDeletionRequest.objects.filter(pk=pending.pk).values()) == rows_before
+    assert not ErasureRun.objects.filter(request=pending).exists()
+    assert _trail(pending) == trail_before
+
+    services.deletion_request_approve(request=pending, actor=approver)
+    # The trail shows both: who recorded (the CREATE entry) and who approved, naming the recorder.
+    recorded, approved = _trail(pending)[-2:]
+    assert recorded == (compliance_user.pk, f"GDPR erasure {pending.request_id}: recorded")
+    assert approved[0] == approver.pk
+    assert (
+        approved[1]
+        == f"GDPR erasure {pending.request_id}: approved (recorded by {_name(compliance_user)} #{compliance_user.pk})"
+    )
+
+
+def _name(user):
+    return AuditLog.objects.filter(actor_id=user.pk).values_list("actor_name", flat=True).first()
+
+
 def test_reject_needs_a_reason_and_writes_nothing_without_one(pending, compliance_user):
+    # Rejecting one's own request is allowed: only the irreversible approval needs four eyes.
     before = AuditLog.objects.count()
     with unchanged(*ERASABLE_TABLES), pytest.raises(services.ComplianceError, match="reason"):
         services.deletion_request_reject(request=pending, reason="  ", actor=compliance_user)
@@ -136,46 +174,114 @@ def test_the_job_erases_requests_inserted_directly_in_processing():
 
 
 def test_pending_request_page_shows_the_plan_and_holds(client, compliance_user, pending):
-    f.DisputeFactory(customer=pending.customer)
+    dispute = f.DisputeFactory(customer=pending.customer, legal_notes="Pending Person called twice")
     client.force_login(compliance_user)
     page = client.get(reverse("admin:compliance_datadeletionrequest_change", args=[pending.pk]))
-    due = (pending.requested_at + dt.timedelta(days=30)).strftime("%Y-%m-%d")  # the statutory 30 days
-    body = assert_page_shows(page, present=["Erasure plan (what approval will do)", "legal hold: open dispute", due])
-    plan = re.search(r'<table class="erasure-plan">(.*?)</table>', body, re.S).group(1)
-    rows = {
-        cells[0].split(" <small>")[0]: cells
-        for cells in (re.findall(r"<td>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", plan, re.S))
-        if cells
+    assert page.status_code == 200
+    plan = page.context["plan"]
+    assert plan == erasure.plan_for(pending)
+    tables = {t["table"]: t for t in page.context["plan_tables"]}
+    # Exactly the tables where the customer has rows, with what happens to each.
+    assert set(tables) == {
+        "customers",
+        "orders",
+        "customer_disputes",
+        "tickets_historicaldispute",
+        "customer_data_deletion_requests",
     }
-    # Every table the plan touches or keeps rows of is listed, the figures as the fixture implies:
-    # of the customer's two orders, the dispute's is held and the other's address is redacted.
-    planned = erasure.plan_for(pending)["tables"]
-    assert rows.keys() == {t["table"] for t in planned if t["rows"] or t["kept"]} >= {"customers", "orders"}
-    hold = f"1: legal hold: open dispute {pending.customer.disputes.get().dispute_id}"
-    assert rows["orders"][1] == "redact" and "delivery_address" in rows["orders"][2] and rows["orders"][3] == "1"
-    assert f"<div>{hold}</div>" in rows["orders"][4]
-    assert rows["customers"][1] == "anonymise" and rows["customers"][3] == "0"
-    assert rows["customer_disputes"][3] == "0" and hold in rows["customer_disputes"][4]
+    assert tables["orders"]["action"] == "redact" and tables["orders"]["columns"] == {
+        "ACTIVITY_LOCATION": ["delivery_address"]
+    }
+    assert tables["orders"]["scrubbed"] == ["order_number"]
+    assert "legal_notes" in tables["customer_disputes"]["scrubbed"]
+    assert tables["customers"]["action"] == "anonymise"
+    hold = f"legal hold: open dispute {dispute.dispute_id}"
+    assert tables["customer_disputes"]["rows"] == 0
+    assert tables["customer_disputes"]["kept"] == [{"rows": 1, "reason": hold}]
+    # Name and its two parts, email and its local part, the phone, two delivery addresses
+    # (the second, from the dispute's order, on two lines: whole and each line).
+    assert plan["identifiers"] == {"address": 4, "email": 2, "name": 3, "phone": 1}
+    body = page.content.decode()
+    assert "<th>Scrubbed columns</th>" in body and "delivery_address" in body
+    assert hold in body
+    assert "Statutory deadline" in body
+    # The page never shows the identifiers it will scrub, only how many.
+    assert "3 name" in body and pending.customer.email not in body.split("erasure")[-1]
 
 
-def test_approve_and_reject_through_the_admin(client, compliance_user, pending):
+def test_approve_and_reject_through_the_admin(client, compliance_user, approver, pending):
     client.force_login(compliance_user)
     with unchanged(*ERASABLE_TABLES):
         bad = client.post(reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": ""})
     assert bad.status_code == 200 and bad.context["form"].errors
     assert _status(pending) == RequestStatus.PENDING
-    response = client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk]), {"run_now": "on"})
-    assert response.status_code == 302
+    change = reverse("admin:compliance_datadeletionrequest_change", args=[pending.pk])
+    # The recorder sees why they cannot approve, and a forged POST is refused with the reason.
+    page = client.get(change)
+    assert page.status_code == 200 and page.context["recorded_by_you"]
+    assert "another compliance officer must approve it" in page.content.decode()
+    assert 'value="Approve"' not in page.content.decode()
+    refused = client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk]), follow=True)
+    assert "another compliance officer must approve it" in refused.content.decode()
+    assert _status(pending) == RequestStatus.PENDING
+
+    client.force_login(approver)
+    assert 'value="Approve"' in client.get(change).content.decode()
+    response = client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk]), follow=True)
+    assert response.status_code == 200
+    # Queued, not run inside the request: the page says when the job runs.
+    assert _status(pending) == RequestStatus.PROCESSING
+    body = response.content.decode()
+    assert "the erasure job carries it out at" in body and "process_deletion_requests" in body
+    assert pending.customer.full_name == "Pending Person"
+    assert DataDeletionRequest.objects.get(pk=pending.pk).erasure.chunks == 0
+
+    call_command("process_deletion_requests", stdout=io.StringIO())
     assert _status(pending) == RequestStatus.COMPLETED
-    page = client.get(reverse("admin:compliance_datadeletionrequest_change", args=[pending.pk])).content.decode()
+    page = client.get(change).content.decode()
     run = DataDeletionRequest.objects.get(pk=pending.pk).erasure
-    assert run.digest in page
-    certificate = client.get(reverse("admin:compliance_deletion_certificate", args=[pending.pk]))
-    document = json.loads(certificate.content)
-    assert document["digest"] == erasure.digest(document["plan"], document["outcome"]) == run.digest
-    assert AccessLog.objects.filter(kind="CERTIFICATE", customer=pending.customer).exists()
+    assert run.digest in page and "Report: completed" in page
+    certificate_url = reverse("admin:compliance_deletion_certificate", args=[pending.pk])
+    assert f'method="post" action="{certificate_url}"' in page
     again = client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk]))
     assert again.status_code == 302 and _status(pending) == RequestStatus.COMPLETED
+
+
+def test_certificate_download_is_post_only_and_recorded(client, approver, pending):
+    services.deletion_request_approve(request=pending, actor=approver)
+    call_command("process_deletion_requests", stdout=io.StringIO())
+    run = DataDeletionRequest.objects.get(pk=pending.pk).erasure
+    url = reverse("admin:compliance_deletion_certificate", args=[pending.pk])
+    client.force_login(approver)
+    # A GET (a cross-site link, an image tag) is refused and records nothing.
+    assert client.get(url).status_code == 405
+    assert not AccessLog.objects.filter(kind="CERTIFICATE", customer=pending.customer).exists()
+    # POST without the CSRF token is refused too.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(approver)
+    assert strict.post(url).status_code == 403
+    assert not AccessLog.objects.filter(kind="CERTIFICATE", customer=pending.customer).exists()
+
+    response = client.post(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="erasure-certificate-{pending.request_id}.json"'
+    document = json.loads(response.content)
+    assert document["digest"] == erasure.digest(document["plan"], document["outcome"]) == run.digest
+    assert (
+        AccessLog.objects.filter(
+            kind="CERTIFICATE", customer=pending.customer, staff=approver, detail=pending.request_id
+        ).count()
+        == 1
+    )
+
+
+def test_next_job_run_is_the_next_quarter_hour():
+    from compliance.admin import next_job_run
+
+    at = dt.datetime(2026, 11, 29, 21, 7, 30, tzinfo=dt.UTC)
+    assert next_job_run(at) == dt.datetime(2026, 11, 29, 21, 15, tzinfo=dt.UTC)
+    assert next_job_run(at.replace(minute=59)) == dt.datetime(2026, 11, 29, 22, 0, tzinfo=dt.UTC)
+    assert next_job_run(at.replace(minute=15, second=0)) == dt.datetime(2026, 11, 29, 21, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.LEAD, Role.FRAUD, Role.LEGAL, Role.ANALYST])

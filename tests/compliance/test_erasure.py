@@ -12,7 +12,7 @@ from compliance import erasure, services
 from compliance.choices import ErasureState, RequestStatus
 from compliance.erasure import AUDIT_PREFIX, digest, historical_models, steps
 from compliance.holds import HOLD_RULES, held_rows
-from compliance.models import AuditLog
+from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
 from customer_ops.models import Customer, Order
 from customer_ops.personal_data import Scope, declarations
 from tests import factories as f
@@ -24,6 +24,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(make_staff):
+    from customer_ops.roles import Role
+
+    return make_staff(Role.COMPLIANCE)
+
+
+@pytest.fixture
+def approver(make_staff):
+    """A second compliance officer: whoever records a request cannot approve it."""
     from customer_ops.roles import Role
 
     return make_staff(Role.COMPLIANCE)
@@ -70,10 +78,10 @@ def test_history_tables_are_found_generically_and_erased(rich_customer, staff):
     }
 
 
-def test_plan_counts_equal_what_the_erasure_did(rich_customer, staff):
+def test_plan_counts_equal_what_the_erasure_did(rich_customer, staff, approver):
     request = services.deletion_request_create(customer=rich_customer.customer, scopes=["ALL"], actor=staff)
     preview = erasure.plan_for(request)
-    services.deletion_request_approve(request=request, actor=staff)
+    services.deletion_request_approve(request=request, actor=approver)
     run = services.deletion_request_run(request=request)
     assert run.plan["tables"] == preview["tables"]  # the stored plan is the one the approver saw
     planned, done = _plan_rows(run.plan), _outcome_rows(run.outcome)
@@ -86,10 +94,10 @@ def test_plan_counts_equal_what_the_erasure_did(rich_customer, staff):
     assert any("Aggregate" in k["reason"] for k in kept["analytics.dailyanalytics"])
 
 
-def test_killed_half_way_a_rerun_finishes_and_does_nothing_twice(rich_customer, staff):
+def test_killed_half_way_a_rerun_finishes_and_does_nothing_twice(rich_customer, staff, approver):
     customer = rich_customer.customer
     request = services.deletion_request_create(customer=customer, scopes=["ALL"], actor=staff)
-    services.deletion_request_approve(request=request, actor=staff)
+    services.deletion_request_approve(request=request, actor=approver)
     chunks = []
 
     def crash_after_five(step_key):
@@ -118,13 +126,30 @@ def test_killed_half_way_a_rerun_finishes_and_does_nothing_twice(rich_customer, 
     assert sorted(per_table) == sorted(set(per_table))
 
 
+def _everything_of(customer_id: int) -> dict:
+    """Every row of the customer in every erasure step (history included), the run and the audit log."""
+    rows = {
+        step.key: sorted(
+            step.model._default_manager.filter(step.customer_filter(customer_id)).values_list(), key=lambda r: r[0]
+        )
+        for step in steps()
+    }
+    rows["runs"] = list(ErasureRun.objects.filter(customer_id=customer_id).values_list())
+    rows["audit"] = AuditLog.objects.filter(customer_id=customer_id).count()
+    return rows
+
+
 def test_a_rerun_of_a_completed_request_is_refused_and_changes_nothing(rich_customer, staff):
     request, run = approve_and_run(rich_customer.customer, ["ALL"], staff)
-    with pytest.raises(services.ComplianceError):
+    before = _everything_of(rich_customer.customer.pk)
+    assert before["customer_ops.customer"] and before["analytics.activitylog"]  # there is something to compare
+    with pytest.raises(services.ComplianceError, match="only PROCESSING requests are erased"):
         services.deletion_request_run(request=request)
+    assert _everything_of(rich_customer.customer.pk) == before
+    assert DataDeletionRequest.objects.get(pk=request.pk).request_status == RequestStatus.COMPLETED
 
 
-def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff):
+def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff, approver):
     customer = rich_customer.customer
     open_dispute = f.DisputeFactory(
         customer=customer,
@@ -140,7 +165,7 @@ def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff)
     assert any(reason in k["reason"] for k in kept["tickets.ticketmessage"])
     assert any(reason in k["reason"] for k in kept["customer_ops.customer"])
 
-    services.deletion_request_approve(request=request, actor=staff)
+    services.deletion_request_approve(request=request, actor=approver)
     run = services.deletion_request_run(request=request)
     request.refresh_from_db()
     assert request.request_status == RequestStatus.PROCESSING and run.state == ErasureState.HELD
@@ -149,8 +174,11 @@ def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff)
     customer.refresh_from_db()
     assert customer.status != "ANONYMISED"
     assert TicketMessage.objects.filter(ticket=rich_customer.ticket, message_text__contains="@").exists()
-    # What is not held is erased already.
-    assert find_everywhere(["dev-zebulon-001", "203.0.113.201"]) == []
+    # What is not held is erased already; the run keeps the identifiers until it completes.
+    assert find_everywhere(["dev-zebulon-001", "203.0.113.201"]) == [
+        "compliance_erasure_runs.identifiers: dev-zebulon-001",
+        "compliance_erasure_runs.identifiers: 203.0.113.201",
+    ]
 
     Dispute.objects.filter(pk=open_dispute.pk).update(dispute_status="REJECTED")
     run = services.deletion_request_run(request=request)
@@ -222,7 +250,12 @@ def test_immutable_logs_still_refuse_writes_after_an_erasure(rich_customer, staf
     approve_and_run(rich_customer.customer, ["ALL"], staff)
     for table in ("customer_activity_log", "customer_audit_log", "customer_consent_log", "compliance_staff_access_log"):
         for sql in (f"UPDATE {table} SET ip_address = 'x'", f"DELETE FROM {table}"):
-            with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            operation = sql.split()[0]
+            with (
+                pytest.raises(DatabaseError, match=rf"{table}(_\w+)?: immutable log, {operation} is not allowed"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
                 cursor.execute(sql)
 
 

@@ -144,7 +144,7 @@ def test_plain_http_is_redirected_but_the_probes_answer(served):
     # Through the proxy: HSTS, and the page itself.
     status, headers, body = _get(served.base_url + "/admin/login/", **{"X-Forwarded-Proto": "https"})
     assert status == 200 and "max-age=" in headers["Strict-Transport-Security"]
-    assert b'id="id_otp_token"' in body  # production asks for the second factor
+    assert b'id="id_password"' in body  # the sign-in form (its second-factor step: the browser test)
     assert "Traceback" not in served.output()
 
 
@@ -202,8 +202,8 @@ def _watch_static(page, seen: list[str], problems: list[str]) -> None:
 
 def test_every_role_signs_in_and_opens_its_pages(served, browser):
     password = secrets.token_urlsafe(16)
-    keys = create_staff(served.env, password)
-    assert sorted(keys) == sorted(f"smoke-{role.key}" for role in Role)
+    names = create_staff(served.env, password)
+    assert sorted(names) == sorted(f"smoke-{role.key}" for role in Role)
     for role in Role:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.set_default_timeout(20_000)
@@ -212,7 +212,8 @@ def test_every_role_signs_in_and_opens_its_pages(served, browser):
         static, problems = [], []
         _watch_static(session.page, static, problems)
         try:
-            sign_in(session.page, served.base_url, f"smoke-{role.key}", password, keys[f"smoke-{role.key}"])
+            # Each is a new staff member: the sign-in enrols their authenticator app.
+            sign_in(session.page, served.base_url, f"smoke-{role.key}", password, screenshot=session.shot)
             session.go("/admin/")  # the role's home
             session.page.wait_for_load_state("networkidle")
             first_table = session.page.locator("#content-main th[scope=row] a").first

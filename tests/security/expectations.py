@@ -220,8 +220,9 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "compliance_consentlog_record": form_page(C),
     "compliance_deletion_approve": {"GET": only(C, ok=302), "POST": only(C, ok=302)},
     "compliance_deletion_reject": form_page(C),
-    # the walk approved the request just before (no run_now): no certificate yet, back to the page
-    "compliance_deletion_certificate": {"GET": only(C, ok=302)},
+    # POST only (the download is recorded); the walk approved the request just before, so it
+    # is queued: no certificate yet, back to the page
+    "compliance_deletion_certificate": post_only(C, ok=302),
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
     "compliance_customer_export": {"GET": only(C)},  # right of access: the zip
     # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login
