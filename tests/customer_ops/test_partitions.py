@@ -179,6 +179,27 @@ def test_the_move_is_refused_from_a_request():
         _viewer.reset(token)
 
 
+def test_partitions_are_made_by_migrations_jobs_and_loaders_only():
+    """The move passes the default partition's DELETE trigger: no view, admin or service
+    may reach it. Its callers, read from the source: migrations, commands, seeders, loader."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed_dirs = {"migrations", "commands"}
+    # db_roles.py grants the function to the runtime role (the cron job runs as it).
+    allowed = {Path("customer_ops/partitions.py"), Path("customer_ops/datagen.py"), Path("customer_ops/db_roles.py")}
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root)
+        if rel.parts[0] in {".venv", "tests", "var", "bench"} or allowed_dirs & set(rel.parts) or rel in allowed:
+            continue
+        text = path.read_text()
+        if any(f in text for f in ("ensure_monthly(", "ensure_months_for(", "roll(", "backoffice_add_month_partition")):
+            if rel.name != "demo.py":  # the seeders, run by seed_demo only
+                offenders.append(str(rel))
+    assert offenders == []
+
+
 def test_the_partition_function_is_not_for_everyone():
     # Revoked from PUBLIC: only the roles the owner grants it to (the runtime role) may call it.
     grantees = _sql(
