@@ -133,6 +133,10 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
 DATABASE_ROUTERS = ["backoffice.db_router.ReplicaRouter"]
 
+# The append-only TRUNCATE trigger is copied onto each log partition under the parent's name
+# (customer_ops/partitions.py); pgtrigger does not know those copies and its install would prune them.
+PGTRIGGER_PRUNE_ON_INSTALL = False
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"  # the spec's BIGSERIAL ids
 
 # --- Auth ---------------------------------------------------------------------------
