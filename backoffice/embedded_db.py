@@ -46,6 +46,13 @@ def database_settings(var_dir: Path) -> dict[str, dict]:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        # A test database an older single-role checkout left behind: the owner drops and recreates it.
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = %s AND pg_get_userbyid(datdba) <> %s",
+            [f"test_{DATABASE_NAME}", OWNER_ROLE],
+        ).fetchone()
+        if stale and conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [OWNER_ROLE]).fetchone():
+            conn.execute(f'ALTER DATABASE "test_{DATABASE_NAME}" OWNER TO {OWNER_ROLE}')
     with psycopg.connect(host=host, port=port, user="postgres", dbname=DATABASE_NAME, autocommit=True) as conn:
         ready = conn.execute(
             "SELECT pg_get_userbyid(datdba) = %s AND to_regrole(%s) IS NOT NULL FROM pg_database WHERE datname = %s",

@@ -168,6 +168,11 @@ class Generator:
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if cursor.fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")
+            else:
+                # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks would
+                # pend until COMMIT, and PostgreSQL refuses to rebuild an index on a table with
+                # pending trigger events. Checked at the end of each COPY instead.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         self.customers()
