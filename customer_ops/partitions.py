@@ -3,14 +3,15 @@
 A log table is converted once, by a migration (:func:`convert_to_monthly`), into a table
 ``PARTITION BY RANGE (created_at)`` under the same name, with one partition per month
 (``<table>_p2026_11``) and a default partition that catches anything outside them. A job
-(``manage.py roll_partitions``, :func:`ensure_monthly`) keeps partitions created a few
-months ahead, so the default partition stays empty.
+(``manage.py roll_partitions``, :func:`roll`) keeps partitions created a few months ahead
+and moves rows that arrived in the default partition into their month's new partition.
 
 What carries over from the plain table: columns, defaults and the identity sequence,
 CHECK and foreign-key constraints, every index (as partitioned indexes), and the
 write-rule triggers of django-pgtrigger (row triggers on a partitioned table are cloned to
 every partition, present and future, so an UPDATE addressed to a partition directly is
-refused too). What changes: the primary key is ``(id, created_at)``, because a unique
+refused too; statement-level triggers, the append-only TRUNCATE trigger, are not cloned, so
+every partition gets a copy when it is made). What changes: the primary key is ``(id, created_at)``, because a unique
 constraint on a partitioned table must contain the partition key. See docs/partitioning.md.
 
 Django only needs ``id`` to address a row, and ``id`` stays unique by construction (one
