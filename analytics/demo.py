@@ -9,6 +9,7 @@ from django.db import connection
 
 from analytics import jobs
 from analytics.models import ActivityLog, LoginHistory, Referral, ReferralReward
+from customer_ops.partitions import ensure_months_for
 from customer_ops.registry import register_seeder
 
 
@@ -42,6 +43,9 @@ def seed_analytics(ctx: dict) -> None:
             activities.append(_order_activity(order, "ORDER_CANCELLED", order.cancelled_at))
         if rng.random() < 0.04:
             activities.append(_order_activity(order, "PAYMENT_FAILED", order.created_at - dt.timedelta(minutes=1)))
+    # The months these rows need, before the rows: none lands in a default partition.
+    ensure_months_for(LoginHistory, logins)
+    ensure_months_for(ActivityLog, activities)
     LoginHistory.objects.bulk_create(logins)
     ActivityLog.objects.bulk_create(activities)
 

@@ -73,7 +73,7 @@ class ActivityLog(db.RuleBoundModel):
             models.Index(fields=["service_type", "-created_at", "-id"], name="activity_log_service_idx"),
             db.filter_index("activity_type", "activity_log_type_idx"),
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         return f"{self.activity_type} by customer {self.customer_id}"
@@ -138,7 +138,7 @@ class LoginHistory(db.RuleBoundModel):
             db.filter_index("login_method", "login_history_method_idx"),
             db.filter_index("device_type", "login_history_device_type_idx"),
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         outcome = "success" if self.login_success else "failure"

@@ -41,4 +41,5 @@ class ReplicaRouter:
         return True  # one database, two connections
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == "default"
+        # "owner" is the same database as the owner role (customer_ops/db_roles.py): migrations run there.
+        return db in {"default", "owner"}

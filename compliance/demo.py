@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.models import AuditLog, ConsentLog, DataDeletionRequest
+from customer_ops.partitions import ensure_months_for
 from customer_ops.registry import register_seeder
 
 CONSENT_TEXT = {
@@ -65,6 +66,7 @@ def seed_compliance(ctx: dict) -> None:
                 )
             )
     ConsentLog.objects.bulk_create(consents)
+    ensure_months_for(AuditLog, audit)  # the months these rows need, before the rows
     AuditLog.objects.bulk_create(audit)
 
     pending = customers[-1]

@@ -62,7 +62,7 @@ class ConsentLog(db.RuleBoundModel):
             db.filter_index("consent_status", "consent_log_status_idx"),
             db.filter_index("consent_method", "consent_log_method_idx"),
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         return f"{self.consent_type} {self.consent_status} by customer {self.customer_id}"
@@ -172,7 +172,7 @@ class AuditLog(db.RuleBoundModel):
             models.Index(fields=["actor_type", "actor_id", "-created_at"], name="audit_log_actor_idx"),
             db.filter_index("action_type", "audit_log_action_idx"),  # the admin's list filter
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         return f"{self.action_type} {self.action_field} on customer {self.customer_id}"
@@ -221,7 +221,7 @@ class AccessLog(db.RuleBoundModel):
             ("export_customer_data", "Can download a customer's data export (right of access)"),
             ("reveal_personal_data", "Can reveal a masked personal field (recorded)"),
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: customer {self.customer_id} by staff {self.staff_id}"

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CustomerOpsConfig(AppConfig):
@@ -10,6 +11,10 @@ class CustomerOpsConfig(AppConfig):
 
         # One generic guard for every model that declares write rules.
         from customer_ops import guards  # noqa: F401
+        from customer_ops.db_roles import grant_after_migrate
+
+        # After every migrate, the runtime role gets its row rights on what it created.
+        post_migrate.connect(grant_after_migrate, sender=self)
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py

@@ -19,9 +19,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections
+from django.utils.connection import ConnectionProxy
 
+from customer_ops.db_roles import OWNER
 from customer_ops.partitions import ensure_monthly, is_partitioned
+
+# A bulk load drops and rebuilds indexes and resets sequences: DDL, so it connects as the
+# owner role (customer_ops/db_roles.py), not as the runtime role the web and jobs use.
+connection = ConnectionProxy(connections, OWNER)
 
 PER_CUSTOMER = {
     "orders": 20,
@@ -125,9 +131,9 @@ class Generator:
         """COPY ``rows`` (tuples of str) into ``table``; returns the row count."""
         done = 0
         batch: list[str] = []
-        if is_partitioned(table):
+        if is_partitioned(table, connection):
             # Rows of past months belong in their own partitions, not in the default one.
-            ensure_monthly(table, since=self.start.date(), through=self.end.date())
+            ensure_monthly(table, since=self.start.date(), through=self.end.date(), connection=connection)
         indexes = self._drop_secondary_indexes(table) if target >= 100_000 else []
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor: COPY is not part of Django's API
@@ -162,6 +168,11 @@ class Generator:
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if cursor.fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")
+            else:
+                # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks would
+                # pend until COMMIT, and PostgreSQL refuses to rebuild an index on a table with
+                # pending trigger events. Checked at the end of each COPY instead.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         self.customers()

@@ -3,14 +3,15 @@
 A log table is converted once, by a migration (:func:`convert_to_monthly`), into a table
 ``PARTITION BY RANGE (created_at)`` under the same name, with one partition per month
 (``<table>_p2026_11``) and a default partition that catches anything outside them. A job
-(``manage.py roll_partitions``, :func:`ensure_monthly`) keeps partitions created a few
-months ahead, so the default partition stays empty.
+(``manage.py roll_partitions``, :func:`roll`) keeps partitions created a few months ahead
+and moves rows that arrived in the default partition into their month's new partition.
 
 What carries over from the plain table: columns, defaults and the identity sequence,
 CHECK and foreign-key constraints, every index (as partitioned indexes), and the
 write-rule triggers of django-pgtrigger (row triggers on a partitioned table are cloned to
 every partition, present and future, so an UPDATE addressed to a partition directly is
-refused too). What changes: the primary key is ``(id, created_at)``, because a unique
+refused too; statement-level triggers, the append-only TRUNCATE trigger, are not cloned, so
+every partition gets a copy when it is made). What changes: the primary key is ``(id, created_at)``, because a unique
 constraint on a partitioned table must contain the partition key. See docs/partitioning.md.
 
 Django only needs ``id`` to address a row, and ``id`` stays unique by construction (one
@@ -20,8 +21,13 @@ identity sequence), so the models keep ``id`` as their primary key.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import connection as default_connection
+
+from customer_ops.context import current_viewer
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MONTHS_AHEAD = 3
 
@@ -55,6 +61,129 @@ def partitions(table: str, connection=default_connection) -> list[str]:
         return [r[0] for r in cursor.fetchall()]
 
 
+# The one way a monthly partition is made, in the database so that the runtime role can
+# call it without any DDL right of its own (SECURITY DEFINER: it runs as the owner that
+# created it, with a fixed search_path so that no caller's schema can shadow what it uses).
+#
+# A row of a month without a partition lands in the default partition (a late event, a
+# paused roll_partitions, a demo loaded before the months existed), and PostgreSQL then
+# refuses to create that month's partition. So the function first moves that month's
+# rows out of the default partition, in the caller's transaction: it deletes them from
+# the default partition alone, through pgtrigger's ignore (the append-only DELETE trigger
+# of that one partition, for that one statement), creates the partition, inserts them
+# back through the parent (they land in the new partition, ids and values unchanged) and
+# fails if the counts differ. It also copies the parent's statement-level triggers (the
+# append-only TRUNCATE trigger), which PostgreSQL does not clone to partitions.
+# Returns the number of rows moved, or -1 when the partition already existed.
+FUNCTIONS_SQL = r"""
+CREATE OR REPLACE FUNCTION backoffice_copy_statement_triggers(parent regclass, part regclass)
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    t record;
+    copied integer := 0;
+BEGIN
+    FOR t IN
+        SELECT tgname, pg_get_triggerdef(oid) AS definition FROM pg_trigger
+        WHERE tgrelid = parent AND NOT tgisinternal AND (tgtype & 1) = 0  -- statement level
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = part AND tgname = t.tgname) THEN
+            -- Same name as the parent's: pgtrigger.ignore() matches triggers by name.
+            EXECUTE regexp_replace(t.definition, ' ON \S+ ', ' ON ' || part::text || ' ');
+            copied := copied + 1;
+        END IF;
+    END LOOP;
+    RETURN copied;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION backoffice_add_month_partition(parent regclass, month date)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    schema name;
+    key name;
+    default_part regclass;
+    part text;
+    low timestamptz;
+    high timestamptz;
+    ignored text;
+    saved text;
+    moved bigint := 0;
+    inserted bigint := 0;
+BEGIN
+    SELECT a.attname, nullif(p.partdefid, 0)::regclass INTO key, default_part
+    FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+    WHERE p.partrelid = parent AND p.partstrat = 'r' AND p.partnatts = 1;
+    IF key IS NULL THEN
+        RAISE EXCEPTION '%: not a table partitioned by range of one column', parent;
+    END IF;
+    month := date_trunc('month', month)::date;
+    SELECT relnamespace::regnamespace::name, format('%s_p%s', relname, to_char(month, 'YYYY_MM'))
+        INTO schema, part FROM pg_class WHERE oid = parent;
+    IF to_regclass(format('%I.%I', schema, part)) IS NOT NULL THEN
+        RETURN -1;
+    END IF;
+    low := month::timestamp AT TIME ZONE 'UTC';
+    high := (month + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+
+    IF default_part IS NOT NULL THEN
+        -- No row may reach the default partition while its month is being moved out.
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', default_part);
+        SELECT string_agg(quote_ident(tgname), ',') INTO ignored FROM pg_trigger
+        WHERE tgrelid = default_part AND (tgtype & 1) = 1 AND (tgtype & 8) = 8;  -- row-level DELETE
+        EXECUTE format('CREATE TEMP TABLE backoffice_moving (LIKE %s) ON COMMIT DROP', parent);
+        saved := current_setting('pgtrigger.ignore', true);
+        PERFORM set_config('pgtrigger.ignore', '{' || coalesce(ignored, '') || '}', true);
+        EXECUTE format(
+            'WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) '
+            'INSERT INTO backoffice_moving SELECT * FROM moved',
+            default_part, key, low, key, high
+        );
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        PERFORM set_config('pgtrigger.ignore', saved, true);
+    END IF;
+
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', schema, part, parent, low, high);
+    PERFORM public.backoffice_copy_statement_triggers(parent, format('%I.%I', schema, part)::regclass);
+
+    IF default_part IS NOT NULL THEN
+        EXECUTE format('INSERT INTO %s SELECT * FROM backoffice_moving', parent);
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        DROP TABLE backoffice_moving;
+        IF inserted <> moved THEN
+            RAISE EXCEPTION '%: moved % rows out of the default partition but inserted %', part, moved, inserted;
+        END IF;
+    END IF;
+    RETURN moved;
+END
+$fn$;
+
+-- Only the roles the project grants it to (customer_ops.db_roles) may call it.
+REVOKE ALL ON FUNCTION backoffice_add_month_partition(regclass, date) FROM PUBLIC;
+"""
+
+
+def install_functions(connection=default_connection) -> None:
+    """(Re)create the SQL functions above; idempotent, run by the partitioning migrations."""
+    with connection.cursor() as cursor:
+        cursor.execute(FUNCTIONS_SQL)
+
+
+def sync_partition_triggers(table: str, connection=default_connection) -> int:
+    """Copy ``table``'s statement-level triggers onto its existing partitions that lack them."""
+    copied = 0
+    with connection.cursor() as cursor:
+        for part in partitions(table, connection):
+            cursor.execute("SELECT backoffice_copy_statement_triggers(%s::regclass, %s::regclass)", [table, part])
+            copied += cursor.fetchone()[0]
+    return copied
+
+
+def partitioned_tables(connection=default_connection) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT partrelid::regclass::text FROM pg_partitioned_table ORDER BY 1")
+        return [r[0] for r in cursor.fetchall()]
+
+
 def ensure_monthly(
     table: str,
     *,
@@ -64,7 +193,15 @@ def ensure_monthly(
     connection=default_connection,
 ) -> list[str]:
     """Create the missing monthly partitions from ``since`` (default: this month) to
-    ``months_ahead`` months past ``through`` (default: today); returns the new names."""
+    ``months_ahead`` months past ``through`` (default: today), moving each month's rows
+    out of the default partition first; returns the new partitions' names.
+
+    Called by the partitioning migrations, ``roll_partitions``, ``generate_data`` and
+    ``seed_demo``; never from a request (it refuses one), because the move passes the
+    default partition's append-only trigger.
+    """
+    if current_viewer() is not None:
+        raise RuntimeError("partitions are created by migrations and jobs, never from a request")
     today = dt.datetime.now(dt.UTC).date()
     month = _month_start(since or today)
     last = _month_start(through or today)
@@ -76,13 +213,56 @@ def ensure_monthly(
         while month <= last:
             name = partition_name(table, month)
             if name not in existing:
-                cursor.execute(
-                    f"CREATE TABLE {name} PARTITION OF {table} "
-                    f"FOR VALUES FROM ('{month.isoformat()} 00:00+00') TO ('{_next_month(month).isoformat()} 00:00+00')"
-                )
-                created.append(name)
+                cursor.execute("SELECT backoffice_add_month_partition(%s::regclass, %s)", [table, month])
+                moved = cursor.fetchone()[0]
+                if moved >= 0:
+                    created.append(name)
+                if moved > 0:
+                    # Recorded: a non-empty default partition is an anomaly worth an alert.
+                    logger.warning("%s: moved %d rows of %s out of %s_default", name, moved, month, table)
             month = _next_month(month)
     return created
+
+
+def ensure_months_for(model, rows, *, column: str = "created_at", connection=default_connection) -> list[str]:
+    """Before a bulk insert of ``rows`` (model instances) into a partitioned log: the
+    partitions of exactly the months they fall in, so that none lands in the default
+    partition. A no-op for a plain table. Used by the demo seeders."""
+    table = model._meta.db_table
+    if not is_partitioned(table, connection):
+        return []
+    months = sorted({getattr(row, column).astimezone(dt.UTC).date().replace(day=1) for row in rows})
+    created = []
+    for month in months:
+        created += ensure_monthly(table, since=month, through=month, months_ahead=0, connection=connection)
+    return created
+
+
+def roll(table: str, *, months_ahead: int = DEFAULT_MONTHS_AHEAD, connection=default_connection) -> list[str]:
+    """The daily job: this month to ``months_ahead`` ahead, plus each month that has rows
+    waiting in the default partition (late events, a paused job, data loaded before its
+    month existed): its partition is created and the rows moved into it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.attname, p.partdefid::regclass::text FROM pg_partitioned_table p
+            JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+            WHERE p.partrelid = %s::regclass AND p.partdefid <> 0
+            """,
+            [table],
+        )
+        found = cursor.fetchone()
+        waiting = []
+        if found:
+            key, default_part = found
+            cursor.execute(
+                f"SELECT DISTINCT date_trunc('month', \"{key}\" AT TIME ZONE 'UTC')::date FROM {default_part}"
+            )
+            waiting = sorted(r[0] for r in cursor.fetchall())
+    created = []
+    for month in waiting:
+        created += ensure_monthly(table, since=month, through=month, months_ahead=0, connection=connection)
+    return created + ensure_monthly(table, months_ahead=months_ahead, connection=connection)
 
 
 def convert_to_monthly(table: str, *, column: str = "created_at", connection=default_connection) -> None:
@@ -90,6 +270,7 @@ def convert_to_monthly(table: str, *, column: str = "created_at", connection=def
     rows, constraints, indexes and triggers. Runs inside the migration's transaction."""
     if is_partitioned(table, connection):
         return
+    install_functions(connection)
     old = f"{table}_unpartitioned"
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {table} RENAME TO {old}")
@@ -148,6 +329,9 @@ def convert_to_monthly(table: str, *, column: str = "created_at", connection=def
                 cursor.execute(f'COMMENT ON TRIGGER "{name}" ON {table} IS %s', [comment])
 
         cursor.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
+        cursor.execute(
+            "SELECT backoffice_copy_statement_triggers(%s::regclass, %s::regclass)", [table, f"{table}_default"]
+        )
     ensure_monthly(
         table,
         since=first.date() if first else None,
@@ -175,5 +359,19 @@ def monthly_partitioning(*tables: str):
     def forward(apps, schema_editor):
         for table in tables:
             convert_to_monthly(table, connection=schema_editor.connection)
+
+    return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)
+
+
+def partition_upkeep():
+    """A migration operation: (re)install the partition functions above and copy each
+    partitioned table's statement-level triggers onto its partitions. Run it after an
+    operation that adds such a trigger (PostgreSQL does not clone them); idempotent."""
+    from django.db import migrations
+
+    def forward(apps, schema_editor):
+        install_functions(schema_editor.connection)
+        for table in partitioned_tables(schema_editor.connection):
+            sync_partition_triggers(table, schema_editor.connection)
 
     return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)

@@ -3,7 +3,8 @@
 A model declares its rules in ``Meta.triggers`` with the three helpers below; that list
 is the single source of truth:
 
-* :func:`append_only` -- the spec's immutable logs: UPDATE and DELETE are refused.
+* :func:`append_only` -- the spec's immutable logs: UPDATE, DELETE and TRUNCATE are refused
+  (TRUNCATE skips row triggers, so it has a statement-level trigger of its own).
 * :func:`never_update` -- the spec's "Never update" columns.
 * :func:`touch` -- keeps ``updated_at`` (or ``last_updated_at``) current on every UPDATE.
 
@@ -31,6 +32,7 @@ from django.db import models, transaction
 logger = logging.getLogger(__name__)
 
 APPEND_ONLY = "append_only"
+NO_TRUNCATE = "append_only_truncate"
 NEVER_UPDATE = "never_update"
 TOUCH = "touch_updated_at"
 
@@ -76,8 +78,34 @@ class Touch(pgtrigger.Trigger):
         return f"NEW.{column} = clock_timestamp(); RETURN NEW;"
 
 
-def append_only() -> AppendOnly:
-    return AppendOnly(name=APPEND_ONLY, operation=pgtrigger.Update | pgtrigger.Delete)
+class NoTruncate(pgtrigger.Trigger):
+    """A statement-level BEFORE TRUNCATE trigger: TRUNCATE never fires row triggers.
+
+    PostgreSQL clones row triggers to a partitioned table's partitions but not statement
+    triggers, and ``TRUNCATE <partition>`` fires only the partition's own; the partition
+    code (:mod:`customer_ops.partitions`) copies this trigger onto every partition, under
+    the same name, when it creates one.
+    """
+
+    when = pgtrigger.Before
+    operation = pgtrigger.Truncate
+    level = pgtrigger.Statement
+
+    def get_func(self, model):
+        return self.format_sql(
+            """
+            RAISE EXCEPTION '%: immutable log, TRUNCATE is not allowed', TG_TABLE_NAME
+                USING ERRCODE = 'integrity_constraint_violation';
+            """
+        )
+
+
+def append_only() -> tuple[AppendOnly, NoTruncate]:
+    """The two triggers of an immutable log: ``triggers = [*append_only()]``."""
+    return (
+        AppendOnly(name=APPEND_ONLY, operation=pgtrigger.Update | pgtrigger.Delete),
+        NoTruncate(name=NO_TRUNCATE),
+    )
 
 
 def never_update(*fields: str) -> NeverUpdate:

@@ -359,7 +359,7 @@ class VerificationHistory(db.RuleBoundModel):
             db.filter_index("verification_type", "verification_type_idx"),
             db.filter_index("verification_method", "verification_method_idx"),
         ]
-        triggers = [append_only()]
+        triggers = [*append_only()]
 
     def __str__(self) -> str:
         return f"{self.verification_type} {self.verification_status} for customer {self.customer_id}"

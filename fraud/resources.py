@@ -59,6 +59,12 @@ class AllOrNothingResource(resources.ModelResource):
     def get_instance(self, instance_loader, row):
         return None  # always a new row: imports never update existing records
 
+    def after_import(self, dataset, result, **kwargs):
+        # django-import-export then resets the id sequence (setval), as loaddata does for
+        # files with explicit ids. These files carry none (ids come from the sequence), and
+        # the runtime role may only use sequences, not set them (customer_ops/db_roles.py).
+        pass
+
 
 class FraudAlertResource(AllOrNothingResource):
     customer = fields.Field(attribute="customer", column_name="customer_id", widget=ExistingRowWidget(Customer))

@@ -1,11 +1,70 @@
 """Shared fixtures. The rules the tests follow (presence with absence, refusals re-read what they
 could have written, plan tests name the index) and their helpers: tests/README.md, tests/assertions.py."""
 
+import contextlib
+
+import pgtrigger
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connections
+from django.test import TransactionTestCase
 
 from customer_ops.roles import Role
+from customer_ops.write_rules import NO_TRUNCATE
 from tests.factories import UserFactory
+
+
+def _connect_default_as(credentials: dict) -> dict:
+    """Reconnect the ``default`` alias with other credentials; returns the previous ones."""
+    connection = connections["default"]
+    previous = {key: connection.settings_dict.get(key) for key in credentials}
+    connection.close()
+    connection.settings_dict.update(credentials)  # the same dict every thread's connection reads
+    return previous
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The owner role created and migrated the test database (tests/settings.py); the tests
+    then connect as the runtime role, as the web process and the jobs do."""
+    with django_db_blocker.unblock():
+        owner = _connect_default_as(settings.TEST_RUNTIME_CREDENTIALS)
+    yield
+    with django_db_blocker.unblock():
+        _connect_default_as(owner)  # the owner drops the test database
+
+
+@contextlib.contextmanager
+def _as_owner_through_the_truncate_triggers():
+    """Test harness only: a transactional test's teardown empties every table with TRUNCATE,
+    which the runtime role may not run and the logs' triggers refuse. The flush runs as the
+    owner with those triggers ignored; no code outside the test suite has such a path."""
+    from django.apps import apps
+
+    uris = [
+        f"{model._meta.label}:{NO_TRUNCATE}"
+        for model in apps.get_models()
+        if any(t.name == NO_TRUNCATE for t in getattr(model._meta, "triggers", []))
+    ]
+    owner = connections["owner"].settings_dict
+    runtime = _connect_default_as({"USER": owner["USER"], "PASSWORD": owner.get("PASSWORD")})
+    try:
+        with pgtrigger.ignore(*uris, databases=["default"]):
+            yield
+    finally:
+        _connect_default_as(runtime)
+
+
+_fixture_teardown = TransactionTestCase._fixture_teardown
+
+
+def _flush_as_owner(self):
+    with _as_owner_through_the_truncate_triggers():
+        _fixture_teardown(self)
+
+
+TransactionTestCase._fixture_teardown = _flush_as_owner
 
 
 @pytest.fixture

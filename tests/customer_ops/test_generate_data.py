@@ -1,4 +1,8 @@
-"""generate_data: realistic volumes in proportion, and rows that reference real rows."""
+"""generate_data: realistic volumes in proportion, and rows that reference real rows.
+
+The loader connects as the owner role (it rebuilds indexes): transactional tests, so that
+the runtime connection reads what it committed.
+"""
 
 from io import StringIO
 
@@ -30,7 +34,7 @@ def _orphans(sql: str) -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
 def test_generate_data_fills_every_table_in_proportion_with_consistent_references():
     out = StringIO()
     call_command("generate_data", customers=200, days=10, skip_aggregates=True, stdout=out)
@@ -58,7 +62,7 @@ def test_generate_data_fills_every_table_in_proportion_with_consistent_reference
     assert "rows/s" in out.getvalue()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
 def test_generate_data_appends_after_existing_rows():
     call_command("generate_data", customers=20, days=3, skip_aggregates=True, stdout=StringIO())
     call_command("generate_data", customers=20, days=3, seed=2, skip_aggregates=True, stdout=StringIO())
@@ -68,7 +72,7 @@ def test_generate_data_appends_after_existing_rows():
     Customer.objects.create(full_name="After", email="after@example.test")  # the sequence moved on
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
 def test_generate_data_then_computes_the_analytics_tables():
     call_command("generate_data", customers=30, days=3, stdout=StringIO())
     assert _count("customer_daily_analytics") > 0

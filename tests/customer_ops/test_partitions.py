@@ -1,23 +1,53 @@
-"""Monthly partitions: conversion keeps rows, constraints, indexes and triggers."""
+"""Monthly partitions: conversion keeps rows, constraints, indexes and triggers; creating a
+month never blocks on rows that wait in the default partition (issue 14, item 4).
+
+Partitions are DDL, made by the owner role (or by the SECURITY DEFINER function the
+runtime role may call). The scratch-table tests run in an owner transaction rolled back at
+the end; the tests of the real logs are transactional, as the runtime role's job must see
+committed rows (and each costs a flush, so they are few).
+"""
 
 import datetime as dt
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, transaction
 
-from customer_ops.partitions import convert_to_monthly, ensure_monthly, is_partitioned, partition_name, partitions
+from customer_ops.partitions import (
+    convert_to_monthly,
+    ensure_monthly,
+    is_partitioned,
+    partition_name,
+    partitioned_tables,
+    partitions,
+)
+from customer_ops.write_rules import ruled_models, rules_for
+from tests.factories import FACTORIES
+
+pytestmark = pytest.mark.django_db(databases=["default", "owner"])
+committed = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
+
+PARTITIONED_LOGS = [m for m in ruled_models() if rules_for(m).append_only]
+# Two past months no other test uses: the partitions made here are dropped afterwards.
+PAST_MONTHS = [dt.date(2019, 1, 1), dt.date(2019, 2, 1)]
 
 
-def _sql(sql, params=None):
-    with connection.cursor() as cursor:
+def _sql(sql, params=None, using="default"):
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else None
 
 
+def _refused(sql, match, using="default"):
+    with pytest.raises(DatabaseError, match=match), transaction.atomic(using=using):
+        _sql(sql, using=using)
+
+
 @pytest.fixture
-def scratch_log(db):
+def scratch_log():
+    atomic = transaction.atomic(using="owner")
+    atomic.__enter__()
     _sql(
         """
         CREATE TABLE scratch_log (
@@ -30,44 +60,185 @@ def scratch_log(db):
             $$ BEGIN RAISE EXCEPTION '%: immutable log', TG_TABLE_NAME; END $$;
         CREATE TRIGGER scratch_refuse BEFORE UPDATE OR DELETE ON scratch_log FOR EACH ROW
             EXECUTE FUNCTION scratch_refuse();
+        CREATE TRIGGER scratch_refuse_truncate BEFORE TRUNCATE ON scratch_log FOR EACH STATEMENT
+            EXECUTE FUNCTION scratch_refuse();
         INSERT INTO scratch_log (note, created_at) VALUES
             ('old', now() - interval '70 days'), ('new', now());
-        """
+        """,
+        using="owner",
     )
-    return "scratch_log"
+    yield "scratch_log"
+    transaction.set_rollback(True, using="owner")  # DDL is transactional: nothing of it stays
+    atomic.__exit__(None, None, None)
 
 
 def test_conversion_keeps_rows_constraints_indexes_and_triggers(scratch_log):
-    convert_to_monthly(scratch_log)
-    assert is_partitioned(scratch_log)
-    assert _sql("SELECT note FROM scratch_log ORDER BY id") == [("old",), ("new",)]
+    owner = connections["owner"]
+    convert_to_monthly(scratch_log, connection=owner)
+    assert is_partitioned(scratch_log, owner)
+    assert _sql("SELECT note FROM scratch_log ORDER BY id", using="owner") == [("old",), ("new",)]
     this_month = dt.datetime.now(dt.UTC).date().replace(day=1)
-    assert partition_name(scratch_log, this_month) in partitions(scratch_log)
-    assert "scratch_log_default" in partitions(scratch_log)
-    assert _sql("SELECT indexname FROM pg_indexes WHERE tablename = 'scratch_log' ORDER BY 1") == [
+    assert partition_name(scratch_log, this_month) in partitions(scratch_log, owner)
+    assert "scratch_log_default" in partitions(scratch_log, owner)
+    assert _sql("SELECT indexname FROM pg_indexes WHERE tablename = 'scratch_log' ORDER BY 1", using="owner") == [
         ("scratch_log_note_idx",),
         ("scratch_log_pkey",),
     ]
     # The identity continues after the copied rows.
-    assert _sql("INSERT INTO scratch_log (note) VALUES ('third') RETURNING id") == [(3,)]
-    with pytest.raises(DatabaseError, match="check constraint"), transaction.atomic():
-        _sql("INSERT INTO scratch_log (note) VALUES ('bad')")
-    # The trigger guards the parent and every partition, addressed directly too.
-    partition = partition_name(scratch_log, this_month)
-    for target in (scratch_log, partition):
-        with pytest.raises(DatabaseError, match="immutable log"), transaction.atomic():
-            _sql(f"UPDATE {target} SET note = 'x'")
-        with pytest.raises(DatabaseError, match="immutable log"), transaction.atomic():
-            _sql(f"DELETE FROM {target}")
+    assert _sql("INSERT INTO scratch_log (note) VALUES ('third') RETURNING id", using="owner") == [(3,)]
+    _refused("INSERT INTO scratch_log (note) VALUES ('bad')", "check constraint", using="owner")
+    # The row triggers guard the parent and every partition (cloned), the statement-level
+    # TRUNCATE trigger too (copied), addressed directly.
+    for target in [scratch_log, partition_name(scratch_log, this_month)]:  # row triggers need a row
+        _refused(f"UPDATE {target} SET note = 'x'", "immutable log", using="owner")
+        _refused(f"DELETE FROM {target}", "immutable log", using="owner")
+    for target in [scratch_log, *partitions(scratch_log, owner)]:
+        _refused(f"TRUNCATE {target}", "immutable log", using="owner")
 
 
 def test_rolling_creates_future_months_once(scratch_log):
-    convert_to_monthly(scratch_log)
-    before = set(partitions(scratch_log))
+    owner = connections["owner"]
+    convert_to_monthly(scratch_log, connection=owner)
+    before = set(partitions(scratch_log, owner))
     far = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=200)
-    created = ensure_monthly(scratch_log, through=far, months_ahead=0)
+    created = ensure_monthly(scratch_log, through=far, months_ahead=0, connection=owner)
     assert created and set(created).isdisjoint(before)
-    assert ensure_monthly(scratch_log, through=far, months_ahead=0) == []
+    assert ensure_monthly(scratch_log, through=far, months_ahead=0, connection=owner) == []
+
+
+# --- rows of a month without a partition (issue 14, item 4) --------------------------------
+
+
+@pytest.fixture
+def past_partitions():
+    """Drops the past months' partitions a test made, so that the next run starts without them."""
+    yield
+    for table in partitioned_tables():
+        for month in PAST_MONTHS:
+            _sql(f"DROP TABLE IF EXISTS {partition_name(table, month)}", using="owner")
+
+
+def _where(table: str, ids: list[int]) -> dict[int, str]:
+    rows = _sql(f"SELECT id, tableoid::regclass::text FROM {table} WHERE id = ANY(%s)", [ids])
+    return dict(rows)
+
+
+@committed
+def test_roll_partitions_moves_rows_of_past_months_out_of_the_default_partition(past_partitions):
+    logs = [m for m in PARTITIONED_LOGS if m._meta.db_table in partitioned_tables()]
+    assert len(logs) == 3  # activity log, login history, audit log (docs/partitioning.md)
+    for model in logs:
+        _rows_of_past_months_are_moved(model)
+
+
+def _rows_of_past_months_are_moved(model):
+    table = model._meta.db_table
+    assert not {partition_name(table, m) for m in PAST_MONTHS} & set(partitions(table))
+    rows = [
+        FACTORIES[model](created_at=dt.datetime.combine(m, dt.time(12), dt.UTC) + dt.timedelta(days=d))
+        for m in PAST_MONTHS
+        for d in (0, 14, 27)
+    ]
+    current = FACTORIES[model]()
+    ids = [r.pk for r in rows]
+    before = _sql(f"SELECT * FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids])
+    assert set(_where(table, ids).values()) == {f"{table}_default"}  # no partition for those months yet
+
     out = StringIO()
-    call_command("roll_partitions", stdout=out)
-    assert "scratch_log" in out.getvalue()
+    call_command("roll_partitions", stdout=out)  # as the runtime role, the way cron runs it
+
+    names = [partition_name(table, m) for m in PAST_MONTHS]
+    assert all(name in out.getvalue() for name in names)
+    where = _where(table, ids)
+    assert [where[r.pk] for r in rows] == [names[0]] * 3 + [names[1]] * 3
+    # Nothing lost, nothing duplicated, every value (ids included) unchanged.
+    assert _sql(f"SELECT * FROM {table} WHERE id = ANY(%s) ORDER BY id", [ids]) == before
+    assert _sql(f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", [ids]) == [(6,)]
+    assert _sql(f"SELECT count(*) FROM {table}_default") == [(0,)]
+    assert _where(table, [current.pk])[current.pk] != f"{table}_default"
+    # The new partitions are as immutable as the others, to raw SQL.
+    for name in names:
+        _refused(f"UPDATE {name} SET created_at = created_at", "immutable log, UPDATE is not allowed")
+        _refused(f"DELETE FROM {name}", "immutable log, DELETE is not allowed")
+        _refused(f"TRUNCATE {name}", "immutable log, TRUNCATE is not allowed", using="owner")
+        _refused(f"TRUNCATE {name}", "permission denied")  # the runtime role may not even try
+    assert _sql(f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", [ids]) == [(6,)]
+    # Run again: nothing to move, nothing created twice.
+    call_command("roll_partitions", stdout=StringIO())
+    assert _sql(f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", [ids]) == [(6,)]
+
+
+def test_the_move_is_refused_from_a_request():
+    from customer_ops.context import _viewer
+
+    token = _viewer.set(object())  # what ActorMiddleware sets for a signed-in request
+    try:
+        with pytest.raises(RuntimeError, match="never from a request"):
+            ensure_monthly("customer_activity_log", since=PAST_MONTHS[0], through=PAST_MONTHS[0], months_ahead=0)
+    finally:
+        _viewer.reset(token)
+
+
+def test_partitions_are_made_by_migrations_jobs_and_loaders_only():
+    """The move passes the default partition's DELETE trigger: no view, admin or service
+    may reach it. Its callers, read from the source: migrations, commands, seeders, loader."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed_dirs = {"migrations", "commands"}
+    # db_roles.py grants the function to the runtime role (the cron job runs as it).
+    allowed = {Path("customer_ops/partitions.py"), Path("customer_ops/datagen.py"), Path("customer_ops/db_roles.py")}
+    offenders = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root)
+        if rel.parts[0] in {".venv", "tests", "var", "bench"} or allowed_dirs & set(rel.parts) or rel in allowed:
+            continue
+        text = path.read_text()
+        if any(f in text for f in ("ensure_monthly(", "ensure_months_for(", "roll(", "backoffice_add_month_partition")):
+            if rel.name != "demo.py":  # the seeders, run by seed_demo only
+                offenders.append(str(rel))
+    assert offenders == []
+
+
+def test_the_partition_function_is_not_for_everyone():
+    # Revoked from PUBLIC: only the roles the owner grants it to (the runtime role) may call it.
+    grantees = _sql(
+        "SELECT a.grantee::regrole::text FROM pg_proc p, aclexplode(p.proacl) a "
+        "WHERE p.proname = 'backoffice_add_month_partition'"
+    )
+    assert grantees and ("-",) not in grantees  # grantee 0 (PUBLIC) reads as "-"
+
+
+def test_every_partition_carries_its_parents_statement_triggers():
+    # Derived from the catalog: PostgreSQL clones row triggers, the project copies these.
+    missing = _sql(
+        """
+        SELECT i.inhrelid::regclass::text, t.tgname FROM pg_inherits i
+        JOIN pg_partitioned_table p ON p.partrelid = i.inhparent
+        JOIN pg_trigger t ON t.tgrelid = i.inhparent AND NOT t.tgisinternal AND (t.tgtype & 1) = 0
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger c WHERE c.tgrelid = i.inhrelid AND c.tgname = t.tgname)
+        """
+    )
+    assert missing == []
+    assert _sql("SELECT count(*) FROM pg_inherits i JOIN pg_partitioned_table p ON p.partrelid = i.inhparent")[0][0] > 0
+
+
+def _default_rows() -> dict[str, int]:
+    return {t: _sql(f"SELECT count(*) FROM {t}_default")[0][0] for t in partitioned_tables()}
+
+
+@committed
+def test_seed_demo_then_generate_data():
+    call_command("seed_demo", stdout=StringIO())
+    assert _default_rows() == dict.fromkeys(partitioned_tables(), 0)
+    call_command("generate_data", customers=30, days=150, skip_aggregates=True, stdout=StringIO())
+    assert _default_rows() == dict.fromkeys(partitioned_tables(), 0)
+    assert _sql("SELECT count(*) FROM customers")[0][0] > 30
+
+
+@committed
+def test_generate_data_then_seed_demo():
+    call_command("generate_data", customers=30, days=150, skip_aggregates=True, stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert _default_rows() == dict.fromkeys(partitioned_tables(), 0)
+    assert _sql("SELECT count(*) FROM customer_activity_log")[0][0] > 0

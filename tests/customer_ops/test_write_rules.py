@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 
 from customer_ops.write_rules import (
     ImmutableRecordError,
@@ -337,6 +337,9 @@ def test_bypass_requires_a_reason():
 BYPASS_USERS_ALLOWED = {
     Path("customer_ops/write_rules.py"),  # defines it
     Path("compliance/erasure.py"),  # GDPR erasure, the one sanctioned caller
+    # The partition move (SQL function): a month's rows leave the default partition only,
+    # into their new partition; never from a request (tests/customer_ops/test_partitions.py).
+    Path("customer_ops/partitions.py"),
 }
 
 
@@ -351,3 +354,33 @@ def test_the_bypass_is_used_by_erasure_only():
         if ("erasure_bypass(" in text or "pgtrigger.ignore" in text) and rel not in BYPASS_USERS_ALLOWED:
             offenders.append(str(rel))
     assert offenders == []
+
+
+# --- TRUNCATE: refused on every log and every partition of it ------------------------------
+
+
+def _targets(model) -> list[str]:
+    """The log and each of its partitions (from the catalog), each addressable by raw SQL."""
+    from customer_ops.partitions import partitions
+
+    table = model._meta.db_table
+    return [table, *partitions(table)]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
+def test_raw_sql_truncate_is_refused_on_every_log_and_partition_even_as_the_owner():
+    """TRUNCATE skips row triggers; the statement trigger refuses it, whoever has the right
+    to run it (the owner role here: the runtime role has no TRUNCATE right at all). One
+    transactional test for every log, since the owner's second connection must see the rows
+    and each transactional test costs a flush."""
+    refused = []
+    for model in LOGS:
+        rows = [FACTORIES[model]() for _ in range(2)]
+        for target in _targets(model):
+            with pytest.raises(DatabaseError, match="immutable log, TRUNCATE is not allowed"):
+                with transaction.atomic(using="owner"), connections["owner"].cursor() as cursor:
+                    cursor.execute(f"TRUNCATE {target}")
+            refused.append(target)
+        assert model.objects.filter(pk__in=[r.pk for r in rows]).count() == 2
+    assert {t for t in refused} >= {m._meta.db_table for m in LOGS}
+    print(f"raw-SQL TRUNCATE refused as the owner: {len(refused)} tables and partitions")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from customer_ops.datagen import Generator
+from customer_ops.db_roles import OWNER
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError("--customers and --days must be positive")
         started = time.perf_counter()
         generator = Generator(customers=customers, days=days, seed=seed, write=self.stdout.write)
-        with transaction.atomic():
+        with transaction.atomic(using=OWNER):  # a bulk load is DDL too: see customer_ops/datagen.py
             counts = generator.run()
         elapsed = time.perf_counter() - started
         total = sum(counts.values())

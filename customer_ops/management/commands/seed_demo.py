@@ -44,9 +44,10 @@ class Command(BaseCommand):
             if demo_data_present():
                 self.stdout.write("Demo data already present: logins refreshed, no rows added.")
             else:
+                now = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
                 ctx = {
                     "rng": random.Random(20261125),
-                    "now": timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5),
+                    "now": now,
                     "users": users,
                     "stdout": self.stdout,
                 }
