@@ -51,7 +51,7 @@ DROP FUNCTION IF EXISTS erasure_scrub(jsonb, text, text);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0006_admin_ordering_indexes'),
+        ('compliance', '0007_append_only_truncate'),
     ]
 
     operations = [
