@@ -9,7 +9,7 @@ from django.db import models
 from analytics.choices import ActivityType, HoldStatus, LoginMethod, ReferralStatus, RewardStatus, RewardType
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import Export, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
 
 
@@ -40,7 +40,13 @@ class ActivityLog(db.RuleBoundModel):
             "location_lon": Scope.ACTIVITY_LOCATION,
             "activity_description": Scope.ACTIVITY_LOCATION,
             "activity_metadata": Scope.ACTIVITY_LOCATION,
-        }
+        },
+        export=Export(
+            columns=(
+                "id customer_id activity_type activity_description service_type order_id device_id "
+                "ip_address location_lat location_lon activity_metadata created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -109,7 +115,13 @@ class LoginHistory(db.RuleBoundModel):
             "ip_address": Scope.DEVICES_NETWORK,
             "ip_location": Scope.ACTIVITY_LOCATION,
             "user_agent": Scope.DEVICES_NETWORK,
-        }
+        },
+        export=Export(
+            columns=(
+                "id customer_id login_method login_success device_id device_type device_model ip_address "
+                "ip_location user_agent failure_reason session_id created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -160,7 +172,16 @@ class DailyAnalytics(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id analytics_date total_orders completed_orders cancelled_orders food_orders "
+                "parcel_orders ride_orders total_spent total_saved tips_given avg_rating_given "
+                "ratings_count app_opens time_spent_minutes created_at updated_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_daily_analytics"
@@ -220,7 +241,17 @@ class ServiceAnalytics(db.RuleBoundModel):
     last_updated_at = db.updated_at()
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id service_type total_orders completed_orders cancelled_orders "
+                "cancellation_rate total_spent average_order_value first_order_at last_order_at "
+                "avg_days_between_orders avg_rating_given ratings_given_count favorite_merchant_ids "
+                "last_updated_at created_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_service_analytics"
@@ -258,7 +289,15 @@ class OrdersSummary(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id service_type total_orders total_spent average_order_value last_order_at "
+                "favorite_merchant_id created_at updated_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_orders_summary"
@@ -305,6 +344,14 @@ class Referral(db.RuleBoundModel):
     personal_data = PersonalData(
         customer_path="referred_customer",
         keep_rows="Financial record of rewards owed; the referral code is not personal.",
+        export=Export(
+            columns=(
+                "id referred_customer_id referral_code referral_status referred_reward_amount "
+                "referred_reward_type referred_reward_given referred_reward_given_at required_orders "
+                "completed_orders completion_deadline completed_at created_at updated_at"
+            ),
+            withheld="The referrer is another customer: their id and reward (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -354,7 +401,15 @@ class ReferralReward(db.RuleBoundModel):
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Financial record: rewards paid are kept for accounting.")
+    personal_data = PersonalData(
+        keep_rows="Financial record: rewards paid are kept for accounting.",
+        export=Export(
+            columns=(
+                "id referral_id customer_id reward_type reward_amount reward_status coupon_code "
+                "wallet_transaction_id points_transaction_id processed_at created_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_referral_rewards"
@@ -402,6 +457,11 @@ class RewardHold(models.Model):
         fields={"shared_signals": Scope.DEVICES_NETWORK},
         customer_path="reward__customer",
         keep_rows="Record of a fraud decision on a reward; the device ids and IPs are redacted.",
+        export=Export(
+            columns="id reward_id status decided_at created_at",
+            withheld="shared_signals (device ids and IPs shared with other accounts: other customers' data and fraud "
+            "evidence), decision_reason (fraud prevention) and decided_by_id (staff, art. 15(4)).",
+        ),
     )
 
     class Meta:

@@ -17,7 +17,7 @@ from compliance.choices import (
     RequestStatus,
 )
 from customer_ops import db
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import Export, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update
 
 
@@ -39,6 +39,12 @@ class ConsentLog(db.RuleBoundModel):
     personal_data = PersonalData(
         fields={"ip_address": Scope.DEVICES_NETWORK, "user_agent": Scope.DEVICES_NETWORK},
         keep_rows="Proof of consent is kept (GDPR art. 7(1)); network details are redacted.",
+        export=Export(
+            columns=(
+                "id customer_id consent_type consent_status consent_method ip_address user_agent "
+                "consent_text created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -85,7 +91,16 @@ class DataDeletionRequest(db.RuleBoundModel):
     deletion_scope = ArrayField(models.TextField(choices=Scope.choices), default=list, db_default=[])
     created_at = db.created_at()
 
-    personal_data = PersonalData(keep_rows="Audit trail: the request itself is the record of the erasure.")
+    personal_data = PersonalData(
+        keep_rows="Audit trail: the request itself is the record of the erasure.",
+        export=Export(
+            columns=(
+                "id customer_id request_id request_reason request_status requested_at processed_at "
+                "completed_at rejection_reason deletion_scope created_at"
+            ),
+            withheld="processed_by_id: the staff member who processed it (art. 15(4)).",
+        ),
+    )
 
     class Meta:
         db_table = "customer_data_deletion_requests"
@@ -143,6 +158,15 @@ class AuditLog(db.RuleBoundModel):
             "user_agent": models.Q(actor_type=ActorType.CUSTOMER),
         },
         keep_rows="Audit trail: kept; old and new values and the customer's own network details are redacted.",
+        export=Export(
+            columns=(
+                "id customer_id action_type action_field old_value new_value actor_type actor_name "
+                "ip_address user_agent created_at"
+            ),
+            withheld="Staff actors' id, name and network details (only_where: given when the customer acted) and "
+            "action_reason, the staff member's internal reasoning, which may record fraud suspicions (art. 15(4), "
+            "art. 23(1)(d)).",
+        ),
     )
 
     class Meta:
@@ -185,7 +209,10 @@ class AccessLog(db.RuleBoundModel):
     created_at = db.created_at()
 
     personal_data = PersonalData(
-        keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values."
+        keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values.",
+        export=Export(
+            columns=(), withheld="Security record of which staff member opened what: names staff (art. 15(4))."
+        ),
     )
 
     class Meta:
@@ -233,7 +260,12 @@ class ErasureRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    personal_data = PersonalData(keep_rows="Audit trail of the erasure itself: counts per table, no personal values.")
+    personal_data = PersonalData(
+        keep_rows="Audit trail of the erasure itself: counts per table, no personal values.",
+        export=Export(
+            columns=(), withheld="Internal record of how an erasure ran (counts, digests); the request is given."
+        ),
+    )
 
     class Meta:
         db_table = "compliance_erasure_runs"

@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Upper
 
 from customer_ops import db
 from customer_ops.choices import CustomerStatus, OrderStatus, ServiceType
-from customer_ops.personal_data import PersonalData, Scope
+from customer_ops.personal_data import Export, PersonalData, Scope
 from customer_ops.write_rules import touch
 
 
@@ -34,6 +34,7 @@ class Customer(models.Model):
         fields={"full_name": Scope.PROFILE, "email": Scope.PROFILE, "phone": Scope.PROFILE},
         customer_path="pk",
         keep_rows="The customer row is anonymised, not deleted: financial records and the audit trail point at it.",
+        export=Export(columns="id full_name email phone status created_at updated_at"),
     )
 
     class Meta:
@@ -87,6 +88,13 @@ class Order(models.Model):
     personal_data = PersonalData(
         fields={"delivery_address": Scope.ACTIVITY_LOCATION},
         keep_rows="Financial record: orders are kept for accounting; the delivery address is redacted.",
+        export=Export(
+            columns=(
+                "id order_number customer_id service_type merchant_id status order_amount discount_amount "
+                "tip_amount customer_rating delivery_address created_at completed_at cancelled_at "
+                "updated_at"
+            )
+        ),
     )
 
     class Meta:
@@ -137,7 +145,8 @@ class CustomerSession(models.Model):
             "device_id": Scope.DEVICES_NETWORK,
             "ip_address": Scope.DEVICES_NETWORK,
             "user_agent": Scope.DEVICES_NETWORK,
-        }
+        },
+        export=Export(columns="id customer_id device_id device_type ip_address user_agent started_at ended_at"),
     )
 
     class Meta:

@@ -45,6 +45,27 @@ def expand_scopes(scopes: Iterable[str]) -> frozenset[Scope]:
 
 
 @dataclass(frozen=True)
+class Export:
+    """What the right-of-access export (GDPR art. 15) gives the customer of one table.
+
+    ``columns`` is an allow-list: a column not named here never leaves, so a column added
+    later is withheld until someone decides. ``withheld`` says why the other columns (or
+    the whole table, when ``columns`` is empty) are not given, under art. 15(4) (the rights
+    of others: staff ids and names, other customers) or the restriction for the prevention
+    and detection of fraud (art. 23(1)(d); UK DPA 2018 sch. 2 para. 2), or legal privilege.
+    Columns with an ``only_where`` condition are given only in the rows where it holds.
+    ``columns`` may be written as one space-separated string.
+    """
+
+    columns: tuple[str, ...]
+    withheld: str = ""
+
+    def __post_init__(self):
+        if isinstance(self.columns, str):
+            object.__setattr__(self, "columns", tuple(self.columns.split()))
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """What of a model is personal data.
 
@@ -58,6 +79,9 @@ class PersonalData:
     customer acted).
     ``delete_rows_with``: erasing this scope deletes the customer's rows instead of
     redacting them (only for tables nothing else points at).
+    ``export``: what the right-of-access export gives of this table (:class:`Export`);
+    a declaration without one fails a test. History tables (django-simple-history) left
+    at ``None`` follow their tracked model's.
     """
 
     fields: dict[str, Scope] = field(default_factory=dict)
@@ -65,6 +89,7 @@ class PersonalData:
     keep_rows: str | None = None
     only_where: dict[str, models.Q] = field(default_factory=dict)
     delete_rows_with: Scope | None = None
+    export: Export | None = None
 
     def fields_in(self, scopes: Iterable[str]) -> dict[str, Scope]:
         """The declared fields that erasing ``scopes`` touches."""

@@ -221,7 +221,7 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # the walk approved the request just before (no run_now): no certificate yet, back to the page
     "compliance_deletion_certificate": {"GET": only(C, ok=302)},
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
-    "compliance_customer_export": {"GET": only(C)},  # right of access: the zip
+    "compliance_customer_export": post_only(C),  # right of access: the zip (POST: it records the download)
     # --- 2FA devices and accounts (superusers) ---------------------------------------
     "otp_totp_totpdevice_config": {"GET": only()},
     "otp_totp_totpdevice_qrcode": {"GET": only()},
