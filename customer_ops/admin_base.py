@@ -120,12 +120,14 @@ class ExportAdminMixin(ExportMixin):
       message asking for a filter (a date range, a service, a customer). The row count is
       the list's own: the planner's estimate unfiltered, an exact count capped at the row
       cap when filtered (``COUNT`` over ``LIMIT cap + 1``, so its cost is bounded by the
-      cap), the planner's estimate past it. XLSX (built by openpyxl in memory) is therefore
-      bounded by the cap too.
+      cap), the planner's estimate past it. XLSX is assembled in memory (tablib, openpyxl:
+      hundreds of bytes a cell), so its cap is lower.
     """
 
-    #: Rows one export may hold (README, "Exports"). 100,000 rows of CSV is ~15 MB.
+    #: Rows one CSV export may hold (README, "Exports"). 100,000 rows of CSV is ~15 MB.
     EXPORT_ROW_CAP = 100_000
+    #: Rows one XLSX export may hold.
+    XLSX_ROW_CAP = 10_000
     export_formats = spreadsheet.EXPORT_FORMATS
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
@@ -136,19 +138,21 @@ class ExportAdminMixin(ExportMixin):
             return file_format.export_data(data)
         return super().get_export_data(file_format, request, queryset, **kwargs)
 
-    def check_export_size(self, queryset) -> None:
+    def check_export_size(self, queryset, file_format) -> None:
         """Raise ``ValueError`` (shown on the export form) when the export is past the cap."""
-        rows = estimated_rows(queryset, exact_up_to=self.EXPORT_ROW_CAP)
-        if rows > self.EXPORT_ROW_CAP:
+        cap = self.EXPORT_ROW_CAP if isinstance(file_format, spreadsheet.CSV) else self.XLSX_ROW_CAP
+        rows = estimated_rows(queryset, exact_up_to=cap)
+        if rows > cap:
             raise ValueError(
-                f"This export would hold about {rows:,} rows, more than the {self.EXPORT_ROW_CAP:,} one export "
-                "may hold. Filter the list first (a date range, a service, a customer), then export."
+                f"This export would hold about {rows:,} rows, more than the {cap:,} one "
+                f"{file_format.get_title().upper()} export may hold. Filter the list first (a date range, "
+                "a service, a customer), then export."
             )
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         if not self.has_export_permission(request):
             raise PermissionDenied
-        self.check_export_size(queryset)
+        self.check_export_size(queryset, file_format)
         if not isinstance(file_format, spreadsheet.CSV):
             return super()._do_file_export(file_format, request, queryset, export_form=export_form)
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))

@@ -169,7 +169,7 @@ def test_other_roles_get_403_on_requests_and_their_actions(client, make_staff, p
         ).status_code
         == 403
     )
-    assert client.get(reverse("admin:compliance_customer_export", args=[pending.customer_id])).status_code == 403
+    assert client.post(reverse("admin:compliance_customer_export", args=[pending.customer_id])).status_code == 403
     assert _status(pending) == RequestStatus.PENDING
 
 

@@ -45,11 +45,12 @@ def _export(client, query: str = "", fmt: str = "0"):
 @pytest.mark.parametrize("fmt", ["0", "1"])  # CSV, XLSX
 def test_an_export_past_the_cap_is_refused_until_a_filter_bounds_it(client, make_staff, five_rows, monkeypatch, fmt):
     monkeypatch.setattr(ExportAdminMixin, "EXPORT_ROW_CAP", 3)
+    monkeypatch.setattr(ExportAdminMixin, "XLSX_ROW_CAP", 3)
     client.force_login(make_staff(Role.ANALYST))
     with CaptureQueriesContext(connection) as queries:
         refused = _export(client, fmt=fmt)
     assert refused.status_code == 200 and refused["Content-Type"].startswith("text/html")  # the form again
-    assert "more than the 3 one export may hold" in refused.content.decode()
+    assert "more than the 3 one" in refused.content.decode()
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "service_analytics" in q["sql"]]
     assert all("LIMIT" in sql for sql in counts), counts  # never a full COUNT
     bounded = _export(client, f"?q={five_rows[0].pk}", fmt=fmt)
@@ -60,6 +61,14 @@ def test_an_export_past_the_cap_is_refused_until_a_filter_bounds_it(client, make
         assert len(lines) == 2  # header and the one customer's row
 
 
+def test_xlsx_has_its_own_lower_cap(client, make_staff, five_rows, monkeypatch):
+    monkeypatch.setattr(ExportAdminMixin, "EXPORT_ROW_CAP", 10)
+    monkeypatch.setattr(ExportAdminMixin, "XLSX_ROW_CAP", 3)
+    client.force_login(make_staff(Role.ANALYST))
+    assert _export(client, fmt="0").streaming  # 5 CSV rows: under 10
+    assert "more than the 3 one XLSX export may hold" in _export(client, fmt="1").content.decode()
+
+
 def test_the_cap_reads_the_planner_estimate_on_an_analysed_table(client, make_staff, five_rows, monkeypatch):
     monkeypatch.setattr(ExportAdminMixin, "EXPORT_ROW_CAP", 3)
     with connection.cursor() as cursor:
@@ -67,7 +76,7 @@ def test_the_cap_reads_the_planner_estimate_on_an_analysed_table(client, make_st
     client.force_login(make_staff(Role.ANALYST))
     with CaptureQueriesContext(connection) as queries:
         refused = _export(client)
-    assert "more than the 3 one export may hold" in refused.content.decode()
+    assert "more than the 3 one CSV export may hold" in refused.content.decode()
     assert "reltuples" in " ".join(q["sql"] for q in queries)  # the planner's estimate
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "service_analytics" in q["sql"]]
     assert all("LIMIT" in sql for sql in counts), counts  # at most a bounded check of a low estimate
