@@ -9,7 +9,7 @@ from django.db import models
 from analytics.choices import ActivityType, HoldStatus, LoginMethod, ReferralStatus, RewardStatus, RewardType
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import ENUM, SCRUB, Identifier, Keep, PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, Keep, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
 
 
@@ -43,6 +43,12 @@ class ActivityLog(db.RuleBoundModel):
         },
         text={"activity_type": ENUM, "service_type": ENUM},
         identifiers={"device_id": Identifier.DEVICE, "ip_address": Identifier.IP},
+        export=Export(
+            columns=(
+                "id customer_id activity_type activity_description service_type order_id device_id "
+                "ip_address location_lat location_lon activity_metadata created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -118,6 +124,12 @@ class LoginHistory(db.RuleBoundModel):
             "ip_address": Identifier.IP,
             "user_agent": Identifier.USER_AGENT,
         },
+        export=Export(
+            columns=(
+                "id customer_id login_method login_success device_id device_type device_model ip_address "
+                "ip_location user_agent failure_reason session_id created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -168,7 +180,16 @@ class DailyAnalytics(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
-    personal_data = PersonalData(keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id analytics_date total_orders completed_orders cancelled_orders food_orders "
+                "parcel_orders ride_orders total_spent total_saved tips_given avg_rating_given "
+                "ratings_count app_opens time_spent_minutes created_at updated_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_daily_analytics"
@@ -231,6 +252,14 @@ class ServiceAnalytics(db.RuleBoundModel):
     personal_data = PersonalData(
         text={"service_type": ENUM, "favorite_merchant_ids": Keep("merchant ids (numbers), not the customer's")},
         keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id service_type total_orders completed_orders cancelled_orders "
+                "cancellation_rate total_spent average_order_value first_order_at last_order_at "
+                "avg_days_between_orders avg_rating_given ratings_given_count favorite_merchant_ids "
+                "last_updated_at created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -270,6 +299,15 @@ class OrdersSummary(db.RuleBoundModel):
     updated_at = db.updated_at()
 
     personal_data = PersonalData(text={"service_type": ENUM}, keep_rows="Aggregate metrics with no personal columns.")
+    personal_data = PersonalData(
+        keep_rows="Aggregate metrics with no personal columns.",
+        export=Export(
+            columns=(
+                "id customer_id service_type total_orders total_spent average_order_value last_order_at "
+                "favorite_merchant_id created_at updated_at"
+            )
+        ),
+    )
 
     class Meta:
         db_table = "customer_orders_summary"
@@ -322,6 +360,14 @@ class Referral(db.RuleBoundModel):
         },
         customer_path="referred_customer",
         keep_rows="Financial record of rewards owed; the referral code is not personal.",
+        export=Export(
+            columns=(
+                "id referred_customer_id referral_code referral_status referred_reward_amount "
+                "referred_reward_type referred_reward_given referred_reward_given_at required_orders "
+                "completed_orders completion_deadline completed_at created_at updated_at"
+            ),
+            withheld="The referrer is another customer: their id and reward (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -374,6 +420,12 @@ class ReferralReward(db.RuleBoundModel):
     personal_data = PersonalData(
         text={"reward_type": ENUM, "reward_status": ENUM, "coupon_code": SCRUB},
         keep_rows="Financial record: rewards paid are kept for accounting.",
+        export=Export(
+            columns=(
+                "id referral_id customer_id reward_type reward_amount reward_status coupon_code "
+                "wallet_transaction_id points_transaction_id processed_at created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -423,6 +475,11 @@ class RewardHold(models.Model):
         text={"status": ENUM, "decision_reason": SCRUB},
         customer_path="reward__customer",
         keep_rows="Record of a fraud decision on a reward; the device ids and IPs are redacted.",
+        export=Export(
+            columns="id reward_id status decided_at created_at",
+            withheld="shared_signals (device ids and IPs shared with other accounts: other customers' data and fraud "
+            "evidence), decision_reason (fraud prevention) and decided_by_id (staff, art. 15(4)).",
+        ),
     )
 
     class Meta:

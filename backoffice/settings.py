@@ -274,6 +274,11 @@ if not DEBUG:
 # --- Import / export ----------------------------------------------------------------
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # a bad file imports nothing
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# No exported cell runs as a spreadsheet formula: the library calls the escaping of the
+# project's formats (customer_ops.spreadsheet, OWASP's quote prefix) when this is on.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# A control character in customer text would make openpyxl refuse the whole XLSX: replace it.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 # --- Domain targets (one place; read through customer_ops.deadlines) --------------------
 # Ticket SLA per priority, in minutes: first response and resolution.

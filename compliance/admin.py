@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -506,14 +506,18 @@ class AccessLogAdmin(LogAdmin):
         ]
 
     def export_view(self, request, customer_id):
-        """Right of access: the customer's data as one zip; the download is recorded."""
+        """Right of access: the customer's data as one zip, streamed; the download is recorded.
+
+        POST only (with the admin's CSRF check): a download writes an access-log row, so a
+        cross-site link or an image tag must not be able to make one."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         if not request.user.has_perm(EXPORT):
             raise PermissionDenied
         customer = get_object_or_404(Customer, pk=customer_id)
-        fmt = request.GET.get("format", "json")
+        fmt = request.POST.get("format", "json")
         if fmt not in export.FORMATS:
             fmt = "json"
-        archive, _ = export.export_customer(customer.pk, user=request.user, fmt=fmt)
         services.access_record(
             staff=request.user,
             customer_id=customer.pk,
@@ -522,9 +526,8 @@ class AccessLogAdmin(LogAdmin):
             request=request,
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        return FileResponse(
-            archive,
-            as_attachment=True,
-            filename=f"customer-{customer.pk}-{stamp}-{fmt}.zip",
-            content_type="application/zip",
+        response = StreamingHttpResponse(
+            export.stream_customer(customer.pk, user=request.user, fmt=fmt), content_type="application/zip"
         )
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-{stamp}-{fmt}.zip"'
+        return response

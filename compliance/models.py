@@ -17,7 +17,7 @@ from compliance.choices import (
     RequestStatus,
 )
 from customer_ops import db
-from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Identifier, Keep, PersonalData, Scope
+from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Export, Identifier, Keep, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update
 
 
@@ -41,6 +41,12 @@ class ConsentLog(db.RuleBoundModel):
         text={"consent_type": ENUM, "consent_status": ENUM, "consent_method": ENUM, "consent_text": SCRUB},
         identifiers={"ip_address": Identifier.IP, "user_agent": Identifier.USER_AGENT},
         keep_rows="Proof of consent is kept (GDPR art. 7(1)); network details are redacted.",
+        export=Export(
+            columns=(
+                "id customer_id consent_type consent_status consent_method ip_address user_agent "
+                "consent_text created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -96,6 +102,13 @@ class DataDeletionRequest(db.RuleBoundModel):
             "deletion_scope": ENUM,
         },
         keep_rows="Audit trail: the request itself is the record of the erasure.",
+        export=Export(
+            columns=(
+                "id customer_id request_id request_reason request_status requested_at processed_at "
+                "completed_at rejection_reason deletion_scope created_at"
+            ),
+            withheld="processed_by_id: the staff member who processed it (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -156,6 +169,15 @@ class AuditLog(db.RuleBoundModel):
         text={"action_type": ENUM, "action_field": SCRUB, "action_reason": SCRUB, "actor_type": ENUM},
         identifiers={"ip_address": Identifier.IP, "user_agent": Identifier.USER_AGENT},
         keep_rows="Audit trail: kept; old and new values and the customer's own network details are redacted.",
+        export=Export(
+            columns=(
+                "id customer_id action_type action_field old_value new_value actor_type actor_name "
+                "ip_address user_agent created_at"
+            ),
+            withheld="Staff actors' id, name and network details (only_where: given when the customer acted) and "
+            "action_reason, the staff member's internal reasoning, which may record fraud suspicions (art. 15(4), "
+            "art. 23(1)(d)).",
+        ),
     )
 
     class Meta:
@@ -202,6 +224,9 @@ class AccessLog(db.RuleBoundModel):
         # one of the customer's identifiers.
         text={"kind": ENUM, "detail": SCRUB, "ip_address": SCRUB, "user_agent": SCRUB},
         keep_rows="Audit trail of staff access: staff member, time and what was seen; no customer values.",
+        export=Export(
+            columns=(), withheld="Security record of which staff member opened what: names staff (art. 15(4))."
+        ),
     )
 
     class Meta:
@@ -267,6 +292,9 @@ class ErasureRun(models.Model):
             "identifiers": Keep("what the running erasure scrubs; emptied when it completes"),
         },
         keep_rows="Audit trail of the erasure itself: counts per table, no personal values.",
+        export=Export(
+            columns=(), withheld="Internal record of how an erasure ran (counts, digests); the request is given."
+        ),
     )
 
     class Meta:

@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Upper
 
 from customer_ops import db
 from customer_ops.choices import CustomerStatus, OrderStatus, ServiceType
-from customer_ops.personal_data import ENUM, SCRUB, Identifier, PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, PersonalData, Scope
 from customer_ops.write_rules import touch
 
 
@@ -36,6 +36,7 @@ class Customer(models.Model):
         identifiers={"full_name": Identifier.NAME, "email": Identifier.EMAIL, "phone": Identifier.PHONE},
         customer_path="pk",
         keep_rows="The customer row is anonymised, not deleted: financial records and the audit trail point at it.",
+        export=Export(columns="id full_name email phone status created_at updated_at"),
     )
 
     class Meta:
@@ -91,6 +92,13 @@ class Order(models.Model):
         text={"order_number": SCRUB, "service_type": ENUM, "status": ENUM},
         identifiers={"delivery_address": Identifier.ADDRESS},
         keep_rows="Financial record: orders are kept for accounting; the delivery address is redacted.",
+        export=Export(
+            columns=(
+                "id order_number customer_id service_type merchant_id status order_amount discount_amount "
+                "tip_amount customer_rating delivery_address created_at completed_at cancelled_at "
+                "updated_at"
+            )
+        ),
     )
 
     class Meta:
@@ -148,6 +156,7 @@ class CustomerSession(models.Model):
             "ip_address": Identifier.IP,
             "user_agent": Identifier.USER_AGENT,
         },
+        export=Export(columns="id customer_id device_id device_type ip_address user_agent started_at ended_at"),
     )
 
     class Meta:

@@ -87,6 +87,27 @@ REDACT, SCRUBBED, KEPT = "redact", "scrub", "keep"
 
 
 @dataclass(frozen=True)
+class Export:
+    """What the right-of-access export (GDPR art. 15) gives the customer of one table.
+
+    ``columns`` is an allow-list: a column not named here never leaves, so a column added
+    later is withheld until someone decides. ``withheld`` says why the other columns (or
+    the whole table, when ``columns`` is empty) are not given, under art. 15(4) (the rights
+    of others: staff ids and names, other customers) or the restriction for the prevention
+    and detection of fraud (art. 23(1)(d); UK DPA 2018 sch. 2 para. 2), or legal privilege.
+    Columns with an ``only_where`` condition are given only in the rows where it holds.
+    ``columns`` may be written as one space-separated string.
+    """
+
+    columns: tuple[str, ...]
+    withheld: str = ""
+
+    def __post_init__(self):
+        if isinstance(self.columns, str):
+            object.__setattr__(self, "columns", tuple(self.columns.split()))
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """What of a model is personal data.
 
@@ -105,6 +126,9 @@ class PersonalData:
     scrubbed too (and, with ``only_where``, on the rows the condition leaves out).
     ``identifiers``: columns of ``fields`` whose values are identifiers of the customer
     (their scope says which erasure scrubs them from free text).
+    ``export``: what the right-of-access export gives of this table (:class:`Export`);
+    a declaration without one fails a test. History tables (django-simple-history) left
+    at ``None`` follow their tracked model's.
     """
 
     fields: dict[str, Scope] = field(default_factory=dict)
@@ -114,6 +138,8 @@ class PersonalData:
     delete_rows_with: Scope | None = None
     text: dict[str, Keep | Scrub] = field(default_factory=dict)
     identifiers: dict[str, Identifier] = field(default_factory=dict)
+
+    export: Export | None = None
 
     def treatment(self, column: str) -> str | None:
         """``redact``, ``scrub``, ``keep`` or ``None`` (not declared) for a field name."""

@@ -57,6 +57,7 @@ engine: only an analyst's confirmation (``fraud.services.trust_confirm_fraud``) 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -115,6 +116,16 @@ VERIFICATION_TYPE_COUNT = 5
 
 #: Customers per statement of ``recalculate_trust_scores`` (progress is reported per batch).
 RECALCULATE_BATCH_SIZE: int = _setting("FRAUD_RECALCULATE_BATCH_SIZE", 20_000)
+
+#: "Recalculate all" on the trust-score page queues a request; cron runs
+#: ``recalculate_trust_scores --requested`` this often (README, "Scheduled jobs"), and the
+#: page says when the next run is due.
+RECALCULATION_REQUEST_EVERY_MINUTES: int = _setting("FRAUD_RECALCULATION_REQUEST_EVERY_MINUTES", 5)
+#: A claimed request whose run has not finished after this long (a killed job) is claimed again.
+RECALCULATION_STALE_AFTER = dt.timedelta(hours=_setting("FRAUD_RECALCULATION_STALE_HOURS", 2))
+#: At most this many scores are recalculated inside a request (the "recalculate selected"
+#: action); more, and the page asks for a full recalculation, which the job runs.
+RECALCULATE_IN_REQUEST_MAX: int = _setting("FRAUD_RECALCULATE_IN_REQUEST_MAX", 1000)
 
 #: Linked accounts shown on pages (``analytics.selectors.linked_accounts`` bounds).
 LINKED_ACCOUNTS_LIMIT: int = _setting("FRAUD_LINKED_ACCOUNTS_LIMIT", 50)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customer_ops.audit import audit
@@ -404,3 +405,47 @@ def unblock_expired(*, now: dt.datetime | None = None) -> UnblockResult:
                 reason=f"Block #{block.pk} expired at {block.blocked_until:%Y-%m-%d %H:%M} UTC (auto-unblock)",
             )
     return UnblockResult(lifted=ids)
+
+
+# --- full recalculation on request (the trust-score page's "Recalculate all") ------------------
+
+
+def next_requested_run(now: dt.datetime | None = None) -> dt.datetime:
+    """When cron's ``recalculate_trust_scores --requested`` next starts (README's schedule)."""
+    every = conf.RECALCULATION_REQUEST_EVERY_MINUTES
+    start = (now or timezone.now()).replace(second=0, microsecond=0)
+    return start + dt.timedelta(minutes=every - start.minute % every)
+
+
+def run_requested_recalculation(
+    *, only_if_requested: bool, batch_size: int | None = None, progress=None
+) -> RecalculationResult | None:
+    """A full recalculation that serves every pending request, with its progress on them.
+
+    ``only_if_requested``: do nothing (None) unless a request is pending (the frequent cron
+    entry); otherwise always run (the hourly full run, which serves pending requests too).
+    Requests are claimed under ``FOR UPDATE SKIP LOCKED``, so two overlapping jobs never
+    claim the same one; a claim older than ``RECALCULATION_STALE_AFTER`` (a killed run) is
+    claimed again.
+    """
+    from fraud.models import TrustRecalculation
+
+    now = timezone.now()
+    claimable = TrustRecalculation.objects.filter(finished_at__isnull=True).filter(
+        Q(started_at__isnull=True) | Q(started_at__lt=now - conf.RECALCULATION_STALE_AFTER)
+    )
+    with transaction.atomic():
+        mine = list(claimable.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        TrustRecalculation.objects.filter(pk__in=mine).update(started_at=now, customers_done=0)
+    if not mine and only_if_requested:
+        return None
+    claimed = TrustRecalculation.objects.filter(pk__in=mine)
+
+    def report(done: int, total: int, seconds: float) -> None:
+        claimed.update(customers_done=done, customers_total=total)  # autocommit: the page sees it now
+        if progress:
+            progress(done, total, seconds)
+
+    result = recalculate_trust_scores(batch_size=batch_size, progress=report)
+    claimed.update(finished_at=timezone.now(), customers_done=result.customers, customers_total=result.customers)
+    return result

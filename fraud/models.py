@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import ENUM, SCRUB, Identifier, PersonalData, Scope
+from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, PersonalData, Scope
 from customer_ops.write_rules import append_only, never_update, touch
 from fraud.choices import (
     AlertSeverity,
@@ -20,6 +20,12 @@ from fraud.choices import (
     VerificationMethod,
     VerificationStatus,
     VerificationType,
+)
+
+FRAUD_PREVENTION = (
+    "Fraud-prevention record: withheld while disclosure would prejudice the prevention or detection of "
+    "fraud (art. 23(1)(d); UK DPA 2018 sch. 2 para. 2). Art. 15(1)(h) information on the scoring is given"
+    " in the privacy notice."
 )
 
 
@@ -66,6 +72,7 @@ class TrustScore(db.RuleBoundModel):
     personal_data = PersonalData(
         text={"risk_level": ENUM},
         keep_rows="Derived scores hold no personal columns; kept for fraud prevention.",
+        export=Export(columns=(), withheld=FRAUD_PREVENTION),
     )
 
     class Meta:
@@ -135,6 +142,7 @@ class FraudAlert(db.RuleBoundModel):
             "action_taken": SCRUB,
             "resolution_notes": SCRUB,
         },
+        export=Export(columns=(), withheld=FRAUD_PREVENTION),
     )
 
     class Meta:
@@ -204,6 +212,14 @@ class Block(db.RuleBoundModel):
             "unblock_reason": SCRUB,
         },
         keep_rows="Kept for fraud prevention while a block can still apply; free text is scrubbed.",
+        export=Export(
+            columns=(
+                "id customer_id block_type service_type block_reason_code blocked_by blocked_at "
+                "blocked_until auto_unblock is_unblocked unblocked_at created_at updated_at"
+            ),
+            withheld="The block itself and its reason code are given; the fraud team's free text (block_reason, "
+            "block_notes, unblock_reason) is withheld for fraud prevention, and staff ids and names (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -281,6 +297,7 @@ class SuspiciousActivity(db.RuleBoundModel):
             "action_recommended": SCRUB,
             "action_taken": SCRUB,
         },
+        export=Export(columns=(), withheld=FRAUD_PREVENTION),
     )
 
     class Meta:
@@ -337,6 +354,12 @@ class VerificationHistory(db.RuleBoundModel):
             "failure_reason": SCRUB,
         },
         identifiers={"ip_address": Identifier.IP, "device_id": Identifier.DEVICE},
+        export=Export(
+            columns=(
+                "id customer_id verification_type verification_method verification_status attempt_number "
+                "failure_reason ip_address device_id created_at"
+            )
+        ),
     )
 
     class Meta:
@@ -363,3 +386,32 @@ class VerificationHistory(db.RuleBoundModel):
 
     def __str__(self) -> str:
         return f"{self.verification_type} {self.verification_status} for customer {self.customer_id}"
+
+
+class TrustRecalculation(models.Model):
+    """A request, made on the trust-score page, for a full recalculation of every score.
+
+    A full run scores every customer (minutes at 100,000 customers): it never runs inside
+    the web request. The page records a request; the job (``recalculate_trust_scores``,
+    every few minutes with ``--requested``, and every plain full run) claims it, writes its
+    progress per batch here, and marks it finished. The page reads this row to say when the
+    job runs and how far it is.
+    """
+
+    requested_by = db.staff("requested_by")
+    requested_at = db.created_at()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    customers_done = models.IntegerField(default=0, db_default=0)
+    customers_total = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "fraud_trust_recalculations"
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            # The job's "oldest request not finished" and the page's latest request.
+            models.Index(fields=["finished_at", "requested_at"], name="trust_recalc_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Full trust recalculation requested at {self.requested_at:%Y-%m-%d %H:%M}"

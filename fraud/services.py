@@ -21,7 +21,7 @@ from customer_ops.choices import ServiceType
 from customer_ops.context import Actor, actor_for_user, current_actor
 from customer_ops.models import Customer
 from fraud.choices import AlertSeverity, AlertType, BlockedBy, BlockType, RiskLevel
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore
+from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustRecalculation, TrustScore
 
 
 class FraudError(Exception):
@@ -371,3 +371,15 @@ def trust_clear_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
     recalculate_trust_scores([customer.pk])
     score.refresh_from_db()
     return score
+
+
+def trust_recalculation_request(*, actor) -> tuple[TrustRecalculation, bool]:
+    """Queue a full recalculation of every trust score for the job (never run in a request).
+
+    Returns the request and whether it is new: while one is waiting or running, asking
+    again returns that one (one full run serves every request made before it starts).
+    """
+    pending = TrustRecalculation.objects.filter(finished_at__isnull=True).order_by("requested_at", "id").first()
+    if pending is not None:
+        return pending, False
+    return TrustRecalculation.objects.create(requested_by=actor), True

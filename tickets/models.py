@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from customer_ops import db
 from customer_ops.choices import ServiceType
-from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, PersonalData, Scope
+from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Export, PersonalData, Scope
 from customer_ops.write_rules import never_update, touch
 from tickets.choices import (
     DisputedAgainst,
@@ -83,6 +83,15 @@ class Ticket(db.RuleBoundModel):
             "status": ENUM,
             "assigned_to_agent_name": SCRUB,
         },
+        export=Export(
+            columns=(
+                "id ticket_id customer_id order_id service_type issue_category issue_subcategory subject "
+                "description attachments priority status assigned_at resolution resolution_time_minutes "
+                "resolved_at customer_satisfaction_rating follow_up_required follow_up_date created_at "
+                "updated_at"
+            ),
+            withheld="The agents' ids and names (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -162,6 +171,12 @@ class TicketMessage(db.RuleBoundModel):
         },
         text={"message_type": ENUM, "sender_type": ENUM},
         customer_path="ticket__customer",
+        export=Export(
+            columns=(
+                "id ticket_id message_text message_type sender_type sender_name attachments is_read read_at created_at"
+            ),
+            withheld="sender_id: a staff user id when an agent wrote (art. 15(4)); the name the customer saw is given.",
+        ),
     )
 
     class Meta:
@@ -272,6 +287,16 @@ class Dispute(db.RuleBoundModel):
             "legal_notes": SCRUB,
         },
         keep_rows="Financial record: disputed and refunded amounts are kept; free text is redacted.",
+        export=Export(
+            columns=(
+                "id dispute_id customer_id order_id ticket_id dispute_type dispute_reason "
+                "dispute_description disputed_against evidence_urls evidence_description disputed_amount "
+                "refund_amount dispute_status resolution resolution_amount resolved_at created_at "
+                "updated_at"
+            ),
+            withheld="legal_case_number and legal_notes: legal professional privilege (UK DPA 2018 sch. 2 para. 19); "
+            "disputed_against_id (a merchant or driver) and resolved_by_id (staff): art. 15(4).",
+        ),
     )
 
     class Meta:
@@ -345,6 +370,14 @@ class RefundRequest(db.RuleBoundModel):
             "refund_mode": ENUM,
         },
         keep_rows="Financial record: refunds are kept for accounting; free text is redacted.",
+        export=Export(
+            columns=(
+                "id refund_request_id customer_id order_id refund_type refund_reason refund_reason_code "
+                "refund_description requested_amount approved_amount refund_items refund_status "
+                "processed_at rejection_reason completed_at refund_mode created_at updated_at"
+            ),
+            withheld="processed_by_id: the staff member who decided (art. 15(4)).",
+        ),
     )
 
     class Meta:
@@ -396,7 +429,14 @@ class InternalNote(models.Model):
     created_at = db.created_at()
 
     personal_data = PersonalData(
-        fields={"body": Scope.SUPPORT_CONTENT}, text={"author_name": SCRUB}, customer_path="ticket__customer"
+        fields={"body": Scope.SUPPORT_CONTENT},
+        text={"author_name": SCRUB},
+        customer_path="ticket__customer",
+        export=Export(
+            columns=(),
+            withheld="Staff-internal working notes, never sent to the customer: they record staff opinions and fraud "
+            "suspicions and name staff (art. 15(4), art. 23(1)(d)); the customer's own words are in the messages.",
+        ),
     )
 
     class Meta:
@@ -486,6 +526,7 @@ class SlaEscalation(models.Model):
         text={"kind": ENUM, "from_priority": ENUM, "to_priority": ENUM},
         customer_path="ticket__customer",
         keep_rows="SLA record of a ticket: times and priority codes, no personal columns.",
+        export=Export(columns=(), withheld="Internal service-level record of the support team's own work."),
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -25,8 +26,8 @@ from fraud.admin.common import (
 )
 from fraud.admin.common import severity_badge as badge
 from fraud.forms import ConfirmFraudForm
-from fraud.jobs import recalculate_trust_scores, trust_inputs
-from fraud.models import TrustScore
+from fraud.jobs import next_requested_run, recalculate_trust_scores, trust_inputs
+from fraud.models import TrustRecalculation, TrustScore
 
 RECALCULATE = "fraud.recalculate_trustscore"
 CONFIRM = "fraud.confirm_fraud_trustscore"
@@ -110,7 +111,12 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_recalculate": self.has_recalculate_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_recalculate": self.has_recalculate_permission(request),
+            "recalculation": TrustRecalculation.objects.select_related("requested_by").first(),  # the latest
+            "next_run": next_requested_run(),
+        }
         return super().changelist_view(request, extra_context=extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -139,14 +145,31 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
 
     @admin.action(description="Recalculate selected trust scores", permissions=["recalculate"])
     def recalculate_selected(self, request, queryset):
-        result = recalculate_trust_scores(list(queryset.values_list("customer_id", flat=True)))
-        self.message_user(request, _summary(result), messages.SUCCESS)
+        # Bounded work in the request ("select all" over every customer is the job's).
+        ids = list(queryset.values_list("customer_id", flat=True)[: conf.RECALCULATE_IN_REQUEST_MAX + 1])
+        if len(ids) > conf.RECALCULATE_IN_REQUEST_MAX:
+            self.message_user(
+                request,
+                f"More than {conf.RECALCULATE_IN_REQUEST_MAX:,} scores selected: use \u201cRecalculate all\u201d, "
+                "which the scheduled job runs.",
+                messages.WARNING,
+            )
+            return
+        self.message_user(request, _summary(recalculate_trust_scores(ids)), messages.SUCCESS)
 
     def recalculate_all_view(self, request):
+        """Queue a full recalculation for the job: it takes minutes at scale, never a request."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         require(request, RECALCULATE)
-        self.message_user(request, _summary(recalculate_trust_scores()), messages.SUCCESS)
+        queued, new = services.trust_recalculation_request(actor=request.user)
+        when = timezone.localtime(next_requested_run()).strftime("%H:%M")
+        self.message_user(
+            request,
+            ("Full recalculation queued" if new else "A full recalculation is already queued or running")
+            + f": the job starts it at {when} at the latest; this page shows its progress.",
+            messages.SUCCESS if new else messages.INFO,
+        )
         return HttpResponseRedirect(reverse("admin:fraud_trustscore_changelist"))
 
     def recalculate_customer_view(self, request, customer_id: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -12,10 +13,11 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance import services
+from compliance import export, services
 from compliance.models import AccessLog, AuditLog, ConsentLog
 from compliance.selectors import current_consents
 from customer_ops.masking import mask_value
+from customer_ops.personal_data import declarations
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
@@ -218,33 +220,118 @@ def test_access_log_is_filterable_and_read_only(client, compliance_user, make_st
 # --- right of access -------------------------------------------------------------------------
 
 
+def _download(client, customer_id, fmt):
+    return client.post(reverse("admin:compliance_customer_export", args=[customer_id]), {"format": fmt})
+
+
+def _expected_tables() -> dict[str, tuple[str, ...]]:
+    """From the declarations: every declared table and every history table of one, with the
+    columns its ``export`` allow-list gives (a history table follows its tracked model's)."""
+    from django.apps import apps
+
+    declared = declarations()
+    expected = {}
+    for model in apps.get_models():
+        tracked = getattr(model, "instance_type", None)
+        if model not in declared and tracked not in declared:
+            continue
+        rule = export.export_rule(model, declared.get(model))
+        if rule.columns:
+            expected[model._meta.db_table] = rule.columns
+    return expected
+
+
+def test_every_declaration_says_what_the_customer_receives():
+    """A new table (or column) cannot be forgotten: every declaration has an export rule,
+    every allowed column exists, and leaving a column or a table out says why."""
+    from django.apps import apps
+
+    declared = declarations()
+    checked = 0
+    for model in apps.get_models():
+        tracked = getattr(model, "instance_type", None)
+        if model not in declared and tracked not in declared:
+            continue
+        rule = export.export_rule(model, declared.get(model))
+        assert rule is not None, f"{model._meta.label}: declare PersonalData(export=Export(...))"
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        assert set(rule.columns) <= set(attnames), (model._meta.label, set(rule.columns) - set(attnames))
+        if set(attnames) - set(rule.columns) - set(export.HISTORY_COLUMNS) - {"history_user_id"} and not (
+            tracked and not rule.columns
+        ):
+            assert rule.withheld, f"{model._meta.label}: say why {set(attnames) - set(rule.columns)} are withheld"
+        checked += 1
+    assert checked >= len(declared)
+
+
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 def test_export_holds_every_table_and_is_recorded(client, compliance_user, rich_customer, make_staff, fmt):
     legal = make_staff(Role.LEGAL)
     dispute_services.dispute_update(dispute=rich_customer.dispute, actor=legal, legal_notes="PRIVILEGED NOTE")
     customer = rich_customer.customer
     client.force_login(compliance_user)
-    response = client.get(reverse("admin:compliance_customer_export", args=[customer.pk]), {"format": fmt})
+    response = _download(client, customer.pk, fmt)
     assert response.status_code == 200
+    assert response.streaming
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    names = set(archive.namelist())
-    assert {
-        f"customers.{fmt}",
-        f"orders.{fmt}",
-        f"customer_sessions.{fmt}",
-        f"customer_activity_log.{fmt}",
-        f"customer_audit_log.{fmt}",
-        f"customer_disputes.{fmt}",
-        "manifest.json",
-    } <= names
+    expected = _expected_tables()
+    assert len(expected) >= 20
+    assert set(archive.namelist()) == {f"{table}.{fmt}" for table in expected} | {"manifest.json"}
     manifest = json.loads(archive.read("manifest.json"))
+    for table, columns in expected.items():
+        assert manifest["tables"][table]["columns"] == list(columns), table
+        body = archive.read(f"{table}.{fmt}").decode()
+        if fmt == "csv":
+            assert next(csv.reader(io.StringIO(body))) == list(columns), table
+        else:
+            assert all(list(row) == list(columns) for row in json.loads(body)), table
     assert manifest["tables"]["orders"]["rows"] == 2
-    everything = b"".join(archive.read(n) for n in names).decode()
+    assert manifest["tables"]["customer_disputes"]["rows"] == 1
+    assert manifest["tables"]["tickets_historicaldispute"]["rows"] >= 2  # history tables are in
+    everything = b"".join(archive.read(n) for n in archive.namelist()).decode()
     assert customer.email in everything
+    # Withheld: legal privilege, staff names, fraud evidence, internal notes.
     assert "PRIVILEGED NOTE" not in everything
     assert "legal_notes" not in archive.read(f"customer_disputes.{fmt}").decode()
     assert "legal_notes" not in json.dumps(manifest["tables"]["customer_disputes"])
+    assert not {"customer_fraud_alerts", "customer_suspicious_activity", "ticket_internal_notes"} & set(expected)
     assert AccessLog.objects.filter(customer=customer, kind="EXPORT", staff=compliance_user).exists()
+
+
+def test_withheld_values_never_leave(client, compliance_user, rich_customer, make_staff):
+    """Values only in withheld columns or tables (staff, fraud notes, internal notes) are not in the archive."""
+    from fraud.models import FraudAlert
+    from tickets.models import InternalNote
+
+    customer = rich_customer.customer
+    agent = make_staff(Role.AGENT, username="agent-withheld-zq")
+    ticket = rich_customer.ticket
+    InternalNote.objects.create(ticket=ticket, author=agent, author_name="Agent Zq", body="INTERNAL NOTE ZQ")
+    FraudAlert.objects.filter(customer=customer).update(alert_description="FRAUD EVIDENCE ZQ")
+    type(ticket).objects.filter(pk=ticket.pk).update(assigned_to_agent=agent, assigned_to_agent_name="Agent Zq")
+    client.force_login(compliance_user)
+    for fmt in ("json", "csv"):
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(_download(client, customer.pk, fmt).streaming_content)))
+        everything = b"".join(archive.read(n) for n in archive.namelist()).decode()
+        assert customer.email in everything and ticket.subject in everything
+        for secret in ("INTERNAL NOTE ZQ", "FRAUD EVIDENCE ZQ", "Agent Zq", "assigned_to_agent"):
+            assert secret not in everything, (fmt, secret)
+
+
+def test_export_download_is_post_only(client, compliance_user, rich_customer):
+    customer = rich_customer.customer
+    client.force_login(compliance_user)
+    url = reverse("admin:compliance_customer_export", args=[customer.pk])
+    assert client.get(url, {"format": "json"}).status_code == 405
+    assert not AccessLog.objects.filter(customer=customer, kind="EXPORT").exists()  # a GET records nothing
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    csrf_client.force_login(compliance_user)
+    assert csrf_client.post(url, {"format": "json"}).status_code == 403  # no CSRF token: refused
+    assert not AccessLog.objects.filter(customer=customer, kind="EXPORT").exists()
+    response = _download(client, customer.pk, "csv")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    b"".join(response.streaming_content)
+    assert AccessLog.objects.filter(customer=customer, kind="EXPORT", detail="csv archive").count() == 1
 
 
 # --- masking for analysts ------------------------------------------------------------------

@@ -292,7 +292,7 @@ def test_other_roles_get_403_on_requests_and_their_actions(client, make_staff, p
         assert client.post(reverse("admin:compliance_deletion_approve", args=[pending.pk])).status_code == 403
         reject = client.post(reverse("admin:compliance_deletion_reject", args=[pending.pk]), {"rejection_reason": "x"})
         assert reject.status_code == 403
-        assert client.get(reverse("admin:compliance_customer_export", args=[pending.customer_id])).status_code == 403
+        assert client.post(reverse("admin:compliance_customer_export", args=[pending.customer_id])).status_code == 403
 
 
 def test_add_form_records_through_the_service_and_refuses_bad_input(client, compliance_user):

@@ -4,10 +4,12 @@ not use them (403), and their forms call the services (bad input: an error, noth
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,7 +17,9 @@ from django.utils import timezone
 from analytics.models import ActivityLog, LoginHistory
 from customer_ops.models import Customer
 from customer_ops.roles import Role
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore, VerificationHistory
+from fraud import conf
+from fraud.jobs import next_requested_run, recalculate_trust_scores, run_requested_recalculation
+from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustRecalculation, TrustScore, VerificationHistory
 from tests.assertions import assert_page_shows, unchanged
 from tests.factories import (
     BlockFactory,
@@ -242,15 +246,64 @@ def test_trust_page_explains_the_score_and_shows_its_movement(fraud_client):
     assert "Alerts, suspicious activity, linked accounts" in page  # what moved it between the two runs
 
 
-def test_recalculate_all_and_the_action(fraud_client):
+def test_recalculate_all_is_queued_for_the_job_which_reports_progress(fraud_client, analyst):
     customers = [CustomerFactory() for _ in range(3)]
-    assert fraud_client.get("/admin/fraud/trustscore/recalculate-all/").status_code == 405
-    assert fraud_client.post("/admin/fraud/trustscore/recalculate-all/").status_code == 302
-    assert TrustScore.objects.count() == 3
+    url = "/admin/fraud/trustscore/recalculate-all/"
+    assert fraud_client.get(url).status_code == 405
+    assert fraud_client.post(url).status_code == 302
+    assert fraud_client.post(url).status_code == 302  # asked twice: one request
+    # Nothing ran inside the request: no score yet, one request waiting, the page says when.
+    assert TrustScore.objects.count() == 0
+    queued = TrustRecalculation.objects.get()
+    assert (queued.requested_by, queued.started_at, queued.finished_at) == (analyst, None, None)
+    page = fraud_client.get("/admin/fraud/trustscore/")
+    assert page.status_code == 200
+    assert f"the job starts it at {timezone.localtime(next_requested_run()):%H:%M}" in page.content.decode()
+
+    TrustRecalculation.objects.filter(pk=queued.pk).update(
+        started_at=timezone.now(), customers_done=2, customers_total=3
+    )
+    assert "2 of 3 customers done" in fraud_client.get("/admin/fraud/trustscore/").content.decode()
+    TrustRecalculation.objects.filter(pk=queued.pk).update(started_at=None, customers_done=0, customers_total=None)
+
+    out = io.StringIO()
+    call_command("recalculate_trust_scores", "--requested", stdout=out)
+    assert "3 trust scores recalculated" in out.getvalue()
+    queued.refresh_from_db()
+    assert queued.finished_at is not None and queued.customers_done == queued.customers_total == 3
+    assert set(TrustScore.objects.values_list("customer_id", flat=True)) == {c.pk for c in customers}
+    assert "finished" in fraud_client.get("/admin/fraud/trustscore/").content.decode()
+
+    out = io.StringIO()  # nothing requested: the frequent cron entry does nothing
+    TrustScore.objects.update(trust_score=1)
+    call_command("recalculate_trust_scores", "--requested", stdout=out)
+    assert "No full recalculation requested" in out.getvalue()
+    assert set(TrustScore.objects.values_list("trust_score", flat=True)) == {1}
+
+
+def test_a_killed_run_is_claimed_again_and_two_jobs_never_share_a_request():
+    CustomerFactory()
+    stale = TrustRecalculation.objects.create(started_at=timezone.now() - dt.timedelta(hours=3))
+    fresh = TrustRecalculation.objects.create(started_at=timezone.now())  # another job is running it
+    run_requested_recalculation(only_if_requested=True)
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.finished_at is not None and fresh.finished_at is None
+
+
+def test_recalculate_selected_runs_in_the_request_only_up_to_a_bound(fraud_client, monkeypatch):
+    customers = [CustomerFactory() for _ in range(3)]
+    recalculate_trust_scores()
     TrustScore.objects.update(trust_score=1)
     data = {"action": "recalculate_selected", "_selected_action": [TrustScore.objects.get(customer=customers[0]).pk]}
     fraud_client.post("/admin/fraud/trustscore/", data)
     assert sorted(TrustScore.objects.values_list("trust_score", flat=True)) == [1, 1, 80]
+    monkeypatch.setattr(conf, "RECALCULATE_IN_REQUEST_MAX", 2)
+    TrustScore.objects.update(trust_score=1)
+    everyone = {"action": "recalculate_selected", "select_across": "1", "_selected_action": [customers[0].pk]}
+    response = fraud_client.post("/admin/fraud/trustscore/", everyone, follow=True)
+    assert "More than 2 scores selected" in response.content.decode()
+    assert set(TrustScore.objects.values_list("trust_score", flat=True)) == {1}  # nothing ran
 
 
 def test_confirm_fraud_page(fraud_client):

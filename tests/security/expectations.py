@@ -224,7 +224,7 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # is queued: no certificate yet, back to the page
     "compliance_deletion_certificate": post_only(C, ok=302),
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
-    "compliance_customer_export": {"GET": only(C)},  # right of access: the zip
+    "compliance_customer_export": post_only(C),  # right of access: the zip (POST: it records the download)
     # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login
     # page), everyone has their own page, leads and administrators reset others' ----------
     "second_factor_verify": {"GET": everyone(302)},

@@ -18,10 +18,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from import_export import resources
-from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.admin_base import ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState
 from tickets import dispute_services as svc
 from tickets.choices import DisputeStatus
@@ -93,7 +92,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ExportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     form = DisputeForm
     list_display = [
         "dispute_id",

@@ -16,10 +16,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
-from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, RuleAwareAdmin
+from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
@@ -175,10 +173,9 @@ class QueuePaginator(EstimatedCountPaginator):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ExportMixin, ServiceOnlyHistoryAdmin):
+class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     change_list_template = "admin/tickets/ticket/queue.html"
     resource_classes = [TicketQueueResource]
-    export_formats = [CSV, XLSX]
     list_display = [
         "ticket_id",
         "customer_col",

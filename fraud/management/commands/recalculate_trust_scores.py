@@ -2,19 +2,28 @@ from django.core.management.base import CommandError
 
 from customer_ops.models import Customer
 from customer_ops.scheduled import JobCommand
-from fraud.jobs import recalculate_trust_scores
+from fraud.jobs import recalculate_trust_scores, run_requested_recalculation
 
 
 class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
-    help = "Recompute customer_trust_score (set-based SQL upsert) for every customer or the given ones."
+    help = (
+        "Recompute customer_trust_score (set-based SQL upsert) for every customer or the given ones. "
+        "A full run also serves the full recalculations requested on the trust-score page; with "
+        "--requested it runs only if one is waiting (cron every few minutes)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--customer", type=int, action="append", dest="customers", metavar="ID", help="Only this customer (repeat)."
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Customers per statement.")
+        parser.add_argument(
+            "--requested", action="store_true", help="Full run only if one was requested on the trust-score page."
+        )
 
-    def handle(self, *args, customers=None, batch_size=None, **options):
+    def handle(self, *args, customers=None, batch_size=None, requested=False, **options):
+        if customers and requested:
+            raise CommandError("--requested runs every customer: leave out --customer.")
         if customers:
             known = set(Customer.objects.filter(pk__in=customers).values_list("pk", flat=True))
             missing = sorted(set(customers) - known)
@@ -24,7 +33,13 @@ class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
         def progress(done: int, total: int, seconds: float) -> None:
             self.stdout.write(f"  {done}/{total} customers scored ({seconds:.2f}s)")
 
-        result = recalculate_trust_scores(customers, batch_size=batch_size, progress=progress)
+        if customers:
+            result = recalculate_trust_scores(customers, batch_size=batch_size, progress=progress)
+        else:
+            result = run_requested_recalculation(only_if_requested=requested, batch_size=batch_size, progress=progress)
+            if result is None:
+                self.stdout.write("No full recalculation requested.")
+                return
         rate = result.customers / result.seconds if result.seconds else 0
         self.stdout.write(
             self.style.SUCCESS(
