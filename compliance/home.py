@@ -62,7 +62,7 @@ def compliance_tiles(request) -> list[Tile]:
         url = (
             reverse("admin:compliance_accesslog_changelist")
             + "?"
-            + urlencode({"kind__exact": AccessKind.EXPORT, "created_at__gte": start.date().isoformat()})
+            + urlencode({"kind__exact": AccessKind.EXPORT, "created_at__gte": start.isoformat()})
         )
         exports = AccessLog.objects.filter(kind=AccessKind.EXPORT, created_at__gte=start)
         tiles.append(count_tile("Data exports downloaded this week", url, exports, state="ok"))

@@ -20,9 +20,11 @@ COUNT_CAP = EstimatedCountPaginator.EXACT_UP_TO
 RECENT_ACTIONS = 10
 
 
-def bounded_count(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """``(count, capped)``: an exact count up to ``cap`` rows, whose cost stays bounded
-    (``COUNT(*)`` over a ``LIMIT cap + 1`` subquery) however many rows match."""
+def bounded_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """``(count, capped)``: an exact count up to ``cap`` rows (default :data:`COUNT_CAP`),
+    whose cost stays bounded (``COUNT(*)`` over a ``LIMIT cap + 1`` subquery) however many
+    rows match."""
+    cap = COUNT_CAP if cap is None else cap
     n = qs.order_by()[: cap + 1].count()
     return min(n, cap), n > cap
 
