@@ -41,7 +41,15 @@ def age(since, now) -> str:
 def _unassigned(user, now) -> Tile:
     qs = _tickets("unassigned", user, now)
     tile = count_tile("Unassigned, waiting", queue_url(queue="unassigned"), qs)
-    oldest = qs.aggregate(oldest=Min("created_at"))["oldest"] if tile.count else None
+    # The first row of customer_tickets_open_idx (created_at order), without the SLA columns.
+    oldest = (
+        selectors.queue_view(Ticket.objects.all(), "unassigned", user=user, now=now)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+        if tile.count
+        else None
+    )
     if oldest is None:
         return tile
     return Tile(**{**tile.__dict__, "detail": f"oldest waiting {age(oldest, now)}"})
