@@ -70,7 +70,9 @@ def analyst_tiles(request) -> list[Tile]:
                 state=state,
             )
         )
-    tiles.append(Tile(label="Open the analytics dashboard", url=url, value="Dashboard", detail="last 30 days"))
+    tiles.append(
+        Tile(label="Open the analytics dashboard", url=url, value="30 days", detail="charts, cohorts, referrals")
+    )
     return tiles
 
 

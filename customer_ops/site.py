@@ -10,6 +10,7 @@ workflows write the audit log, not ``LogEntry``).
 from __future__ import annotations
 
 from django.contrib import admin
+from django.template.response import TemplateResponse
 
 from customer_ops import home
 from customer_ops.roles import app_order, roles_of
@@ -19,17 +20,25 @@ class BackofficeSite(admin.AdminSite):
     index_template = "admin/home.html"
 
     def index(self, request, extra_context=None):
-        context = {
-            "home_sections": home.sections_for(request),
-            "recent_actions": home.recent_actions(request),
-            "app_list": self.get_role_app_list(request),
-            **(extra_context or {}),
-        }
-        return super().index(request, context)
+        # AdminSite.index, building the app list once: each_context's list (for the nav
+        # sidebar) is the same list, reordered here (the stock index builds it twice).
+        context = self.each_context(request)
+        context.update(
+            {
+                "title": self.index_title,
+                "subtitle": None,
+                "app_list": self.role_ordered(request, context["available_apps"]),
+                "home_sections": home.sections_for(request),
+                "recent_actions": home.recent_actions(request),
+                **(extra_context or {}),
+            }
+        )
+        request.current_app = self.name
+        return TemplateResponse(request, self.index_template, context)
 
-    def get_role_app_list(self, request) -> list[dict]:
+    def role_ordered(self, request, app_list: list[dict]) -> list[dict]:
         """The stock app list with the user's own apps first. Only the home page pays the
-        query for the user's groups: every admin page builds ``get_app_list`` (for the nav
-        sidebar), and the list pages' query budgets stay as they are."""
-        by_label = {app["app_label"]: app for app in self.get_app_list(request)}
+        query for the user's groups (``get_app_list`` runs on every admin page, for the nav
+        sidebar: the list pages' query budgets stay as they are)."""
+        by_label = {app["app_label"]: app for app in app_list}
         return [by_label[label] for label in app_order(list(by_label), roles_of(request.user))]
