@@ -48,6 +48,8 @@ def populate(n: int, *, agent, lead) -> None:
         )
         # Someone else's, unassigned (one breached a minute ago: "today"), resolved.
         TicketFactory(assigned_to_agent=other, status="IN_PROGRESS", created_at=now)
+        TicketFactory(assigned_to_agent=other, status="IN_PROGRESS", priority="HIGH", created_at=now - 30 * minutes)
+        TicketFactory(assigned_to_agent=other, status="IN_PROGRESS", follow_up_required=True, follow_up_date=now)
         TicketFactory(created_at=now - 5 * 60 * minutes)
         TicketFactory(priority="MEDIUM", created_at=now - 4 * 60 * minutes - minutes)
         escalated = TicketFactory(priority="CRITICAL", created_at=now - 20 * minutes)
