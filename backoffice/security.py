@@ -107,8 +107,11 @@ class StaticDeviceListAdmin(DeviceListOnly, StaticDeviceAdmin):
 
 def configure_admin_site(site: admin.AdminSite = admin.site) -> None:
     """Gives ``site`` the second factor (a class swap, so every ModelAdmin already
-    registered on ``admin.site`` is covered) and list-only device admins."""
-    site.__class__ = BackOfficeAdminSite
+    registered on ``admin.site`` is covered) and list-only device admins. The site's own
+    class (customer_ops.site.BackofficeSite: the home page per role) stays behind it."""
+    if not isinstance(site, BackOfficeAdminSite):
+        base = site.__class__
+        site.__class__ = type(f"SecondFactor{base.__name__}", (BackOfficeAdminSite, base), {})
     for model, model_admin in ((TOTPDevice, TOTPDeviceListAdmin), (StaticDevice, StaticDeviceListAdmin)):
         if site.is_registered(model):
             site.unregister(model)

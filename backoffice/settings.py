@@ -51,7 +51,7 @@ else:
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "customer_ops.apps.BackofficeAdminConfig",  # django.contrib.admin with the home page per role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

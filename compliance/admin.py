@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from compliance import conf, erasure, export, services
+from compliance import conf, erasure, export, holds, selectors, services
 from compliance.choices import AccessKind, ConsentMethod, ConsentStatus, ConsentType, RequestStatus
 from compliance.holds import open_holds
 from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
-from customer_ops.deadlines import DueState, erasure_target
+from customer_ops.deadlines import DueState
 from customer_ops.models import Customer
 from customer_ops.personal_data import Scope
 
@@ -102,13 +102,39 @@ class ErasureDeadlineFilter(admin.SimpleListFilter):
         return [("overdue", "Overdue"), ("week", "Due within 7 days")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        open_ = queryset.filter(request_status__in=[RequestStatus.PENDING, RequestStatus.PROCESSING])
-        limit = now - erasure_target()
-        if self.value() == "overdue":
-            return open_.filter(requested_at__lt=limit)
+        return selectors.by_deadline(queryset, self.value()) if self.value() else queryset
+
+
+class HoldFilter(admin.SimpleListFilter):
+    """Open requests whose customer a legal hold applies to, by the hold's reason."""
+
+    title = "legal hold"
+    parameter_name = "held"
+    index_columns = ("request_status",)
+
+    def lookups(self, request, model_admin):
+        return [(holds.rule_key(rule), f"Held: {rule.reason}") for rule in holds.HOLD_RULES]
+
+    def queryset(self, request, queryset):
+        for rule in holds.HOLD_RULES:
+            if self.value() == holds.rule_key(rule):
+                return holds.held_requests(queryset.filter(request_status__in=selectors.OPEN_REQUESTS), rule)
+        return queryset
+
+
+class CompletedFilter(admin.SimpleListFilter):
+    """Erasures carried out since Monday (the compliance home page's "done this week")."""
+
+    title = "completed"
+    parameter_name = "completed"
+    index_columns = ("request_status",)
+
+    def lookups(self, request, model_admin):
+        return [("week", "This week")]
+
+    def queryset(self, request, queryset):
         if self.value() == "week":
-            return open_.filter(requested_at__gte=limit, requested_at__lt=limit + dt.timedelta(days=7))
+            return selectors.completed_this_week(queryset)
         return queryset
 
 
@@ -219,7 +245,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         "processed_at",
         "completed_at",
     ]
-    list_filter = ["request_status", ErasureDeadlineFilter]
+    list_filter = ["request_status", ErasureDeadlineFilter, HoldFilter, CompletedFilter]
     search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]
     readonly_fields = [
@@ -487,7 +513,7 @@ class AuditLogAdmin(LogAdmin):
 @admin.register(AccessLog)
 class AccessLogAdmin(LogAdmin):
     list_display = ["created_at", "staff", "customer_ref", "kind", "detail", "ip_address"]
-    list_filter = [CustomerIdFilter, StaffIdFilter, "kind"]
+    list_filter = [CustomerIdFilter, StaffIdFilter, "kind", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["staff"]
     paginator = EstimatedCountPaginator
 

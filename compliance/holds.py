@@ -93,3 +93,16 @@ def open_holds(customer_id: int) -> list[str]:
         for label in _open_sources(rule, customer_id).values_list(rule.label_field, flat=True):
             named.append(f"{rule.reason} {label}")
     return named
+
+
+def rule_key(rule: HoldRule) -> str:
+    """A URL-safe name of the rule ("open_dispute"): the deletion requests' "held" filter."""
+    return rule.reason.replace(" ", "_")
+
+
+def held_requests(qs: models.QuerySet, rule: HoldRule) -> models.QuerySet:
+    """The deletion requests of ``qs`` whose customer ``rule`` holds (an open source row),
+    one EXISTS per request through the source's customer index."""
+    source = apps.get_model(rule.source)
+    path = declaration_for(source).customer_path
+    return qs.filter(models.Exists(source._default_manager.filter(rule.open, **{path: models.OuterRef("customer_id")})))

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from compliance.choices import ConsentType
-from compliance.models import ConsentLog
+import datetime as dt
+import re
+
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from compliance.choices import ActorType, AuditAction, ConsentType, RequestStatus
+from compliance.models import AuditLog, ConsentLog
+from customer_ops.deadlines import erasure_target
+from customer_ops.registry import RecentAction
+
+# Requests still to be decided or carried out (the statutory deadline runs).
+OPEN_REQUESTS = (RequestStatus.PENDING, RequestStatus.PROCESSING)
 
 
 def current_consents(customer_id: int) -> dict[str, ConsentLog | None]:
@@ -20,3 +32,73 @@ def current_consents(customer_id: int) -> dict[str, ConsentLog | None]:
     for row in latest:
         state[row.consent_type] = row
     return state
+
+
+def week_start(now: dt.datetime | None = None) -> dt.datetime:
+    """Monday 00:00 of the current week, in the site's time zone ("this week")."""
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=today.weekday())
+
+
+def by_deadline(qs: QuerySet, which: str, now: dt.datetime | None = None) -> QuerySet:
+    """Open requests by statutory deadline (``GDPR_ERASURE_DAYS`` from ``requested_at``):
+    ``"overdue"`` or ``"week"`` (due within 7 days). deletion_requests_status_idx."""
+    now = now or timezone.now()
+    open_ = qs.filter(request_status__in=OPEN_REQUESTS)
+    limit = now - erasure_target()
+    if which == "overdue":
+        return open_.filter(requested_at__lt=limit)
+    if which == "week":
+        return open_.filter(requested_at__gte=limit, requested_at__lt=limit + dt.timedelta(days=7))
+    return qs
+
+
+def completed_this_week(qs: QuerySet, now: dt.datetime | None = None) -> QuerySet:
+    """Deletion requests carried out since Monday (deletion_requests_status_idx, then the date)."""
+    return qs.filter(request_status=RequestStatus.COMPLETED, completed_at__gte=week_start(now))
+
+
+# --- the home page's "recent actions": the staff member's own audit entries --------------
+
+# Ticket ids the services write into the entry's reason ("Ticket TKT-00000042 ...").
+TICKET_ID = re.compile(r"\bTKT-\d+\b")
+
+
+def recent_actions(user, limit: int) -> list[RecentAction]:
+    """The user's latest audit entries, newest first. One query: the staff member's two actor
+    types (AGENT or ADMIN, by role when they acted) each read from ``audit_log_actor_idx``
+    in index order, ``limit`` rows apiece, then merged."""
+    per_type = [
+        AuditLog.objects.filter(actor_type=kind, actor_id=user.pk)
+        .order_by("-created_at", "-id")
+        .only("customer_id", "action_type", "action_field", "action_reason", "created_at")[:limit]
+        for kind in (ActorType.AGENT, ActorType.ADMIN)
+    ]
+    entries = per_type[0].union(per_type[1], all=True).order_by("-created_at", "-id")[:limit]
+    actions = []
+    for entry in entries:
+        what = AuditAction(entry.action_type).label
+        if entry.action_field:
+            what += f": {entry.action_field}"
+        if entry.action_reason:
+            what += f" ({entry.action_reason[:80]})"
+        ticket = TICKET_ID.search(entry.action_reason or "")
+        actions.append(
+            RecentAction(
+                when=entry.created_at,
+                what=what,
+                customer_id=entry.customer_id,
+                customer_url=reverse("admin:customer_ops_customer_change", args=[entry.customer_id]),
+                ticket=ticket.group(0) if ticket else "",
+                ticket_url=_ticket_url(ticket.group(0)) if ticket else "",
+            )
+        )
+    return actions
+
+
+def _ticket_url(ticket_id: str) -> str:
+    """The ticket queue searched for the id (exact match: one row); "" without the support app."""
+    try:
+        return reverse("admin:tickets_ticket_changelist") + f"?q={ticket_id}"
+    except NoReverseMatch:
+        return ""

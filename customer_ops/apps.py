@@ -1,8 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
+class BackofficeAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with the back-office's site (home page per role) as ``admin.site``."""
+
+    default = False  # customer_ops' own config stays this module's default
+    default_site = "customer_ops.site.BackofficeSite"
+
+
 class CustomerOpsConfig(AppConfig):
+    default = True
     name = "customer_ops"
     verbose_name = "Customers and orders"
 
@@ -18,6 +27,6 @@ class CustomerOpsConfig(AppConfig):
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py
-        # (dashboard), <app>/demo.py (seed_demo), <app>/jobs.py (run_daily_jobs). No app is
-        # imported by name.
-        autodiscover_modules("panels", "charts", "demo", "jobs")
+        # (dashboard), <app>/demo.py (seed_demo), <app>/jobs.py (run_daily_jobs), <app>/home.py
+        # (the home page's sections). No app is imported by name.
+        autodiscover_modules("panels", "charts", "demo", "jobs", "home")

@@ -7,7 +7,10 @@ Each app registers, in its ``AppConfig.ready()``:
 * **dashboard charts** for the analytics dashboard: :func:`register_chart`;
 * a **demo seeder** for ``manage.py seed_demo``: :func:`register_seeder`;
 * a **daily job** for ``manage.py run_daily_jobs`` (pre-aggregations of an app's own
-  tables that the dashboard reads): :func:`register_daily_job`.
+  tables that the dashboard reads): :func:`register_daily_job`;
+* **home sections** for the roles' home page (the admin index): :func:`register_home`;
+* the **recent actions** feed of that page (the audit log's, from ``compliance``):
+  :func:`register_recent_actions`.
 
 Personal data and write rules are declared on the models themselves (see
 ``personal_data.py`` and ``write_rules.py``).
@@ -72,6 +75,66 @@ class DailyJob:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Tile:
+    """One figure of the home page, linking to the list it counts.
+
+    ``count`` is exact up to the cap of :func:`customer_ops.home.bounded_count`;
+    ``capped`` says it is a lower bound ("1,000+"). A tile without a count (a KPI) shows
+    ``value`` instead. ``state`` colours it (``breached``, ``due_soon``, ``ok``, ``""``).
+    """
+
+    label: str
+    url: str
+    count: int | None = None
+    capped: bool = False
+    value: str = ""
+    detail: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """A block of the home page ("what needs me now?") for the roles in ``roles``.
+
+    ``tiles(request)`` returns the section's tiles (or ``None`` to hide it); it must run a
+    fixed number of queries, whatever the size of the tables (the page's budget is tested).
+    ``permission`` hides the section from a user without it, whatever their role, so a
+    tile never links to a list the user would get a 403 on. ``actions`` are buttons
+    (label, URL to POST to) shown under the tiles, e.g. "Take next ticket".
+    """
+
+    key: str
+    title: str
+    roles: tuple[str, ...]
+    tiles: Callable[[Any], list[Tile] | None]
+    order: int = 100
+    permission: str | None = None
+    actions: Callable[[Any], list[tuple[str, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class RecentAction:
+    """One line of the staff member's recent actions: what, on whom, when, and where to look."""
+
+    when: Any
+    what: str
+    url: str = ""
+    customer_id: int | None = None
+    customer_url: str = ""
+    ticket: str = ""
+    ticket_url: str = ""
+
+
+@dataclass(frozen=True)
+class ActionFeed:
+    """``rows(user, limit)`` -> the user's own latest actions, newest first (one query)."""
+
+    key: str
+    rows: Callable[[Any, int], list[RecentAction]]
+    order: int = 100
+
+
 @dataclass
 class _Registry:
     items: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +150,8 @@ panels = _Registry()
 charts = _Registry()
 seeders = _Registry()
 daily_jobs = _Registry()
+home_sections = _Registry()
+action_feeds = _Registry()
 
 
 def register_panel(**kwargs) -> None:
@@ -103,3 +168,11 @@ def register_seeder(**kwargs) -> None:
 
 def register_daily_job(**kwargs) -> None:
     daily_jobs.add(DailyJob(**kwargs))
+
+
+def register_home(**kwargs) -> None:
+    home_sections.add(HomeSection(**kwargs))
+
+
+def register_recent_actions(**kwargs) -> None:
+    action_feeds.add(ActionFeed(**kwargs))

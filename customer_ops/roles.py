@@ -66,3 +66,39 @@ def grant(app_label: str, matrix: dict[str, list[Role]], action: str = "view"):
 
 
 ALL_ROLES = list(Role)
+
+
+# The apps (labels) each role works in, in the order its home page lists them; the other
+# apps the user may open follow, as the stock admin orders them (AdminSite.get_app_list).
+ROLE_APPS: dict[Role, list[str]] = {
+    Role.AGENT: ["tickets", "customer_ops"],
+    Role.LEAD: ["tickets", "analytics", "customer_ops"],
+    Role.FRAUD: ["fraud", "analytics", "customer_ops"],
+    Role.LEGAL: ["tickets", "customer_ops"],
+    Role.COMPLIANCE: ["compliance", "customer_ops"],
+    Role.ANALYST: ["analytics"],
+}
+
+
+def roles_of(user) -> list[Role]:
+    """The user's roles, in the order of :class:`Role`; a superuser has every role.
+
+    One query, cached on the user object for the request (``has_perm`` caches the same way).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return list(Role)
+    if not hasattr(user, "_roles_cache"):
+        names = set(user.groups.values_list("name", flat=True))
+        user._roles_cache = [role for role in Role if role.value in names]
+    return user._roles_cache
+
+
+def app_order(app_labels: list[str], roles: list[Role]) -> list[str]:
+    """``app_labels`` with the roles' own apps first (the first role's first), the rest after."""
+    first: list[str] = []
+    for role in roles:
+        first += [label for label in ROLE_APPS.get(role, []) if label not in first]
+    rank = {label: i for i, label in enumerate(first)}
+    return sorted(app_labels, key=lambda label: (rank.get(label, len(rank)), app_labels.index(label)))

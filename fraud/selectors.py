@@ -39,6 +39,17 @@ def in_force_q(at: dt.datetime | None = None, prefix: str = "") -> Q:
     )
 
 
+# "Ending soon": the home page's tile and the blocks list's filter.
+ENDING_WITHIN = dt.timedelta(hours=24)
+
+
+def blocks_ending_q(at: dt.datetime | None = None) -> Q:
+    """Blocks in force whose end date (``blocked_until``) falls within :data:`ENDING_WITHIN`:
+    they lift on their own (``auto_unblock``) or come up for review then."""
+    at = at or timezone.now()
+    return in_force_q(at) & Q(blocked_until__gt=at, blocked_until__lte=at + ENDING_WITHIN)
+
+
 def block_in_force(block: Block, at: dt.datetime | None = None) -> bool:
     """:func:`in_force_q` for one loaded row, without a query (list pages)."""
     at = at or timezone.now()

@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from customer_ops.deadlines import (
+    dispute_response_target,
+    ticket_first_response_target,
+    ticket_resolution_target,
+)
 from customer_ops.registry import register_seeder
 from tickets.models import Dispute, InternalNote, Macro, RefundOrigin, RefundRequest, Ticket, TicketMessage
 
@@ -41,8 +46,13 @@ def seed_tickets(ctx: dict) -> None:
         order = rng.choice(orders) if rng.random() < 0.75 else None
         customer = order.customer if order else rng.choice(customers)
         category = rng.choice(list(SUBJECTS))
-        created = now - dt.timedelta(hours=rng.uniform(0.2, 24 * 21))
+        priority = rng.choices(["LOW", "MEDIUM", "HIGH", "URGENT", "CRITICAL"], weights=[3, 5, 3, 1, 0.5])[0]
+        if status in {"OPEN", "IN_PROGRESS"}:
+            created = _open_ticket_created(rng, now, priority, answered=status == "IN_PROGRESS")
+        else:
+            created = now - dt.timedelta(hours=rng.uniform(0.2, 24 * 21))
         agent = None if status == "OPEN" else rng.choice(agents)
+        first_response = ticket_first_response_target(priority)
         resolved = status in {"RESOLVED", "CLOSED"}
         resolved_at = created + dt.timedelta(minutes=rng.randint(20, 60 * 30)) if resolved else None
         if resolved_at and resolved_at > now:
@@ -55,11 +65,12 @@ def seed_tickets(ctx: dict) -> None:
             issue_subcategory=rng.choice(["", "first contact", "repeat contact"]),
             subject=rng.choice(SUBJECTS[category]),
             description=f"Hello, {rng.choice(SUBJECTS[category]).lower()}. Please help.",
-            priority=rng.choices(["LOW", "MEDIUM", "HIGH", "URGENT", "CRITICAL"], weights=[3, 5, 3, 1, 0.5])[0],
+            priority=priority,
             status=status,
             assigned_to_agent=agent,
             assigned_to_agent_name=agent.get_full_name() if agent else "",
-            assigned_at=created + dt.timedelta(minutes=rng.randint(1, 90)) if agent else None,
+            # Picked up and answered within the first-response target (the thread below).
+            assigned_at=created + _minutes(rng, first_response / 3) if agent else None,
             resolution="Refunded the missing items and apologised." if resolved else "",
             resolved_at=resolved_at,
             resolved_by=agent if resolved else None,
@@ -81,8 +92,9 @@ def seed_tickets(ctx: dict) -> None:
             agent = ticket.assigned_to_agent
             at = ticket.assigned_at
             threads.append(_msg(ticket, at, "SYSTEM", None, "System", f"Assigned to {agent.get_full_name()}.", now))
+            first_response = ticket_first_response_target(ticket.priority)
             for k in range(rng.randint(1, 4)):
-                at = at + dt.timedelta(minutes=rng.randint(2, 120))
+                at = at + (_minutes(rng, first_response / 2) if k == 0 else dt.timedelta(minutes=rng.randint(2, 120)))
                 if at >= now:
                     break
                 if k % 2 == 0:
@@ -222,22 +234,59 @@ def _seed_refunds(ctx, completed):
     RefundRequest.objects.bulk_create(refunds)
 
 
+# The open queue a new user should see: most tickets within their SLA, some at risk
+# (due within the hour), a few breached, so that every SLA badge appears.
+OPEN_SLA_MIX = {"ok": 70, "at_risk": 18, "breached": 12}
+
+
+def _minutes(rng, most: dt.timedelta) -> dt.timedelta:
+    return dt.timedelta(minutes=rng.randint(1, max(1, int(most.total_seconds() // 60))))
+
+
+def _open_ticket_created(rng, now: dt.datetime, priority: str, *, answered: bool) -> dt.datetime:
+    """A creation time that puts the ticket's current SLA deadline (first response until an
+    agent has answered, then resolution) in a state drawn from :data:`OPEN_SLA_MIX`."""
+    target = ticket_resolution_target(priority) if answered else ticket_first_response_target(priority)
+    state = rng.choices(list(OPEN_SLA_MIX), weights=list(OPEN_SLA_MIX.values()))[0]
+    if state == "ok":
+        remaining = target * rng.uniform(0.3, 0.9)
+        if remaining <= dt.timedelta(hours=1) < target:  # not "at risk" when the target allows
+            remaining = dt.timedelta(hours=1) + (target - dt.timedelta(hours=1)) * rng.uniform(0.1, 0.9)
+    elif state == "at_risk":
+        remaining = min(target, dt.timedelta(hours=1)) * rng.uniform(0.15, 0.95)
+    else:
+        remaining = -dt.timedelta(minutes=rng.randint(10, 36 * 60))
+    created = now + remaining - target
+    if answered:  # leave room for the first answer before now
+        created = min(created, now - ticket_first_response_target(priority))
+    return created
+
+
 def _seed_disputes(ctx, completed, tickets):
     rng, now, users = ctx["rng"], ctx["now"], ctx["users"]
     disputes = []
     plan = ["OPEN"] * 5 + ["INVESTIGATING"] * 5 + ["RESOLVED"] * 5 + ["REJECTED"] * 3 + ["ESCALATED"] * 2
     for k, status in enumerate(plan):
-        order = rng.choice(completed)
-        ticket = next((t for t in tickets if t.order_id == order.pk), None)
-        created = max(order.created_at + dt.timedelta(hours=3), now - dt.timedelta(days=rng.uniform(0, 20)))
+        dispute_type = rng.choice(["REFUND", "QUALITY", "NON_DELIVERY", "OVERCHARGE", "FRAUD"])
         resolved = status in {"RESOLVED", "REJECTED"}
+        if resolved:
+            order = rng.choice(completed)
+            created = max(order.created_at + dt.timedelta(hours=3), now - dt.timedelta(days=rng.uniform(0, 20)))
+        else:
+            # Open disputes mostly within their response time; every sixth one overdue.
+            share = rng.uniform(1.1, 1.6) if k % 6 == 5 else rng.uniform(0.1, 0.85)
+            created = now - dispute_response_target(dispute_type) * share
+            earlier = [o for o in completed if o.created_at <= created - dt.timedelta(hours=3)]
+            order = rng.choice(earlier or completed)
+            created = max(created, order.created_at + dt.timedelta(hours=3))
+        ticket = next((t for t in tickets if t.order_id == order.pk), None)
         against = rng.choice(["MERCHANT", "RIDER", "PLATFORM"])
         disputes.append(
             Dispute(
                 customer_id=order.customer_id,
                 order=order,
                 ticket=ticket,
-                dispute_type=rng.choice(["REFUND", "QUALITY", "NON_DELIVERY", "OVERCHARGE", "FRAUD"]),
+                dispute_type=dispute_type,
                 dispute_reason=rng.choice(["Order not as described", "Charged for undelivered order", "Overcharged"]),
                 dispute_description="The customer disputes the charge after the support ticket did not settle it.",
                 disputed_against=against,

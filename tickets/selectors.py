@@ -113,7 +113,40 @@ def queue_view(qs: QuerySet[Ticket], view: str, *, user, now: dt.datetime | None
         return qs.filter(status__in=OPEN_STATUSES, escalated=True)
     if view == "follow_up":
         return qs.filter(follow_up_required=True, follow_up_date__lte=now).exclude(status=TicketStatus.CLOSED)
+    # The home page's views (also reachable from the queue's filter list).
+    if view == "at_risk":
+        return _due_between(qs, now, now + AT_RISK)
+    if view == "breached_today":
+        return _due_between(qs, _midnight(now), now)
+    if view == "follow_up_today":
+        return qs.filter(follow_up_required=True, follow_up_date__lt=_midnight(now) + dt.timedelta(days=1)).exclude(
+            status=TicketStatus.CLOSED
+        )
     return qs
+
+
+def _due_between(qs: QuerySet[Ticket], start: dt.datetime, end: dt.datetime) -> QuerySet[Ticket]:
+    """Open tickets whose SLA due time falls in [start, end). The due time is computed, so
+    no index serves it; since it is ``created_at`` plus one of the targets, the same rows
+    were created within (start - longest target, end - shortest target), a range that
+    ``customer_tickets_open_idx`` serves (a few days of open tickets, not all of them)."""
+    targets = [*ticket_sla_targets("first_response").values(), *ticket_sla_targets("resolution").values()]
+    return qs.filter(
+        status__in=OPEN_STATUSES,
+        created_at__gt=start - max(targets),
+        created_at__lt=end - min(targets),
+        sla_due_at__gte=start,
+        sla_due_at__lt=end,
+    )
+
+
+def _midnight(now: dt.datetime) -> dt.datetime:
+    """The start of ``now``'s day in the site's time zone ("today" as staff read it)."""
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# "At risk": the SLA deadline falls within this window (the home page's agent tile).
+AT_RISK = dt.timedelta(hours=1)
 
 
 QUEUE_VIEWS = [
@@ -123,6 +156,12 @@ QUEUE_VIEWS = [
     ("breached", "SLA breached"),
     ("escalated", "Escalated to lead"),
     ("follow_up", "Follow-ups due"),
+]
+# Views the home page's tiles link to; the queue's filter offers them too.
+HOME_VIEWS = [
+    ("at_risk", "SLA due within the hour"),
+    ("breached_today", "SLA breached today"),
+    ("follow_up_today", "Follow-ups due today"),
 ]
 
 
@@ -219,6 +258,13 @@ def recent_refunds_total(customer_id: int, *, days: int) -> Decimal:
         .aggregate(total=Sum(Coalesce("approved_amount", "requested_amount")))["total"]
     )
     return total or Decimal("0.00")
+
+
+def awaiting_approval(qs: QuerySet[RefundRequest], *, user, limit: Decimal | None) -> QuerySet[RefundRequest]:
+    """Pending requests ``user`` may decide: within their approval ``limit`` (None: any
+    amount) and not raised by themselves (``refund_approve`` refuses both)."""
+    qs = qs.filter(refund_status=RefundStatus.PENDING).exclude(origin__raised_by=user)
+    return qs if limit is None else qs.filter(requested_amount__lte=limit)
 
 
 def open_ticket_count(customer_id: int) -> int:

@@ -15,7 +15,7 @@ from fraud.admin.common import FraudMedia, ReadOnlyHistory, customer_link, form_
 from fraud.choices import BlockType
 from fraud.forms import BlockForm, ReasonForm
 from fraud.models import Block
-from fraud.selectors import block_in_force, in_force_q
+from fraud.selectors import block_in_force, blocks_ending_q, in_force_q
 
 WORK = "fraud.change_block"
 
@@ -30,6 +30,7 @@ class BlockStatusFilter(admin.SimpleListFilter):
             ("in_force", "In force"),
             ("expired", "Expired, not lifted yet"),
             ("lifted", "Lifted"),
+            ("ending", "Ending within 24 hours"),
         ]
 
     def queryset(self, request, queryset):
@@ -40,6 +41,8 @@ class BlockStatusFilter(admin.SimpleListFilter):
             return queryset.filter(is_unblocked=False, auto_unblock=True, blocked_until__lte=now)
         if self.value() == "lifted":
             return queryset.filter(is_unblocked=True)
+        if self.value() == "ending":
+            return queryset.filter(blocks_ending_q(now))
         return queryset
 
 

@@ -39,3 +39,16 @@ def test_customer_page_with_compliance_panels_is_bounded(client, make_staff, dja
     with django_assert_max_num_queries(30):
         page = client.get(reverse("admin:customer_ops_customer_change", args=[customer.pk]))
     assert "Data protection" in page.content.decode()
+
+
+def test_deletion_request_page_reads_request_plan_decision(client, make_staff):
+    """No lone "Close" button or empty module between the request and its plan; the decision
+    follows the plan it decides on."""
+    from tests.factories import DataDeletionRequestFactory
+
+    request = DataDeletionRequestFactory()
+    client.force_login(make_staff(Role.COMPLIANCE))
+    content = client.get(reverse("admin:compliance_datadeletionrequest_change", args=[request.pk])).content.decode()
+    assert "closelink" not in content and "submit-row" not in content
+    order = [content.index(marker) for marker in ("field-request_id", "Erasure plan", "<h2>Decision</h2>")]
+    assert order == sorted(order)

@@ -51,6 +51,22 @@ def run_action(action: str, refund: RefundRequest, data: dict, user) -> str:
     raise ValueError(action)
 
 
+class ApprovalFilter(admin.SimpleListFilter):
+    """The lead's approval queue: pending, within their limit, not their own (the home page links here)."""
+
+    title = "approval"
+    parameter_name = "approval"
+    index_columns = ("refund_status",)
+
+    def lookups(self, request, model_admin):
+        return [("mine", "Waiting for my approval")] if request.user.has_perm(services.APPROVE) else []
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return selectors.awaiting_approval(queryset, user=request.user, limit=services.approval_limit(request.user))
+        return queryset
+
+
 @admin.register(RefundRequest)
 class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
     list_display = [
@@ -63,7 +79,7 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
         "refund_status",
         "created_at",
     ]
-    list_filter = ["refund_status", "refund_type", "refund_mode"]
+    list_filter = [ApprovalFilter, "refund_status", "refund_type", "refund_mode"]
     search_fields = ["=refund_request_id", "=order__order_number", "=customer__email"]
     list_select_related = ["customer", "order"]
     show_facets = admin.ShowFacets.NEVER
@@ -73,6 +89,11 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # status and amounts change only through the approval workflow
+
+    def get_ordering(self, request):
+        if request.GET.get(ApprovalFilter.parameter_name) == "mine":
+            return ["created_at", "id"]  # the approval queue: oldest first
+        return super().get_ordering(request)
 
     # --- URLs ---------------------------------------------------------------------------
 

@@ -102,7 +102,7 @@ class QueueViewFilter(admin.SimpleListFilter):
     index_columns = ("status",)  # and the open-tickets and follow-up indexes of the views
 
     def lookups(self, request, model_admin):
-        return selectors.QUEUE_VIEWS
+        return selectors.QUEUE_VIEWS + selectors.HOME_VIEWS
 
     def queryset(self, request, queryset):
         if self.value():

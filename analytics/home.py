@@ -1,0 +1,106 @@
+"""Analytics' sections of the home page (customer_ops.home).
+
+* analysts: the dashboard's headline KPIs of yesterday against the day before (the
+  dashboard's own :func:`analytics.dashboard.kpis`, four queries), each linking to the
+  dashboard on that day;
+* fraud analysts: referral rewards held for review (the held-rewards queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from analytics import dashboard
+from analytics.choices import HoldStatus
+from analytics.filters import dashboard_filters
+from analytics.models import RewardHold
+from backoffice.db_router import read_replica
+from customer_ops.home import count_tile
+from customer_ops.registry import Tile, register_home
+from customer_ops.roles import Role
+
+# (key of dashboard.kpis, label, unit shown after the value)
+KPIS = [
+    ("orders", "Orders placed", ""),
+    ("completed", "Completed", ""),
+    ("cancellation_rate", "Cancellation rate", " %"),
+    ("spent", "Spent (completed)", ""),
+    ("average_order_value", "Average order value", ""),
+    ("customers", "Ordering customers", ""),
+]
+
+
+def _day_kpis(day: dt.date) -> dict:
+    _, f = dashboard_filters({"date_from": day.isoformat(), "date_to": day.isoformat()})
+    return dashboard.kpis(f)
+
+
+def _change(now_value, before) -> tuple[str, str]:
+    """("+12.5 % on the day before", state) or ("", "") when there is nothing to compare."""
+    if now_value is None or before is None or before == 0:
+        return "", ""
+    pct = (Decimal(now_value) - Decimal(before)) * 100 / Decimal(before)
+    sign = "+" if pct > 0 else ""
+    return f"{sign}{pct:.1f} % on the day before ({before})", "up" if pct > 0 else "down" if pct < 0 else ""
+
+
+def analyst_tiles(request) -> list[Tile]:
+    yesterday = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    before = yesterday - dt.timedelta(days=1)
+    with read_replica():  # day-old, pre-aggregated figures: the replica, as the dashboard
+        current, previous = _day_kpis(yesterday), _day_kpis(before)
+    url = reverse("admin:analytics_dashboard_changelist")
+    day_url = url + "?" + urlencode({"date_from": yesterday.isoformat(), "date_to": yesterday.isoformat()})
+    tiles = []
+    for key, label, unit in KPIS:
+        value = current[key]
+        detail, state = _change(value, previous[key])
+        tiles.append(
+            Tile(
+                label=f"{label}, {yesterday:%a %d %b}",
+                url=day_url,
+                value="—" if value is None else f"{value}{unit}",
+                detail=detail or "no figure for the day before",
+                state=state,
+            )
+        )
+    tiles.append(
+        Tile(label="Open the analytics dashboard", url=url, value="30 days", detail="charts, cohorts, referrals")
+    )
+    return tiles
+
+
+register_home(
+    key="analytics_kpis",
+    title="Yesterday at a glance",
+    roles=(Role.ANALYST.value,),
+    tiles=analyst_tiles,
+    order=60,
+    permission="analytics.view_dashboard",
+)
+
+
+def held_reward_tiles(request) -> list[Tile]:
+    held = RewardHold.objects.filter(status=HoldStatus.HELD)  # reward_hold_status_idx
+    url = reverse("admin:analytics_rewardhold_changelist") + "?" + urlencode({"status__exact": HoldStatus.HELD})
+    tile = count_tile("Referral rewards on hold", url, held)
+    if tile.count:
+        oldest = held.order_by("created_at").values_list("created_at", flat=True).first()
+        tile = Tile(**{**tile.__dict__, "detail": f"oldest {timesince(oldest).split(',')[0]}"})
+    return [tile]
+
+
+register_home(
+    key="analytics_reward_holds",
+    title="Referral rewards",
+    roles=(Role.FRAUD.value,),
+    tiles=held_reward_tiles,
+    order=31,
+    permission="analytics.view_rewardhold",
+)

@@ -1,0 +1,70 @@
+"""The fraud analysts' section of the home page (customer_ops.home): their three queues.
+
+Each tile counts with the filter of the list it links to (the alert triage queue, the
+suspicious-activity review queue, the blocks' status filter).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from customer_ops.home import count_tile
+from customer_ops.registry import Tile, register_home
+from customer_ops.roles import Role
+from fraud.choices import AlertSeverity
+from fraud.models import Block, FraudAlert, SuspiciousActivity
+from fraud.selectors import blocks_ending_q
+
+SEVERITY_STATE = {"CRITICAL": "breached", "HIGH": "due_soon"}
+
+
+def _list(model: str, **params) -> str:
+    return reverse(f"admin:fraud_{model}_changelist") + "?" + urlencode(params)
+
+
+def _oldest(qs, now) -> str:
+    """The oldest row's age (the first row of the queue's index), or ""."""
+    oldest = qs.order_by("created_at").values_list("created_at", flat=True).first()
+    return f"oldest {timesince(oldest, now).split(',')[0]}" if oldest else ""
+
+
+def fraud_tiles(request) -> list[Tile]:
+    now = timezone.now()
+    tiles = []
+    # Open alerts, most severe first; each count and age from fraud_alerts_unresolved_idx.
+    for severity in reversed(AlertSeverity.values):
+        qs = FraudAlert.objects.filter(is_resolved=False, alert_severity=severity)
+        tile = count_tile(
+            f"Open alerts: {AlertSeverity(severity).label.lower()}",
+            _list("fraudalert", status="open", alert_severity__exact=severity),
+            qs,
+            state=SEVERITY_STATE.get(severity, ""),
+        )
+        if tile.count:
+            tile = Tile(**{**tile.__dict__, "detail": _oldest(qs, now)})
+        tiles.append(tile)
+    review = SuspiciousActivity.objects.filter(requires_review=True, reviewed=False)
+    tile = count_tile("Suspicious activity to review", _list("suspiciousactivity", queue="awaiting"), review)
+    tiles.append(Tile(**{**tile.__dict__, "detail": _oldest(review, now)}) if tile.count else tile)
+    tiles.append(
+        count_tile(
+            "Blocks ending within 24 hours",
+            _list("block", status="ending"),
+            Block.objects.filter(blocks_ending_q(now)),
+        )
+    )
+    return tiles
+
+
+register_home(
+    key="fraud_queues",
+    title="Fraud queues",
+    roles=(Role.FRAUD.value,),
+    tiles=fraud_tiles,
+    order=30,
+    permission="fraud.view_fraudalert",
+)
