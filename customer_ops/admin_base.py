@@ -16,15 +16,18 @@ from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import connections, models, router
+from django.db import DataError, connections, models, router, transaction
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 
+from customer_ops.masking import ConfidentialLookupsMixin
 from customer_ops.write_rules import rules_for
 
 
@@ -206,12 +209,40 @@ def _search_condition(path: str, kind: str, field, bit: str) -> models.Q | None:
     return models.Q(**{path: value})
 
 
-class BaseAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class GuardedChangeList(ChangeList):
+    """The change list of every project admin (and of its filtered export, which builds one).
+
+    * The final ordering, ``o=`` included, goes through the admin's ``check_ordering`` (no
+      sorting by a field the user may not read: see :mod:`customer_ops.masking`).
+    * A filter value the database refuses at run time (a regular expression that does not
+      compile, a value out of a column's range) is the stock "?e=1" page, never a 500. Django
+      validates values when it builds the query; PostgreSQL finds the rest when it runs the
+      count, here inside a savepoint so that the request's transaction stays usable.
+    """
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        self.model_admin.check_ordering(request, ordering)
+        return ordering
+
+    def get_results(self, request):
+        try:
+            with transaction.atomic(using=self.queryset.db):
+                super().get_results(request)
+        except DataError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     """Base admin of every table: indexed search, lean rows, 50 rows a page (a page's cost
-    is its rows' rendering), never a second, unfiltered COUNT."""
+    is its rows' rendering), never a second, unfiltered COUNT; no filter, search or sort on
+    what the user may not read (:class:`~customer_ops.masking.ConfidentialLookupsMixin`)."""
 
     show_full_result_count = False
     list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return GuardedChangeList
 
 
 class RuleAwareAdmin(BaseAdmin):
