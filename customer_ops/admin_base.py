@@ -214,10 +214,11 @@ class GuardedChangeList(ChangeList):
 
     * The final ordering, ``o=`` included, goes through the admin's ``check_ordering`` (no
       sorting by a field the user may not read: see :mod:`customer_ops.masking`).
-    * A filter value the database refuses at run time (a regular expression that does not
-      compile, a value out of a column's range) is the stock "?e=1" page, never a 500. Django
-      validates values when it builds the query; PostgreSQL finds the rest when it runs the
-      count, here inside a savepoint so that the request's transaction stays usable.
+    * A regular expression PostgreSQL cannot compile (``?status__regex=(``) is the stock
+      "?e=1" page like any other bad filter value, not a DataError (a 500) when the list is
+      counted. Django validates the other values when it builds the query; PostgreSQL alone
+      knows its regular expressions, so it is asked, inside a savepoint (the request's
+      transaction stays usable), only when such a lookup is present.
     """
 
     def get_ordering(self, request, queryset):
@@ -225,12 +226,17 @@ class GuardedChangeList(ChangeList):
         self.model_admin.check_ordering(request, ordering)
         return ordering
 
-    def get_results(self, request):
-        try:
-            with transaction.atomic(using=self.queryset.db):
-                super().get_results(request)
-        except DataError as exc:
-            raise IncorrectLookupParameters(exc) from exc
+    def get_queryset(self, request, exclude_parameters=None):
+        patterns = [v for k, values in self.get_filters_params().items() if k.endswith("regex") for v in values]
+        if patterns:
+            connection = connections[router.db_for_read(self.model)]
+            try:
+                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                    for pattern in patterns:
+                        cursor.execute("SELECT '' ~ %s", [pattern])
+            except DataError as exc:
+                raise IncorrectLookupParameters(exc) from exc
+        return super().get_queryset(request, exclude_parameters)
 
 
 class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):

@@ -81,14 +81,14 @@ def refused_field(model, path: str, user) -> str | None:
     Every field on the way counts, through forward and reverse relations; the first part that
     is no field (a lookup or transform: ``icontains``, ``year``, a JSON key) ends the path.
     """
-    masked = is_masked(user)
     for part in path.lstrip("-=^@").split("__"):
         try:
             field = model._meta.pk if part == "pk" else model._meta.get_field(part)
         except FieldDoesNotExist:
             return None
         name = getattr(field, "name", part)
-        if (masked and name in personal_fields(model)) or name in hidden_fields(model, user):
+        # (is_masked costs a query once per request: asked only when a personal field is on the path.)
+        if (name in personal_fields(model) and is_masked(user)) or name in hidden_fields(model, user):
             return f"{model._meta.label}.{name}"
         if not field.is_relation or field.related_model is None:
             return None

@@ -21,9 +21,9 @@ requested by a superuser, do differ: the probe would see a leak.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
@@ -84,9 +84,7 @@ def refused_probes(model, user) -> list[Probe]:
 
 def held_value(model, path: str) -> str | None:
     """A value of ``path`` some row of ``model`` holds (the 'matching' value)."""
-    value = (
-        model._default_manager.exclude(**{f"{path}__isnull": True}).values_list(path, flat=True).order_by().first()
-    )
+    value = model._default_manager.exclude(**{f"{path}__isnull": True}).values_list(path, flat=True).order_by().first()
     if value in (None, "", [], {}):
         return None
     if isinstance(value, list | dict):
