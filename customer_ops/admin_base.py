@@ -16,13 +16,12 @@ from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import DataError, connections, models, router, transaction
+from django.db import connections, models, router
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
@@ -210,33 +209,14 @@ def _search_condition(path: str, kind: str, field, bit: str) -> models.Q | None:
 
 
 class GuardedChangeList(ChangeList):
-    """The change list of every project admin (and of its filtered export, which builds one).
-
-    * The final ordering, ``o=`` included, goes through the admin's ``check_ordering`` (no
-      sorting by a field the user may not read: see :mod:`customer_ops.masking`).
-    * A regular expression PostgreSQL cannot compile (``?status__regex=(``) is the stock
-      "?e=1" page like any other bad filter value, not a DataError (a 500) when the list is
-      counted. Django validates the other values when it builds the query; PostgreSQL alone
-      knows its regular expressions, so it is asked, inside a savepoint (the request's
-      transaction stays usable), only when such a lookup is present.
-    """
+    """The change list of every project admin (and of its filtered export, which builds one):
+    its final ordering, ``o=`` included, goes through the admin's ``check_ordering`` (no
+    sorting by a field the user may not read: see :mod:`customer_ops.masking`)."""
 
     def get_ordering(self, request, queryset):
         ordering = super().get_ordering(request, queryset)
         self.model_admin.check_ordering(request, ordering)
         return ordering
-
-    def get_queryset(self, request, exclude_parameters=None):
-        patterns = [v for k, values in self.get_filters_params().items() if k.endswith("regex") for v in values]
-        if patterns:
-            connection = connections[router.db_for_read(self.model)]
-            try:
-                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                    for pattern in patterns:
-                        cursor.execute("SELECT '' ~ %s", [pattern])
-            except DataError as exc:
-                raise IncorrectLookupParameters(exc) from exc
-        return super().get_queryset(request, exclude_parameters)
 
 
 class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
