@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backoffice.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "customer_ops.bad_input.BadInputMiddleware",  # junk input is a 400/404, never a 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

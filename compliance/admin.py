@@ -11,7 +11,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -26,6 +26,7 @@ from compliance.choices import AccessKind, ConsentMethod, ConsentStatus, Consent
 from compliance.holds import open_holds
 from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
+from customer_ops.bad_input import is_valid_value
 from customer_ops.deadlines import DueState
 from customer_ops.models import Customer
 from customer_ops.personal_data import Scope
@@ -490,7 +491,10 @@ class AuditLogAdmin(LogAdmin):
             raise PermissionDenied
         customer = get_object_or_404(Customer, pk=customer_id)
         rows = AuditLog.objects.filter(customer_id=customer_id).order_by("created_at", "id")
-        after = AuditLog.objects.filter(pk=request.GET.get("after") or 0, customer_id=customer_id).first()
+        after_id = request.GET.get("after") or "0"
+        if not is_valid_value(AuditLog._meta.pk, after_id):
+            raise BadRequest("after= takes the id of an audit entry.")
+        after = AuditLog.objects.filter(pk=after_id, customer_id=customer_id).first()
         if after is not None:
             rows = rows.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.pk))
         page = list(rows[: conf.AUDIT_TRAIL_PAGE_SIZE + 1])

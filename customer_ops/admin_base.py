@@ -22,6 +22,7 @@ from functools import cached_property
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -34,6 +35,7 @@ from import_export.admin import ExportMixin
 from import_export.signals import post_export
 
 from customer_ops import spreadsheet
+from customer_ops.masking import ConfidentialLookupsMixin
 from customer_ops.write_rules import rules_for
 
 
@@ -301,12 +303,27 @@ def _search_condition(path: str, kind: str, field, bit: str) -> models.Q | None:
     return models.Q(**{path: value})
 
 
-class BaseAdmin(LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class GuardedChangeList(ChangeList):
+    """The change list of every project admin (and of its filtered export, which builds one):
+    its final ordering, ``o=`` included, goes through the admin's ``check_ordering`` (no
+    sorting by a field the user may not read: see :mod:`customer_ops.masking`)."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        self.model_admin.check_ordering(request, ordering)
+        return ordering
+
+
+class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     """Base admin of every table: indexed search, lean rows, 50 rows a page (a page's cost
-    is its rows' rendering), never a second, unfiltered COUNT."""
+    is its rows' rendering), never a second, unfiltered COUNT; no filter, search or sort on
+    what the user may not read (:class:`~customer_ops.masking.ConfidentialLookupsMixin`)."""
 
     show_full_result_count = False
     list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return GuardedChangeList
 
 
 class RuleAwareAdmin(BaseAdmin):

@@ -5,12 +5,25 @@ change page, page title, the customer named by an order) and cannot search by th
 masked value can be revealed one field at a time by a user with the reveal permission;
 each reveal sends :data:`customer_ops.personal_data.personal_data_revealed` (compliance
 records it in its access log).
+
+Masking the columns is not enough: the admin answers "1 result" to ``?email=<a guess>``,
+narrows ``?full_name__istartswith=A`` letter by letter and sorts by a column it hides.
+:class:`ConfidentialLookupsMixin` (part of every project admin through
+``customer_ops.admin_base.BaseAdmin``) refuses, for the fields a user may not read (a masked
+user's personal fields, :func:`~customer_ops.personal_data.hidden_fields` for everyone), every
+way of querying them: query-string lookups (400, Django's ``DisallowedModelAdminLookup``),
+ordering (400 for ``o=``, left out of the default ordering), search fields and list filters
+(left out, so facets never count them), on the model itself and through any relation path
+(``customer__email``, ``ticket__customer__full_name``). The export of a filtered change list
+builds the same change list, so it is refused the same way.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import F, OrderBy
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -18,7 +31,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from customer_ops.context import current_viewer
-from customer_ops.personal_data import declaration_for, personal_data_revealed, personal_fields
+from customer_ops.personal_data import declaration_for, hidden_fields, personal_data_revealed, personal_fields
 from customer_ops.roles import Role
 
 MASK = "•••"
@@ -57,6 +70,118 @@ def mask_instance(obj) -> None:
     for name in personal_fields(type(obj)):
         setattr(obj, name, mask_value(getattr(obj, name)))
     obj._personal_data_masked = True
+
+
+def refused_field(model, path: str, user) -> str | None:
+    """The field on the lookup ``path`` from ``model`` that ``user`` may not query, as
+    ``"app.Model.field"``, or ``None``.
+
+    ``path`` is a query-string lookup, an ordering or a search field (``"email"``,
+    ``"customer__email__icontains"``, ``"-order__customer__full_name"``, ``"=customer__email"``).
+    Every field on the way counts, through forward and reverse relations; the first part that
+    is no field (a lookup or transform: ``icontains``, ``year``, a JSON key) ends the path.
+    """
+    for part in path.lstrip("-=^@").split("__"):
+        try:
+            field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        name = getattr(field, "name", part)
+        # (is_masked costs a query once per request: asked only when a personal field is on the path.)
+        if (name in personal_fields(model) and is_masked(user)) or name in hidden_fields(model, user):
+            return f"{model._meta.label}.{name}"
+        if not field.is_relation or field.related_model is None:
+            return None
+        model = field.related_model
+    return None
+
+
+def refused_ordering(model, ordering, user) -> str | None:
+    """Like :func:`refused_field` for one ordering entry: a name, ``F()`` or ``OrderBy``.
+    Ordering by a relation sorts by the related model's own ordering: that is checked too."""
+    if isinstance(ordering, OrderBy):
+        ordering = ordering.expression
+    if isinstance(ordering, F):
+        ordering = ordering.name
+    if not isinstance(ordering, str) or ordering in ("?", ""):
+        return None  # other expressions (annotations, functions) name no model field here
+    refused = refused_field(model, ordering, user)
+    if refused is None:
+        target = _related_model_at(model, ordering.lstrip("-"))
+        if target is not None and target is not model:
+            return next((r for o in target._meta.ordering if (r := refused_field(target, o, user))), None)
+    return refused
+
+
+def _related_model_at(model, path: str):
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        if not field.is_relation or field.related_model is None:
+            return None
+        model = field.related_model
+    return model
+
+
+class ConfidentialLookupsMixin:
+    """ModelAdmin mixin (every project admin has it through ``BaseAdmin``): what a user may
+    not read, he may not filter, search, sort or facet on either (see the module docstring)."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # False -> Django raises DisallowedModelAdminLookup: a 400, the same for any value.
+        if request is not None and refused_field(self.model, lookup, request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return [f for f in fields if not refused_field(self.model, f, request.user)]
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return [
+            f for f in filters if not (_filter_path(f) and refused_field(self.model, _filter_path(f), request.user))
+        ]
+
+    def get_ordering(self, request):
+        ordering = super().get_ordering(request) or self.model._meta.ordering
+        kept = [o for o in ordering if not refused_ordering(self.model, o, request.user)]
+        if len(kept) == len(ordering):
+            return super().get_ordering(request)
+        return kept or ["-pk"]
+
+    def get_sortable_by(self, request):
+        sortable = super().get_sortable_by(request)
+        return [c for c in sortable if not self.column_ordering_refused(request, c)]
+
+    def column_ordering_refused(self, request, column) -> bool:
+        """Whether sorting by the list column ``column`` would sort by a field refused to the user."""
+        try:
+            order_field = self.model._meta.get_field(column).name
+        except (FieldDoesNotExist, TypeError):
+            attr = column if callable(column) else getattr(self, column, None) or getattr(self.model, column, None)
+            if isinstance(attr, property):
+                attr = attr.fget
+            order_field = getattr(attr, "admin_order_field", None)
+        return bool(order_field) and bool(refused_ordering(self.model, order_field, request.user))
+
+    def check_ordering(self, request, ordering) -> None:
+        """Called by the change list with its final ordering (``o=`` included): 400 if refused."""
+        for entry in ordering:
+            if refused := refused_ordering(self.model, entry, request.user):
+                raise DisallowedModelAdminLookup(f"Ordering by {refused} not allowed")
+
+
+def _filter_path(list_filter) -> str | None:
+    """The field path of a ``list_filter`` entry (``"status"``, ``("customer__email", Cls)``);
+    ``None`` for a ``SimpleListFilter`` class (its parameter is no field)."""
+    if isinstance(list_filter, str):
+        return list_filter
+    if isinstance(list_filter, list | tuple):
+        return list_filter[0]
+    return None
 
 
 def _masked_column(name: str, label: str):
@@ -100,19 +225,6 @@ class PersonalDataMaskingMixin:
             kept = [link for link in links if link in names]
             return kept or [list_display[0]]
         return links
-
-    def get_search_fields(self, request):
-        fields = list(super().get_search_fields(request))
-        if not is_masked(request.user):
-            return fields
-        # No search by a personal column: a match would reveal it.
-        personal = set(personal_fields(self.model))
-        related = {
-            f"{rel}__{name}"
-            for rel in self.masked_relations
-            for name in personal_fields(self.model._meta.get_field(rel).related_model)
-        }
-        return [f for f in fields if f.lstrip("=^@") not in personal | related]
 
     def get_search_results(self, request, queryset, search_term):
         # The admin's autocomplete lists objects by str(), which names the customer: a masked

@@ -129,3 +129,9 @@ RECALCULATE_IN_REQUEST_MAX: int = _setting("FRAUD_RECALCULATE_IN_REQUEST_MAX", 1
 
 #: Linked accounts shown on pages (``analytics.selectors.linked_accounts`` bounds).
 LINKED_ACCOUNTS_LIMIT: int = _setting("FRAUD_LINKED_ACCOUNTS_LIMIT", 50)
+
+#: Imports of the ML pipeline's alerts and suspicious activities (fraud admin): a file is at
+#: most this big and this many rows; bigger files are split by the sender (one import is one
+#: transaction, validated whole in the request).
+IMPORT_MAX_BYTES: int = _setting("FRAUD_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+IMPORT_MAX_ROWS: int = _setting("FRAUD_IMPORT_MAX_ROWS", 10_000)

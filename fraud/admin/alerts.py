@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
-from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import selectors, services
 from fraud.admin.common import (
+    CappedImportMixin,
     DefaultChoiceFilter,
     FraudMedia,
     ReadOnlyHistory,
@@ -54,7 +54,7 @@ class AlertStatusFilter(DefaultChoiceFilter):
 
 
 @admin.register(FraudAlert)
-class FraudAlertAdmin(ReadOnlyHistory, ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     resource_classes = [FraudAlertResource]
     list_display = ["id", "customer", "alert_type", "severity", "age", "is_resolved", "action_summary", "created_at"]
     list_display_links = ["id"]

@@ -6,14 +6,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 
 from customer_ops.panels import render_panels
+from fraud import conf
 from fraud.panels import PANEL_KEYS
 from fraud.services import FraudError
 
@@ -120,3 +126,58 @@ class DefaultChoiceFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+# --- imports of the ML pipeline's files ------------------------------------------------------
+
+
+class TooManyRows(ValueError):
+    pass
+
+
+def _row_capped(file_format: type) -> type:
+    """``file_format`` whose dataset is refused past :data:`fraud.conf.IMPORT_MAX_ROWS` rows."""
+
+    class RowCapped(file_format):
+        def create_dataset(self, in_stream, **kwargs):
+            dataset = super().create_dataset(in_stream, **kwargs)
+            if dataset.height > conf.IMPORT_MAX_ROWS:
+                raise TooManyRows(
+                    f"The file has {dataset.height:,} rows; at most {conf.IMPORT_MAX_ROWS:,} are imported "
+                    "at once. Split it into smaller files."
+                )
+            return dataset
+
+    RowCapped.__name__ = RowCapped.__qualname__ = file_format.__name__
+    return RowCapped
+
+
+class CappedImportForm(ImportForm):
+    """CSV or XLSX only, and at most :data:`fraud.conf.IMPORT_MAX_BYTES`: the file is read
+    whole in the request (validated as one transaction)."""
+
+    EXTENSIONS = (".csv", ".xlsx")
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if not upload.name.lower().endswith(self.EXTENSIONS):
+            raise forms.ValidationError("Import a CSV or XLSX file (.csv, .xlsx).")
+        if upload.size > conf.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; at most {filesizeformat(conf.IMPORT_MAX_BYTES)} "
+                "can be imported at once. Split it into smaller files."
+            )
+        return upload
+
+
+class CappedImportMixin(ImportMixin):
+    """django-import-export's import, restricted to CSV/XLSX files of bounded size and rows."""
+
+    import_form_class = CappedImportForm
+    import_formats = [_row_capped(CSV), _row_capped(XLSX)]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, TooManyRows):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)

@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import RuleAwareAdmin
 from fraud import services
 from fraud.admin.common import (
+    CappedImportMixin,
     DefaultChoiceFilter,
     FraudMedia,
     ReadOnlyHistory,
@@ -49,7 +49,7 @@ class ReviewQueueFilter(DefaultChoiceFilter):
 
 
 @admin.register(SuspiciousActivity)
-class SuspiciousActivityAdmin(ReadOnlyHistory, ImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     resource_classes = [SuspiciousActivityResource]
     list_display = [
         "id",

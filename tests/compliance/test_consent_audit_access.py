@@ -375,3 +375,12 @@ def test_revealing_a_masked_field_is_recorded(client, make_staff):
     client.force_login(make_staff(Role.FRAUD))  # no reveal permission
     with unchanged(AccessLog):
         assert client.post(url).status_code == 403
+
+
+@pytest.mark.parametrize("after", ["abc", "1.5", "99999999999999999999", "-"])
+def test_a_junk_after_on_the_trail_is_a_400(client, compliance_user, after):
+    customer = f.CustomerFactory()
+    client.force_login(compliance_user)
+    client.raise_request_exception = False
+    response = client.get(reverse("admin:compliance_auditlog_trail", args=[customer.pk]), {"after": after})
+    assert response.status_code == 400

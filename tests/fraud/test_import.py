@@ -105,3 +105,44 @@ def test_admin_import_shows_every_bad_row_and_offers_no_confirmation(client, mak
 def test_import_is_refused_without_the_add_permission(client, make_staff):
     client.force_login(make_staff(Role.AGENT))
     assert client.get("/admin/fraud/fraudalert/import/").status_code == 403
+
+
+IMPORT_URLS = ["/admin/fraud/fraudalert/import/", "/admin/fraud/suspiciousactivity/import/"]
+
+
+@pytest.mark.parametrize("url", IMPORT_URLS)
+def test_import_offers_csv_and_xlsx_only(client, make_staff, url):
+    client.force_login(make_staff(Role.FRAUD))
+    form = client.get(url).context["form"]
+    assert [label for _, label in form.fields["format"].choices if label != "---"] == ["csv", "xlsx"]
+    upload = SimpleUploadedFile("alerts.json", b"[]", content_type="application/json")
+    response = client.post(url, {"import_file": upload, "format": "0", "resource": "0"})
+    assert response.status_code == 200
+    assert "Import a CSV or XLSX file" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", IMPORT_URLS)
+def test_import_refuses_a_file_past_the_size_cap_and_writes_nothing(client, make_staff, url, monkeypatch):
+    from fraud import conf
+
+    monkeypatch.setattr(conf, "IMPORT_MAX_BYTES", 1024)
+    client.force_login(make_staff(Role.FRAUD))
+    upload = SimpleUploadedFile("alerts.csv", b"x" * 2048, content_type="text/csv")
+    response = client.post(url, {"import_file": upload, "format": "0", "resource": "0"})
+    assert response.status_code == 200
+    assert "at most 1.0\xa0KB can be imported at once" in response.content.decode()
+    assert not FraudAlert.objects.exists() and not SuspiciousActivity.objects.exists()
+
+
+def test_import_refuses_a_file_past_the_row_cap_and_writes_nothing(client, make_staff, monkeypatch):
+    from fraud import conf
+
+    monkeypatch.setattr(conf, "IMPORT_MAX_ROWS", 3)
+    client.force_login(make_staff(Role.FRAUD))
+    c = CustomerFactory()
+    body = "\n".join([",".join(ALERT_HEADERS)] + [f"{c.pk},,PAYMENT_FRAUD,HIGH,row {i},{{}}" for i in range(4)])
+    upload = SimpleUploadedFile("alerts.csv", body.encode(), content_type="text/csv")
+    response = client.post(IMPORT_URLS[0], {"import_file": upload, "format": "0", "resource": "0"})
+    assert response.status_code == 200
+    assert "The file has 4 rows; at most 3 are imported at once" in response.content.decode()
+    assert not FraudAlert.objects.exists()

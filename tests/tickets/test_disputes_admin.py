@@ -168,3 +168,17 @@ def test_list_and_action_required_pages_are_bounded(client, legal, django_assert
         assert c.get(reverse("admin:tickets_dispute_changelist"), {"all": ""}).status_code == 200
     with django_assert_max_num_queries(12):
         assert c.get(reverse("admin:tickets_dispute_action_required")).status_code == 200
+
+
+@pytest.mark.parametrize("version", ["not-a-date", "2026-02-31T10:00:00+00:00", "\u0661\u0662"])
+def test_a_tampered_version_is_a_form_error_and_nothing_changes(client, legal, dispute, version):
+    c = _client(client, legal)
+    url = reverse("admin:tickets_dispute_change", args=[dispute.pk])
+    form = c.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(customer=dispute.customer_id, order=dispute.order_id, evidence_urls="", evidence_description="changed")
+    data["version"] = version
+    response = c.post(url, data)
+    assert response.status_code == 200
+    assert "altered or is out of date" in response.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).evidence_description != "changed"

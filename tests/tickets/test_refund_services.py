@@ -30,6 +30,17 @@ def _raise(agent, order, **kwargs):
     return svc.refund_raise(order=order, actor=agent, **args)
 
 
+def test_raise_from_a_ticket_someone_else_works_is_refused(agent, agent2, lead, order, ticket):
+    from tickets.services import tickets as ticket_svc
+
+    ticket_svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent2)
+    with pytest.raises(NotAllowed, match="assigned to"):
+        _raise(agent, order, ticket=ticket)
+    assert not RefundRequest.objects.filter(order=order).exists()  # re-read: nothing written
+    assert not RefundOrigin.objects.filter(ticket=ticket).exists()
+    assert _raise(lead, order, ticket=ticket).refund_status == "PENDING"  # leads work any ticket
+
+
 def test_raise_partial_from_a_ticket(agent, order, ticket):
     refund = _raise(agent, order, ticket=ticket, refund_reason_code="MISSING_ITEM")
     assert refund.refund_status == "PENDING"

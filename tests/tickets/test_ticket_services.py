@@ -279,12 +279,34 @@ def test_empty_note_is_refused(ticket, agent):
 
 
 def test_mark_read_for_support_staff_only(ticket, agent, fraud):
+    svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")
     TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")
-    assert svc.ticket_mark_read(ticket=ticket, actor=fraud) == 0
-    assert svc.ticket_mark_read(ticket=ticket, actor=agent) == 2
+    assert svc.ticket_mark_read(ticket=fresh(ticket), actor=fraud) == 0
+    assert svc.ticket_mark_read(ticket=fresh(ticket), actor=agent) == 2
     assert not TicketMessage.objects.filter(ticket=ticket, is_read=False).exists()
-    assert not TicketMessage.objects.filter(ticket=ticket, read_at=None).exists()
+    assert not TicketMessage.objects.filter(ticket=ticket, sender_type="CUSTOMER", read_at=None).exists()
+
+
+def test_mark_read_only_by_the_assignee(ticket, agent, agent2, lead):
+    """A lead or a colleague looking at the ticket leaves the assignee's unread markers alone."""
+    TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")
+    assert svc.ticket_mark_read(ticket=ticket, actor=agent) == 0  # unassigned: nobody's to read yet
+    ticket = svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
+    for visitor in (agent2, lead):
+        assert svc.ticket_mark_read(ticket=ticket, actor=visitor) == 0
+    assert TicketMessage.objects.filter(ticket=ticket, sender_type="CUSTOMER", is_read=False).count() == 1
+    assert svc.ticket_mark_read(ticket=ticket, actor=agent) == 1
+
+
+def test_note_refused_on_a_ticket_someone_else_works(ticket, agent, agent2, lead):
+    svc.ticket_assign(ticket=ticket, agent=agent2, actor=agent2)
+    with pytest.raises(NotAllowed, match="assigned to"):
+        svc.ticket_add_note(ticket=ticket, body="Saw this one too", actor=agent)
+    assert not InternalNote.objects.filter(ticket=ticket).exists()  # re-read: nothing written
+    svc.ticket_add_note(ticket=ticket, body="Lead's note", actor=lead)  # leads work any ticket
+    svc.ticket_add_note(ticket=ticket, body="Owner's note", actor=agent2)
+    assert InternalNote.objects.filter(ticket=ticket).count() == 2
 
 
 # --- version check ----------------------------------------------------------------------------

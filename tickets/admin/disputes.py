@@ -8,6 +8,8 @@ export and the history for anyone without ``tickets.view_legal_dispute``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -71,6 +73,16 @@ class DisputeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.updated_at.isoformat()
+
+    def clean_version(self):
+        """The ``updated_at`` the form was loaded with (the optimistic lock), or ``None``."""
+        version = self.cleaned_data.get("version")
+        if not version:
+            return None
+        try:
+            return dt.datetime.fromisoformat(version)
+        except ValueError:
+            raise forms.ValidationError("This form was altered or is out of date: reload the dispute.") from None
 
     def clean(self):
         cleaned = super().clean()
@@ -255,11 +267,10 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
                 created = svc.dispute_create(actor=request.user, **data)
                 obj.pk, obj.dispute_id, obj._state.adding = created.pk, created.dispute_id, False
                 return
-            version = form.cleaned_data.get("version")
             svc.dispute_update(
                 dispute=obj,
                 actor=request.user,
-                version=timezone.datetime.fromisoformat(version) if version else None,
+                version=form.cleaned_data.get("version"),
                 **fields,
             )
         except svc.DisputeError as exc:

@@ -440,7 +440,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         can_work = services.can_work(user, ticket)
         show = {
             "reply": can_work and user.has_perm(services.REPLY) and ticket.status != TicketStatus.CLOSED,
-            "note": user.has_perm(services.NOTE),
+            "note": can_work and user.has_perm(services.NOTE),
             "take": open_ and can_work and ticket.assigned_to_agent_id != user.pk,
             "assign": open_ and can_assign_any,
             "priority": can_work and ticket.status != TicketStatus.CLOSED,
@@ -483,7 +483,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "macros": macro_list,
             "panels": panels,
             "refunds": refunds,
-            "can_raise_refund": user.has_perm("tickets.add_refundrequest"),
+            "can_raise_refund": can_work and user.has_perm("tickets.add_refundrequest"),
             "media": self.media,
         }
         return TemplateResponse(request, "admin/tickets/ticket/workspace.html", context)

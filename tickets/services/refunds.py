@@ -26,6 +26,7 @@ from tickets.choices import MessageType, RefundMode, RefundStatus, RefundType, S
 from tickets.models import RefundOrigin, RefundRequest, Ticket, TicketMessage
 from tickets.services.common import audit_actor, check_version, record, save_with_history
 from tickets.services.errors import NotAllowed, SupportError
+from tickets.services.tickets import require_work
 
 RAISE = "tickets.add_refundrequest"
 APPROVE = "tickets.approve_refundrequest"
@@ -102,9 +103,13 @@ def refund_raise(
     refund_items: list | None = None,
     ticket: Ticket | None = None,
 ) -> RefundRequest:
-    """Raise a refund request for an order (from a ticket or from the order)."""
+    """Raise a refund request for an order (from a ticket or from the order). From a ticket,
+    only on one the actor may work (own or unassigned; leads any), like every ticket step."""
     if not actor.has_perm(RAISE):
         raise NotAllowed("Your role may not raise refund requests.")
+    if ticket is not None:
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)  # its current assignee
+        require_work(actor, ticket)
     # Lock the order: two requests raised at once cannot together exceed what it allows.
     order = Order.objects.select_for_update().get(pk=order.pk if isinstance(order, Order) else order)
     if order.status not in conf.REFUNDABLE_ORDER_STATUSES:

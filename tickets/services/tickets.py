@@ -76,7 +76,7 @@ def can_work(user, ticket: Ticket) -> bool:
     return user.has_perm(WORK) and ticket.assigned_to_agent_id in (None, user.pk)
 
 
-def _require_work(user, ticket: Ticket) -> None:
+def require_work(user, ticket: Ticket) -> None:
     if not user.has_perm(WORK) and not user.has_perm(ASSIGN_ANY):
         raise NotAllowed("Your role may not work tickets.")
     if not can_work(user, ticket):
@@ -129,7 +129,7 @@ def ticket_assign(
     ticket = _lock(ticket, expected_version)
     if agent.pk != actor.pk and not actor.has_perm(ASSIGN_ANY):
         raise NotAllowed("Only a lead may assign tickets to someone else.")
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     if not (agent.is_active and (agent.has_perm(WORK) or agent.has_perm(ASSIGN_ANY))):
         raise SupportError(f"{staff_name(agent)} is not a support agent.", field="agent")
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
@@ -211,7 +211,7 @@ def ticket_reply(
     ticket = _lock(ticket, None)
     if not actor.has_perm(REPLY):
         raise NotAllowed("Your role may not reply to customers.")
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     text = (text or "").strip()
     if not text:
         raise SupportError("Write a reply before sending.", field="text")
@@ -232,10 +232,12 @@ def ticket_reply(
 
 @transaction.atomic
 def ticket_add_note(*, ticket: Ticket | int, body: str, actor) -> InternalNote:
-    """An internal note: staff only, stored in ``ticket_internal_notes``, never sent to the customer."""
+    """An internal note: staff only, stored in ``ticket_internal_notes``, never sent to the customer.
+    Only on a ticket the actor may work (own or unassigned; leads any), like every other step."""
     ticket = _lock(ticket, None)
     if not actor.has_perm(NOTE):
         raise NotAllowed("Your role may not add internal notes.")
+    require_work(actor, ticket)
     body = (body or "").strip()
     if not body:
         raise SupportError("Write the note before saving it.", field="body")
@@ -243,7 +245,11 @@ def ticket_add_note(*, ticket: Ticket | int, body: str, actor) -> InternalNote:
 
 
 def ticket_mark_read(*, ticket: Ticket, actor) -> int:
-    """Mark the customer's unread messages read (opening the ticket does this for support staff)."""
+    """Mark the customer's unread messages read: opening the ticket does this for its assignee
+    only. Anyone else (a lead looking in, a colleague, an unassigned ticket's visitor) leaves
+    the unread markers to the agent who has to answer them."""
+    if ticket.assigned_to_agent_id is None or ticket.assigned_to_agent_id != actor.pk:
+        return 0
     if not (actor.has_perm(WORK) or actor.has_perm(ASSIGN_ANY)):
         return 0
     return TicketMessage.objects.filter(ticket=ticket, sender_type=SenderType.CUSTOMER, is_read=False).update(
@@ -259,7 +265,7 @@ def ticket_change_priority(
     *, ticket: Ticket | int, priority: str, actor, expected_version: dt.datetime | None = None
 ) -> Ticket:
     ticket = _lock(ticket, expected_version)
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     if priority not in Priority.values:
         raise SupportError(f"Unknown priority {priority!r}.", field="priority")
     if ticket.status == TicketStatus.CLOSED:
@@ -290,7 +296,7 @@ def ticket_resolve(
 ) -> Ticket:
     """IN_PROGRESS -> RESOLVED with a resolution; sets resolved_at, resolved_by, resolution_time_minutes."""
     ticket = _lock(ticket, expected_version)
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     resolution = (resolution or "").strip()
     if not resolution:
         raise SupportError("A resolution is required: say what was done for the customer.", field="resolution")
@@ -326,7 +332,7 @@ def ticket_close(*, ticket: Ticket | int, actor, expected_version: dt.datetime |
 def ticket_reopen(*, ticket: Ticket | int, reason: str, actor, expected_version: dt.datetime | None = None) -> Ticket:
     """RESOLVED -> IN_PROGRESS (or OPEN when nobody holds it); the resolution stamps are cleared."""
     ticket = _lock(ticket, expected_version)
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     reason = (reason or "").strip()
     if not reason:
         raise SupportError("Say why the ticket is reopened.", field="reason")
@@ -357,7 +363,7 @@ def ticket_record_rating(
 ) -> Ticket:
     """The customer's satisfaction rating, 1-5, once the ticket is resolved; recorded once."""
     ticket = _lock(ticket, expected_version)
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise SupportError("The rating must be a whole number from 1 to 5.", field="rating")
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
@@ -386,7 +392,7 @@ def ticket_schedule_follow_up(
 ) -> Ticket:
     """Schedule (a future date) or clear (``None``) the ticket's follow-up."""
     ticket = _lock(ticket, expected_version)
-    _require_work(actor, ticket)
+    require_work(actor, ticket)
     if ticket.status == TicketStatus.CLOSED:
         raise SupportError(f"{ticket.ticket_id} is closed: no follow-up can be scheduled.")
     if follow_up_date is not None and follow_up_date <= timezone.now():
