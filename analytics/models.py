@@ -298,8 +298,8 @@ class OrdersSummary(db.RuleBoundModel):
     created_at = db.created_at()
     updated_at = db.updated_at()
 
-    personal_data = PersonalData(text={"service_type": ENUM}, keep_rows="Aggregate metrics with no personal columns.")
     personal_data = PersonalData(
+        text={"service_type": ENUM},
         keep_rows="Aggregate metrics with no personal columns.",
         export=Export(
             columns=(

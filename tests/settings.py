@@ -32,15 +32,21 @@ def _test_roles(entry: dict) -> tuple[dict, dict] | None:
 
     params = {k: entry[v] for k, v in {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}.items()}
     params = {k: v for k, v in params.items() if v}
-    try:
-        with psycopg.connect(dbname=entry["NAME"], autocommit=True, **params) as conn:
-            cursor = conn.cursor()
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if not cursor.fetchone()[0]:
-                return None  # the runtime-role tests skip
-            _create_role(cursor, TEST_OWNER_ROLE, TEST_ROLE_PASSWORD, createdb=True)
-            _create_role(cursor, TEST_RUNTIME_ROLE, TEST_ROLE_PASSWORD, createdb=False)
-    except psycopg.Error:
+    # Roles belong to the server, not to a database: the URL's database need not exist yet
+    # (pytest-django creates test_<name> beside it), so fall back to the maintenance database.
+    for dbname in (entry["NAME"], "postgres"):
+        try:
+            with psycopg.connect(dbname=dbname, autocommit=True, **params) as conn:
+                cursor = conn.cursor()
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                if not cursor.fetchone()[0]:
+                    return None  # the runtime-role tests skip
+                _create_role(cursor, TEST_OWNER_ROLE, TEST_ROLE_PASSWORD, createdb=True)
+                _create_role(cursor, TEST_RUNTIME_ROLE, TEST_ROLE_PASSWORD, createdb=False)
+                break
+        except psycopg.Error:
+            continue
+    else:
         return None
     credentials = {"PASSWORD": TEST_ROLE_PASSWORD}
     return {**credentials, "USER": TEST_OWNER_ROLE}, {**credentials, "USER": TEST_RUNTIME_ROLE}

@@ -11,6 +11,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connections, transaction
 
@@ -161,7 +162,8 @@ def _rows_of_past_months_are_moved(model):
         _refused(f"UPDATE {name} SET created_at = created_at", "immutable log, UPDATE is not allowed")
         _refused(f"DELETE FROM {name}", "immutable log, DELETE is not allowed")
         _refused(f"TRUNCATE {name}", "immutable log, TRUNCATE is not allowed", using="owner")
-        _refused(f"TRUNCATE {name}", "permission denied")  # the runtime role may not even try
+        if settings.DATABASE_RUNTIME_ROLE:  # (a server that allows one role only runs everything as it)
+            _refused(f"TRUNCATE {name}", "permission denied")  # the runtime role may not even try
     assert _sql(f"SELECT count(*) FROM {table} WHERE id = ANY(%s)", [ids]) == [(6,)]
     # Run again: nothing to move, nothing created twice.
     call_command("roll_partitions", stdout=StringIO())
