@@ -155,7 +155,8 @@ def escalate_sla_breaches(*, now: dt.datetime | None = None) -> EscalationResult
     return EscalationResult(breaches=breaches, tickets=len(escalated_in_run), raised=raised_count)
 
 
-# --- the dashboard's support figures (support_ticket_daily, support_resolution_minutes_daily) ---
+# --- the dashboard's support figures (support_ticket_daily, support_resolution_minutes_daily,
+# support_refund_daily) ----------------------------------------------------------------------
 
 # Tickets resolved in the range, with their resolution-time bucket (0-based, as in
 # tickets.models.RESOLUTION_BUCKET_EDGES). A ticket without a service is keyed '' here (the
@@ -237,6 +238,35 @@ RESOLUTION_MINUTES_UPSERT_SQL = f"""
 """
 
 
+# Refund requests per day of their creation and service of their order (the refunds of the
+# range, each joined to its order through the primary key).
+REFUND_DAILY_UPSERT_SQL = """
+    WITH computed AS MATERIALIZED (
+        SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, o.service_type, count(*)::int AS refunds,
+               coalesce(sum(r.requested_amount), 0) AS requested, coalesce(sum(r.approved_amount), 0) AS approved
+        FROM customer_refund_requests r JOIN orders o ON o.id = r.order_id
+        WHERE r.created_at >= %(start)s AND r.created_at < %(end)s
+        GROUP BY 1, 2
+    ),
+    upserted AS (
+        INSERT INTO support_refund_daily AS t (day, service_type, refunds, requested, approved, updated_at)
+        SELECT day, service_type, refunds, requested, approved, now() FROM computed
+        ON CONFLICT (day, service_type) DO UPDATE
+        SET refunds = EXCLUDED.refunds, requested = EXCLUDED.requested, approved = EXCLUDED.approved, updated_at = now()
+        WHERE (t.refunds, t.requested, t.approved)
+              IS DISTINCT FROM (EXCLUDED.refunds, EXCLUDED.requested, EXCLUDED.approved)
+        RETURNING 1
+    ),
+    stale AS (
+        DELETE FROM support_refund_daily t
+        WHERE t.day BETWEEN %(first)s AND %(last)s
+          AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.day = t.day AND c.service_type = t.service_type)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted), (SELECT count(*) FROM stale)
+"""
+
+
 def run_ticket_daily(days) -> str:
     """Upsert the dashboard's support figures for every day of ``days`` (a
     ``DayRange``-like object: ``first``, ``last``, ``params()``). Idempotent: a re-run writes
@@ -247,6 +277,7 @@ def run_ticket_daily(days) -> str:
         for label, sql in [
             ("support daily", TICKET_DAILY_UPSERT_SQL),
             ("resolution minutes", RESOLUTION_MINUTES_UPSERT_SQL),
+            ("refunds", REFUND_DAILY_UPSERT_SQL),
         ]:
             cursor.execute(sql, params)
             rows, written, deleted = cursor.fetchone()

@@ -631,3 +631,31 @@ class ResolutionMinutesDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.issue_category} {self.minutes} min: {self.tickets}"
+
+
+class RefundDaily(models.Model):
+    """``support_refund_daily``: refund requests per UTC day (of ``created_at``) and service
+    (of their order), with the amounts requested and approved, so that the dashboard's
+    "refund amounts per day" chart filtered by a service reads a row a day instead of
+    joining a year of refunds to the orders. Filled by ``tickets.jobs.run_ticket_daily``."""
+
+    day = models.DateField()
+    service_type = models.TextField(choices=ServiceType.choices)
+    refunds = models.IntegerField(default=0, db_default=0)
+    requested = models.DecimalField(max_digits=16, decimal_places=2, default=0, db_default=0)
+    approved = models.DecimalField(max_digits=16, decimal_places=2, default=0, db_default=0)
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: platform-wide sums, no customer column.
+
+    class Meta:
+        db_table = "support_refund_daily"
+        verbose_name_plural = "support refund daily figures"
+        ordering = ["-day", "service_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "service_type"], name="support_refund_daily_unique"),
+            db.enum_check("support_refund_daily", "service_type", ServiceType),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service_type}"

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 import statistics
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.http import QueryDict
@@ -17,10 +18,10 @@ from django.utils import timezone
 
 from analytics.filters import dashboard_filters
 from customer_ops.choices import ServiceType
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderFactory
 from tickets import charts, jobs
 from tickets.choices import IssueCategory, TicketStatus
-from tickets.models import RESOLUTION_BUCKET_EDGES, ResolutionMinutesDaily, Ticket, TicketDaily
+from tickets.models import RESOLUTION_BUCKET_EDGES, RefundRequest, ResolutionMinutesDaily, Ticket, TicketDaily
 
 UTC = dt.UTC
 SPAN = 40  # days of tickets, ending today
@@ -182,3 +183,46 @@ def test_charts_run_a_fixed_number_of_queries_for_a_year(django_assert_max_num_q
         charts.tickets_per_day(f)
     with django_assert_max_num_queries(2):
         charts.median_resolution_by_category(f)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [7, 8])
+def test_refund_amounts_match_the_refunds(seed):
+    rng = random.Random(seed)
+    now = timezone.now()
+    for _ in range(60):
+        order = OrderFactory(service_type=rng.choice(ServiceType.values))
+        requested = Decimal(rng.randrange(100, 9000)) / 100
+        approved = Decimal(rng.randrange(0, int(requested * 100))) / 100 if rng.random() < 0.6 else None
+        RefundRequest.objects.create(
+            customer=order.customer,
+            order=order,
+            refund_type="FULL",
+            requested_amount=requested,
+            approved_amount=approved,
+            created_at=now - dt.timedelta(seconds=rng.randrange(SPAN * 86400)),
+        )
+    _run_job_over_everything_but_the_raw_days()
+    today = _today()
+    for first, last in [
+        (today - dt.timedelta(days=SPAN), today),
+        (today - dt.timedelta(days=20), today - dt.timedelta(days=4)),
+    ]:
+        for service in ["", *ServiceType.values]:
+            f = _filters(first, last, service)
+            requested, approved = Counter(), Counter()
+            for r in RefundRequest.objects.select_related("order"):
+                if f["start"] <= r.created_at < f["end"] and service in ("", r.order.service_type):
+                    day = r.created_at.astimezone(UTC).date()
+                    requested[day] += r.requested_amount
+                    approved[day] += r.approved_amount or 0
+            data = charts.refund_amounts(f)["datasets"]
+            assert data[0]["data"] == [float(requested[d]) for d in f["days"]]
+            assert data[1]["data"] == [float(approved[d]) for d in f["days"]]
+    assert (
+        sum(
+            sum(d["data"])
+            for d in charts.refund_amounts(_filters(today - dt.timedelta(days=SPAN), today, ""))["datasets"]
+        )
+        > 0
+    )
