@@ -71,17 +71,20 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(django_db_setup, tmp_path_factory):
-    from django.db import connection
+    from django.db import connection, connections
 
     tmp = tmp_path_factory.mktemp("serve")
-    settings = connection.settings_dict
+    # As an operator would: the owner role creates the database and migrates it
+    # (DATABASE_OWNER_URL), the web process connects as the runtime role (DATABASE_URL).
+    settings, owner = connection.settings_dict, connections["owner"].settings_dict
     name = f"{settings['NAME']}_serve"[:63]
-    admin = psycopg.connect(database_url(settings, name="postgres"), autocommit=True)
+    admin = psycopg.connect(database_url(owner, name="postgres"), autocommit=True)
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     port = _free_port()
     env = production_env(
         database_url=database_url(settings, name=name),
+        DATABASE_OWNER_URL=database_url(owner, name=name),
         HOST="127.0.0.1",
         PORT=str(port),
         STATIC_ROOT=str(tmp / "static"),

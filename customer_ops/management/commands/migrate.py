@@ -7,7 +7,7 @@ create or alter anything (customer_ops/db_roles.py).
 
 from django.core.management.commands.migrate import Command as DjangoMigrate
 
-from customer_ops.db_roles import OWNER
+from customer_ops.db_roles import OWNER, grant_after_migrate
 
 
 class Command(DjangoMigrate):
@@ -16,3 +16,10 @@ class Command(DjangoMigrate):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(database=OWNER)
+
+    def handle(self, *args, **options):
+        # Default privileges belong to a database: on a new one, give the runtime role its row
+        # rights before the first table exists, so that data migrations (which write through
+        # the runtime connection) and everything created later are covered.
+        grant_after_migrate(sender=None, using=options["database"])
+        return super().handle(*args, **options)
