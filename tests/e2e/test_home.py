@@ -21,13 +21,17 @@ pytestmark = E2E_MARKS
 
 ROLES = [role.key for role in Role]
 BLOCKING = {"serious", "critical"}
+# No CSSOM preload: axe would copy each @import'ed stylesheet (admin/css/forms.css imports
+# widgets.css) into an inline <style> of its own, which the strict CSP blocks and reports as a
+# violation of the page. Only css-orientation-lock needs the preload.
+AXE_OPTIONS = {"resultTypes": ["violations"], "preload": False}
 # The rows of a list page: the change list's results, or a custom list's table body.
 ROWS = "#result_list tbody tr, #content-main > table tbody tr"
 
 
 def axe_problems(page) -> list[str]:
     """axe-core's serious and critical violations of the page, one line each."""
-    results = Axe().run(page)
+    results = Axe().run(page, options=AXE_OPTIONS)
     return [
         f"{page.url}: {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
@@ -59,10 +63,11 @@ def test_home_page_counts_open_their_lists(open_session, staff, role):
         (tiles.nth(i).get_attribute("href"), tiles.nth(i).get_attribute("data-count")) for i in range(tiles.count())
     ]
     for href, count in links:
-        if count is None:
-            continue  # a figure or a single record (e.g. a dispute's deadline), not a list
         s.go(href)
-        assert s.page.locator(ROWS).count() == int(count), href
+        # A tile without a count opens a single record (e.g. a dispute's deadline): that page is
+        # still checked (axe here, the CSP by the session), it just has no rows to count.
+        if count is not None:
+            assert s.page.locator(ROWS).count() == int(count), href
         problems += axe_problems(s.page)
     assert not problems, "\n".join(problems)
 
