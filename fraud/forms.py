@@ -14,6 +14,16 @@ from fraud.models import FraudAlert
 NOTES = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
 
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """The admin's date and time inputs, each with an accessible name: Django prints "Date:" and
+    "Time:" as bare text and labels the pair with a legend only (axe: label, critical)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.widgets[0].attrs["aria-label"] = "Date"
+        self.widgets[1].attrs["aria-label"] = "Time"
+
+
 class BlockForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.all(), widget=forms.NumberInput, help_text="Customer id."
@@ -28,7 +38,7 @@ class BlockForm(forms.Form):
     block_reason_code = forms.CharField(required=False)
     block_notes = forms.CharField(required=False, widget=NOTES)
     blocked_until = forms.SplitDateTimeField(
-        required=False, widget=AdminSplitDateTime, help_text="Empty means permanent."
+        required=False, widget=LabelledSplitDateTime, help_text="Empty means permanent."
     )
     auto_unblock = forms.BooleanField(
         required=False,

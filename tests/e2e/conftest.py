@@ -5,6 +5,8 @@ is never downloaded: ``/usr/bin/chromium`` comes from the system package (``.ci/
 installs it); without it the tests are skipped with the reason. Everything runs on
 127.0.0.1. Each test fails on any Content-Security-Policy violation or page error
 reported by the browser, so the strict CSP is checked on every page the personas open.
+Every page opened through ``Session.go`` or ``Session.login`` is also checked with axe-core:
+a serious or critical accessibility violation fails the test the same way.
 Screenshots go to ``artifacts/screenshots/`` (ignored by git).
 """
 
@@ -26,6 +28,24 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "backoffice-demo"
+AXE_BLOCKING = {"serious", "critical"}
+# No CSSOM preload: axe would copy each @import'ed stylesheet (admin/css/forms.css imports
+# widgets.css) into an inline <style> of its own, which the strict CSP blocks and reports as a
+# violation of the page. Only css-orientation-lock needs the preload.
+AXE_OPTIONS = {"resultTypes": ["violations"], "preload": False}
+
+
+def axe_problems(page) -> list[str]:
+    """axe-core's serious and critical violations of the page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in AXE_BLOCKING
+    ]
+
 
 # pytest-django's live server listens here (never on a public interface).
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
@@ -89,9 +109,11 @@ class Session:
         elif message.type == "error" and "favicon" not in text and not re.search(r"status of (403|404)", text):
             self.problems.append(f"console error on {self.page.url}: {text}")
 
-    def go(self, path: str):
+    def go(self, path: str, axe: bool = True):
         response = self.page.goto(self.base_url + path)
         assert response is not None and response.status < 400, f"{path}: {response and response.status}"
+        if axe:
+            self.problems += axe_problems(self.page)
         return response
 
     def login(self, username: str, password: str = PASSWORD):
@@ -101,6 +123,7 @@ class Session:
         self.page.fill("#id_password", password)
         self.page.click("input[type=submit]")
         self.page.wait_for_selector("#user-tools")
+        self.problems += axe_problems(self.page)
 
     def logout(self):
         self.page.click("#logout-form button")

@@ -21,7 +21,7 @@ from customer_ops.models import Customer, Order
 from customer_ops.roles import Role
 from fraud.models import Block
 from fraud.selectors import is_blocked
-from tests.e2e.conftest import E2E_MARKS, PASSWORD
+from tests.e2e.conftest import E2E_MARKS, PASSWORD, axe_problems
 from tests.factories import (
     CustomerFactory,
     DataDeletionRequestFactory,
@@ -45,6 +45,7 @@ def _staff(make_staff, role: Role, username: str, **names):
 def _submit(session, locator):
     with session.page.expect_navigation():
         locator.click()
+    session.problems += axe_problems(session.page)  # the page the form leads to (go() checks the rest)
 
 
 def _submit_invalid(session, button):
