@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
-from django.db import connections
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from customer_ops.admin_base import EstimatedCountPaginator
 from tests.assertions import explain
 from tests.factories import TicketFactory, TicketMessageFactory
 from tickets import selectors
@@ -91,8 +91,6 @@ def test_queue_search_plan_uses_indexes(agent):
     }, plan.text
 
 
-# Committed rows, so that the owner's ANALYZE sees them (the runtime role may not ANALYZE).
-@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "owner"])
 def test_queue_pages_read_open_tickets_first_in_the_same_order(client, lead, monkeypatch):
     """Pages past the last open ticket continue with the resolved ones, as the plain order."""
     now = timezone.now()
@@ -104,10 +102,10 @@ def test_queue_pages_read_open_tickets_first_in_the_same_order(client, lead, mon
             created_at=now - dt.timedelta(hours=i),
         )
     expected = list(selectors.ticket_queue().order_by(*selectors.queue_ordering()).values_list("pk", flat=True))
-    # The queue's page count comes from the planner's estimate: give it current statistics
-    # (other tests may have left stale ones), as autovacuum would in production.
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("ANALYZE customer_tickets")
+    # The queue's page count comes from the planner's estimate, which this test is not about:
+    # an exact count here (an ANALYZE would need the owner role and would leave statistics
+    # that change the plans the other tests of this module check).
+    monkeypatch.setattr(EstimatedCountPaginator, "_table_estimate", lambda self, qs: qs.count())
     monkeypatch.setattr(TicketAdmin, "list_per_page", 3)
     client.force_login(lead)
     shown = []
