@@ -42,6 +42,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from analytics.filters import dashboard_filters  # noqa: E402
+from analytics.jobs import day_range  # noqa: E402
 from tickets import charts, jobs  # noqa: E402
 from tickets.choices import IssueCategory  # noqa: E402
 
@@ -64,16 +65,6 @@ LIVE_MEDIAN_SQL = """
       AND (%(service)s = '' OR service_type = %(service)s)
     GROUP BY issue_category
 """
-
-
-class Days:
-    def __init__(self, first: dt.date, last: dt.date):
-        self.first, self.last = first, last
-
-    def params(self) -> dict:
-        start = dt.datetime.combine(self.first, dt.time.min, tzinfo=dt.UTC)
-        end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-        return {"first": self.first, "last": self.last, "start": start, "end": end}
 
 
 def median_ms(call, runs: int) -> float:
@@ -113,7 +104,7 @@ def main() -> None:
     print(f"range {first} .. {today} ({args.days} days): {resolved} tickets resolved; {args.runs} runs")
     if args.rebuild:
         started = time.perf_counter()
-        print(jobs.run_ticket_daily(Days(first, today - dt.timedelta(days=1))))
+        print(jobs.run_ticket_daily(day_range(first, today - dt.timedelta(days=1))))
         print(f"run_ticket_daily over the range: {time.perf_counter() - started:.1f} s")
 
     user, _ = get_user_model().objects.get_or_create(

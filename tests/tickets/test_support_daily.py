@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from analytics.filters import dashboard_filters
+from analytics.jobs import day_range
 from customer_ops.choices import ServiceType
 from tests.factories import CustomerFactory, OrderFactory
 from tickets import charts, jobs
@@ -25,18 +26,6 @@ from tickets.models import RESOLUTION_BUCKET_EDGES, RefundRequest, ResolutionMin
 
 UTC = dt.UTC
 SPAN = 40  # days of tickets, ending today
-
-
-class Days:
-    """The DayRange the registered job receives (first, last, params())."""
-
-    def __init__(self, first: dt.date, last: dt.date):
-        self.first, self.last = first, last
-
-    def params(self) -> dict:
-        start = dt.datetime.combine(self.first, dt.time.min, tzinfo=UTC)
-        end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=UTC)
-        return {"first": self.first, "last": self.last, "start": start, "end": end}
 
 
 def _today() -> dt.date:
@@ -97,7 +86,9 @@ def _filters(first: dt.date, last: dt.date, service: str) -> dict:
 
 
 def _run_job_over_everything_but_the_raw_days() -> None:
-    jobs.run_ticket_daily(Days(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=charts.RAW_DAYS)))
+    jobs.run_ticket_daily(
+        day_range(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=charts.RAW_DAYS))
+    )
 
 
 @pytest.mark.django_db
@@ -143,7 +134,7 @@ def test_median_of_an_even_count_is_the_mean_of_the_two_middle_values_across_buc
             resolved_at=at,
             resolution_time_minutes=minutes,
         )
-    jobs.run_ticket_daily(Days(day, day))
+    jobs.run_ticket_daily(day_range(day, day))
     data = charts.median_resolution_by_category(_filters(day, day, ""))["datasets"][0]["data"]
     assert data[IssueCategory.values.index("PAYMENT")] == 501.5
 
@@ -151,7 +142,7 @@ def test_median_of_an_even_count_is_the_mean_of_the_two_middle_values_across_buc
 @pytest.mark.django_db
 def test_job_is_idempotent_and_removes_stale_rows():
     _make_tickets(4, n=200)
-    days = Days(_today() - dt.timedelta(days=SPAN + 1), _today())
+    days = day_range(_today() - dt.timedelta(days=SPAN + 1), _today())
     jobs.run_ticket_daily(days)
     before = (sorted(TicketDaily.objects.values_list()), sorted(ResolutionMinutesDaily.objects.values_list()))
     again = jobs.run_ticket_daily(days)
