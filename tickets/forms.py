@@ -86,7 +86,7 @@ class ReplyForm(ServiceForm):
 
     def clean_attachments(self):
         urls = [line.strip() for line in self.cleaned_data["attachments"].splitlines() if line.strip()]
-        validate = forms.URLField().clean
+        validate = forms.URLField(assume_scheme="https").clean
         return [validate(u) for u in urls]
 
 

@@ -82,13 +82,13 @@ def test_queue_search_plan_uses_indexes(agent):
     used = plan.uses("customer_tickets")
     assert {"customer_tickets_subject_trgm", "customer_tickets_customer_idx"} < used, plan.text
     assert len(used) == 3 and any(i.startswith("customer_tickets_ticket_id_") for i in used), plan.text  # either
-    # The customer's email, phone and name by their trigram indexes (customers_pkey joins the rows shown).
-    assert plan.uses("customers") == {
-        "customers_email_trgm",
-        "customers_phone_trgm",
-        "customers_name_trgm",
-        "customers_pkey",
-    }, plan.text
+    # The customer's email, phone and name by their trigram indexes. The rows shown are joined
+    # to their customer by id: through the primary key, or (a tie on a tiny table, which the
+    # statistics earlier tests leave behind can break either way) the status index, whose
+    # second key is the id. Never a whole-table read (asserted above).
+    trigram = {"customers_email_trgm", "customers_phone_trgm", "customers_name_trgm"}
+    assert trigram <= plan.uses("customers"), plan.text
+    assert plan.uses("customers") - trigram <= {"customers_pkey", "customers_status_idx"}, plan.text
 
 
 def test_queue_pages_read_open_tickets_first_in_the_same_order(client, lead, monkeypatch):
