@@ -170,6 +170,28 @@ def test_list_and_action_required_pages_are_bounded(client, legal, django_assert
         assert c.get(reverse("admin:tickets_dispute_action_required")).status_code == 200
 
 
+def test_action_required_pages_reach_every_open_dispute(client, legal, monkeypatch):
+    """The home page's tile counts every open dispute; the list's pages show each of them once."""
+    from tickets.admin import disputes as dispute_admin
+
+    monkeypatch.setattr(dispute_admin, "ACTION_REQUIRED_PER_PAGE", 2)
+    for _ in range(5):
+        f.DisputeFactory(ticket=f.TicketFactory())
+    f.DisputeFactory(ticket=f.TicketFactory(), dispute_status="RESOLVED", resolved_at="2026-01-01T00:00:00Z")
+    expected = list(svc.action_required().values_list("pk", flat=True))
+    assert len(expected) == 5
+    c = _client(client, legal)
+    url = reverse("admin:tickets_dispute_action_required")
+    shown = []
+    for page in (1, 2, 3):
+        response = c.get(url, {"p": page})
+        assert "5 open disputes, page" in response.content.decode()
+        shown += [row["dispute"].pk for row in response.context["rows"]]
+    assert shown == expected
+    for junk in ("abc", "999", "-1"):  # junk or out of range: a page, never a 500
+        assert c.get(url, {"p": junk}).status_code == 200
+
+
 @pytest.mark.parametrize("version", ["not-a-date", "2026-02-31T10:00:00+00:00", "\u0661\u0662"])
 def test_a_tampered_version_is_a_form_error_and_nothing_changes(client, legal, dispute, version):
     c = _client(client, legal)
