@@ -385,9 +385,10 @@ def erasure_through_the_job(pool_db: str) -> None:
     from django.contrib.auth import get_user_model
 
     from compliance import services
-    from compliance.choices import RequestStatus, Scope
+    from compliance.choices import RequestStatus
     from compliance.models import DataDeletionRequest
     from customer_ops.models import Customer
+    from customer_ops.personal_data import Scope
 
     users = get_user_model().objects
     open_requests = DataDeletionRequest.objects.filter(
