@@ -60,7 +60,9 @@ def test_jit_is_off_without_the_startup_option():
 
 
 def test_behind_a_pooler_the_jobs_lock_needs_the_direct_connection(monkeypatch):
-    assert lock_alias() == "default"
+    with override_settings(DATABASE_POOLER=None):
+        assert lock_alias() == "default"
+    monkeypatch.delitem(settings.DATABASES, "direct", raising=False)
     with override_settings(DATABASE_POOLER="pgbouncer"):
         with pytest.raises(CommandError, match="DATABASE_DIRECT_URL"):
             lock_alias()
