@@ -173,7 +173,8 @@ down() {
 }
 
 fresh_db() { # $1: database name; created empty, owned by the owner role, migrated (directly)
-    psql_at -p "$PRIMARY_PORT" -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+    psql_at -p "$PRIMARY_PORT" -d postgres -c "SET client_min_messages = warning" \
+        -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
     DATABASE_URL=postgres://$RUNTIME@127.0.0.1:$PRIMARY_PORT/$1 DATABASE_OWNER_URL=postgres://$OWNER@127.0.0.1:$PRIMARY_PORT/$1 \
         sh -c "'$PY' manage.py create_db_roles --admin-url postgres://postgres@127.0.0.1:$PRIMARY_PORT/$1 >/dev/null &&
                '$PY' manage.py migrate --noinput -v 0"

@@ -317,7 +317,8 @@ def pooler_checks() -> None:
         before, started = pgbouncer_xacts(pool_db), time.monotonic()
         result = manage(*args)
         through = pgbouncer_xacts(pool_db) - before
-        last = (result.stdout.strip().splitlines() or [""])[-1][:90]
+        lines = result.stdout.strip().splitlines() or [""]
+        last = next((line for line in lines if line.startswith("Demo data")), lines[-1])[:90]
         check(
             f"{' '.join(args)} through PgBouncer",
             result.returncode == 0 and through > 0,
