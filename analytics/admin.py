@@ -19,7 +19,7 @@ from analytics.models import (
     RewardHold,
     ServiceAnalytics,
 )
-from backoffice.db_router import read_replica
+from backoffice.db_router import read_alias, read_replica
 from customer_ops.admin_base import (
     EstimatedCountPaginator,
     ExportAdminMixin,
@@ -89,6 +89,18 @@ class AggregateAdmin(ExportViewMixin, RuleAwareAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def export_action(self, request):
+        # Rows the jobs refresh daily, as the dashboard's: the read replica (if any) serves the
+        # export (docs/scaling.md). The right to export is checked on the primary first.
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        with read_replica():
+            return super().export_action(request)
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        # The CSV streams after the view has returned, outside read_replica(): pin its alias.
+        return super()._do_file_export(file_format, request, queryset.using(read_alias()), export_form=export_form)
 
 
 @admin.register(DailyAnalytics)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import connection
 from django.utils import timezone
 
 from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL, service_orders
 from analytics.models import ALL_SERVICES, COHORT_WEEKS
+from backoffice.db_router import read_connection
 
 # Days before this many days ago come from analytics_platform_daily (run_daily_jobs
 # recomputes the last two days after midnight); the more recent ones from the orders
@@ -57,7 +57,7 @@ def platform_days(f: dict) -> dict[tuple[dt.date, str], dict]:
         "end": f["end"],
         "service": f["service_type"],
     }
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # the replica inside read_replica()
         cursor.execute(_PLATFORM_SQL, params)
         f["_platform_days"] = {
             (day, service): dict(zip(PLATFORM_METRICS, values, strict=True))
@@ -113,7 +113,7 @@ _ORDERING_CUSTOMERS_SQL = f"""
 def ordering_customers(f: dict) -> int:
     """How many customers ordered in the range (of the chosen service). One query."""
     today = timezone.now().astimezone(dt.UTC).date()
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_ORDERING_CUSTOMERS_SQL, _params(f) | {"start": f["start"], "end": f["end"], "today": today})
         return int(cursor.fetchone()[0])
 
@@ -134,7 +134,7 @@ def cohort_retention(f: dict) -> dict:
         WHERE service_type = %(service)s AND first_order_day BETWEEN %(first)s AND %(last)s
         GROUP BY 1, 2
     """
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, _params(f))
         counts = {(cohort, k): n for cohort, k, n in cursor.fetchall()}
     weeks = list(range(1, COHORT_WEEKS + 1))
@@ -165,7 +165,7 @@ def referred_vs_organic(f: dict) -> list[dict]:
           AND first_order_day BETWEEN %(first)s AND %(last)s AND day BETWEEN %(first)s AND %(last)s
         GROUP BY referred
     """
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, _params(f))
         found = {row[0]: [n or 0 for n in row[1:]] for row in cursor.fetchall()}
     result = []

@@ -14,6 +14,7 @@ import contextvars
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import connections
 
 REPLICA = "replica"
 _use_replica: contextvars.ContextVar[bool] = contextvars.ContextVar("use_replica", default=False)
@@ -28,11 +29,25 @@ def read_replica() -> Iterator[None]:
         _use_replica.reset(token)
 
 
+def read_alias() -> str:
+    """Where reads go now: the replica inside ``read_replica()`` (when configured), else the
+    primary. For a queryset evaluated after the block has ended, e.g. a streamed export's,
+    which must name its alias: ``queryset.using(read_alias())``."""
+    if _use_replica.get() and getattr(settings, "READ_REPLICA_ENABLED", REPLICA in settings.DATABASES):
+        return REPLICA
+    return "default"
+
+
+def read_connection():
+    """The connection for raw SQL reads: ``read_connection().cursor()``. Routers only steer
+    the ORM; a raw ``django.db.connection`` is always the primary's, even inside
+    ``read_replica()``."""
+    return connections[read_alias()]
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        if _use_replica.get() and getattr(settings, "READ_REPLICA_ENABLED", REPLICA in settings.DATABASES):
-            return REPLICA
-        return "default"
+        return read_alias()
 
     def db_for_write(self, model, **hints):
         return "default"

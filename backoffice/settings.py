@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from backoffice.env import MissingSetting, env_bool
 
@@ -142,15 +143,33 @@ DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DATABASE_RUNTIME_ROLE = (
     DATABASES["default"].get("USER") if DATABASES["owner"].get("USER") != DATABASES["default"].get("USER") else None
 )
-# No JIT: it spends ~250 ms compiling the big plans of the admin's lists (e.g. the ticket queue
-# at 300,000 tickets) that then run in a few ms; the back-office's reads are short and indexed.
-for _alias in DATABASES.values():
-    _alias.setdefault("OPTIONS", {})["options"] = "-c jit=off"
-
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A streaming replica of the primary, read by dashboards (backoffice/db_router.py).
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
 DATABASE_ROUTERS = ["backoffice.db_router.ReplicaRouter"]
+
+# A transaction-mode pooler (PgBouncer, pool_mode=transaction) in front of PostgreSQL:
+# DATABASE_POOLER=pgbouncer. Each transaction may get another server connection, so nothing
+# may live in a session (docs/scaling.md, "Behind PgBouncer"): no server-side cursors
+# (iterator() would open a WITH HOLD cursor in one), no startup options (PgBouncer refuses
+# them), no prepared statements (Django's default, prepare_threshold=None). The scheduled
+# jobs' session-level lock then needs DATABASE_DIRECT_URL, a connection that bypasses the
+# pooler (customer_ops/scheduled.py).
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower() or None
+if DATABASE_POOLER not in (None, "pgbouncer"):
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r}: only 'pgbouncer' (transaction pooling) is known")
+if os.environ.get("DATABASE_DIRECT_URL"):
+    DATABASES["direct"] = dj_database_url.parse(os.environ["DATABASE_DIRECT_URL"])
+    DATABASES["direct"]["TEST"] = {"MIRROR": "default"}
+# No JIT: it spends ~250 ms compiling the big plans of the admin's lists (e.g. the ticket queue
+# at 300,000 tickets) that then run in a few ms; the back-office's reads are short and indexed.
+# The database's own default says so (customer_ops migration 0064, which a pooler keeps); a
+# direct connection also asks for it at startup, for a database whose owner could not set it.
+for _name, _alias in DATABASES.items():
+    if DATABASE_POOLER and _name != "direct":
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        _alias.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 # The append-only TRUNCATE trigger is copied onto each log partition under the parent's name
 # (customer_ops/partitions.py); pgtrigger does not know those copies and its install would prune them.

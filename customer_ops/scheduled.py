@@ -9,8 +9,11 @@ exits 0: overlapping is expected, not an error, and the running copy does the wo
 The lock is session-level, held on the job's database connection for the whole run: jobs
 commit many transactions (per batch, per chunk, per analytics job), and a transaction-level
 lock would end with the first. PostgreSQL releases it when the session ends, so a killed
-job never leaves it behind. Needs a direct connection or session pooling (a transaction-mode
-pooler such as PgBouncer's would hand the lock to another client).
+job never leaves it behind. It needs a session of its own: behind a transaction-mode pooler
+(``DATABASE_POOLER``, PgBouncer) the lock would stay on a server connection that the pooler
+then lends to other clients (a later run there would find it free, every other run taken),
+so the lock is held on ``DATABASE_DIRECT_URL``'s connection, which bypasses the pooler,
+while the job's own transactions go through it.
 
 ``tests/customer_ops/test_scheduled.py`` runs two copies of every job in the cron file at once.
 """
@@ -21,7 +24,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.core.management.base import BaseCommand, OutputWrapper
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import DEFAULT_DB_ALIAS, connections
 
 logger = logging.getLogger(__name__)
@@ -30,11 +34,27 @@ logger = logging.getLogger(__name__)
 LOCK_KEY_SQL = "hashtextextended('backoffice scheduled job: ' || %s, 0)"
 
 
+DIRECT = "direct"  # the DATABASES alias of DATABASE_DIRECT_URL (backoffice/settings.py)
+
+
+def lock_alias() -> str:
+    """The connection that holds the jobs' locks: the default one, or behind a
+    transaction-mode pooler the direct one."""
+    if not getattr(settings, "DATABASE_POOLER", None):
+        return DEFAULT_DB_ALIAS
+    if DIRECT not in settings.DATABASES:
+        raise CommandError(
+            "DATABASE_POOLER is set: the scheduled jobs hold a session-level lock, which needs "
+            "DATABASE_DIRECT_URL, a connection to PostgreSQL that bypasses the pooler."
+        )
+    return DIRECT
+
+
 @contextmanager
-def job_lock(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[bool]:
+def job_lock(name: str, *, using: str | None = None) -> Iterator[bool]:
     """``with job_lock("unblock_expired") as acquired:`` -- ``acquired`` is False when
     another session holds the job's lock; it is released when the block ends."""
-    connection = connections[using]
+    connection = connections[using or lock_alias()]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT pg_try_advisory_lock({LOCK_KEY_SQL})", [name])
         acquired = cursor.fetchone()[0]

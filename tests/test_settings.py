@@ -18,6 +18,7 @@ from tests.production.env import NOT_INHERITED
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD_KEY = "x7Kq2mZp9Lw4Rt8Vn3Bc6Yh1Jd5Fs0Gg-productionlike!aQ7#eU2%"  # 50+ characters, random-looking
+POOLED = "postgres://app@pgbouncer:6432/backoffice"
 # A URL that is never connected to: loading settings and `check` do not touch the database.
 PROD_ENV = {
     "SECRET_KEY": PROD_KEY,
@@ -111,3 +112,24 @@ def test_the_proxy_ssl_header_is_configurable_and_can_be_switched_off():
     assert load_settings("SECURE_PROXY_SSL_HEADER", SECURE_PROXY_SSL_HEADER="", **PROD_ENV) == {
         "SECURE_PROXY_SSL_HEADER": None
     }
+
+
+def test_behind_pgbouncer_no_server_side_cursors_and_no_startup_options():
+    direct = "postgres://app@db:5432/backoffice"
+    pooled = load_settings(
+        "DATABASES", DATABASE_POOLER="pgbouncer", DATABASE_DIRECT_URL=direct, **PROD_ENV | {"DATABASE_URL": POOLED}
+    )["DATABASES"]
+    for alias in ("default", "owner"):
+        assert pooled[alias]["DISABLE_SERVER_SIDE_CURSORS"] is True
+        assert "options" not in pooled[alias]["OPTIONS"]  # PgBouncer refuses startup options
+    # The jobs' lock connection bypasses the pooler: a plain connection.
+    assert pooled["direct"]["PORT"] == 5432 and pooled["direct"]["OPTIONS"] == {"options": "-c jit=off"}
+    assert not pooled["direct"].get("DISABLE_SERVER_SIDE_CURSORS")
+    plain = load_settings("DATABASES", **PROD_ENV)["DATABASES"]
+    assert plain["default"]["OPTIONS"] == {"options": "-c jit=off"} and "direct" not in plain
+    assert not plain["default"].get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def test_an_unknown_pooler_is_refused():
+    result = _manage("check", DATABASE_POOLER="odyssey", **PROD_ENV)
+    assert result.returncode != 0 and "DATABASE_POOLER='odyssey'" in result.stderr

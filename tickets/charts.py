@@ -9,9 +9,9 @@ import datetime as dt
 from bisect import bisect_right
 from collections import Counter, defaultdict
 
-from django.db import connection
 from django.utils import timezone
 
+from backoffice.db_router import read_connection
 from customer_ops.registry import register_chart
 from tickets.choices import IssueCategory
 from tickets.models import RESOLUTION_BUCKET_EDGES
@@ -63,7 +63,7 @@ _PER_DAY_SQL = f"""
 def tickets_per_day(f: dict) -> dict:
     opened: Counter = Counter()
     resolved: Counter = Counter()
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:  # the replica inside read_replica()
         cursor.execute(_PER_DAY_SQL, _split(f))
         for day, n_opened, n_resolved in cursor.fetchall():
             opened[day] += n_opened
@@ -132,7 +132,7 @@ def median_resolution_by_category(f: dict) -> dict:
     ``percentile_cont(0.5)`` over them, in two queries whatever the range: the buckets first,
     then the minutes of the (at most two) buckets that hold each category's middle tickets."""
     params = _split(f)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_BUCKETS_SQL, params)
         buckets: dict[str, Counter] = defaultdict(Counter)
         for category, bucket, n in cursor.fetchall():
@@ -200,7 +200,7 @@ _OF_SERVICE = "AND EXISTS (SELECT 1 FROM orders o WHERE o.id = r.order_id AND o.
 def refund_amounts(f: dict) -> dict:
     requested: Counter = Counter()
     approved: Counter = Counter()
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_REFUNDS_SQL.format(of_service=_OF_SERVICE if f["service_type"] else ""), _split(f))
         for day, day_requested, day_approved in cursor.fetchall():
             requested[day] += day_requested
