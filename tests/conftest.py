@@ -83,3 +83,14 @@ def make_staff(db):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_superuser=True)
+
+
+def pytest_collection_modifyitems(items):
+    """A committed (``transaction=True``) test must also say ``serialized_rollback=True``:
+    its flush empties the groups, permissions and content types the migrations made, and
+    without the serialized copy the next such test loads them twice (IntegrityError) or
+    the roles' tests run with no roles."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(f"{item.nodeid}: django_db(transaction=True) without serialized_rollback=True")

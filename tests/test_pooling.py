@@ -26,7 +26,7 @@ def _ignored() -> str | None:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrations' roles
 def test_the_erasure_bypass_is_transaction_local():
     row = ActivityLogFactory()
     sent: list[str] = []
