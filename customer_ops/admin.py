@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
 from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, RecentValuesListFilter
 from customer_ops.masking import PersonalDataMaskingMixin
@@ -49,3 +51,12 @@ class CustomerSessionAdmin(BaseAdmin):
     autocomplete_fields = ["customer"]
     paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
+
+
+# Django's own user page, with the project's date and time inputs (accessible names).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    formfield_overrides = BaseAdmin.formfield_overrides

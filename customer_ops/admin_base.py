@@ -36,6 +36,7 @@ from import_export.signals import post_export
 
 from customer_ops import spreadsheet
 from customer_ops.masking import ConfidentialLookupsMixin
+from customer_ops.widgets import LabelledSplitDateTime
 from customer_ops.write_rules import rules_for
 
 
@@ -321,6 +322,8 @@ class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, adm
 
     show_full_result_count = False
     list_per_page = 50
+    # Date and time inputs with accessible names (Django's own have none: axe "label").
+    formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList

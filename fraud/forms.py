@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils import timezone
 
 from customer_ops.choices import ServiceType
 from customer_ops.models import Customer
+from customer_ops.widgets import LabelledSplitDateTime
 from fraud.choices import AlertSeverity, AlertType, BlockType
 from fraud.models import FraudAlert
 
 NOTES = forms.Textarea(attrs={"rows": 3, "cols": 60})
-
-
-class LabelledSplitDateTime(AdminSplitDateTime):
-    """The admin's date and time inputs, each with an accessible name: Django prints "Date:" and
-    "Time:" as bare text and labels the pair with a legend only (axe: label, critical)."""
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs)
-        self.widgets[0].attrs["aria-label"] = "Date"
-        self.widgets[1].attrs["aria-label"] = "Time"
 
 
 class BlockForm(forms.Form):

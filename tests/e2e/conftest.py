@@ -47,6 +47,17 @@ def axe_problems(page) -> list[str]:
     ]
 
 
+def tab_to(page, selector: str, limit: int = 300, backwards: bool = False) -> None:
+    """Press Tab (Shift+Tab if ``backwards``) until the focused element matches ``selector``:
+    the keyboard-only tests reach every control this way, never with a click."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        page.keyboard.press(key)
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never took the keyboard focus on {page.url}")
+
+
 # pytest-django's live server listens here (never on a public interface).
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 

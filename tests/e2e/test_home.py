@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from customer_ops.roles import Role
 from tests.customer_ops.home_data import populate
-from tests.e2e.conftest import E2E_MARKS, PASSWORD, SCREENSHOTS, axe_problems
+from tests.e2e.conftest import E2E_MARKS, PASSWORD, SCREENSHOTS, axe_problems, tab_to
 from tickets import selectors
 from tickets.models import Ticket
 
@@ -52,21 +52,12 @@ def test_home_page_counts_open_their_lists(open_session, staff, role):
             assert s.page.locator(ROWS).count() == int(count), href
 
 
-def _tab_to(page, selector: str, limit: int = 150) -> None:
-    """Press Tab until the focused element matches ``selector`` (keyboard only)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"{selector} never took the keyboard focus")
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_first_tile_with_the_keyboard_alone(open_session, staff, role):
     """From the home page, Tab to the first tile and Enter: its list opens with its rows."""
     s = open_session(f"keyboard-{role}")
     s.login(role)
-    _tab_to(s.page, "a.home-tile-link")
+    tab_to(s.page, "a.home-tile-link")
     focused = s.page.evaluate("document.activeElement.outerHTML")
     assert "home-tile-link" in focused
     count = s.page.evaluate("document.activeElement.dataset.count")
@@ -86,14 +77,14 @@ def test_agent_takes_and_answers_the_next_ticket_with_the_keyboard(open_session,
     urgent = selectors.next_unassigned().first()
     s = open_session("keyboard-agent-workflow")
     s.login("agent")
-    _tab_to(s.page, "form.home-action button")
+    tab_to(s.page, "form.home-action button")
     with s.page.expect_navigation():
         s.page.keyboard.press("Enter")
     assert s.page.url.endswith(reverse("admin:tickets_ticket_change", args=[urgent.pk]))
     assert Ticket.objects.get(pk=urgent.pk).assigned_to_agent_id == staff["agent"].pk
-    _tab_to(s.page, "#reply-text")
+    tab_to(s.page, "#reply-text")
     s.page.keyboard.type("Thanks for waiting: it is on its way.")
-    _tab_to(s.page, "form:has(#reply-text) button[type=submit], form:has(#reply-text) input[type=submit]")
+    tab_to(s.page, "form:has(#reply-text) button[type=submit], form:has(#reply-text) input[type=submit]")
     with s.page.expect_navigation():
         s.page.keyboard.press("Enter")
     assert urgent.messages.filter(sender_type="AGENT", message_text__contains="on its way").exists()
