@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -131,6 +132,33 @@ def _inline_code(response) -> list[str]:
     return [f"inline code {m.group(0)[:80]!r}" for pattern in INLINE_CODE for m in pattern.finditer(body)]
 
 
+class _FormNesting(HTMLParser):
+    """Finds a <form> opened inside another: browsers drop the inner tag, so its button
+    would submit the outer form (a change form) to the wrong view."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.nested = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            if self.depth:
+                self.nested.append(dict(attrs).get("action", ""))
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.depth:
+            self.depth -= 1
+
+
+def _nested_forms(response) -> list[str]:
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return []
+    parser = _FormNesting()
+    parser.feed(response.content.decode(errors="replace"))
+    return [f"a form (action {action!r}) nested inside another" for action in parser.nested]
+
+
 def _leaks(response) -> list[str]:
     # Exports stream (CSV): read them too, or an analyst's export would never be checked.
     raw = b"".join(response.streaming_content) if response.streaming else response.content
@@ -163,6 +191,7 @@ def test_permission_walk(client, walk_objects, persona):
                     leaks += [f"{method} {url}: {value!r}" for value in _leaks(response)]
                 if response.status_code == 200:
                     wrong += [f"{method} {url}: {found}" for found in _inline_code(response)]
+                    wrong += [f"{method} {url}: {found}" for found in _nested_forms(response)]
     assert walked > 250
     assert not wrong, f"{persona}: {len(wrong)} unexpected responses:\n" + "\n".join(wrong)
     assert not leaks, "personal data shown to an analyst:\n" + "\n".join(leaks)
