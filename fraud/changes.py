@@ -46,9 +46,13 @@ UNION SELECT l.customer_id
   FROM unnest(%(link_customers)s::bigint[], %(link_blocked)s::bigint[], %(link_devices)s::text[])
        AS l(customer_id, blocked_id, device_id)
   JOIN (
-      SELECT customer_id, device_id FROM customer_login_history WHERE created_at >= %(since)s AND device_id <> ''
-      UNION SELECT customer_id, device_id FROM customer_sessions WHERE started_at >= %(since)s AND device_id <> ''
-      UNION SELECT customer_id, device_id FROM customer_activity_log WHERE created_at >= %(since)s AND device_id <> ''
+      -- Rows since the last run on the linked devices (the device indexes): a new link.
+      SELECT customer_id, device_id FROM customer_login_history
+       WHERE device_id = ANY(%(link_devices)s) AND device_id <> '' AND created_at >= %(since)s
+      UNION SELECT customer_id, device_id FROM customer_sessions
+       WHERE device_id = ANY(%(link_devices)s) AND device_id <> '' AND started_at >= %(since)s
+      UNION SELECT customer_id, device_id FROM customer_activity_log
+       WHERE device_id = ANY(%(link_devices)s) AND device_id <> '' AND created_at >= %(since)s
   ) seen ON seen.device_id = l.device_id AND seen.customer_id IN (l.customer_id, l.blocked_id)
 """
 
