@@ -4,7 +4,10 @@
     DATABASE_URL=postgres://.../<a copy> DEBUG=true .venv/bin/python bench/trust_scores.py --hourly [--runs 3]
 
 It writes (scores, history, audit rows, and with --hourly a day of changes): run it on a copy
-(``createdb -T bo100k <copy>``), never on a database someone uses.
+(``createdb -T bo100k <copy>``), never on a database someone uses; for --hourly a fresh copy
+each time (a second round would count the first round's changes too: they are "since" any
+earlier run). ``customer_trust_score`` is vacuumed before each timed run, as autovacuum would
+between two runs (the benchmark server runs without autovacuum).
 
 Full (default): ``recalculate_trust_scores()`` exactly as the nightly job runs it (same function,
 same batches, writes committed), ``--runs`` times; each run's time, customers/s, and the median.
@@ -13,14 +16,14 @@ rewrite the same values. ``--vacuum``: VACUUM ANALYZE first (after ``generate_da
 the visibility map is unset and the index-only scans would read the heap).
 
 ``--hourly``: the hourly run after a day of new activity. Each round records a full run as of
-24 hours before the data's last order (``now=``), so that the data's last generated day is new
-activity for the incremental run (orders, payment failures, disputes, refunds, verifications,
+24 hours (``--hours``) before the data's last order (``now=``), so that the data's last generated
+day (or hours) is new activity for the incremental run (orders, payment failures, disputes, refunds, verifications,
 alerts, suspicious activities, blocks, logins: as ``generate_data`` makes a day), then makes the
 day's other changes through the services and SQL: in-flight orders of that day finished, 200
 alerts resolved and 100 suspicious activities reviewed by an analyst, 20 blocks lifted, 50
-customers seen on a blocked customer's device. Then ``recalculate_changed_trust_scores()`` is
-timed: customers found and rescored, seconds, rescored customers/s, and the time it takes to
-find them (the statement of fraud.changes) on its own.
+customers seen on a blocked customer's device (scaled down for fewer hours). Then
+``recalculate_changed_trust_scores()`` is timed: customers found and rescored, seconds,
+rescored customers/s, and the time it takes to find them (fraud.changes) on its own.
 """
 
 from __future__ import annotations
@@ -55,9 +58,17 @@ def _one(sql: str, params=None):
         return cursor.fetchone()[0]
 
 
+def _vacuum_scores() -> None:
+    """What autovacuum does between two runs (the benchmark server runs without it): the
+    previous run's row versions are cleared, so the page room for HOT rewrites is back."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM customer_trust_score")
+
+
 def full(args, customers: int) -> None:
     seconds = []
     for run in range(1, args.runs + 1):
+        _vacuum_scores()
         result = recalculate_trust_scores(batch_size=args.batch_size)
         seconds.append(result.seconds)
         print(
@@ -69,15 +80,17 @@ def full(args, customers: int) -> None:
     print(f"median full run: {median:.3f}s for {customers} customers = {customers / median:,.0f} customers/s")
 
 
-def _day_of_changes(now: dt.datetime) -> dict[str, int]:
-    """The day's changes besides the rows generate_data wrote for it (see the docstring)."""
+def _day_of_changes(start: dt.datetime, hours: int) -> dict[str, int]:
+    """The day's changes besides the rows generate_data wrote for it (see the docstring),
+    scaled to ``hours``."""
+    share = hours / 24
     analyst, _ = get_user_model().objects.get_or_create(username="bench-analyst", defaults={"is_staff": True})
     done = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """UPDATE orders SET status = 'COMPLETED', completed_at = %s
                WHERE created_at >= %s AND status IN ('PLACED', 'IN_PROGRESS')""",
-            [now, now - dt.timedelta(days=1)],
+            [timezone.now(), start],
         )
         done["orders finished"] = cursor.rowcount
         # Customers seen on a blocked customer's device (links made during the day).
@@ -86,16 +99,17 @@ def _day_of_changes(now: dt.datetime) -> dict[str, int]:
                 SELECT 1 + floor(random() * (SELECT max(id) FROM customers))::bigint, 'OTP', true, d.device_id,
                        clock_timestamp()
                 FROM (SELECT DISTINCT lh.device_id FROM customer_login_history lh
-                      WHERE lh.customer_id IN ({links.BLOCKED_IN_FORCE}) AND lh.device_id <> '' LIMIT 50) d""",
-            {"now": now},
+                      WHERE lh.customer_id IN ({links.BLOCKED_IN_FORCE}) AND lh.device_id <> '' LIMIT %(n)s) d""",
+            {"now": timezone.now(), "n": max(1, round(50 * share))},
         )
         done["logins on blocked devices"] = cursor.rowcount
-    alerts = list(FraudAlert.objects.filter(is_resolved=False).order_by("?")[:200])
+    alerts = list(FraudAlert.objects.filter(is_resolved=False).order_by("?")[: max(1, round(200 * share))])
     done["alerts resolved"] = services.alerts_resolve(alerts=alerts, notes="bench", actor=analyst)[0]
-    for activity in SuspiciousActivity.objects.filter(requires_review=True, reviewed=False).order_by("?")[:100]:
+    reviews = SuspiciousActivity.objects.filter(requires_review=True, reviewed=False).order_by("?")
+    for activity in reviews[: max(1, round(100 * share))]:
         services.suspicious_review(activity=activity, notes="bench", actor=analyst)
-    done["suspicious reviewed"] = 100
-    blocks = Block.objects.filter(is_unblocked=False).order_by("?")[:20]
+    done["suspicious reviewed"] = max(1, round(100 * share))
+    blocks = Block.objects.filter(is_unblocked=False).order_by("?")[: max(1, round(20 * share))]
     done["blocks lifted"] = services.unblock_many(blocks=blocks, reason="bench", actor=analyst)[0]
     return done
 
@@ -104,11 +118,12 @@ def hourly(args, customers: int) -> None:
     last_day = _one("SELECT max(created_at) FROM orders")
     rates = []
     for run in range(1, args.runs + 1):
-        yesterday = last_day - dt.timedelta(days=1)
-        TrustEngineRun.objects.filter(started_at__gt=yesterday).delete()  # the previous round's runs
-        base = recalculate_trust_scores(batch_size=args.batch_size, now=yesterday)
-        print(f"  round {run}: full run as of {yesterday:%Y-%m-%d %H:%M} in {base.seconds:.1f}s")
-        made = _day_of_changes(timezone.now())
+        before = last_day - dt.timedelta(hours=args.hours)
+        TrustEngineRun.objects.filter(started_at__gt=before).delete()  # the previous round's runs
+        base = recalculate_trust_scores(batch_size=args.batch_size, now=before)
+        print(f"  round {run}: full run as of {before:%Y-%m-%d %H:%M} in {base.seconds:.1f}s")
+        made = _day_of_changes(before, args.hours)
+        _vacuum_scores()
         print("    day of changes: " + ", ".join(f"{v} {k}" for k, v in made.items()))
 
         # The lookup alone (what fraud.changes reads), then the whole hourly run.
@@ -127,7 +142,8 @@ def hourly(args, customers: int) -> None:
             f"{customers / result.seconds:,.0f} customers/s of the database"
         )
     seconds = statistics.median(s for s, _ in rates)
-    print(f"median hourly run after a day: {seconds:.3f}s ({statistics.median(r for _, r in rates):,.0f} customers/s)")
+    rate = statistics.median(r for _, r in rates)
+    print(f"median incremental run after {args.hours} h: {seconds:.3f}s ({rate:,.0f} customers/s)")
 
 
 def main() -> None:
@@ -136,6 +152,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--vacuum", action="store_true", help="VACUUM ANALYZE first.")
     parser.add_argument("--hourly", action="store_true", help="The incremental run after a day of changes.")
+    parser.add_argument("--hours", type=int, default=24, help="--hourly: this many hours of changes (default a day).")
     args = parser.parse_args()
     if args.vacuum:
         with connection.cursor() as cursor:
