@@ -10,7 +10,8 @@ changes, so that the hourly run reads an hour of changes and never a whole table
 * verifications: new rows (``verification_created_idx``; append-only);
 * fraud alerts and suspicious activities: new rows (``*_created_idx``) and every change,
   which only the services make, each with a history row (``history_date`` indexes);
-* the analyst's fraud flag: the trust score's history rows not written by the engine;
+* the analyst's fraud flag: the trust score's history rows not written by the engine
+  (``trust_history_by_others_idx``, partial: the engine's rows are left out);
 * new customers (``customers_created_idx``): their first score;
 * blocked linked accounts: the customers linked to a block that was created, lifted, came
   into force or expired in the window (history, ``blocked_at`` and expiry indexes), and
