@@ -465,7 +465,7 @@ def run_requested_recalculation(
     """A full recalculation that serves every pending request, with its progress on them.
 
     ``only_if_requested``: do nothing (None) unless a request is pending (the frequent cron
-    entry); otherwise always run (the hourly full run, which serves pending requests too).
+    entry); otherwise always run (the nightly full run, which serves pending requests too).
     Requests are claimed under ``FOR UPDATE SKIP LOCKED``, so two overlapping jobs never
     claim the same one; a claim older than ``RECALCULATION_STALE_AFTER`` (a killed run) is
     claimed again.
