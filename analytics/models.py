@@ -78,6 +78,13 @@ class ActivityLog(db.RuleBoundModel):
             # The admin's service filter in its default ordering (a partitioned index).
             models.Index(fields=["service_type", "-created_at", "-id"], name="activity_log_service_idx"),
             db.filter_index("activity_type", "activity_log_type_idx"),
+            # The trust engine's payment failures per customer: an index-only range scan of a
+            # batch of customers (fraud.jobs), where the type index reads a million heap rows.
+            models.Index(
+                fields=["customer"],
+                name="activity_log_pay_failed_idx",
+                condition=models.Q(activity_type="PAYMENT_FAILED"),
+            ),
         ]
         triggers = [*append_only()]
 

@@ -1,4 +1,5 @@
-"""Writes ``customer_audit_log`` rows for :func:`customer_ops.audit.audit`."""
+"""Writes ``customer_audit_log`` rows for :func:`customer_ops.audit.audit` (one entry) and
+:func:`customer_ops.audit.audit_many` (many, in one INSERT): both build the row here."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from compliance.models import AuditLog
 from customer_ops.audit import AuditEntry
 
 
-def write_entry(entry: AuditEntry) -> AuditLog:
+def _columns(entry: AuditEntry) -> dict:
     actor = entry.actor
-    return AuditLog.objects.create(
+    return dict(
         customer_id=entry.customer_id,
         action_type=entry.action_type,
         action_field=entry.action_field,
@@ -21,3 +22,11 @@ def write_entry(entry: AuditEntry) -> AuditLog:
         ip_address=actor.ip_address,
         user_agent=actor.user_agent,
     )
+
+
+def write_entry(entry: AuditEntry) -> AuditLog:
+    return AuditLog.objects.create(**_columns(entry))
+
+
+def write_entries(entries: list[AuditEntry]) -> list[AuditLog]:
+    return AuditLog.objects.bulk_create([AuditLog(**_columns(entry)) for entry in entries])

@@ -52,6 +52,8 @@ class Customer(models.Model):
             ),
             GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="customers_phone_trgm"),
             db.filter_index("status", "customers_status_idx", ordering=["-id"]),
+            # The trust engine's hourly run: customers created since its last run (a first score).
+            models.Index(fields=["created_at"], name="customers_created_idx"),
         ]
         triggers = [touch()]
 
@@ -113,8 +115,11 @@ class Order(models.Model):
             db.range_check("orders", "customer_rating", 1, 5),
         ]
         indexes = [
-            # The customer's recent orders (customer page) and the daily jobs' per-customer scans.
-            models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
+            # The customer's recent orders (customer page) and the daily jobs' per-customer scans;
+            # with the status, the trust engine's order counts are an index-only scan (fraud.jobs).
+            models.Index(fields=["customer", "-created_at"], include=["status"], name="orders_customer_created_idx"),
+            # The trust engine's hourly run: orders placed or changed since its last run.
+            models.Index(fields=["updated_at"], include=["customer_id"], name="orders_updated_idx"),
             # Daily jobs select one UTC day of orders. Covering: the dashboard's figures of the
             # days no job has covered yet (orders, statuses, amounts, customers) are an
             # index-only scan.

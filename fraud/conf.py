@@ -117,6 +117,11 @@ VERIFICATION_TYPE_COUNT = 5
 #: Customers per statement of ``recalculate_trust_scores`` (progress is reported per batch).
 RECALCULATE_BATCH_SIZE: int = _setting("FRAUD_RECALCULATE_BATCH_SIZE", 20_000)
 
+#: The hourly run (``recalculate_trust_scores --changed``) rescores the customers whose inputs
+#: changed since the last run started, less this margin: a row written by a transaction that
+#: began before that run and committed after it read the data is still seen.
+INCREMENTAL_OVERLAP = dt.timedelta(minutes=_setting("FRAUD_INCREMENTAL_OVERLAP_MINUTES", 15))
+
 #: "Recalculate all" on the trust-score page queues a request; cron runs
 #: ``recalculate_trust_scores --requested`` this often (README, "Scheduled jobs"), and the
 #: page says when the next run is due.

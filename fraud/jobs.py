@@ -3,7 +3,10 @@
 * :func:`recalculate_trust_scores`: the trust engine. One SQL statement per batch of
   customers reads every input, scores them (the formulas of :mod:`fraud.conf`), upserts
   ``customer_trust_score``, and writes the history rows of the scores that moved. Only the
-  risk-level changes come back to Python, for their audit entries.
+  risk-level changes come back to Python, for their audit entries (one INSERT per batch).
+  The blocked linked accounts are read once per run, from the blocked side (:mod:`fraud.links`).
+* :func:`recalculate_changed_trust_scores`: the hourly run, the same engine over only the
+  customers whose inputs changed since the last run (:mod:`fraud.changes`).
 * :func:`unblock_expired`: lifts the expired blocks that have ``auto_unblock``.
 
 Both are idempotent and safe to re-run; ``manage.py recalculate_trust_scores`` and
@@ -22,51 +25,48 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from customer_ops.audit import audit
+from customer_ops.audit import AuditEntry, audit_many
 from customer_ops.context import current_actor
-from fraud import conf
+from fraud import changes, conf, links
 from fraud.choices import AlertSeverity
-from fraud.models import Block
+from fraud.models import Block, TrustEngineRun
 from fraud.scoring import TrustInputs
 
 # --- the trust engine ------------------------------------------------------------------------
 
-_TARGET_RANGE = "SELECT id AS customer_id FROM customers WHERE id BETWEEN %(lo)s AND %(hi)s"
-_TARGET_IDS = "SELECT id AS customer_id FROM customers WHERE id = ANY(%(ids)s)"
+# A batch's customers: the rows of ``customers`` (target) and the same predicate on any
+# table's ``customer_id`` (key), so that each input is read through that table's
+# (customer_id, ...) index: a range for the full run's consecutive ids, a list otherwise.
+_RANGE = ("SELECT id AS customer_id FROM customers WHERE id BETWEEN %(lo)s AND %(hi)s", "BETWEEN %(lo)s AND %(hi)s")
+_IDS = ("SELECT id AS customer_id FROM customers WHERE id = ANY(%(ids)s)", "= ANY(%(ids)s)")
 
-# A block in force at %(now)s (fraud.selectors.in_force_q says the same in the ORM).
-_IN_FORCE = """
-    NOT b.is_unblocked AND b.blocked_at <= %(now)s
-    AND (b.blocked_until IS NULL OR b.blocked_until > %(now)s OR NOT b.auto_unblock)
-"""
-
-# Every input of every target customer. Each CTE reads only the target customers' rows,
-# through the tables' (customer_id, ...) indexes.
-_INPUTS = f"""
-target AS ({{target}}),
+# Every input of every target customer, each CTE on the target customers' rows only. The
+# blocked linked accounts are counted once per run (fraud.links) and come in as arrays.
+_INPUTS = """
+target AS ({target}),
 o AS (
     SELECT customer_id, count(*) AS orders,
            count(*) FILTER (WHERE status = 'COMPLETED') AS completed,
            count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled
-    FROM orders WHERE customer_id IN (SELECT customer_id FROM target) GROUP BY customer_id
+    FROM orders WHERE customer_id {key} GROUP BY customer_id
 ),
 pf AS (
     SELECT customer_id, count(*) AS failures FROM customer_activity_log
-    WHERE activity_type = 'PAYMENT_FAILED' AND customer_id IN (SELECT customer_id FROM target)
+    WHERE activity_type = 'PAYMENT_FAILED' AND customer_id {key}
     GROUP BY customer_id
 ),
 cx AS (
     SELECT customer_id, count(*) AS raised, count(*) FILTER (WHERE rejected) AS rejected FROM (
         SELECT customer_id, dispute_status = 'REJECTED' AS rejected FROM customer_disputes
-         WHERE customer_id IN (SELECT customer_id FROM target)
+         WHERE customer_id {key}
         UNION ALL
         SELECT customer_id, refund_status = 'REJECTED' FROM customer_refund_requests
-         WHERE customer_id IN (SELECT customer_id FROM target)
+         WHERE customer_id {key}
     ) complaints GROUP BY customer_id
 ),
 v AS (
     SELECT customer_id, count(DISTINCT verification_type) AS verified FROM customer_verification_history
-    WHERE verification_status = 'SUCCESS' AND customer_id IN (SELECT customer_id FROM target)
+    WHERE verification_status = 'SUCCESS' AND customer_id {key}
     GROUP BY customer_id
 ),
 al AS (
@@ -76,37 +76,15 @@ al AS (
                  WHEN 'HIGH' THEN %(pts_high)s WHEN 'CRITICAL' THEN %(pts_critical)s ELSE 0 END) AS points,
            count(*) FILTER (WHERE alert_severity = ANY(%(severe)s)) AS severe
     FROM customer_fraud_alerts
-    WHERE NOT is_resolved AND customer_id IN (SELECT customer_id FROM target)
+    WHERE NOT is_resolved AND customer_id {key}
     GROUP BY customer_id
 ),
 sa AS (
     SELECT customer_id, count(*) AS unreviewed FROM customer_suspicious_activity
-    WHERE requires_review AND NOT reviewed AND customer_id IN (SELECT customer_id FROM target)
+    WHERE requires_review AND NOT reviewed AND customer_id {key}
     GROUP BY customer_id
 ),
-blocked AS (SELECT DISTINCT b.customer_id FROM customer_blocks b WHERE {_IN_FORCE}),
--- (customer, device) pairs of the target customers and of the blocked customers: both small.
-target_devices AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE customer_id IN (SELECT customer_id FROM target) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE customer_id IN (SELECT customer_id FROM target) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE customer_id IN (SELECT customer_id FROM target) AND device_id <> ''
-),
-blocked_devices AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-),
-lk AS (
-    SELECT t.customer_id, count(DISTINCT bd.customer_id) AS blocked_linked
-    FROM target_devices t JOIN blocked_devices bd ON bd.device_id = t.device_id AND bd.customer_id <> t.customer_id
-    GROUP BY t.customer_id
-),
+lk AS (SELECT * FROM unnest(%(lk_ids)s::bigint[], %(lk_counts)s::int[]) AS lk(customer_id, blocked_linked)),
 inputs AS (
     SELECT t.customer_id,
            coalesce(o.orders, 0) AS orders, coalesce(o.completed, 0) AS completed,
@@ -116,7 +94,14 @@ inputs AS (
            coalesce(al.open_alerts, 0) AS open_alerts, coalesce(al.points, 0)::numeric AS alert_points,
            coalesce(al.severe, 0) AS severe, coalesce(sa.unreviewed, 0) AS unreviewed,
            coalesce(lk.blocked_linked, 0) AS blocked_linked,
-           coalesce(ts.is_fraudulent, false) AS is_fraudulent
+           coalesce(ts.is_fraudulent, false) AS is_fraudulent,
+           -- The stored row, read here once: the upsert's history and audit compare with it.
+           ts.customer_id IS NOT NULL AS scored_before, ts.trust_score AS prev_trust_score,
+           ts.fraud_score AS prev_fraud_score, ts.risk_level AS prev_risk_level,
+           ts.payment_reliability_score AS prev_payment_reliability_score,
+           ts.order_completion_score AS prev_order_completion_score,
+           ts.false_complaint_score AS prev_false_complaint_score, ts.verification_score AS prev_verification_score,
+           ts.is_suspicious AS prev_is_suspicious, ts.requires_review AS prev_requires_review
     FROM target t
     LEFT JOIN o ON o.customer_id = t.customer_id
     LEFT JOIN pf ON pf.customer_id = t.customer_id
@@ -174,10 +159,6 @@ _SCORE_COLUMNS = (
 )
 
 _UPSERT = f"""
-prev AS (
-    SELECT customer_id, {_SCORE_COLUMNS} FROM customer_trust_score
-    WHERE customer_id IN (SELECT customer_id FROM target)
-),
 up AS (
     INSERT INTO customer_trust_score AS ts
         (customer_id, {_SCORE_COLUMNS}, last_calculated_at, created_at, updated_at)
@@ -204,21 +185,21 @@ hist AS (
     SELECT up.id, up.customer_id, up.trust_score, up.fraud_score, up.risk_level, up.payment_reliability_score,
            up.order_completion_score, up.false_complaint_score, up.verification_score, up.is_fraudulent,
            up.is_suspicious, up.requires_review, up.last_calculated_at, up.created_at, up.updated_at,
-           %(now)s, 'Recalculated', CASE WHEN prev.customer_id IS NULL THEN '+' ELSE '~' END, %(user_id)s
-    FROM up LEFT JOIN prev ON prev.customer_id = up.customer_id
-    WHERE prev.customer_id IS NULL
-       OR (prev.trust_score, prev.fraud_score, prev.risk_level, prev.payment_reliability_score,
-           prev.order_completion_score, prev.false_complaint_score, prev.verification_score,
-           prev.is_suspicious, prev.requires_review)
+           %(now)s, %(engine_reason)s, CASE WHEN prev.scored_before THEN '~' ELSE '+' END, %(user_id)s
+    FROM up JOIN flagged prev ON prev.customer_id = up.customer_id
+    WHERE NOT prev.scored_before
+       OR (prev.prev_trust_score, prev.prev_fraud_score, prev.prev_risk_level, prev.prev_payment_reliability_score,
+           prev.prev_order_completion_score, prev.prev_false_complaint_score, prev.prev_verification_score,
+           prev.prev_is_suspicious, prev.prev_requires_review)
           IS DISTINCT FROM
           (up.trust_score, up.fraud_score, up.risk_level, up.payment_reliability_score,
            up.order_completion_score, up.false_complaint_score, up.verification_score,
            up.is_suspicious, up.requires_review)
     RETURNING 1
 )
-SELECT up.customer_id, prev.risk_level, up.risk_level, (SELECT count(*) FROM hist)
-FROM up LEFT JOIN prev ON prev.customer_id = up.customer_id
-WHERE prev.risk_level IS DISTINCT FROM up.risk_level
+SELECT up.customer_id, prev.prev_risk_level, up.risk_level, (SELECT count(*) FROM hist)
+FROM up JOIN flagged prev ON prev.customer_id = up.customer_id
+WHERE prev.prev_risk_level IS DISTINCT FROM up.risk_level
 """
 
 
@@ -248,15 +229,24 @@ def _params(now: dt.datetime) -> dict:
         "t_medium": thresholds["MEDIUM"],
         "suspicious": conf.SUSPICIOUS_THRESHOLD,
         "review_levels": list(conf.REVIEW_RISK_LEVELS),
+        "engine_reason": changes.ENGINE_REASON,
     }
+
+
+def _linked(counts: dict[int, int]) -> dict:
+    """The blocked-linked counts as the statement's two arrays (the ``lk`` CTE)."""
+    return {"lk_ids": list(counts), "lk_counts": list(counts.values())}
 
 
 def trust_inputs(customer_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, TrustInputs]:
     """What the engine reads for these customers, as it reads it (the explanation page)."""
     ids = list(customer_ids)
-    sql = f"WITH {_INPUTS.format(target=_TARGET_IDS)} SELECT * FROM inputs"
+    now = now or timezone.now()
+    counts = links.blocked_linked_counts(links.links(now=now, customer_ids=ids))
+    target, key = _IDS
+    sql = f"WITH {_INPUTS.format(target=target, key=key)} SELECT * FROM inputs"
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**_params(now or timezone.now()), "ids": ids})
+        cursor.execute(sql, {**_params(now), **_linked(counts), "ids": ids})
         rows = cursor.fetchall()
     return {
         row[0]: TrustInputs(
@@ -287,8 +277,8 @@ class RecalculationResult:
     seconds: float = 0.0
 
 
-def _run_batch(target_sql: str, params: dict) -> tuple[list[tuple], int]:
-    sql = f"WITH {_INPUTS.format(target=target_sql)}, {_SCORED}, {_UPSERT}"
+def _run_batch(target: tuple[str, str], params: dict) -> tuple[list[tuple], int]:
+    sql = f"WITH {_INPUTS.format(target=target[0], key=target[1])}, {_SCORED}, {_UPSERT}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -297,17 +287,69 @@ def _run_batch(target_sql: str, params: dict) -> tuple[list[tuple], int]:
 
 
 def _audit_risk_changes(changes: list[tuple[int, str | None, str]]) -> None:
-    for customer_id, old, new in changes:
-        if old is None and new == conf.LOWEST_RISK_LEVEL:
-            continue  # a first calculation at the lowest level changes nothing worth auditing
-        audit(
+    """One insert for the batch's risk-level changes (``audit_many``)."""
+    audit_many(
+        AuditEntry(
             customer_id=customer_id,
             action_type="UPDATE",
             action_field="risk_level",
             old_value=old,
             new_value=new,
-            reason="Trust score recalculation",
+            action_reason="Trust score recalculation",
         )
+        for customer_id, old, new in changes
+        # A first calculation at the lowest level changes nothing worth auditing.
+        if not (old is None and new == conf.LOWEST_RISK_LEVEL)
+    )
+
+
+# A batch: (target, its parameters, its number of customers).
+Batch = tuple[tuple[str, str], dict, int]
+
+
+def _id_batches(ids: Iterable[int], batch_size: int) -> list[Batch]:
+    ids = sorted(set(ids))
+    chunks = [ids[k : k + batch_size] for k in range(0, len(ids), batch_size)]
+    return [(_IDS, {"ids": chunk}, len(chunk)) for chunk in chunks]
+
+
+def _range_batches(batch_size: int) -> list[Batch]:
+    with connection.cursor() as cursor:
+        # Batch bounds: every batch_size-th customer id (one index-only scan of the key).
+        cursor.execute(
+            """
+            SELECT min(id), max(id), count(*) FROM (
+                SELECT id, (row_number() OVER (ORDER BY id) - 1) / %s AS batch FROM customers
+            ) numbered GROUP BY batch ORDER BY batch
+            """,
+            [batch_size],
+        )
+        return [(_RANGE, {"lo": lo, "hi": hi}, n) for lo, hi, n in cursor.fetchall()]
+
+
+def _score_batches(
+    batches: list[Batch], *, now: dt.datetime, linked: dict[int, int], started: float, progress
+) -> RecalculationResult:
+    """Each batch in its own transaction, with its audit entries; ``progress`` after each."""
+    actor = current_actor()
+    params = {
+        **_params(now),
+        **_linked(linked),
+        "user_id": actor.actor_id if actor.actor_type != "SYSTEM" else None,
+    }
+    result = RecalculationResult(customers=sum(n for _, _, n in batches))
+    done = 0
+    for target, target_params, size in batches:
+        with transaction.atomic():
+            changes, history = _run_batch(target, {**params, **target_params})
+            _audit_risk_changes(changes)
+        done += size
+        result.risk_changes += changes
+        result.history_rows += history
+        if progress:
+            progress(done, result.customers, time.monotonic() - started)
+    result.seconds = time.monotonic() - started
+    return result
 
 
 def recalculate_trust_scores(
@@ -321,45 +363,43 @@ def recalculate_trust_scores(
 
     Set-based: one statement per batch of ``batch_size`` customers (consecutive ids),
     each in its own transaction with its audit entries. ``progress(done, total, seconds)``
-    is called after each batch.
+    is called after each batch. A run over every customer is recorded
+    (:class:`fraud.models.TrustEngineRun`): the hourly incremental run starts from it.
     """
     started = time.monotonic()
     now = now or timezone.now()
-    actor = current_actor()
-    params = {**_params(now), "user_id": actor.actor_id if actor.actor_type != "SYSTEM" else None}
-    result = RecalculationResult()
     batch_size = batch_size or conf.RECALCULATE_BATCH_SIZE
-
     if customer_ids is not None:
-        ids = sorted(set(customer_ids))
-        chunks = [ids[k : k + batch_size] for k in range(0, len(ids), batch_size)]
-        batches = [(_TARGET_IDS, {"ids": chunk}, len(chunk)) for chunk in chunks]
-    else:
-        with connection.cursor() as cursor:
-            # Batch bounds: every batch_size-th customer id (one index-only scan of the key).
-            cursor.execute(
-                """
-                SELECT min(id), max(id), count(*) FROM (
-                    SELECT id, (row_number() OVER (ORDER BY id) - 1) / %s AS batch FROM customers
-                ) numbered GROUP BY batch ORDER BY batch
-                """,
-                [batch_size],
-            )
-            batches = [(_TARGET_RANGE, {"lo": lo, "hi": hi}, n) for lo, hi, n in cursor.fetchall()]
-    total = sum(n for _, _, n in batches)
+        ids = list(customer_ids)
+        linked = links.blocked_linked_counts(links.links(now=now, customer_ids=ids))
+        return _score_batches(_id_batches(ids, batch_size), now=now, linked=linked, started=started, progress=progress)
+    linked = links.blocked_linked_counts(links.links(now=now))
+    result = _score_batches(_range_batches(batch_size), now=now, linked=linked, started=started, progress=progress)
+    TrustEngineRun.record(kind=TrustEngineRun.Kind.FULL, now=now, customers=result.customers)
+    return result
 
-    done = 0
-    for target_sql, target_params, size in batches:
-        with transaction.atomic():
-            changes, history = _run_batch(target_sql, {**params, **target_params})
-            _audit_risk_changes(changes)
-        done += size
-        result.risk_changes += changes
-        result.history_rows += history
-        if progress:
-            progress(done, total, time.monotonic() - started)
-    result.customers = total
-    result.seconds = time.monotonic() - started
+
+def recalculate_changed_trust_scores(
+    *,
+    batch_size: int | None = None,
+    now: dt.datetime | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> RecalculationResult:
+    """The hourly run: only the customers whose inputs changed since the last recorded run
+    (full or incremental), found through indexes (:mod:`fraud.changes`). Without a recorded
+    run it is a full run."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    last = TrustEngineRun.last()
+    if last is None:
+        return recalculate_trust_scores(batch_size=batch_size, now=now, progress=progress)
+    since = last.started_at - conf.INCREMENTAL_OVERLAP
+    in_force = links.links(now=now)
+    ids = changes.changed_customers(since=since, now=now, in_force=in_force)
+    batches = _id_batches(ids, batch_size or conf.RECALCULATE_BATCH_SIZE)
+    linked = links.blocked_linked_counts(in_force)
+    result = _score_batches(batches, now=now, linked=linked, started=started, progress=progress)
+    TrustEngineRun.record(kind=TrustEngineRun.Kind.INCREMENTAL, now=now, customers=result.customers, since=since)
     return result
 
 
@@ -375,7 +415,7 @@ def unblock_expired(*, now: dt.datetime | None = None) -> UnblockResult:
     """Lift every block whose ``blocked_until`` has passed and that has ``auto_unblock``.
 
     One UPDATE (served by ``customer_blocks_expiry_idx``); the history and audit rows of the
-    lifted blocks are written in the same transaction. Safe to re-run: a lifted block is
+    lifted blocks are written in the same transaction, each kind by one INSERT. Safe to re-run: a lifted block is
     never lifted twice.
     """
     now = now or timezone.now()
@@ -395,15 +435,17 @@ def unblock_expired(*, now: dt.datetime | None = None) -> UnblockResult:
             return UnblockResult()
         lifted = list(Block.objects.filter(pk__in=ids).order_by("id"))
         Block.history.bulk_history_create(lifted, update=True, default_change_reason="Expired: lifted automatically")
-        for block in lifted:
-            audit(
+        audit_many(
+            AuditEntry(
                 customer_id=block.customer_id,
                 action_type="STATUS_CHANGE",
                 action_field="block",
                 old_value=f"{block.block_type} {block.service_type or 'ALL'} in force",
                 new_value="lifted",
-                reason=f"Block #{block.pk} expired at {block.blocked_until:%Y-%m-%d %H:%M} UTC (auto-unblock)",
+                action_reason=f"Block #{block.pk} expired at {block.blocked_until:%Y-%m-%d %H:%M} UTC (auto-unblock)",
             )
+            for block in lifted
+        )
     return UnblockResult(lifted=ids)
 
 
@@ -423,7 +465,7 @@ def run_requested_recalculation(
     """A full recalculation that serves every pending request, with its progress on them.
 
     ``only_if_requested``: do nothing (None) unless a request is pending (the frequent cron
-    entry); otherwise always run (the hourly full run, which serves pending requests too).
+    entry); otherwise always run (the nightly full run, which serves pending requests too).
     Requests are claimed under ``FOR UPDATE SKIP LOCKED``, so two overlapping jobs never
     claim the same one; a claim older than ``RECALCULATION_STALE_AFTER`` (a killed run) is
     claimed again.

@@ -374,6 +374,12 @@ class VerificationHistory(db.RuleBoundModel):
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="verification_customer_idx"),
+            # The trust engine's verified types per customer: an index-only range scan (fraud.jobs).
+            models.Index(
+                fields=["customer", "verification_type"],
+                name="verification_success_idx",
+                condition=models.Q(verification_status="SUCCESS"),
+            ),
             models.Index(fields=["-created_at", "-id"], name="verification_created_idx"),
             # The admin's exact-key search and list filters.
             models.Index(fields=["device_id"], name="verification_device_idx"),
@@ -415,3 +421,38 @@ class TrustRecalculation(models.Model):
 
     def __str__(self) -> str:
         return f"Full trust recalculation requested at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class TrustEngineRun(models.Model):
+    """A finished run of the trust engine over every customer: full, or incremental (the
+    customers whose inputs changed since the previous run, ``fraud.changes``). The next
+    incremental run starts from the latest one's ``started_at``. Not a spec table: the job's
+    own bookkeeping, a few rows a day."""
+
+    class Kind(models.TextChoices):
+        FULL = "FULL", "Full"
+        INCREMENTAL = "INCREMENTAL", "Incremental"
+
+    kind = models.TextField(choices=Kind.choices)
+    started_at = models.DateTimeField(help_text="The run's clock: every score it wrote has this last_calculated_at.")
+    finished_at = models.DateTimeField()
+    since = models.DateTimeField(null=True, blank=True, help_text="Incremental: changes from this moment on.")
+    customers = models.IntegerField(help_text="Customers scored.")
+
+    class Meta:
+        db_table = "fraud_trust_engine_runs"
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["-started_at"], name="trust_engine_runs_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} trust run at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, *, kind: str, now, customers: int, since=None) -> TrustEngineRun:
+        return cls.objects.create(
+            kind=kind, started_at=now, finished_at=db.timezone.now(), since=since, customers=customers
+        )
+
+    @classmethod
+    def last(cls) -> TrustEngineRun | None:
+        return cls.objects.order_by("-started_at", "-id").first()

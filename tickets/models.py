@@ -316,6 +316,8 @@ class Dispute(db.RuleBoundModel):
             models.Index(fields=["dispute_status", "created_at"], name="customer_disputes_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="customer_disputes_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="disputes_created_idx"),  # the admin list's order
+            # The trust engine's hourly run: disputes raised or decided since its last run.
+            models.Index(fields=["updated_at"], include=["customer"], name="disputes_updated_idx"),
             db.filter_index("dispute_type", "disputes_type_idx"),
             db.filter_index("disputed_against", "disputes_against_idx"),
         ]
@@ -395,6 +397,8 @@ class RefundRequest(db.RuleBoundModel):
             models.Index(fields=["refund_status", "created_at"], name="refund_requests_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="refund_requests_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="refund_requests_created_idx"),  # the admin list's order
+            # The trust engine's hourly run: refund requests raised or decided since its last run.
+            models.Index(fields=["updated_at"], include=["customer"], name="refund_requests_updated_idx"),
             db.filter_index("refund_type", "refunds_type_idx"),
             db.filter_index("refund_mode", "refunds_mode_idx"),
         ]

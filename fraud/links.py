@@ -1,0 +1,76 @@
+"""Blocked linked accounts, as the trust engine counts them (``fraud.conf``: one hop over a
+shared device id in login history, sessions or the activity log; IP addresses left out).
+
+Read from the blocked side, once per run: the devices of the blocked customers (their rows,
+through the tables' customer indexes), then every other customer seen on those devices
+(through the device indexes). Both sides are small whatever the number of customers, where
+reading every scored customer's devices meant every row of the activity log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+# A block in force at %(now)s (fraud.selectors.in_force_q says the same in the ORM).
+IN_FORCE = """
+    NOT b.is_unblocked AND b.blocked_at <= %(now)s
+    AND (b.blocked_until IS NULL OR b.blocked_until > %(now)s OR NOT b.auto_unblock)
+"""
+
+BLOCKED_IN_FORCE = f"SELECT DISTINCT b.customer_id FROM customer_blocks b WHERE {IN_FORCE}"
+
+# (customer, blocked customer, device) for every customer of {users} seen on a device of a
+# customer of {blocked}. The device_id <> '' conditions match the partial device indexes.
+_LINKS = """
+WITH blocked AS ({blocked}),
+blocked_devices AS (
+    SELECT customer_id, device_id FROM customer_login_history
+     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_sessions
+     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_activity_log
+     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
+),
+users AS (
+    SELECT customer_id, device_id FROM customer_login_history
+     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
+    UNION SELECT customer_id, device_id FROM customer_sessions
+     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
+    UNION SELECT customer_id, device_id FROM customer_activity_log
+     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
+)
+SELECT DISTINCT u.customer_id, bd.customer_id, bd.device_id
+FROM users u JOIN blocked_devices bd ON bd.device_id = u.device_id AND bd.customer_id <> u.customer_id
+"""
+
+
+@dataclass(frozen=True)
+class Link:
+    customer_id: int
+    blocked_id: int
+    device_id: str
+
+
+def links(
+    *, now: dt.datetime, blocked_sql: str = BLOCKED_IN_FORCE, customer_ids: Iterable[int] | None = None, **params
+) -> list[Link]:
+    """Who shares a device with whom among the customers of ``blocked_sql`` (default: every
+    customer with a block in force at ``now``); only ``customer_ids`` on the other side if given."""
+    users = "true" if customer_ids is None else "customer_id = ANY(%(users)s)"
+    sql = _LINKS.format(blocked=blocked_sql, users=users)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "now": now, "users": list(customer_ids or ())})
+        return [Link(*row) for row in cursor.fetchall()]
+
+
+def blocked_linked_counts(found: Iterable[Link]) -> dict[int, int]:
+    """``{customer_id: blocked linked accounts}``: distinct blocked customers per customer."""
+    blocked = defaultdict(set)
+    for link in found:
+        blocked[link.customer_id].add(link.blocked_id)
+    return {customer_id: len(ids) for customer_id, ids in blocked.items()}
