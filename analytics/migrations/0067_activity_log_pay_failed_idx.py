@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('analytics', '0066_append_only_truncate'),
-        ('customer_ops', '0064_trust_engine_indexes'),
+        ('customer_ops', '0065_trust_engine_indexes'),
     ]
 
     operations = [

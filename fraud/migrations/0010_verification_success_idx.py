@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customer_ops', '0064_trust_engine_indexes'),
+        ('customer_ops', '0065_trust_engine_indexes'),
         ('fraud', '0009_trust_engine_runs'),
     ]
 

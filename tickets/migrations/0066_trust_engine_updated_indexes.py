@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customer_ops', '0064_trust_engine_indexes'),
+        ('customer_ops', '0065_trust_engine_indexes'),
         ('tickets', '0065_support_refund_daily'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customer_ops', '0063_orders_created_covering_status_amount'),
+        ('customer_ops', '0064_database_jit_off'),
     ]
 
     operations = [
