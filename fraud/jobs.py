@@ -242,7 +242,7 @@ def trust_inputs(customer_ids: Iterable[int], *, now: dt.datetime | None = None)
     """What the engine reads for these customers, as it reads it (the explanation page)."""
     ids = list(customer_ids)
     now = now or timezone.now()
-    counts = links.blocked_linked_counts(links.links(now=now, customer_ids=ids))
+    counts = links.blocked_linked_counts(links.links_of(ids, now=now))  # a page: from the customers' side
     target, key = _IDS
     sql = f"WITH {_INPUTS.format(target=target, key=key)} SELECT * FROM inputs"
     with connection.cursor() as cursor:

@@ -49,6 +49,33 @@ FROM users u JOIN blocked_devices bd ON bd.device_id = u.device_id AND bd.custom
 """
 
 
+# The same links seen from the other side, for a few given customers (a page): their own
+# devices (their rows, through the customer indexes), every other customer on those devices
+# (the device indexes), kept when that customer has a block in force. The cost follows the
+# given customers' devices, not the number of blocked customers.
+_LINKS_OF = f"""
+WITH mine AS (
+    SELECT customer_id, device_id FROM customer_login_history
+     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_sessions
+     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_activity_log
+     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
+),
+others AS (
+    SELECT customer_id, device_id FROM customer_login_history
+     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_sessions
+     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
+    UNION SELECT customer_id, device_id FROM customer_activity_log
+     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
+)
+SELECT DISTINCT m.customer_id, o.customer_id, o.device_id
+FROM mine m JOIN others o ON o.device_id = m.device_id AND o.customer_id <> m.customer_id
+WHERE EXISTS (SELECT 1 FROM customer_blocks b WHERE b.customer_id = o.customer_id AND {IN_FORCE})
+"""
+
+
 @dataclass(frozen=True)
 class Link:
     customer_id: int
@@ -65,6 +92,14 @@ def links(
     sql = _LINKS.format(blocked=blocked_sql, users=users)
     with connection.cursor() as cursor:
         cursor.execute(sql, {**params, "now": now, "users": list(customer_ids or ())})
+        return [Link(*row) for row in cursor.fetchall()]
+
+
+def links_of(customer_ids: Iterable[int], *, now: dt.datetime) -> list[Link]:
+    """The links of the given customers to customers with a block in force at ``now``: the
+    rows :func:`links` gives for them, read from their side (for a page, not a run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LINKS_OF, {"ids": list(customer_ids), "now": now})
         return [Link(*row) for row in cursor.fetchall()]
 
 

@@ -310,3 +310,34 @@ def test_command_recalculates_the_given_customers_with_progress():
     assert TrustScore.objects.filter(customer=a).exists() and not TrustScore.objects.filter(customer=b).exists()
     call_command("recalculate_trust_scores", stdout=out)
     assert TrustScore.objects.filter(customer=b).exists()
+
+
+def test_links_from_the_customers_side_equal_the_runs_links_on_random_data():
+    """The page's reading (fraud.links.links_of: from the customer's devices) and the run's
+    (fraud.links.links: from the blocked customers' devices) give the same links."""
+    import random
+
+    from fraud import links
+
+    rng = random.Random(7)
+    now = timezone.now()
+    customers = [CustomerFactory() for _ in range(12)]
+    devices = [f"dev-{i}" for i in range(6)] + [""]  # "" is no device and links nobody
+    factories = [LoginHistoryFactory, CustomerSessionFactory, ActivityLogFactory]
+    for _ in range(40):
+        rng.choice(factories)(customer=rng.choice(customers), device_id=rng.choice(devices))
+    for c in rng.sample(customers, 5):
+        kind = rng.choice(["in force", "lifted", "expired", "future"])
+        BlockFactory(
+            customer=c,
+            is_unblocked=kind == "lifted",
+            blocked_at=now + dt.timedelta(hours=1) if kind == "future" else now - dt.timedelta(days=2),
+            blocked_until=now - dt.timedelta(hours=1) if kind == "expired" else None,
+            auto_unblock=kind == "expired",
+        )
+    run = links.links(now=now)
+    assert run, "the random data links someone to a block in force"
+    for c in customers:
+        assert sorted(links.links_of([c.pk], now=now), key=str) == sorted(
+            (link for link in run if link.customer_id == c.pk), key=str
+        ), c.pk
