@@ -49,6 +49,9 @@ PER_CUSTOMER = {
 
 SERVICES = ("FOOD", "FOOD", "FOOD", "PARCEL", "RIDE", "RIDE")
 NULL = r"\N"
+OPEN_TICKET_STATUSES = ("OPEN", "IN_PROGRESS")
+CLOSED_TICKET_STATUSES = ("RESOLVED", "CLOSED")
+STALE_OPEN_TICKETS = 0.01  # tickets left open past their resolution time, whatever their age
 
 
 @dataclass
@@ -358,7 +361,6 @@ class Generator:
         first = self.next_id("customer_tickets")
         target = self.target("customer_tickets")
         rng = self.rng
-        statuses = ["OPEN", "IN_PROGRESS", "RESOLVED", "RESOLVED", "CLOSED", "CLOSED"]
         priorities = ["LOW", "MEDIUM", "MEDIUM", "HIGH", "URGENT", "CRITICAL"]
         categories = ["ORDER", "PAYMENT", "DELIVERY", "REFUND", "ACCOUNT", "TECHNICAL"]
         services = ["FOOD", "PARCEL", "RIDE", NULL]  # a quarter of the tickets are about no service
@@ -369,11 +371,16 @@ class Generator:
                 tid = first + k
                 customer = self._customer()
                 day, sec, ts = self.rand_ts()
-                status = statuses[int(rng.random() * 6)]
-                done = status in ("RESOLVED", "CLOSED")
                 # Resolution times spread like a support desk's: most within hours, a long
-                # tail over days (the dashboard's median reads them), never past the data's end.
-                at = min(day * 86400 + sec + int(rng.expovariate(1 / 700) * 60) + 60, self.days * 86400 - 1)
+                # tail over days (the dashboard's median reads them). A ticket whose resolution
+                # falls past the data's end is still open (the last hours' tickets), and a few
+                # are left open whatever their age: the queue holds about a day of tickets, as a
+                # desk's does, not a share of every month's.
+                at = day * 86400 + sec + int(rng.expovariate(1 / 700) * 60) + 60
+                still_open = at >= self.days * 86400 or rng.random() < STALE_OPEN_TICKETS
+                status = rng.choice(OPEN_TICKET_STATUSES if still_open else CLOSED_TICKET_STATUSES)
+                done = not still_open
+                at = min(at, self.days * 86400 - 1)
                 minutes = (at - day * 86400 - sec) // 60
                 resolved = self.ts(at // 86400, at % 86400)
                 created.append((tid, customer, day * 86400 + sec))
@@ -441,6 +448,19 @@ class Generator:
         ]
         self.copy("customer_ticket_messages", cols, messages(), len(created) * per_ticket)
         created.clear()
+        # The first agent reply per ticket, which a trigger keeps on every other write (the
+        # load skips triggers): the queue's SLA reads it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO tickets_first_response (ticket_id, first_response_at)
+                SELECT ticket_id, min(created_at) FROM customer_ticket_messages
+                WHERE sender_type = 'AGENT' AND ticket_id >= %s GROUP BY ticket_id
+                ON CONFLICT (ticket_id) DO UPDATE
+                SET first_response_at = LEAST(tickets_first_response.first_response_at, EXCLUDED.first_response_at)
+                """,
+                [first],
+            )
 
     def refunds_and_disputes(self) -> None:
         rng, sample = self.rng, self.order_sample

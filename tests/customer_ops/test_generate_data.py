@@ -59,6 +59,27 @@ def test_generate_data_fills_every_table_in_proportion_with_consistent_reference
     }
     assert {name: _orphans(sql) for name, sql in checks.items()} == dict.fromkeys(checks, 0)
     assert _orphans("SELECT count(*) FROM customer_tickets WHERE ticket_id NOT LIKE 'TKT-%'") == 0
+    # A desk's queue: the open tickets are the last hours' (their resolution runs past the
+    # data's end) plus a few stale ones, not a share of every day's; the resolved have times.
+    open_share = _orphans("SELECT avg((status IN ('OPEN', 'IN_PROGRESS'))::int) * 100 FROM customer_tickets")
+    assert 1 <= open_share <= 15, open_share
+    assert (
+        _orphans(
+            "SELECT count(*) FROM customer_tickets WHERE (status IN ('RESOLVED', 'CLOSED')) "
+            "<> (resolved_at IS NOT NULL AND resolution_time_minutes IS NOT NULL)"
+        )
+        == 0
+    )
+    # The side table a trigger keeps (skipped by the load) holds each ticket's first agent reply.
+    assert (
+        _orphans(
+            "SELECT count(*) FROM (SELECT ticket_id, min(created_at) FROM customer_ticket_messages "
+            "WHERE sender_type = 'AGENT' GROUP BY ticket_id) m FULL JOIN tickets_first_response f USING (ticket_id) "
+            "WHERE f.first_response_at IS DISTINCT FROM m.min"
+        )
+        == 0
+    )
+    assert _count("tickets_first_response") > 0
     assert "rows/s" in out.getvalue()
 
 
