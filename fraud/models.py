@@ -110,6 +110,14 @@ class TrustScore(db.RuleBoundModel):
         return f"Trust {self.trust_score} for customer {self.customer_id}"
 
 
+# Most severe first (CRITICAL 0 ... LOW 3): the triage queue's order and its index's first key.
+SEVERITY_RANK = models.Case(
+    *[models.When(alert_severity=s, then=models.Value(rank)) for rank, s in enumerate(reversed(AlertSeverity.values))],
+    default=models.Value(99),
+    output_field=models.IntegerField(),
+)
+
+
 class FraudAlert(db.RuleBoundModel):
     """``customer_fraud_alerts``: alerts generated for suspicious or fraudulent activity."""
 
@@ -157,6 +165,15 @@ class FraudAlert(db.RuleBoundModel):
             models.Index(
                 fields=["alert_severity", "created_at"],
                 name="fraud_alerts_unresolved_idx",
+                condition=models.Q(is_resolved=False),
+            ),
+            # The triage queue's own order (severity rank, age): its first page is read from the
+            # index, however many alerts are open, instead of sorting them all.
+            models.Index(
+                SEVERITY_RANK,
+                "created_at",
+                "id",
+                name="fraud_alerts_triage_idx",
                 condition=models.Q(is_resolved=False),
             ),
             models.Index(fields=["customer", "-created_at"], name="fraud_alerts_customer_idx"),

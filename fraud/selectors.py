@@ -11,14 +11,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from analytics.selectors import LinkedAccount, linked_accounts
 from customer_ops.choices import ServiceType
 from fraud import conf
-from fraud.choices import AlertSeverity, BlockType
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustScore
+from fraud.choices import BlockType
+from fraud.models import SEVERITY_RANK, Block, FraudAlert, SuspiciousActivity, TrustScore
 
 # --- blocks ------------------------------------------------------------------------------
 
@@ -122,17 +122,11 @@ def active_blocks(customer) -> QuerySet[Block]:
 
 # --- queues ------------------------------------------------------------------------------
 
-SEVERITY_RANK = Case(
-    *[When(alert_severity=s, then=Value(rank)) for rank, s in enumerate(reversed(AlertSeverity.values))],
-    default=Value(99),
-    output_field=IntegerField(),
-)
-
 
 def alert_queue() -> QuerySet[FraudAlert]:
     """Unresolved alerts, most severe first, then oldest first (the triage queue).
 
-    Served by ``fraud_alerts_unresolved_idx`` (partial on ``NOT is_resolved``).
+    Served by ``fraud_alerts_triage_idx`` (the rank expression, then age; partial on ``NOT is_resolved``).
     """
     return (
         FraudAlert.objects.filter(is_resolved=False)
