@@ -205,13 +205,18 @@ def explain(days) -> None:
     class Rollback(Exception):
         pass
 
-    print("EXPLAIN (ANALYZE, BUFFERS) of the daily analytics job's statement into the emptied table:")
+    print("EXPLAIN (ANALYZE, BUFFERS) of the daily analytics job's statements into the emptied table:")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE customer_daily_analytics")
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + jobs.DAILY_UPSERT_SQL, days.params())
-            for (line,) in cursor.fetchall():
-                print(f"    {line}")
+            params = {**days.params(), "customers": None}
+            for sql in jobs.DAILY_STATEMENTS:
+                if sql.lstrip().startswith(("ANALYZE", "DROP")):
+                    cursor.execute(sql)
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                for (line,) in cursor.fetchall():
+                    print(f"    {line}")
             raise Rollback
     except Rollback:
         pass
