@@ -264,6 +264,8 @@ _SCOPE_RANGE = """
             SELECT customer_id FROM orders WHERE created_at >= %(start)s AND created_at < %(end)s
         )
 """
+# Or some customers only (the demo seeder's), through orders_customer_created_idx.
+_SCOPE_CUSTOMERS = "WHERE o.customer_id = ANY(%(customers)s)"
 
 SERVICE_METRICS = [
     "total_orders",
@@ -299,37 +301,39 @@ SUMMARY_UPSERT_SQL = """
 """
 
 
-def _scoped_source(days: DayRange | None) -> str:
+def _scoped_source(days: DayRange | None, customers: list[int] | None = None) -> str:
+    if customers is not None:
+        return SERVICE_SOURCE_SQL.format(scope=_SCOPE_CUSTOMERS)
     return SERVICE_SOURCE_SQL.format(scope=_SCOPE_RANGE if days else "")
 
 
-def _run_upsert(sql: str, days: DayRange | None) -> int:
+def _run_upsert(sql: str, days: DayRange | None, customers: list[int] | None = None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, days.params() if days else {})
+        cursor.execute(sql, {**(days.params() if days else {}), "customers": customers})
         return cursor.rowcount
 
 
-def run_service_analytics(days: DayRange | None = None) -> JobResult:
+def run_service_analytics(days: DayRange | None = None, customers: list[int] | None = None) -> JobResult:
     """Upsert ``customer_service_analytics`` for the customers who ordered in ``days``
-    (every customer when ``days`` is ``None``)."""
+    (every customer when ``days`` is ``None``; the ``customers`` given, when given)."""
     sql = SERVICE_UPSERT_SQL.format(
         cols=", ".join(SERVICE_METRICS),
-        source=_scoped_source(days),
+        source=_scoped_source(days, customers),
         set=_set_clause("customer_service_analytics", SERVICE_METRICS),
     )
-    written = _run_upsert(sql, days)
+    written = _run_upsert(sql, days, customers)
     return JobResult("service analytics", written, written)
 
 
-def run_orders_summary(days: DayRange | None = None) -> JobResult:
+def run_orders_summary(days: DayRange | None = None, customers: list[int] | None = None) -> JobResult:
     """Upsert ``customer_orders_summary`` for the customers who ordered in ``days``
-    (every customer when ``days`` is ``None``)."""
+    (every customer when ``days`` is ``None``; the ``customers`` given, when given)."""
     sql = SUMMARY_UPSERT_SQL.format(
         cols=", ".join(SUMMARY_METRICS),
-        source=_scoped_source(days),
+        source=_scoped_source(days, customers),
         set=_set_clause("customer_orders_summary", SUMMARY_METRICS),
     )
-    written = _run_upsert(sql, days)
+    written = _run_upsert(sql, days, customers)
     return JobResult("orders summary", written, written)
 
 
