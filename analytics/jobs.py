@@ -186,6 +186,26 @@ DAILY_STATEMENTS = _daily_statements(customers=False)
 DAILY_STATEMENTS_FOR_CUSTOMERS = _daily_statements(customers=True)
 
 
+def _daily_rebuild(customers: bool) -> tuple[str, str]:
+    """A range without rows yet (a first run, a rebuild): whether it is empty, and the one
+    INSERT ... SELECT that fills it -- nothing to compare or remove, no temporary table."""
+    scope = _IN_CUSTOMERS if customers else ""
+    metrics = ", ".join(DAILY_METRICS)
+    empty = f"""
+        SELECT NOT EXISTS (SELECT 1 FROM customer_daily_analytics
+                           WHERE analytics_date BETWEEN %(first)s AND %(last)s {scope})
+    """
+    insert = f"""
+        INSERT INTO customer_daily_analytics (customer_id, analytics_date, {metrics}, created_at, updated_at)
+        SELECT customer_id, d, {metrics}, now(), now() FROM ({DAILY_SOURCE_SQL.format(customers=scope)}) c
+    """
+    return empty, insert
+
+
+DAILY_REBUILD = _daily_rebuild(customers=False)
+DAILY_REBUILD_FOR_CUSTOMERS = _daily_rebuild(customers=True)
+
+
 @dataclass(frozen=True)
 class JobResult:
     job: str
@@ -202,9 +222,14 @@ def run_daily_analytics(days: DayRange, customers: list[int] | None = None) -> J
     """Upsert ``customer_daily_analytics`` for every customer-day of ``days`` (of the
     ``customers`` only, when given)."""
     statements = DAILY_STATEMENTS if customers is None else DAILY_STATEMENTS_FOR_CUSTOMERS
+    empty, insert = DAILY_REBUILD if customers is None else DAILY_REBUILD_FOR_CUSTOMERS
     params = {**days.params(), "customers": customers}
     counts = []
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(empty, params)
+        if cursor.fetchone()[0]:
+            cursor.execute(insert, params)
+            return JobResult("daily analytics", cursor.rowcount, cursor.rowcount)
         for sql in statements:
             cursor.execute(sql, params)
             counts.append(cursor.rowcount)

@@ -21,7 +21,7 @@ Target: each job and their sum within 1.5x of the statements. ``--rest`` then ti
 whole ``run_daily_jobs --from --to --all-customers`` into emptied tables (the cohorts,
 ordering customers, referrals and support figures have no hand-written twin here);
 ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the daily analytics job's statement
-(the slowest), rolled back. Refuses to run on ``bo100k`` itself. The machine is shared:
+for an empty range (the slowest), rolled back. Refuses to run on ``bo100k`` itself. The machine is shared:
 compare the figures of one round.
 """
 
@@ -205,18 +205,13 @@ def explain(days) -> None:
     class Rollback(Exception):
         pass
 
-    print("EXPLAIN (ANALYZE, BUFFERS) of the daily analytics job's statements into the emptied table:")
+    print("EXPLAIN (ANALYZE, BUFFERS) of the daily analytics job's statement into the emptied range:")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE customer_daily_analytics")
-            params = {**days.params(), "customers": None}
-            for sql in jobs.DAILY_STATEMENTS:
-                if sql.lstrip().startswith(("ANALYZE", "DROP")):
-                    cursor.execute(sql)
-                    continue
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                for (line,) in cursor.fetchall():
-                    print(f"    {line}")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + jobs.DAILY_REBUILD[1], days.params())
+            for (line,) in cursor.fetchall():
+                print(f"    {line}")
             raise Rollback
     except Rollback:
         pass
