@@ -2,7 +2,7 @@
 
     createdb -h 127.0.0.1 -U postgres -T bo100k bo_rebuild     # a copy: the tables are TRUNCATED
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_rebuild DEBUG=true \\
-        .venv/bin/python bench/daily_rebuild.py [--days 90] [--rounds 2] [--explain] [--rest]
+        .venv/bin/python bench/daily_rebuild.py [--days 90] [--rounds 2] [--explain] [--rerun] [--rest]
 
 The range is the last ``--days`` days of the data (up to the day of the newest order). Each
 round empties the tables and times, for each per-customer and per-day table the range
@@ -20,9 +20,10 @@ Rounds alternate which goes first. The rows are checked equal (``EXCEPT`` both w
 Target: each job and their sum within 1.5x of the statements. ``--rest`` then times the
 whole ``run_daily_jobs --from --to --all-customers`` into emptied tables (the cohorts,
 ordering customers, referrals and support figures have no hand-written twin here);
-``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the daily analytics job's statement
-for an empty range (the slowest), rolled back. Refuses to run on ``bo100k`` itself. The machine is shared:
-compare the figures of one round.
+``--rerun`` times the daily job again over the filled range (merge path; nothing to write)
+and for 300 customers; ``--explain`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the daily
+analytics job's statement for an empty range (the slowest), rolled back. Refuses to run on
+``bo100k`` itself. The machine is shared: compare the figures of one round.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def parse_args():
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--rerun", action="store_true", help="time the daily job again over the filled range")
     parser.add_argument("--rest", action="store_true", help="also time the whole run_daily_jobs")
     return parser.parse_args()
 
@@ -189,12 +191,28 @@ def main() -> None:
         f"best of {args.rounds}: jobs {best_job:.1f} s, hand-written {best_floor:.1f} s, "
         f"jobs / hand-written = {best_job / best_floor:.2f}x (target <= 1.5x)"
     )
+    if args.rerun:
+        rerun(days)
     if args.explain:
         explain(days)
     if args.rest:
         rest(days)
     for _, _, floor in TABLES.values():
         execute(f"DROP TABLE IF EXISTS {floor}")
+
+
+def rerun(days) -> None:
+    """The daily job again over the filled range (what seed_demo used to do at this size):
+    the computed rows merged in, nothing written; and for 300 customers only."""
+    from analytics import jobs
+
+    t0 = time.perf_counter()
+    result = jobs.run_daily_analytics(days)
+    print(f"re-run of the daily job over the filled range: {time.perf_counter() - t0:.1f} s ({result})")
+    some = [row[0] for row in execute("SELECT id FROM customers ORDER BY id DESC LIMIT 300")]
+    t0 = time.perf_counter()
+    result = jobs.run_daily_analytics(days, customers=some)
+    print(f"the same for 300 customers (customers=, as seed_demo): {time.perf_counter() - t0:.1f} s ({result})")
 
 
 def explain(days) -> None:
