@@ -49,7 +49,7 @@ def seed_analytics(ctx: dict) -> None:
     LoginHistory.objects.bulk_create(logins)
     ActivityLog.objects.bulk_create(activities)
 
-    _aggregate()
+    _aggregate([customer.pk for customer in customers])
 
     referrals, rewards = [], []
     referred = rng.sample(customers[10:], 40)
@@ -149,26 +149,35 @@ def _order_activity(order, activity_type, at):
     )
 
 
-def _aggregate() -> None:
-    """Fill the pre-aggregated tables from the demo orders, logs and sessions with the jobs."""
+def _aggregate(customers: list[int]) -> None:
+    """Fill the pre-aggregated tables from the demo orders, logs and sessions with the jobs.
+
+    The per-customer tables are computed for the demo's customers only: seed_demo on a
+    database that generate_data filled (100,000 customers) must not recompute everyone's
+    90 days (minutes). The platform-wide tables are recomputed over the demo's days."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT (least((SELECT min(created_at) FROM orders), (SELECT min(started_at) FROM customer_sessions),
-                          (SELECT min(created_at) FROM customer_activity_log)) AT TIME ZONE 'UTC')::date,
-                   (greatest((SELECT max(created_at) FROM orders), (SELECT max(started_at) FROM customer_sessions),
-                             (SELECT max(created_at) FROM customer_activity_log)) AT TIME ZONE 'UTC')::date
-            """
+            SELECT (least((SELECT min(created_at) FROM orders WHERE customer_id = ANY(%(ids)s)),
+                          (SELECT min(started_at) FROM customer_sessions WHERE customer_id = ANY(%(ids)s)),
+                          (SELECT min(created_at) FROM customer_activity_log WHERE customer_id = ANY(%(ids)s)))
+                    AT TIME ZONE 'UTC')::date,
+                   (greatest((SELECT max(created_at) FROM orders WHERE customer_id = ANY(%(ids)s)),
+                             (SELECT max(started_at) FROM customer_sessions WHERE customer_id = ANY(%(ids)s)),
+                             (SELECT max(created_at) FROM customer_activity_log WHERE customer_id = ANY(%(ids)s)))
+                    AT TIME ZONE 'UTC')::date
+            """,
+            {"ids": customers},
         )
         first, last = cursor.fetchone()
     if first is None:
         return
     days = jobs.day_range(first, last)
-    jobs.run_daily_analytics(days)
+    jobs.run_daily_analytics(days, customers=customers)
     jobs.run_platform_daily(days)
     jobs.run_ordering_customers(days)
-    jobs.run_service_analytics()
-    jobs.run_orders_summary()
+    jobs.run_service_analytics(customers=customers)
+    jobs.run_orders_summary(customers=customers)
     jobs.run_cohorts(days)
 
 

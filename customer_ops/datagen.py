@@ -18,9 +18,11 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db import connections
 from django.utils.connection import ConnectionProxy
+from psycopg.copy import QueuedLibpqWriter
 
 from customer_ops.db_roles import OWNER
 from customer_ops.partitions import ensure_monthly, is_partitioned
@@ -52,6 +54,10 @@ NULL = r"\N"
 OPEN_TICKET_STATUSES = ("OPEN", "IN_PROGRESS")
 CLOSED_TICKET_STATUSES = ("RESOLVED", "CLOSED")
 STALE_OPEN_TICKETS = 0.01  # tickets left open past their resolution time, whatever their age
+# "HH:MM:SS+00" for every second of a day: a timestamp is a day prefix plus one of these.
+CLOCK = [f"{h:02d}:{m:02d}:{s:02d}+00" for h in range(24) for m in range(60) for s in range(60)]
+# Rows per COPY write (and per progress update).
+BATCH = 20_000
 
 
 @dataclass
@@ -86,18 +92,17 @@ class Generator:
         self.end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.start = self.end - dt.timedelta(days=days)
         self.day_prefix = [(self.start + dt.timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(days)]
+        self.clock = CLOCK
         self.counts: dict[str, int] = {}
 
     # --- helpers ------------------------------------------------------------------
     def ts(self, day: int, second: int) -> str:
-        h, rem = divmod(second, 3600)
-        m, s = divmod(rem, 60)
-        return f"{self.day_prefix[day]}{h:02d}:{m:02d}:{s:02d}+00"
+        return self.day_prefix[day] + CLOCK[second]
 
     def rand_ts(self) -> tuple[int, int, str]:
         day = int(self.rng.random() * self.days)
         sec = int(self.rng.random() * 86399)
-        return day, sec, self.ts(day, sec)
+        return day, sec, self.day_prefix[day] + CLOCK[sec]
 
     def target(self, table: str) -> int:
         return int(self.n * PER_CUSTOMER[table])
@@ -132,31 +137,35 @@ class Generator:
 
     def copy(self, table: str, columns: list[str], rows: Iterator[tuple], target: int) -> int:
         """COPY ``rows`` (tuples of str) into ``table``; returns the row count."""
-        done = 0
-        batch: list[str] = []
         if is_partitioned(table, connection):
             # Rows of past months belong in their own partitions, not in the default one.
             ensure_monthly(table, since=self.start.date(), through=self.end.date(), connection=connection)
         indexes = self._drop_secondary_indexes(table) if target >= 100_000 else []
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor: COPY is not part of Django's API
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    batch.append("\t".join(row))
-                    if len(batch) == 20_000:
-                        copy.write("\n".join(batch) + "\n")
-                        done += len(batch)
-                        batch.clear()
-                        self.progress.table(table, done, target)
-                if batch:
-                    copy.write("\n".join(batch) + "\n")
-                    done += len(batch)
+            # A writer thread sends the data while this one makes the next batch: the server
+            # parses one batch while Python generates the next (two cores, not one after the other).
+            statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
+                done = self.send(copy, table, rows, target)
             for definition in indexes:
                 cursor.execute(definition)
         self.progress.table(table, done, target)
         self.progress.write("\n")
         self.progress.total_rows += done
         self.counts[table] = done
+        return done
+
+    def send(self, copy, table: str, rows: Iterator[tuple | str], target: int) -> int:
+        """Write ``rows`` to the open COPY in batches; returns the row count. A row is a
+        tuple of str, or (the big tables) a line already joined with tabs.
+        (bench/load_rate.py replaces this step to time the same load without generating.)"""
+        done = 0
+        while batch := list(islice(rows, BATCH)):
+            lines = map("\t".join, batch) if type(batch[0]) is tuple else batch
+            copy.write("\n".join(lines) + "\n")
+            done += len(batch)
+            self.progress.table(table, done, target)
         return done
 
     def reset_sequence(self, table: str) -> None:
@@ -330,20 +339,15 @@ class Generator:
         types = ["APP_OPEN"] * 5 + ["ORDER_PLACED", "ORDER_COMPLETED", "LOGIN", "LOGOUT", "PAYMENT_FAILED"]
 
         def rows():
+            # The biggest table: one preformatted line per row, with the helpers inlined
+            # (the same random draws, in the same order, as _customer() and rand_ts()).
+            rand, first, n, days, prefix = rng.random, self.first_customer, self.n, self.days, self.day_prefix
             for _ in range(target):
-                customer = self._customer()
-                day, sec, ts = self.rand_ts()
-                kind = types[int(rng.random() * 10)]
-                yield (
-                    str(customer),
-                    kind,
-                    "",
-                    NULL,
-                    f"dev-{customer}-0",
-                    f"10.{customer % 250}.{int(rng.random() * 250)}.{int(rng.random() * 250)}",
-                    "{}",
-                    ts,
-                )
+                customer = first + int(rand() * n)
+                ts = prefix[int(rand() * days)] + CLOCK[int(rand() * 86399)]
+                kind = types[int(rand() * 10)]
+                ip = f"10.{customer % 250}.{int(rand() * 250)}.{int(rand() * 250)}"
+                yield f"{customer}\t{kind}\t\t{NULL}\tdev-{customer}-0\t{ip}\t{{}}\t{ts}"
 
         cols = [
             "customer_id",

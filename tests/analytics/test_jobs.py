@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from analytics import jobs
 from analytics.models import CohortDaily, DailyAnalytics, OrdersSummary, ServiceAnalytics
@@ -121,6 +122,39 @@ def test_service_job_for_a_range_recomputes_the_whole_history_of_who_ordered_the
     assert who
     assert _keyed(ServiceAnalytics, jobs.SERVICE_METRICS) == reference.expected_service(who)
     assert _keyed(OrdersSummary, jobs.SUMMARY_METRICS) == reference.expected_summary(who)
+
+
+@pytest.mark.django_db
+def test_jobs_for_some_customers_compute_theirs_only_and_leave_the_others_rows_alone():
+    """seed_demo on a big database aggregates its own customers only (analytics/demo.py)."""
+    reference.make_random_data(10)
+    days = jobs.day_range(FIRST, LAST)
+    some = sorted(Order.objects.values_list("customer_id", flat=True).distinct())[:5]
+    other = Order.objects.exclude(customer_id__in=some).values_list("customer_id", flat=True).first()
+    # Another customer's row with no sources in the range: a run for everyone would remove it.
+    foreign = DailyAnalytics.objects.create(customer_id=other, analytics_date=dt.date(2024, 6, 1), total_orders=9)
+
+    result = jobs.run_daily_analytics(days, customers=some)
+    jobs.run_service_analytics(customers=some)
+    jobs.run_orders_summary(customers=some)
+
+    expected = {key: row for key, row in reference.expected_daily(FIRST, LAST).items() if key[0] in some}
+    assert {key: row for key, row in _daily_rows().items() if key[0] != other} == expected
+    assert result.rows == len(expected) and result.written == len(expected)
+    assert DailyAnalytics.objects.filter(customer_id=other).get() == foreign
+    assert _keyed(ServiceAnalytics, jobs.SERVICE_METRICS) == reference.expected_service(set(some))
+    assert _keyed(OrdersSummary, jobs.SUMMARY_METRICS) == reference.expected_summary(set(some))
+
+
+@pytest.mark.django_db
+def test_a_run_within_a_transaction_can_run_again_in_it():
+    """The computed rows' temporary table is dropped after each run, not at commit."""
+    reference.make_random_data(11)
+    days = jobs.day_range(FIRST, LAST)
+    with transaction.atomic():
+        first = jobs.run_daily_analytics(days)
+        again = jobs.run_daily_analytics(days)
+    assert (first.written, again.written, again.rows) == (first.rows, 0, first.rows)
 
 
 # --- idempotency --------------------------------------------------------------------------
