@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 
 from analytics import dashboard
 from analytics.choices import HoldStatus
@@ -89,11 +88,7 @@ register_home(
 def held_reward_tiles(request) -> list[Tile]:
     held = RewardHold.objects.filter(status=HoldStatus.HELD)  # reward_hold_status_idx
     url = reverse("admin:analytics_rewardhold_changelist") + "?" + urlencode({"status__exact": HoldStatus.HELD})
-    tile = count_tile("Referral rewards on hold", url, held)
-    if tile.count:
-        oldest = held.order_by("created_at").values_list("created_at", flat=True).first()
-        tile = Tile(**{**tile.__dict__, "detail": f"oldest {timesince(oldest).split(',')[0]}"})
-    return [tile]
+    return [count_tile("Referral rewards on hold", url, held, age_of=held)]
 
 
 register_home(

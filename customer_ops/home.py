@@ -10,6 +10,7 @@ links to, with the same filters, so the figure and the list agree.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.timesince import timesince
 
 from customer_ops.admin_base import EstimatedCountPaginator
 from customer_ops.registry import RecentAction, Tile, action_feeds, home_sections
@@ -29,9 +30,24 @@ def bounded_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     return min(n, cap), n > cap
 
 
-def count_tile(label: str, url: str, qs: QuerySet, **kwargs) -> Tile:
-    """A tile counting ``qs`` (the queryset of the list ``url`` opens)."""
+def age(since, now=None) -> str:
+    """The time since ``since`` in its largest unit ("3 hours", "2 days")."""
+    return timesince(since, now).split(",")[0]
+
+
+def count_tile(
+    label: str, url: str, qs: QuerySet, *, age_of: QuerySet | None = None, age_label: str = "oldest", **kwargs
+) -> Tile:
+    """A tile counting ``qs`` (the queryset of the list ``url`` opens).
+
+    ``age_of``: when the count is not zero, the detail says the age of its oldest row by
+    ``created_at`` ("oldest 3 hours"; the first row of a queue's index). Pass ``qs`` itself,
+    or the same rows without the columns only the count's filters need."""
     count, capped = bounded_count(qs)
+    if count and age_of is not None:
+        oldest = age_of.order_by("created_at").values_list("created_at", flat=True).first()
+        if oldest is not None:
+            kwargs["detail"] = f"{age_label} {age(oldest)}"
     return Tile(label=label, url=url, count=count, capped=capped, **kwargs)
 
 

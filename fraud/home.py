@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 
 from customer_ops.home import count_tile
 from customer_ops.registry import Tile, register_home
@@ -26,30 +25,27 @@ def _list(model: str, **params) -> str:
     return reverse(f"admin:fraud_{model}_changelist") + "?" + urlencode(params)
 
 
-def _oldest(qs, now) -> str:
-    """The oldest row's age (the first row of the queue's index), or ""."""
-    oldest = qs.order_by("created_at").values_list("created_at", flat=True).first()
-    return f"oldest {timesince(oldest, now).split(',')[0]}" if oldest else ""
-
-
 def fraud_tiles(request) -> list[Tile]:
     now = timezone.now()
     tiles = []
     # Open alerts, most severe first; each count and age from fraud_alerts_unresolved_idx.
     for severity in reversed(AlertSeverity.values):
         qs = FraudAlert.objects.filter(is_resolved=False, alert_severity=severity)
-        tile = count_tile(
-            f"Open alerts: {AlertSeverity(severity).label.lower()}",
-            _list("fraudalert", status="open", alert_severity__exact=severity),
-            qs,
-            state=SEVERITY_STATE.get(severity, ""),
+        tiles.append(
+            count_tile(
+                f"Open alerts: {AlertSeverity(severity).label.lower()}",
+                _list("fraudalert", status="open", alert_severity__exact=severity),
+                qs,
+                age_of=qs,
+                state=SEVERITY_STATE.get(severity, ""),
+            )
         )
-        if tile.count:
-            tile = Tile(**{**tile.__dict__, "detail": _oldest(qs, now)})
-        tiles.append(tile)
     review = SuspiciousActivity.objects.filter(requires_review=True, reviewed=False)
-    tile = count_tile("Suspicious activity to review", _list("suspiciousactivity", queue="awaiting"), review)
-    tiles.append(Tile(**{**tile.__dict__, "detail": _oldest(review, now)}) if tile.count else tile)
+    tiles.append(
+        count_tile(
+            "Suspicious activity to review", _list("suspiciousactivity", queue="awaiting"), review, age_of=review
+        )
+    )
     tiles.append(
         count_tile(
             "Blocks ending within 24 hours",

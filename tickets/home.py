@@ -11,9 +11,8 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, Min, OuterRef
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 
-from customer_ops.home import count_tile
+from customer_ops.home import age, count_tile
 from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role
 from tickets import dispute_services, selectors
@@ -34,25 +33,15 @@ def _tickets(view: str, user, now):
     return selectors.queue_view(qs, view, user=user, now=now)
 
 
-def age(since, now) -> str:
-    return timesince(since, now).split(",")[0]
-
-
 def _unassigned(user, now) -> Tile:
-    qs = _tickets("unassigned", user, now)
-    tile = count_tile("Unassigned, waiting", queue_url(queue="unassigned"), qs)
-    # The first row of customer_tickets_open_idx (created_at order), without the SLA columns.
-    oldest = (
-        selectors.queue_view(Ticket.objects.all(), "unassigned", user=user, now=now)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-        if tile.count
-        else None
+    return count_tile(
+        "Unassigned, waiting",
+        queue_url(queue="unassigned"),
+        _tickets("unassigned", user, now),
+        # The first row of customer_tickets_open_idx (created_at order), without the SLA columns.
+        age_of=selectors.queue_view(Ticket.objects.all(), "unassigned", user=user, now=now),
+        age_label="oldest waiting",
     )
-    if oldest is None:
-        return tile
-    return Tile(**{**tile.__dict__, "detail": f"oldest waiting {age(oldest, now)}"})
 
 
 def agent_tiles(request) -> list[Tile]:
@@ -125,13 +114,8 @@ def lead_tiles(request) -> list[Tile]:
         limit = refund_services.approval_limit(user)
         pending = selectors.awaiting_approval(RefundRequest.objects.all(), user=user, limit=limit)
         url = reverse("admin:tickets_refundrequest_changelist") + "?" + urlencode({"approval": "mine"})
-        tile = count_tile(
-            "Refunds waiting for my approval" + (f" (up to {limit})" if limit is not None else ""), url, pending
-        )
-        if tile.count:
-            oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
-            tile = Tile(**{**tile.__dict__, "detail": f"oldest waiting {age(oldest, now)}"})
-        tiles.append(tile)
+        label = "Refunds waiting for my approval" + (f" (up to {limit})" if limit is not None else "")
+        tiles.append(count_tile(label, url, pending, age_of=pending, age_label="oldest waiting"))
     return tiles
 
 

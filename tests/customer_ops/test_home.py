@@ -8,6 +8,8 @@ section or tile is covered without touching these tests.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -201,3 +203,22 @@ def test_take_next_button_on_the_agent_home(client, people):
     assert response.url == reverse("admin:tickets_ticket_change", args=[ticket.pk])
     client.force_login(people["analyst"])
     assert take_next not in client.get(INDEX).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_tile_says_the_age_of_its_oldest_row_only_when_it_counts_some():
+    from django.utils import timezone
+
+    from fraud.models import FraudAlert
+    from tests.factories import FraudAlertFactory
+
+    now = timezone.now()
+    FraudAlertFactory(alert_severity="HIGH", created_at=now - dt.timedelta(hours=3, minutes=5))
+    FraudAlertFactory(alert_severity="HIGH", created_at=now - dt.timedelta(minutes=20))
+    high = FraudAlert.objects.filter(alert_severity="HIGH")
+    tile = home.count_tile("High", "/x/", high, age_of=high)
+    assert (tile.count, tile.detail) == (2, "oldest 3\xa0hours")
+    waiting = home.count_tile("High", "/x/", high, age_of=high, age_label="oldest waiting")
+    assert waiting.detail == "oldest waiting 3\xa0hours"
+    none = FraudAlert.objects.filter(alert_severity="LOW")
+    assert home.count_tile("Low", "/x/", none, age_of=none).detail == ""
