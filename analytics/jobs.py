@@ -27,6 +27,7 @@ from analytics.filters import MAX_DAYS
 from analytics.models import ALL_SERVICES, COHORT_WEEKS, Referral, RewardHold
 from analytics.selectors import shared_signals
 from customer_ops.audit import audit
+from customer_ops.db import upsert_set
 
 UTC = dt.UTC
 
@@ -130,13 +131,6 @@ DAILY_SOURCE_SQL = """
     ) per_source
     GROUP BY customer_id, d
 """
-
-
-def _set_clause(table: str, columns: list[str]) -> str:
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
-    old = ", ".join(f"{table}.{c}" for c in columns)
-    new = ", ".join(f"EXCLUDED.{c}" for c in columns)
-    return f"{assignments} WHERE ({old}) IS DISTINCT FROM ({new})"
 
 
 _IN_CUSTOMERS = "AND customer_id = ANY(%(customers)s)"
@@ -344,7 +338,7 @@ def run_service_analytics(days: DayRange | None = None, customers: list[int] | N
     sql = SERVICE_UPSERT_SQL.format(
         cols=", ".join(SERVICE_METRICS),
         source=_scoped_source(days, customers),
-        set=_set_clause("customer_service_analytics", SERVICE_METRICS),
+        set=upsert_set("customer_service_analytics", SERVICE_METRICS),
     )
     written = _run_upsert(sql, days, customers)
     return JobResult("service analytics", written, written)
@@ -356,7 +350,7 @@ def run_orders_summary(days: DayRange | None = None, customers: list[int] | None
     sql = SUMMARY_UPSERT_SQL.format(
         cols=", ".join(SUMMARY_METRICS),
         source=_scoped_source(days, customers),
-        set=_set_clause("customer_orders_summary", SUMMARY_METRICS),
+        set=upsert_set("customer_orders_summary", SUMMARY_METRICS),
     )
     written = _run_upsert(sql, days, customers)
     return JobResult("orders summary", written, written)
@@ -547,7 +541,7 @@ PLATFORM_UPSERT_SQL = f"""
         INSERT INTO analytics_platform_daily (day, service_type, {", ".join(PLATFORM_METRICS)}, updated_at)
         SELECT day, service_type, {", ".join(PLATFORM_METRICS)}, now() FROM computed
         ON CONFLICT (day, service_type) DO UPDATE
-        SET updated_at = now(), {_set_clause("analytics_platform_daily", PLATFORM_METRICS)}
+        SET updated_at = now(), {upsert_set("analytics_platform_daily", PLATFORM_METRICS)}
         RETURNING 1
     ),
     stale AS (
@@ -626,7 +620,7 @@ COHORT_DAILY_UPSERT_SQL = f"""
         INSERT INTO analytics_cohort_daily (first_order_day, service_type, k, customers, updated_at)
         SELECT first_day, service_type, k, customers, now() FROM computed
         ON CONFLICT (service_type, first_order_day, k) DO UPDATE
-        SET updated_at = now(), {_set_clause("analytics_cohort_daily", ["customers"])}
+        SET updated_at = now(), {upsert_set("analytics_cohort_daily", ["customers"])}
         RETURNING 1
     ),
     stale AS (
@@ -736,7 +730,7 @@ COHORT_ACTIVITY_UPSERT_SQL = f"""
         SELECT service_type, referred, first_day, day, previous_alert_day, {_ACTIVITY_COLUMNS}, now()
         FROM computed
         ON CONFLICT (service_type, first_order_day, day, referred, previous_alert_day) DO UPDATE
-        SET updated_at = now(), {_set_clause("analytics_cohort_activity", ACTIVITY_METRICS)}
+        SET updated_at = now(), {upsert_set("analytics_cohort_activity", ACTIVITY_METRICS)}
         RETURNING 1
     ),
     stale AS (
@@ -810,7 +804,7 @@ ORDERING_CUSTOMERS_UPSERT_SQL = f"""
         INSERT INTO analytics_ordering_customers (day, service_type, previous_day, customers, updated_at)
         SELECT day, service_type, previous_day, customers, now() FROM computed
         ON CONFLICT (day, service_type, previous_day) DO UPDATE
-        SET updated_at = now(), {_set_clause("analytics_ordering_customers", ["customers"])}
+        SET updated_at = now(), {upsert_set("analytics_ordering_customers", ["customers"])}
         RETURNING 1
     ),
     stale AS (

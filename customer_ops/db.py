@@ -130,3 +130,13 @@ def create_sequence(sequence: str):
         f"CREATE SEQUENCE IF NOT EXISTS {sequence}",
         f"DROP SEQUENCE IF EXISTS {sequence}",
     )
+
+
+def upsert_set(target: str, columns: list[str]) -> str:
+    """The ``DO UPDATE SET`` of an ``INSERT ... ON CONFLICT`` that rewrites a row only when a
+    column changed (``target``: the table or its alias): a re-run over unchanged figures
+    writes nothing, and its count of written rows says what moved."""
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    old = ", ".join(f"{target}.{c}" for c in columns)
+    new = ", ".join(f"EXCLUDED.{c}" for c in columns)
+    return f"{assignments} WHERE ({old}) IS DISTINCT FROM ({new})"

@@ -32,6 +32,7 @@ from simple_history.utils import bulk_update_with_history
 
 from customer_ops.audit import audit
 from customer_ops.context import SYSTEM
+from customer_ops.db import upsert_set
 from customer_ops.deadlines import ticket_sla_targets
 from customer_ops.registry import register_daily_job
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
@@ -199,10 +200,7 @@ TICKET_DAILY_UPSERT_SQL = f"""
         SELECT c.day, nullif(c.svc, ''), c.issue_category, c.opened, c.resolved, coalesce(h.histogram, '{{}}'), now()
         FROM computed c LEFT JOIN histograms h USING (day, svc, issue_category)
         ON CONFLICT (day, service_type, issue_category) DO UPDATE
-        SET opened = EXCLUDED.opened, resolved = EXCLUDED.resolved,
-            resolution_histogram = EXCLUDED.resolution_histogram, updated_at = now()
-        WHERE (t.opened, t.resolved, t.resolution_histogram)
-              IS DISTINCT FROM (EXCLUDED.opened, EXCLUDED.resolved, EXCLUDED.resolution_histogram)
+        SET updated_at = now(), {upsert_set("t", ["opened", "resolved", "resolution_histogram"])}
         RETURNING 1
     ),
     stale AS (
@@ -240,7 +238,7 @@ RESOLUTION_MINUTES_UPSERT_SQL = f"""
 
 # Refund requests per day of their creation and service of their order (the refunds of the
 # range, each joined to its order through the primary key).
-REFUND_DAILY_UPSERT_SQL = """
+REFUND_DAILY_UPSERT_SQL = f"""
     WITH computed AS MATERIALIZED (
         SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, o.service_type, count(*)::int AS refunds,
                coalesce(sum(r.requested_amount), 0) AS requested, coalesce(sum(r.approved_amount), 0) AS approved
@@ -252,9 +250,7 @@ REFUND_DAILY_UPSERT_SQL = """
         INSERT INTO support_refund_daily AS t (day, service_type, refunds, requested, approved, updated_at)
         SELECT day, service_type, refunds, requested, approved, now() FROM computed
         ON CONFLICT (day, service_type) DO UPDATE
-        SET refunds = EXCLUDED.refunds, requested = EXCLUDED.requested, approved = EXCLUDED.approved, updated_at = now()
-        WHERE (t.refunds, t.requested, t.approved)
-              IS DISTINCT FROM (EXCLUDED.refunds, EXCLUDED.requested, EXCLUDED.approved)
+        SET updated_at = now(), {upsert_set("t", ["refunds", "requested", "approved"])}
         RETURNING 1
     ),
     stale AS (
