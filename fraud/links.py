@@ -24,26 +24,25 @@ IN_FORCE = """
 
 BLOCKED_IN_FORCE = f"SELECT DISTINCT b.customer_id FROM customer_blocks b WHERE {IN_FORCE}"
 
-# (customer, blocked customer, device) for every customer of {users} seen on a device of a
-# customer of {blocked}. The device_id <> '' conditions match the partial device indexes.
-_LINKS = """
+# The tables that record the device a customer used (fraud.conf: IP addresses left out).
+DEVICE_TABLES = ("customer_login_history", "customer_sessions", "customer_activity_log")
+
+
+def _devices(condition: str) -> str:
+    """The (customer, device) pairs of the rows matching ``condition`` in every device table;
+    ``device_id <> ''`` matches the tables' partial device indexes."""
+    return "\n    UNION ".join(
+        f"SELECT customer_id, device_id FROM {table} WHERE {condition} AND device_id <> ''" for table in DEVICE_TABLES
+    )
+
+
+def _links_sql(blocked: str, users: str) -> str:
+    """(customer, blocked customer, device) for every customer matching ``users`` seen on a
+    device of a customer of ``blocked`` (read from the blocked side: a run)."""
+    return f"""
 WITH blocked AS ({blocked}),
-blocked_devices AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE customer_id IN (SELECT customer_id FROM blocked) AND device_id <> ''
-),
-users AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE device_id IN (SELECT device_id FROM blocked_devices) AND device_id <> '' AND {users}
-)
+blocked_devices AS ({_devices("customer_id IN (SELECT customer_id FROM blocked)")}),
+users AS ({_devices(f"device_id IN (SELECT device_id FROM blocked_devices) AND {users}")})
 SELECT DISTINCT u.customer_id, bd.customer_id, bd.device_id
 FROM users u JOIN blocked_devices bd ON bd.device_id = u.device_id AND bd.customer_id <> u.customer_id
 """
@@ -54,22 +53,8 @@ FROM users u JOIN blocked_devices bd ON bd.device_id = u.device_id AND bd.custom
 # (the device indexes), kept when that customer has a block in force. The cost follows the
 # given customers' devices, not the number of blocked customers.
 _LINKS_OF = f"""
-WITH mine AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE customer_id = ANY(%(ids)s) AND device_id <> ''
-),
-others AS (
-    SELECT customer_id, device_id FROM customer_login_history
-     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_sessions
-     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
-    UNION SELECT customer_id, device_id FROM customer_activity_log
-     WHERE device_id IN (SELECT device_id FROM mine) AND device_id <> ''
-)
+WITH mine AS ({_devices("customer_id = ANY(%(ids)s)")}),
+others AS ({_devices("device_id IN (SELECT device_id FROM mine)")})
 SELECT DISTINCT m.customer_id, o.customer_id, o.device_id
 FROM mine m JOIN others o ON o.device_id = m.device_id AND o.customer_id <> m.customer_id
 WHERE EXISTS (SELECT 1 FROM customer_blocks b WHERE b.customer_id = o.customer_id AND {IN_FORCE})
@@ -89,7 +74,7 @@ def links(
     """Who shares a device with whom among the customers of ``blocked_sql`` (default: every
     customer with a block in force at ``now``); only ``customer_ids`` on the other side if given."""
     users = "true" if customer_ids is None else "customer_id = ANY(%(users)s)"
-    sql = _LINKS.format(blocked=blocked_sql, users=users)
+    sql = _links_sql(blocked_sql, users)
     with connection.cursor() as cursor:
         cursor.execute(sql, {**params, "now": now, "users": list(customer_ids or ())})
         return [Link(*row) for row in cursor.fetchall()]
