@@ -22,9 +22,7 @@ import argparse
 import datetime as dt
 import math
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,27 +33,15 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import OperationalError, connection  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from analytics import dashboard  # noqa: E402
 from analytics.filters import dashboard_filters  # noqa: E402
+from bench.timing import median_ms  # noqa: E402
 
 DASHBOARD = "/admin/analytics/dashboard/"
-
-
-def median_ms(call, runs: int) -> float:
-    try:
-        call()  # warm-up
-    except OperationalError:  # statement_timeout
-        return math.inf
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def get(client: Client, url: str) -> None:

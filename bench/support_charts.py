@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from django.utils import timezone  # noqa: E402
 
 from analytics.filters import dashboard_filters  # noqa: E402
 from analytics.jobs import day_range  # noqa: E402
+from bench.timing import median_ms  # noqa: E402
 from tickets import charts, jobs  # noqa: E402
 from tickets.choices import IssueCategory  # noqa: E402
 
@@ -65,16 +65,6 @@ LIVE_MEDIAN_SQL = """
       AND (%(service)s = '' OR service_type = %(service)s)
     GROUP BY issue_category
 """
-
-
-def median_ms(call, runs: int) -> float:
-    call()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def live(sql: str, f: dict) -> list:
