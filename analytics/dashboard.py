@@ -21,14 +21,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from analytics.filters import split_range
 from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL, service_orders
 from analytics.models import ALL_SERVICES, COHORT_WEEKS
 from backoffice.db_router import read_connection
-
-# Days before this many days ago come from analytics_platform_daily (run_daily_jobs
-# recomputes the last two days after midnight); the more recent ones from the orders
-# themselves, through orders_created_idx (two days of orders, not the whole range).
-RAW_DAYS = 2
 
 _PLATFORM_SQL = f"""
     SELECT day, service_type, total_orders, completed_orders, cancelled_orders, total_spent
@@ -47,18 +43,8 @@ def platform_days(f: dict) -> dict[tuple[dt.date, str], dict]:
     "cancelled_orders", "total_spent"}}``. One query."""
     if "_platform_days" in f:  # one query per request: the charts and the KPIs share it
         return f["_platform_days"]
-    today = timezone.now().astimezone(dt.UTC).date()
-    raw_first = max(f["first"], today - dt.timedelta(days=RAW_DAYS - 1))
-    params = {
-        "first": f["first"],
-        "last": f["last"],
-        "raw_first": raw_first,
-        "raw_start": max(f["start"], dt.datetime.combine(raw_first, dt.time.min, tzinfo=dt.UTC)),
-        "end": f["end"],
-        "service": f["service_type"],
-    }
     with read_connection().cursor() as cursor:  # the replica inside read_replica()
-        cursor.execute(_PLATFORM_SQL, params)
+        cursor.execute(_PLATFORM_SQL, split_range(f))  # the last RAW_DAYS from the orders
         f["_platform_days"] = {
             (day, service): dict(zip(PLATFORM_METRICS, values, strict=True))
             for day, service, *values in cursor.fetchall()

@@ -5,12 +5,10 @@ tickets and refunds of the last ``RAW_DAYS`` days."""
 
 from __future__ import annotations
 
-import datetime as dt
 from bisect import bisect_right
 from collections import Counter, defaultdict
 
-from django.utils import timezone
-
+from analytics.filters import split_range
 from backoffice.db_router import read_connection
 from customer_ops.registry import register_chart
 from tickets.choices import IssueCategory
@@ -21,26 +19,11 @@ def _labels(f: dict) -> list[str]:
     return [d.isoformat() for d in f["days"]]
 
 
-# Days before this many days ago come from the support tables that run_daily_jobs keeps
-# (support_ticket_daily, support_resolution_minutes_daily, support_refund_daily; its cron
-# recomputes the last two days); the more recent ones from the tickets and refunds themselves.
-RAW_DAYS = 2
-
-
 def _split(f: dict) -> dict:
-    """The range's SQL parameters: pre-aggregated days are ``first`` .. ``raw_first - 1``,
-    raw days from ``raw_start`` (the later of the range's start and ``RAW_DAYS`` ago) to ``end``."""
-    today = timezone.now().astimezone(dt.UTC).date()
-    raw_first = max(f["first"], today - dt.timedelta(days=RAW_DAYS - 1))
-    return {
-        "first": f["first"],
-        "last": f["last"],
-        "raw_first": raw_first,
-        "raw_start": max(f["start"], dt.datetime.combine(raw_first, dt.time.min, tzinfo=dt.UTC)),
-        "end": f["end"],
-        "service": f["service_type"],
-        "edges": RESOLUTION_BUCKET_EDGES,
-    }
+    """The range split at ``RAW_DAYS`` ago (analytics.filters), with the histogram's edges:
+    older days from the support tables run_daily_jobs keeps, the recent ones from the
+    tickets and refunds themselves."""
+    return {**split_range(f), "edges": RESOLUTION_BUCKET_EDGES}
 
 
 _SERVICE = "(%(service)s = '' OR service_type = %(service)s)"

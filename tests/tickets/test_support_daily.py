@@ -16,7 +16,7 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from analytics.filters import dashboard_filters
+from analytics.filters import RAW_DAYS, dashboard_filters
 from analytics.jobs import day_range
 from customer_ops.choices import ServiceType
 from tests.factories import CustomerFactory, OrderFactory
@@ -87,7 +87,7 @@ def _filters(first: dt.date, last: dt.date, service: str) -> dict:
 
 def _run_job_over_everything_but_the_raw_days() -> None:
     jobs.run_ticket_daily(
-        day_range(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=charts.RAW_DAYS))
+        day_range(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=RAW_DAYS))
     )
 
 
