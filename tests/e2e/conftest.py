@@ -12,6 +12,7 @@ Screenshots go to ``artifacts/screenshots/`` (ignored by git).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -56,6 +57,28 @@ def tab_to(page, selector: str, limit: int = 300, backwards: bool = False) -> No
         if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} never took the keyboard focus on {page.url}")
+
+
+# --- the dashboard, as the analyst tests read it --------------------------------------------
+
+
+def wait_for_charts(s):
+    """Until every chart of the dashboard is drawn by Chart.js."""
+    s.page.wait_for_function(
+        "() => { const c = document.querySelectorAll('canvas[data-chart]');"
+        " return c.length > 0 && window.Chart && [...c].every(x => window.Chart.getChart(x)); }"
+    )
+
+
+def chart_data(s) -> dict:
+    """The dashboard's chart data, as the page embeds it."""
+    return json.loads(s.page.locator("#dashboard-chart-data").text_content())
+
+
+def kpi(s, label: str) -> str:
+    """The value of the dashboard's KPI tile ``label``."""
+    tile = s.page.locator(".kpi", has=s.page.locator(".kpi-label", has_text=label))
+    return tile.locator(".kpi-value").inner_text().strip()
 
 
 # pytest-django's live server listens here (never on a public interface).

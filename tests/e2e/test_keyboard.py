@@ -10,7 +10,6 @@ Screenshots: ``artifacts/screenshots/keyboard-<role>.png``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 from django.urls import reverse
@@ -21,7 +20,7 @@ from compliance.models import DataDeletionRequest
 from customer_ops.models import Order
 from customer_ops.roles import Role
 from fraud.models import FraudAlert, SuspiciousActivity
-from tests.e2e.conftest import E2E_MARKS, PASSWORD, SCREENSHOTS, axe_problems, tab_to
+from tests.e2e.conftest import E2E_MARKS, PASSWORD, SCREENSHOTS, axe_problems, chart_data, kpi, tab_to, wait_for_charts
 from tests.factories import (
     CustomerFactory,
     DisputeFactory,
@@ -215,9 +214,9 @@ def test_analyst_changes_the_dashboard_range_with_the_keyboard(open_session, mak
     _sign_in(s, "analyst")
     _focus(s, f'a.home-tile-link[href="{reverse("admin:analytics_dashboard_changelist")}"]')
     _enter(s)
-    _wait_for_charts(s)
-    before = _chart_data(s)
-    assert _kpi(s, "Orders placed") == "3"  # the default range: the last 30 days
+    wait_for_charts(s)
+    before = chart_data(s)
+    assert kpi(s, "Orders placed") == "3"  # the default range: the last 30 days
 
     today = timezone.now().date()
     first = today - dt.timedelta(days=60)
@@ -229,25 +228,9 @@ def test_analyst_changes_the_dashboard_range_with_the_keyboard(open_session, mak
     assert service
     _focus(s, "form.dashboard-filters button[type=submit]")
     _enter(s)
-    _wait_for_charts(s)
+    wait_for_charts(s)
     expected = Order.objects.filter(created_at__date__gte=first, service_type=service).count()
-    assert _kpi(s, "Orders placed") == str(expected)
-    assert _chart_data(s) != before  # new data, drawn again
+    assert kpi(s, "Orders placed") == str(expected)
+    assert chart_data(s) != before  # new data, drawn again
     assert f"{first:%Y-%m-%d}" in s.page.locator(".dashboard-range").inner_text()
     _shot(s, "analyst")
-
-
-def _wait_for_charts(s):
-    s.page.wait_for_function(
-        "() => { const c = document.querySelectorAll('canvas[data-chart]');"
-        " return c.length > 0 && window.Chart && [...c].every(x => window.Chart.getChart(x)); }"
-    )
-
-
-def _chart_data(s) -> dict:
-    return json.loads(s.page.locator("#dashboard-chart-data").text_content())
-
-
-def _kpi(s, label: str) -> str:
-    tile = s.page.locator(".kpi", has=s.page.locator(".kpi-label", has_text=label))
-    return tile.locator(".kpi-value").inner_text().strip()

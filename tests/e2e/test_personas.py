@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -21,7 +20,7 @@ from customer_ops.models import Customer, Order
 from customer_ops.roles import Role
 from fraud.models import Block
 from fraud.selectors import is_blocked
-from tests.e2e.conftest import E2E_MARKS, PASSWORD, axe_problems
+from tests.e2e.conftest import E2E_MARKS, PASSWORD, axe_problems, chart_data, kpi, wait_for_charts
 from tests.factories import (
     CustomerFactory,
     DataDeletionRequestFactory,
@@ -324,18 +323,18 @@ def test_analyst_changes_the_dashboard_range_and_the_charts_redraw(open_session,
     s = open_session("analyst")
     s.login("analyst")
     s.go(reverse("admin:analytics_dashboard_changelist"))
-    _wait_for_charts(s)
-    before = _chart_data(s)
-    assert _kpi(s, "Orders placed") == "5"
+    wait_for_charts(s)
+    before = chart_data(s)
+    assert kpi(s, "Orders placed") == "5"
     s.shot("dashboard-default-range")
 
     today = timezone.now().date()
     s.page.fill("input[name=date_from]", (today - dt.timedelta(days=90)).isoformat())
     s.page.fill("input[name=date_to]", today.isoformat())
     _submit(s, s.page.locator("button", has_text="Apply"))
-    _wait_for_charts(s)
-    assert _kpi(s, "Orders placed") == "8"
-    assert _chart_data(s) != before  # new data, drawn again
+    wait_for_charts(s)
+    assert kpi(s, "Orders placed") == "8"
+    assert chart_data(s) != before  # new data, drawn again
     s.shot("dashboard-90-days")
 
     # Bad input: a start after the end is shown as an error; nothing is written anywhere.
@@ -343,22 +342,6 @@ def test_analyst_changes_the_dashboard_range_and_the_charts_redraw(open_session,
     s.page.fill("input[name=date_to]", (today - dt.timedelta(days=10)).isoformat())
     _submit(s, s.page.locator("button", has_text="Apply"))
     assert "The start date is after the end date." in s.page.locator(".errornote").inner_text()
-    _wait_for_charts(s)
+    wait_for_charts(s)
     assert (Order.objects.count(), AuditLog.objects.count(), Customer.objects.count()) == counts
     s.shot("dashboard-bad-range")
-
-
-def _wait_for_charts(s):
-    s.page.wait_for_function(
-        "() => { const c = document.querySelectorAll('canvas[data-chart]');"
-        " return c.length > 0 && window.Chart && [...c].every(x => window.Chart.getChart(x)); }"
-    )
-
-
-def _chart_data(s) -> dict:
-    return json.loads(s.page.locator("#dashboard-chart-data").text_content())
-
-
-def _kpi(s, label: str) -> str:
-    tile = s.page.locator(".kpi", has=s.page.locator(".kpi-label", has_text=label))
-    return tile.locator(".kpi-value").inner_text().strip()
