@@ -98,11 +98,14 @@ class Plan:
         return self.indexes.get(table, set())
 
 
-def explain(qs: models.QuerySet | str, *, bitmap_only: bool = False) -> Plan:
+def explain(qs: models.QuerySet | str, *, bitmap_only: bool = False, in_order: bool = False) -> Plan:
     """EXPLAIN ``qs`` with sequential scans priced out (the test tables are tiny: this asks
     whether an index CAN serve the query). ``bitmap_only`` also prices out plain index scans,
     so a table is reached only through an index that serves the condition (a full scan of
     the primary key in its order, which a tiny table makes cheap, is no longer a way round).
+
+    ``in_order`` prices out sorts and bitmap scans instead, so the plan keeps a Sort only when
+    no index gives the query's order (a tiny table would be sorted anyway).
 
     ``qs`` is a queryset or a captured SQL statement. Partitions and their indexes are
     reported under their partitioned parent's names.
@@ -112,6 +115,8 @@ def explain(qs: models.QuerySet | str, *, bitmap_only: bool = False) -> Plan:
         cursor.execute("SET LOCAL enable_seqscan = off")
         if bitmap_only:
             cursor.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off")
+        if in_order:
+            cursor.execute("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off")
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         (document,) = cursor.fetchone()
         cursor.execute(f"EXPLAIN {sql}", params)
@@ -154,6 +159,7 @@ def explain(qs: models.QuerySet | str, *, bitmap_only: bool = False) -> Plan:
         walk(document[0]["Plan"])
         # SET LOCAL outlives the savepoint: put the planner back for the rest of the test.
         cursor.execute(
-            "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on; SET LOCAL enable_indexonlyscan = on"
+            "SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on; SET LOCAL enable_indexonlyscan = on;"
+            " SET LOCAL enable_sort = on; SET LOCAL enable_bitmapscan = on"
         )
     return Plan(text=text, indexes=indexes, keys=keys, whole=whole)

@@ -86,9 +86,7 @@ def _filters(first: dt.date, last: dt.date, service: str) -> dict:
 
 
 def _run_job_over_everything_but_the_raw_days() -> None:
-    jobs.run_ticket_daily(
-        day_range(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=RAW_DAYS))
-    )
+    jobs.run_ticket_daily(day_range(_today() - dt.timedelta(days=SPAN + 1), _today() - dt.timedelta(days=RAW_DAYS)))
 
 
 @pytest.mark.django_db
