@@ -29,6 +29,11 @@ from psycopg import errors, sql
 
 OWNER = "owner"  # the DATABASES alias migrations (and other DDL) use
 
+# Tables whose rows only the database itself writes (through SECURITY DEFINER functions
+# and triggers owned by the owner): the runtime role may read them, never write them.
+# The erasure's grants and the audit hash chain live there; a table joins by its name.
+PRIVATE_TABLE_PREFIX = "backoffice_private_"
+
 
 def runtime_role() -> str | None:
     """The role the owner grants row access to; None when one role does everything."""
@@ -132,6 +137,13 @@ def grant_runtime(cursor, runtime: str) -> None:
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {}",
     ):
         _run(cursor, statement, runtime)
+    cursor.execute(
+        "SELECT oid::regclass::text FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        " AND relkind IN ('r', 'p') AND relname LIKE %s",
+        [PRIVATE_TABLE_PREFIX.replace("_", r"\_") + "%"],
+    )
+    for (table,) in cursor.fetchall():
+        _run(cursor, f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {{}}", runtime)
     cursor.execute("SELECT to_regprocedure('backoffice_add_month_partition(regclass, date)') IS NOT NULL")
     if cursor.fetchone()[0]:
         _run(cursor, "GRANT EXECUTE ON FUNCTION backoffice_add_month_partition(regclass, date) TO {}", runtime)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management import get_commands, load_command_class
 from django.db import DatabaseError, connection, transaction
 
-from customer_ops.db_roles import OWNER
+from customer_ops.db_roles import OWNER, PRIVATE_TABLE_PREFIX
 from customer_ops.partitions import partitions
 from customer_ops.write_rules import APPEND_ONLY, ruled_models, rules_for
 from tests.compliance.factories import OWN_FACTORIES
@@ -85,8 +85,26 @@ def test_the_runtime_role_may_read_and_write_rows_of_every_table_and_truncate_no
         """
     )
     assert len(rights) > 50
-    assert [t for t, rows, _ in rights if not rows] == []
+    assert [t for t, rows, _ in rights if not rows and not t.startswith(PRIVATE_TABLE_PREFIX)] == []
     assert [t for t, _, more in rights if more] == []
+
+
+@needs_two_roles
+@pytest.mark.django_db
+def test_the_runtime_role_may_only_read_the_private_tables():
+    """What the database alone writes (customer_ops.db_roles.PRIVATE_TABLE_PREFIX)."""
+    rights = _sql(
+        """
+        SELECT c.relname, has_table_privilege(c.oid, 'SELECT'),
+               has_table_privilege(c.oid, 'INSERT') OR has_table_privilege(c.oid, 'UPDATE')
+               OR has_table_privilege(c.oid, 'DELETE') OR has_table_privilege(c.oid, 'TRUNCATE')
+        FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+          AND starts_with(c.relname, %s)
+        """,
+        [PRIVATE_TABLE_PREFIX],
+    )
+    assert [(t, read) for t, read, _ in rights if not read] == []
+    assert [t for t, _, write in rights if write] == []
 
 
 @needs_two_roles
