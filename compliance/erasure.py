@@ -16,7 +16,8 @@ completion they are replaced by counts and a keyed digest in the certificate.
 
 This module is the ONLY caller of :func:`customer_ops.write_rules.erasure_bypass`: the
 immutable logs and never-update columns are redacted inside its transactions and nowhere
-else.
+else. Each chunk asks the database for a grant (:mod:`compliance.erasure_sql`), which
+checks that the request is being erased and that the rows and columns are in its plan.
 
 Safety of a long run:
 
@@ -265,15 +266,17 @@ def redaction(step: Step, scopes: list[str], patterns: list[str] = ()) -> dict:
     return values
 
 
-def _apply(step: Step, scopes: list[str], pks: list[int], patterns: list[str]) -> int:
+def _apply(step: Step, scopes: list[str], pks: list[int], patterns: list[str], *, request_id: str, reason: str) -> int:
+    """Erase rows ``pks`` of the step, through the database's grant for deletion request ``request_id``."""
     if not pks:
         return 0
     qs = step.model._default_manager.filter(pk__in=pks)
-    if step.action(scopes) == DELETE:
-        count = qs.count()
-        qs.delete()
-    else:
-        count = qs.update(**redaction(step, scopes, patterns))
+    with erasure_bypass(step.model, request_id=request_id, pks=pks, reason=reason):
+        if step.action(scopes) == DELETE:
+            count = qs.count()
+            qs.delete()
+        else:
+            count = qs.update(**redaction(step, scopes, patterns))
     if not step.historical:
         # The admin's own change log names objects by str(): that can be a name or a subject.
         content_type = ContentType.objects.get_for_model(step.model)
@@ -325,7 +328,8 @@ def _run_step(
         return
     action = step.action(scopes, bool(patterns))
     customer_id = run.customer_id
-    reason = f"{AUDIT_PREFIX} {run.request.request_id}"
+    request_id = run.request.request_id
+    reason = f"{AUDIT_PREFIX} {request_id}"
     held = _held_for(step, customer_id)
     rows = step.rows(customer_id)
     if progress.get("cursor") is not None:
@@ -334,13 +338,14 @@ def _run_step(
     todo = [] if action == KEEP else list(rows.order_by("pk").values_list("pk", step.id_field))
     for start in range(0, len(todo), chunk_size):
         chunk = todo[start : start + chunk_size]
-        with erasure_bypass(step.model, reason=reason):
+        with transaction.atomic():
             run = _locked_run(run_id)
             progress = _progress(run, step)
             chunk = [(pk, i) for pk, i in chunk if progress["cursor"] is None or pk > progress["cursor"]]
             if not chunk:  # another run did it meanwhile
                 continue
-            changed = _apply(step, scopes, [pk for pk, i in chunk if i not in held], patterns)
+            pks = [pk for pk, i in chunk if i not in held]
+            changed = _apply(step, scopes, pks, patterns, request_id=request_id, reason=reason)
             progress["held"] += [pk for pk, i in chunk if i in held]
             progress["rows"] += changed
             progress["cursor"] = chunk[-1][0]
@@ -363,14 +368,16 @@ def _release_holds(run_id: int, step: Step, scopes: list[str], patterns: list[st
     if not run.progress.get(step.key, {}).get("held"):
         return
     still_held = _held_for(step, run.customer_id)
-    with erasure_bypass(step.model, reason=f"{AUDIT_PREFIX} {run.request.request_id}: hold released"):
+    request_id = run.request.request_id
+    with transaction.atomic():
         run = _locked_run(run_id)
         progress = _progress(run, step)
         pairs = step.model._default_manager.filter(pk__in=progress["held"]).values_list("pk", step.id_field)
         released = [pk for pk, i in pairs if i not in still_held]
         if not released:
             return
-        changed = _apply(step, scopes, released, patterns)
+        reason = f"{AUDIT_PREFIX} {request_id}: hold released"
+        changed = _apply(step, scopes, released, patterns, request_id=request_id, reason=reason)
         progress["held"] = [pk for pk in progress["held"] if pk not in set(released)]
         progress["rows"] += changed
         run.save(update_fields=["progress", "updated_at"])

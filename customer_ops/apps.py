@@ -19,11 +19,16 @@ class CustomerOpsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         # One generic guard for every model that declares write rules.
-        from customer_ops import guards  # noqa: F401
+        from customer_ops import (
+            guards,  # noqa: F401
+            history_rules,
+        )
         from customer_ops.db_roles import grant_after_migrate
 
-        # After every migrate, the runtime role gets its row rights on what it created.
+        # After every migrate, the runtime role gets its row rights on what it created, and
+        # the history tables of the ruled models their append-only triggers.
         post_migrate.connect(grant_after_migrate, sender=self)
+        post_migrate.connect(history_rules.install, sender=self, dispatch_uid="history_append_only")
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py

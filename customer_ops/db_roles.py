@@ -34,6 +34,13 @@ OWNER = "owner"  # the DATABASES alias migrations (and other DDL) use
 # The erasure's grants and the audit hash chain live there; a table joins by its name.
 PRIVATE_TABLE_PREFIX = "backoffice_private_"
 
+# The SECURITY DEFINER functions the runtime role may call (each checks its arguments):
+# a monthly partition (customer_ops/partitions.py), an erasure's grant (compliance/erasure_sql.py).
+RUNTIME_FUNCTIONS = (
+    "backoffice_add_month_partition(regclass, date)",
+    "backoffice_erasure_grant(text, regclass, bigint[])",
+)
+
 
 def runtime_role() -> str | None:
     """The role the owner grants row access to; None when one role does everything."""
@@ -144,9 +151,10 @@ def grant_runtime(cursor, runtime: str) -> None:
     )
     for (table,) in cursor.fetchall():
         _run(cursor, f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {{}}", runtime)
-    cursor.execute("SELECT to_regprocedure('backoffice_add_month_partition(regclass, date)') IS NOT NULL")
-    if cursor.fetchone()[0]:
-        _run(cursor, "GRANT EXECUTE ON FUNCTION backoffice_add_month_partition(regclass, date) TO {}", runtime)
+    for function in RUNTIME_FUNCTIONS:
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [function])
+        if cursor.fetchone()[0]:
+            _run(cursor, f"GRANT EXECUTE ON FUNCTION {function} TO {{}}", runtime)
 
 
 def grant_after_migrate(sender, using, **kwargs) -> None:

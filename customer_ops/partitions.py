@@ -69,8 +69,9 @@ def partitions(table: str, connection=default_connection) -> list[str]:
 # paused roll_partitions, a demo loaded before the months existed), and PostgreSQL then
 # refuses to create that month's partition. So the function first moves that month's
 # rows out of the default partition, in the caller's transaction: it deletes them from
-# the default partition alone, through pgtrigger's ignore (the append-only DELETE trigger
-# of that one partition, for that one statement), creates the partition, inserts them
+# the default partition alone, with that partition's append-only DELETE trigger disabled
+# for that one statement (as the owner: DDL, no setting a session could forge, and the
+# partition is locked against writes meanwhile), creates the partition, inserts them
 # back through the parent (they land in the new partition, ids and values unchanged) and
 # fails if the counts differ. It also copies the parent's statement-level triggers (the
 # append-only TRUNCATE trigger), which PostgreSQL does not clone to partitions.
@@ -87,7 +88,7 @@ BEGIN
         WHERE tgrelid = parent AND NOT tgisinternal AND (tgtype & 1) = 0  -- statement level
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = part AND tgname = t.tgname) THEN
-            -- Same name as the parent's: pgtrigger.ignore() matches triggers by name.
+            -- Same name as the parent's, so that a test or an operator finds it by name.
             EXECUTE regexp_replace(t.definition, ' ON \S+ ', ' ON ' || part::text || ' ');
             copied := copied + 1;
         END IF;
@@ -105,8 +106,7 @@ DECLARE
     part text;
     low timestamptz;
     high timestamptz;
-    ignored text;
-    saved text;
+    trigger_name name;
     moved bigint := 0;
     inserted bigint := 0;
 BEGIN
@@ -128,27 +128,34 @@ BEGIN
     IF default_part IS NOT NULL THEN
         -- No row may reach the default partition while its month is being moved out.
         EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', default_part);
-        SELECT string_agg(quote_ident(tgname), ',') INTO ignored FROM pg_trigger
-        WHERE tgrelid = default_part AND (tgtype & 1) = 1 AND (tgtype & 8) = 8;  -- row-level DELETE
         EXECUTE format('CREATE TEMP TABLE backoffice_moving (LIKE %s) ON COMMIT DROP', parent);
-        saved := current_setting('pgtrigger.ignore', true);
-        PERFORM set_config('pgtrigger.ignore', '{' || coalesce(ignored, '') || '}', true);
+        FOR trigger_name IN
+            SELECT tgname FROM pg_trigger
+            WHERE tgrelid = default_part AND (tgtype & 1) = 1 AND (tgtype & 8) = 8  -- row-level DELETE
+        LOOP
+            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', default_part, trigger_name);
+        END LOOP;
         EXECUTE format(
             'WITH moved AS (DELETE FROM %s WHERE %I >= %L AND %I < %L RETURNING *) '
-            'INSERT INTO backoffice_moving SELECT * FROM moved',
+            'INSERT INTO pg_temp.backoffice_moving SELECT * FROM moved',
             default_part, key, low, key, high
         );
         GET DIAGNOSTICS moved = ROW_COUNT;
-        PERFORM set_config('pgtrigger.ignore', saved, true);
+        FOR trigger_name IN
+            SELECT tgname FROM pg_trigger
+            WHERE tgrelid = default_part AND (tgtype & 1) = 1 AND (tgtype & 8) = 8
+        LOOP
+            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', default_part, trigger_name);
+        END LOOP;
     END IF;
 
     EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)', schema, part, parent, low, high);
     PERFORM public.backoffice_copy_statement_triggers(parent, format('%I.%I', schema, part)::regclass);
 
     IF default_part IS NOT NULL THEN
-        EXECUTE format('INSERT INTO %s SELECT * FROM backoffice_moving', parent);
+        EXECUTE format('INSERT INTO %s SELECT * FROM pg_temp.backoffice_moving', parent);
         GET DIAGNOSTICS inserted = ROW_COUNT;
-        DROP TABLE backoffice_moving;
+        DROP TABLE pg_temp.backoffice_moving;
         IF inserted <> moved THEN
             RAISE EXCEPTION '%: moved % rows out of the default partition but inserted %', part, moved, inserted;
         END IF;

@@ -8,12 +8,20 @@ is the single source of truth:
 * :func:`never_update` -- the spec's "Never update" columns.
 * :func:`touch` -- keeps ``updated_at`` (or ``last_updated_at``) current on every UPDATE.
 
-The database layer is django-pgtrigger (the triggers above, installed by migrations).
+The database layer is django-pgtrigger (the triggers above, installed by migrations), with
+a template of our own (:class:`StrictTriggerSql`): pgtrigger's functions begin by asking
+``pgtrigger.ignore``, a setting any database role may write, whether to skip the rule; ours
+never do. The history tables of the ruled models get the same append-only rule
+(:mod:`customer_ops.history_rules`).
 The Python layer (:mod:`customer_ops.guards`) and the admin layer
 (:class:`customer_ops.admin_base.RuleAwareAdmin`) read the same declarations back through
 :func:`rules_for`, so a rule cannot be enforced in one layer and forgotten in another.
 
-:func:`erasure_bypass` is the one sanctioned way through, for GDPR erasure only.
+:func:`erasure_bypass` is the one sanctioned way through, for GDPR erasure only: the triggers
+let a change through only where ``public.backoffice_erasure_permits`` finds a grant for
+the current transaction, the table, the row and the columns changed, and only the SECURITY
+DEFINER function ``public.backoffice_erasure_grant`` (owned by the owner role, which checks
+the running erasure's plan) can write such a grant (docs/write_rules.md).
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from functools import cache
 
 import pgtrigger
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from pgtrigger import compiler
 
 logger = logging.getLogger(__name__)
 
@@ -37,32 +46,88 @@ NEVER_UPDATE = "never_update"
 TOUCH = "touch_updated_at"
 
 
-class NeverUpdate(pgtrigger.ReadOnly):
-    """``pgtrigger.ReadOnly`` whose error names the table and the protected columns."""
+class StrictTriggerSql(compiler.UpsertTriggerSql):
+    """pgtrigger's installation SQL without its ``pgtrigger.ignore`` escape hatch.
+
+    pgtrigger's template starts every trigger function with "skip me if my name is in the
+    ``pgtrigger.ignore`` setting", and any role may set that setting: one ``set_config``
+    would switch every write rule off. This template runs the rule unconditionally, with a
+    fixed ``search_path`` so that nothing a session creates (a TEMP table, a search path
+    of its own) can stand in for what the function reads.
+    """
+
+    def get_template(self) -> str:
+        return """
+            CREATE OR REPLACE FUNCTION {pgid}()
+            RETURNS TRIGGER SET search_path = pg_catalog, public, pg_temp AS $$
+                {declare}
+                BEGIN
+                    {func}
+                END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS {pgid} ON {table};
+            CREATE {constraint} TRIGGER {pgid}
+                {when} {operation} ON {table}
+                {timing}
+                {referencing}
+                FOR EACH {level} {condition}
+                EXECUTE PROCEDURE {execute};
+
+            COMMENT ON TRIGGER {pgid} ON {table} IS '{hash}';
+        """
+
+
+class StrictTrigger(pgtrigger.Trigger):
+    """A trigger installed with :class:`StrictTriggerSql`: no session setting skips it.
+    Every trigger of the project derives from it (a test reads the catalog for any other)."""
+
+    def compile(self, model):
+        compiled = super().compile(model)
+        kwargs = {k: v for k, v in compiled.sql.kwargs.items() if k != "ignore_func_name"}
+        return compiler.Trigger(name=compiled.name, sql=StrictTriggerSql(**kwargs))
+
+
+def _permitted(protected: str) -> str:
+    """PL/pgSQL: an erasure's grant covers this row and every ``protected`` column it
+    changes (``NULL``: every column). NEW is NULL in a DELETE trigger."""
+    return f"public.backoffice_erasure_permits(TG_RELID, TG_OP, to_jsonb(OLD), to_jsonb(NEW), {protected})"
+
+
+class NeverUpdate(StrictTrigger, pgtrigger.ReadOnly):
+    """``pgtrigger.ReadOnly`` whose error names the table and the protected columns; an
+    erasure's grant lets its declared columns through."""
 
     def get_func(self, model):
-        columns = ", ".join(model._meta.get_field(f).column for f in self.fields)
+        columns = [model._meta.get_field(f).column for f in self.fields]
+        protected = "ARRAY[" + ", ".join(f"'{c}'" for c in columns) + "]::text[]"
         return self.format_sql(
             f"""
-            RAISE EXCEPTION '%: never-update columns (%) cannot be changed', TG_TABLE_NAME, '{columns}'
+            IF {_permitted(protected)} THEN RETURN NEW; END IF;
+            RAISE EXCEPTION '%: never-update columns (%) cannot be changed', TG_TABLE_NAME, '{", ".join(columns)}'
                 USING ERRCODE = 'integrity_constraint_violation';
             """
         )
 
 
-class AppendOnly(pgtrigger.Protect):
-    """``pgtrigger.Protect`` on UPDATE and DELETE, with a message that says why."""
+class AppendOnly(StrictTrigger, pgtrigger.Protect):
+    """``pgtrigger.Protect`` on UPDATE and DELETE, with a message that says why; an
+    erasure's grant lets its rows and columns through."""
 
     def get_func(self, model):
         return self.format_sql(
-            """
+            f"""
+            IF {_permitted("NULL")} THEN
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+            END IF;
             RAISE EXCEPTION '%: immutable log, % is not allowed', TG_TABLE_NAME, TG_OP
                 USING ERRCODE = 'integrity_constraint_violation';
             """
         )
 
 
-class Touch(pgtrigger.Trigger):
+class Touch(StrictTrigger):
     """Sets the row's ``updated_at`` column to the current time on every UPDATE."""
 
     when = pgtrigger.Before
@@ -78,13 +143,13 @@ class Touch(pgtrigger.Trigger):
         return f"NEW.{column} = clock_timestamp(); RETURN NEW;"
 
 
-class NoTruncate(pgtrigger.Trigger):
+class NoTruncate(StrictTrigger):
     """A statement-level BEFORE TRUNCATE trigger: TRUNCATE never fires row triggers.
 
     PostgreSQL clones row triggers to a partitioned table's partitions but not statement
     triggers, and ``TRUNCATE <partition>`` fires only the partition's own; the partition
     code (:mod:`customer_ops.partitions`) copies this trigger onto every partition, under
-    the same name, when it creates one.
+    the same name, when it creates one. No grant opens it: an erasure never truncates.
     """
 
     when = pgtrigger.Before
@@ -173,23 +238,30 @@ def is_bypassed(model: type[models.Model]) -> bool:
 
 
 @contextlib.contextmanager
-def erasure_bypass(*model_classes: type[models.Model], reason: str) -> Iterator[None]:
-    """The only sanctioned way to change immutable rows or never-update columns.
+def erasure_bypass(model: type[models.Model], *, request_id: str, pks: list[int], reason: str) -> Iterator[None]:
+    """The only sanctioned way to change immutable rows or never-update columns: rows
+    ``pks`` of ``model``, for the running erasure of deletion request ``request_id``.
 
-    Used by GDPR erasure alone, to redact personal columns. It opens its own transaction,
-    so the trigger bypass (``pgtrigger.ignore``, a transaction-local setting) ends with it,
-    and it logs what it opened. Anything else that needs it is a design error.
+    Used by GDPR erasure alone (:mod:`compliance.erasure`). In a transaction of its own
+    (a savepoint inside the caller's), it asks the database for a grant:
+    ``backoffice_erasure_grant`` refuses unless the request is being erased, the table and
+    the columns are in its plan and every row is the customer's; the grant then lets the
+    triggers pass exactly those rows and columns until the block ends. The Python
+    guard (:mod:`customer_ops.guards`) stands aside for ``model`` meanwhile.
     """
     if not reason:
         raise ValueError("erasure_bypass needs a reason")
-    rules = [rules_for(m) for m in model_classes]
-    uris = [uri for r in rules if r for uri in r.trigger_uris]
-    logger.info("erasure bypass opened for %s: %s", ", ".join(m._meta.db_table for m in model_classes), reason)
-    token = _bypass.set(_bypass.get() | frozenset(model_classes))
+    logger.info("erasure bypass opened for %s (%d rows): %s", model._meta.db_table, len(pks), reason)
+    token = _bypass.set(_bypass.get() | {model})
     try:
-        # pgtrigger.ignore() with no URI would ignore every trigger: never call it empty.
-        ignore = pgtrigger.ignore(*uris) if uris else contextlib.nullcontext()
-        with transaction.atomic(), ignore:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT public.backoffice_erasure_grant(%s, %s::regclass, %s::bigint[])",
+                    [request_id, model._meta.db_table, list(pks)],
+                )
             yield
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT public.backoffice_erasure_release()")
     finally:
         _bypass.reset(token)

@@ -3,7 +3,6 @@ could have written, plan tests name the index) and their helpers: tests/README.m
 
 import contextlib
 
-import pgtrigger
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -11,7 +10,6 @@ from django.db import connections
 from django.test import TransactionTestCase
 
 from customer_ops.roles import Role
-from customer_ops.write_rules import NO_TRUNCATE
 from tests.factories import UserFactory
 
 
@@ -38,21 +36,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @contextlib.contextmanager
 def _as_owner_through_the_truncate_triggers():
     """Test harness only: a transactional test's teardown empties every table with TRUNCATE,
-    which the runtime role may not run and the logs' triggers refuse. The flush runs as the
-    owner with those triggers ignored; no code outside the test suite has such a path."""
-    from django.apps import apps
-
-    uris = [
-        f"{model._meta.label}:{NO_TRUNCATE}"
-        for model in apps.get_models()
-        if any(t.name == NO_TRUNCATE for t in getattr(model._meta, "triggers", []))
-    ]
+    which the runtime role may not run and the logs' and history tables' triggers refuse.
+    The flush runs as the owner with those statement triggers disabled for it (DDL only the
+    owner may run); no session setting opens them, and no code outside the test suite
+    does this."""
     owner = connections["owner"].settings_dict
     runtime = _connect_default_as({"USER": owner["USER"], "PASSWORD": owner.get("PASSWORD")})
+    triggers = []
     try:
-        with pgtrigger.ignore(*uris, databases=["default"]):
-            yield
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT tgrelid::regclass::text, tgname FROM pg_trigger
+                WHERE NOT tgisinternal AND tgenabled <> 'D' AND (tgtype & 32) = 32  -- TRUNCATE
+                """
+            )
+            triggers = cursor.fetchall()
+            for table, name in triggers:
+                cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+        yield
     finally:
+        with connections["default"].cursor() as cursor:
+            for table, name in triggers:
+                cursor.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
         _connect_default_as(runtime)
 
 

@@ -300,7 +300,7 @@ def plant(identity: Identity, *, staff, other_customer=None) -> dict:
 
 
 def _plant_history_reasons(identity: Identity, customer, catalog: dict) -> None:
-    """simple-history's own free-text column (``history_change_reason``), set by staff."""
+    """simple-history's own free-text column (``history_change_reason``), given by staff."""
     from simple_history.models import registered_models
 
     for base in registered_models.values():
@@ -316,7 +316,11 @@ def _plant_history_reasons(identity: Identity, customer, catalog: dict) -> None:
         if path is None:
             continue
         value = planted_value(identity, table, "history_change_reason", info)
-        history.objects.filter(customer_id=customer.pk).update(history_change_reason=value)
+        # History is append-only (customer_ops/history_rules.py): the reason is planted the
+        # way staff give one, on a new history row written by a save.
+        for row in base.objects.filter(customer_id=customer.pk):
+            row._change_reason = value
+            row.save()
 
 
 def scan(values: list[str], regexes: list[str] = ()) -> list[str]:
