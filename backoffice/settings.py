@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "fraud",
     "analytics",
     "compliance",
+    "backoffice.apps.BackofficeConfig",  # production's system checks (backoffice/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,11 @@ for _name, _alias in DATABASES.items():
         _alias["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
         _alias.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
+# Statement timeouts in milliseconds (backoffice/db_timeouts.py): the web process's
+# connections start with the first; scheduled jobs set the second on their session.
+DATABASE_STATEMENT_TIMEOUT = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT") or 15_000)
+JOB_STATEMENT_TIMEOUT = int(os.environ.get("JOB_STATEMENT_TIMEOUT") or 3_600_000)
 
 # The append-only TRUNCATE trigger is copied onto each log partition under the parent's name
 # (customer_ops/partitions.py); pgtrigger does not know those copies and its install would prune them.
@@ -283,8 +289,12 @@ if not DEBUG:
     # TLS ends at a proxy, which tells the app with this header that the browser used HTTPS:
     # without it every request would look like plain HTTP (a redirect loop, secure cookies
     # that never come back). Only safe when the proxy sets or strips the header itself on
-    # every request; set SECURE_PROXY_SSL_HEADER= (empty) when no proxy is in front.
-    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    # every request.
+    # Fail closed: trusted by default only when a proxy is declared (TRUSTED_PROXY_COUNT >= 1);
+    # setting it with no proxy declared is refused (backoffice/checks.py).
+    _proxy_header = os.environ.get(
+        "SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if TRUSTED_PROXY_COUNT >= 1 else ""
+    ).strip()
     if _proxy_header:
         SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365))

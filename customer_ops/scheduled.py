@@ -69,6 +69,15 @@ def job_lock(name: str, *, using: str | None = None) -> Iterator[bool]:
                 logger.warning("could not release the lock of job %s", name, exc_info=True)
 
 
+def _set_statement_timeout(connection) -> None:
+    """A job's own statement timeout (``JOB_STATEMENT_TIMEOUT``, ms) on its session, whatever
+    the web's is; not through a pooler, where a session setting would reach its next client."""
+    if settings.DATABASE_POOLER:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(settings.JOB_STATEMENT_TIMEOUT))])
+
+
 class JobCommand(BaseCommand):
     """Base class of the scheduled jobs' management commands: ``handle()`` runs only in the
     copy that holds the job's advisory lock."""
@@ -81,6 +90,7 @@ class JobCommand(BaseCommand):
         if options.get("stdout"):  # as BaseCommand.execute does, so call_command(stdout=...) gets the notice
             self.stdout = OutputWrapper(options["stdout"])
         name = self.job_name()
+        _set_statement_timeout(connections[DEFAULT_DB_ALIAS])
         with job_lock(name) as acquired:
             if not acquired:
                 self.stdout.write(f"{name} is already running (its advisory lock is held): this copy did nothing.")

@@ -109,7 +109,8 @@ def test_hsts_on_https_in_production():
         "p = c.get('/admin/', HTTP_HOST='127.0.0.1'); "
         "print(s.status_code, s.get('Strict-Transport-Security')); print(p.status_code, p.get('Location'))"
     )
-    env = production_env(database_url=database_url(connection.settings_dict))
+    # Behind one TLS proxy (TRUSTED_PROXY_COUNT=1): only then is its X-Forwarded-Proto trusted.
+    env = production_env(database_url=database_url(connection.settings_dict), TRUSTED_PROXY_COUNT="1")
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[1],

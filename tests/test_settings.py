@@ -23,7 +23,8 @@ POOLED = "postgres://app@pgbouncer:6432/backoffice"
 PROD_ENV = {
     "SECRET_KEY": PROD_KEY,
     "ALLOWED_HOSTS": "backoffice.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "DATABASE_URL": "postgres://backoffice_app@127.0.0.1:5432/postgres",
+    "DATABASE_OWNER_URL": "postgres://backoffice_owner@127.0.0.1:5432/postgres",  # production refuses one role
 }
 
 
@@ -73,7 +74,11 @@ def test_development_needs_debug_true_and_then_needs_nothing_else():
     assert "127.0.0.1" in loaded["ALLOWED_HOSTS"]
 
 
-@pytest.mark.parametrize("missing", sorted(PROD_ENV))
+# A missing DATABASE_OWNER_URL is a system check's error: tests/production/test_checks.py.
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
 def test_production_refuses_to_start_without_a_required_variable(missing):
     env = {k: v for k, v in PROD_ENV.items() if k != missing}
     result = _manage("check", **env)
@@ -82,7 +87,7 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
     assert result.stderr.startswith("Refusing to start: Production settings"), result.stderr
     assert f"  {missing}: " in result.stderr
     assert "Traceback" not in result.stderr
-    assert [name for name in PROD_ENV if f"  {name}: " in result.stderr] == [missing]
+    assert [name for name in REQUIRED if f"  {name}: " in result.stderr] == [missing]
 
 
 def test_without_debug_a_missing_database_url_never_starts_the_embedded_postgresql():
@@ -103,13 +108,16 @@ def test_deploy_check_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_the_proxy_ssl_header_is_configurable_and_can_be_switched_off():
-    assert load_settings("SECURE_PROXY_SSL_HEADER", **PROD_ENV) == {
+def test_the_proxy_ssl_header_is_trusted_only_behind_a_declared_proxy():
+    # Fail closed: no proxy declared, no header trusted (a client could claim HTTPS).
+    assert load_settings("SECURE_PROXY_SSL_HEADER", **PROD_ENV) == {"SECURE_PROXY_SSL_HEADER": None}
+    proxy = {**PROD_ENV, "TRUSTED_PROXY_COUNT": "1"}
+    assert load_settings("SECURE_PROXY_SSL_HEADER", **proxy) == {
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"]
     }
-    custom = load_settings("SECURE_PROXY_SSL_HEADER", SECURE_PROXY_SSL_HEADER="X-Forwarded-Scheme", **PROD_ENV)
+    custom = load_settings("SECURE_PROXY_SSL_HEADER", SECURE_PROXY_SSL_HEADER="X-Forwarded-Scheme", **proxy)
     assert custom == {"SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_SCHEME", "https"]}
-    assert load_settings("SECURE_PROXY_SSL_HEADER", SECURE_PROXY_SSL_HEADER="", **PROD_ENV) == {
+    assert load_settings("SECURE_PROXY_SSL_HEADER", SECURE_PROXY_SSL_HEADER="", **proxy) == {
         "SECURE_PROXY_SSL_HEADER": None
     }
 

@@ -85,6 +85,7 @@ def served(django_db_setup, tmp_path_factory):
     env = production_env(
         database_url=database_url(settings, name=name),
         DATABASE_OWNER_URL=database_url(owner, name=name),
+        TRUSTED_PROXY_COUNT="1",  # the TLS proxy the browser's requests come through (Playwright's routing)
         HOST="127.0.0.1",
         PORT=str(port),
         STATIC_ROOT=str(tmp / "static"),
