@@ -10,7 +10,8 @@ answer (the form error), the rows openpyxl parsed out of the sheet XML (counted 
 its row parser) and the members read out of the zip. A refusal should come having
 parsed at most ``IMPORT_MAX_ROWS + 1`` data rows, or none when the uncompressed size is
 refused first; the script also shows the second line of defence alone, the row cap
-with the unpacked-size checks lifted. It creates one superuser (``bench-import``) in the database it is given.
+with the unpacked-size checks lifted. It creates one superuser (``bench-import``) in the
+database it is given.
 """
 
 from __future__ import annotations
