@@ -7,7 +7,7 @@ One middleware, for every admin page and every custom view:
   whichever query first used the value);
 * so is a ``__regex``/``__iregex`` lookup value that PostgreSQL cannot compile
   (``?status__regex=(``): Django passes it through, PostgreSQL alone knows its syntax and
-  would refuse it when the list is counted (:func:`check_regex_parameters`). Only a staff
+  would refuse it when the list is counted (:func:`regex_problem`). Only a staff
   member's request can reach a list that uses the value, so only theirs is checked, after
   authentication: anyone else's costs no database work at all (an anonymous request with
   forty patterns that each take PostgreSQL 150-200 ms to compile held the database for
