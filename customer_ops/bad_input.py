@@ -7,8 +7,15 @@ One middleware, for every admin page and every custom view:
   whichever query first used the value);
 * so is a ``__regex``/``__iregex`` lookup value that PostgreSQL cannot compile
   (``?status__regex=(``): Django passes it through, PostgreSQL alone knows its syntax and
-  would refuse it when the list is counted. It is asked, in a savepoint (the request's
-  transaction stays usable), only when such a parameter is present;
+  would refuse it when the list is counted (:func:`regex_problem`). Only a staff
+  member's request can reach a list that uses the value, so only theirs is checked, after
+  authentication: anyone else's costs no database work at all (an anonymous request with
+  forty patterns that each take PostgreSQL 150-200 ms to compile held the database for
+  seconds, issue 20). A staff request holds at most :data:`MAX_REGEX_PARAMETERS` patterns
+  of at most :data:`MAX_REGEX_LENGTH` characters, each compiled under a local statement
+  timeout of :data:`REGEX_CHECK_TIMEOUT_MS` in a savepoint that is always rolled back (the
+  request's transaction stays usable and keeps its own timeout). The 400 says which pattern
+  and why;
 * an object id in the URL (``<path:object_id>``, ``<pk>``, ``<customer_id>``, ...) that
   cannot be an id of the view's model (``abc``, a number past the column's range) is a 404
   before the view looks it up (``Model.objects.get(pk="abc")`` raises ``ValueError``);
@@ -27,13 +34,14 @@ from urllib.parse import unquote_plus
 
 from django.contrib.admin.options import BaseModelAdmin, IncorrectLookupParameters
 from django.core.exceptions import BadRequest, FieldError, ValidationError
-from django.db import DEFAULT_DB_ALIAS, DataError, connections, models, transaction
-from django.http import Http404
+from django.db import DEFAULT_DB_ALIAS, DataError, OperationalError, connections, models, transaction
+from django.http import Http404, HttpResponseBadRequest
 from django.utils.datastructures import MultiValueDictKeyError
 
 logger = logging.getLogger("django.request")
 
 NUL = "\x00"
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement ended by statement_timeout
 BAD_INPUT_ERRORS = (
     IncorrectLookupParameters,
     ValidationError,
@@ -47,6 +55,14 @@ BAD_INPUT_ERRORS = (
 # others (``customer_id``) are ids of another table: all tables here have bigint ids.
 OWN_ID_KWARGS = ("object_id", "pk", "id")
 
+# Regular-expression lookups in a staff request. Nobody filters a list by more than a few
+# hand-written patterns; the admin's own links never carry one.
+MAX_REGEX_PARAMETERS = 5
+MAX_REGEX_LENGTH = 200
+# A pattern a person writes compiles in microseconds; PostgreSQL checks for the timeout while
+# compiling, so a costly one is stopped here (at most MAX_REGEX_PARAMETERS times this per request).
+REGEX_CHECK_TIMEOUT_MS = 100
+
 
 class BadInputMiddleware:
     def __init__(self, get_response):
@@ -55,8 +71,6 @@ class BadInputMiddleware:
     def __call__(self, request):
         if _holds_nul(request):
             raise BadRequest("A NUL byte is not allowed in a request.")
-        if bad := _bad_regex(request):
-            raise BadRequest(f"Not a regular expression: {bad[:80]!r}.")
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -70,6 +84,11 @@ class BadInputMiddleware:
                 continue
             if not is_valid_value(field, value):
                 raise Http404(f"No {name} {str(value)[:40]!r}.")
+        # Here, not in __call__: process_view runs after AuthenticationMiddleware.
+        if problem := regex_problem(request):
+            # Answered here, not raised: Django's 400 page would not say what was wrong.
+            logger.warning("Bad input on %s: %s", request.path, problem)
+            return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
         return None
 
     def process_exception(self, request, exception):
@@ -94,17 +113,54 @@ def _holds_nul(request) -> bool:
     return False
 
 
-def _bad_regex(request) -> str | None:
-    patterns = [v for key, values in request.GET.lists() if key.endswith("regex") for v in values]
-    if not patterns:
+def regex_parameters(request) -> list[str]:
+    return [v for key, values in request.GET.lists() if key.endswith("regex") for v in values]
+
+
+def may_filter_lists(request) -> bool:
+    """Whether the request is a signed-in staff member's, the only one an admin list (the
+    only user of a ``__regex`` parameter) answers. Without a session cookie this reads
+    nothing: ``request.user`` is then the anonymous user, made without a query."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
+def regex_problem(request) -> str | None:
+    """What is wrong with the ``…regex`` parameters of a staff request (too many, too long, a
+    pattern PostgreSQL refuses or cannot compile quickly), or ``None``; always ``None``, and
+    no query, for any other request."""
+    patterns = regex_parameters(request)
+    if not patterns or not may_filter_lists(request):
         return None
+    if len(patterns) > MAX_REGEX_PARAMETERS:
+        return (
+            f"At most {MAX_REGEX_PARAMETERS} regular-expression filters (…__regex) are allowed in one request; "
+            f"this one has {len(patterns)}."
+        )
+    if too_long := next((p for p in patterns if len(p) > MAX_REGEX_LENGTH), None):
+        return (
+            f"A regular-expression filter is at most {MAX_REGEX_LENGTH} characters long; "
+            f"{too_long[:40]!r}... has {len(too_long)}."
+        )
     connection = connections[DEFAULT_DB_ALIAS]
-    for pattern in patterns:
-        try:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+    pattern = None
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            # SET LOCAL: it ends with the savepoint, which is always rolled back (released, a
+            # savepoint would hand the timeout on to the rest of the request's transaction).
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{REGEX_CHECK_TIMEOUT_MS}ms"])
+            for pattern in patterns:
                 cursor.execute("SELECT '' ~ %s", [pattern])
-        except DataError:
-            return pattern
+            transaction.set_rollback(True, using=connection.alias)
+    except DataError:
+        return f"Not a regular expression: {pattern[:80]!r}."
+    except OperationalError as e:
+        if getattr(e.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        return (
+            f"The regular expression {pattern[:80]!r} is too costly to compile "
+            f"(over {REGEX_CHECK_TIMEOUT_MS} ms); simplify it."
+        )
     return None
 
 

@@ -140,3 +140,14 @@ LINKED_ACCOUNTS_LIMIT: int = _setting("FRAUD_LINKED_ACCOUNTS_LIMIT", 50)
 #: transaction, validated whole in the request).
 IMPORT_MAX_BYTES: int = _setting("FRAUD_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 IMPORT_MAX_ROWS: int = _setting("FRAUD_IMPORT_MAX_ROWS", 10_000)
+#: An XLSX is a zip: IMPORT_MAX_BYTES bounds its compressed size only, and a sheet of repeated
+#: rows deflates a few hundredfold (5 MB would hold some 14 million rows). Before it is parsed
+#: (fraud.import_files), its members together unpack to at most this much (a full file of
+#: IMPORT_MAX_ROWS alerts with long descriptions and evidence is about 10 MB of XML), none
+#: bigger than 1 MB deflates more than IMPORT_MAX_COMPRESSION_RATIO-fold, it has at most
+#: IMPORT_MAX_ZIP_MEMBERS members (Excel writes about a dozen), and its sheet is read up to
+#: IMPORT_MAX_COLUMNS columns (the resources have fewer than ten).
+IMPORT_MAX_UNPACKED_BYTES: int = _setting("FRAUD_IMPORT_MAX_UNPACKED_BYTES", 25 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO: int = _setting("FRAUD_IMPORT_MAX_COMPRESSION_RATIO", 100)
+IMPORT_MAX_ZIP_MEMBERS: int = _setting("FRAUD_IMPORT_MAX_ZIP_MEMBERS", 100)
+IMPORT_MAX_COLUMNS: int = _setting("FRAUD_IMPORT_MAX_COLUMNS", 50)

@@ -19,7 +19,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
 from customer_ops.panels import render_panels
-from fraud import conf
+from fraud import conf, import_files
 from fraud.panels import PANEL_KEYS
 from fraud.services import FraudError
 
@@ -131,25 +131,21 @@ class DefaultChoiceFilter(admin.SimpleListFilter):
 # --- imports of the ML pipeline's files ------------------------------------------------------
 
 
-class TooManyRows(ValueError):
-    pass
+class BoundedCSV(CSV):
+    """CSV read row by row and refused past :data:`fraud.conf.IMPORT_MAX_ROWS` rows."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8")
+        return import_files.read_csv(in_stream, max_rows=conf.IMPORT_MAX_ROWS)
 
 
-def _row_capped(file_format: type) -> type:
-    """``file_format`` whose dataset is refused past :data:`fraud.conf.IMPORT_MAX_ROWS` rows."""
+class BoundedXLSX(XLSX):
+    """XLSX checked unopened (its zip directory), then read streamed and refused past
+    :data:`fraud.conf.IMPORT_MAX_ROWS` rows."""
 
-    class RowCapped(file_format):
-        def create_dataset(self, in_stream, **kwargs):
-            dataset = super().create_dataset(in_stream, **kwargs)
-            if dataset.height > conf.IMPORT_MAX_ROWS:
-                raise TooManyRows(
-                    f"The file has {dataset.height:,} rows; at most {conf.IMPORT_MAX_ROWS:,} are imported "
-                    "at once. Split it into smaller files."
-                )
-            return dataset
-
-    RowCapped.__name__ = RowCapped.__qualname__ = file_format.__name__
-    return RowCapped
+    def create_dataset(self, in_stream, **kwargs):
+        return import_files.read_xlsx(in_stream, max_rows=conf.IMPORT_MAX_ROWS)
 
 
 class CappedImportForm(ImportForm):
@@ -171,13 +167,14 @@ class CappedImportForm(ImportForm):
 
 
 class CappedImportMixin(ImportMixin):
-    """django-import-export's import, restricted to CSV/XLSX files of bounded size and rows."""
+    """django-import-export's import, restricted to CSV/XLSX files of bounded size and rows
+    (fraud/import_files.py)."""
 
     import_form_class = CappedImportForm
-    import_formats = [_row_capped(CSV), _row_capped(XLSX)]
+    import_formats = [BoundedCSV, BoundedXLSX]
 
     def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, TooManyRows):
+        if isinstance(e, import_files.RefusedFile):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)

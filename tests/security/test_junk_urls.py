@@ -73,7 +73,12 @@ def test_no_junk_url_answers_500(client, walk_objects, superuser, settings):
                     continue
                 probe("GET", url)
 
-    view_params = sorted(all_params | set(DashboardFilter.base_filters) | set(VIEW_PARAMS))
+    # Without the ``__regex`` parameters: the custom views read none, and more than
+    # MAX_REGEX_PARAMETERS of them answer 400 before any view runs (each change list had
+    # its own above).
+    view_params = sorted(
+        p for p in all_params | set(DashboardFilter.base_filters) | set(VIEW_PARAMS) if not p.endswith("regex")
+    )
     for pattern in admin_patterns():
         if pattern.key == "logout":
             continue
