@@ -175,7 +175,7 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "tickets_ticket_priority": post_only(*WORKERS),
     "tickets_ticket_resolve": post_only(*WORKERS),
     "tickets_ticket_reopen": post_only(*WORKERS),
-    "tickets_ticket_rate": post_only(*WORKERS),
+    "tickets_ticket_rate": {"GET": nobody(), "POST": nobody()},  # the customer's rating: no staff member records it
     "tickets_ticket_follow_up": post_only(*WORKERS, ok=302),  # an empty form clears the follow-up date
     "tickets_ticket_close": post_only(L),
     "tickets_ticket_export": {"GET": only(L)},  # leads export the queue
