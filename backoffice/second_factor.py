@@ -21,12 +21,24 @@ password alone opens nothing, and django-axes counts a wrong code like a wrong p
 Nobody handles another person's secret: a lead (for support agents) or an administrator
 (for anyone but themselves) can only *reset* a second factor (:func:`second_factor_reset`),
 which removes the devices; the person then enrols again at their next sign-in.
+
+A fresh proof (:func:`has_fresh_proof`): a session alone, however it was obtained (a
+stolen cookie, a computer left unlocked), may not change a second factor. Issuing new
+recovery codes, removing one's own factor and resetting someone else's need a current
+code from the authenticator app entered within the last ``SECOND_FACTOR_FRESH_MINUTES``
+(default 5) in this session: at the sign-in itself, or on the confirmation step those
+pages ask for. The time is kept in the (server-side) session. A recovery code is never
+a fresh proof: it is a paper fallback to sign in once, and accepting it here would turn
+one leaked code into lasting access (ten new codes, or the app removed and a new one
+enrolled by whoever holds the password). Whoever lost their phone signs in with a
+recovery code and asks a lead or an administrator for a reset, which records a reason.
 """
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -44,6 +56,7 @@ RECOVERY_CODES_KEY = "_second_factor_new_recovery_codes"  # shown once, then dro
 RECOVERY_CODE_COUNT = 10
 TOTP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
+FRESH_KEY = "_second_factor_fresh_proof"  # {"user": pk, "at": epoch seconds} of the last app code
 
 
 class SecondFactorError(Exception):
@@ -86,12 +99,52 @@ def complete(request, user, device) -> str:
     forget(request)
     user.otp_device = device  # django.contrib.auth.login then records it (django_otp.login)
     auth_login(request, user, backend=user.backend)
+    if isinstance(device, TOTPDevice):  # a code from the app, just typed: a fresh proof too
+        record_fresh_proof(request, user)
     return next_url
 
 
 def record_failure(request, user) -> None:
     """A wrong code counts as a failed sign-in: django-axes listens to this signal."""
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+
+
+# --- the fresh proof before changing a second factor ----------------------------------------
+
+
+def fresh_proof_seconds() -> int:
+    """How long a code from the app keeps the sensitive second-factor actions open."""
+    return int(getattr(settings, "SECOND_FACTOR_FRESH_MINUTES", 5) * 60)
+
+
+def record_fresh_proof(request, user) -> None:
+    """``user`` has just entered a valid code from their authenticator app in this session."""
+    request.session[FRESH_KEY] = {"user": user.pk, "at": int(time.time())}
+
+
+def has_fresh_proof(request) -> bool:
+    """A code from the app, by the signed-in user, within the last few minutes (this session)."""
+    proof = request.session.get(FRESH_KEY)
+    if not proof or proof.get("user") != request.user.pk:
+        return False
+    return 0 <= time.time() - proof["at"] <= fresh_proof_seconds()
+
+
+def needs_fresh_proof(user) -> bool:
+    """Whether ``user`` must give a fresh proof before changing a second factor: always when
+    the second factor is required (every signed-in user then has an app), and otherwise
+    (``REQUIRE_2FA`` off: the demo) whenever they have set an app up. Staff without an app
+    in the demo have no code to give; for them nothing changes."""
+    return settings.REQUIRE_2FA or confirmed_totp_device(user) is not None
+
+
+def fresh_enough(request) -> bool:
+    """The check every sensitive second-factor POST makes before it changes anything."""
+    return not needs_fresh_proof(request.user) or has_fresh_proof(request)
+
+
+def forget_fresh_proof(request) -> None:
+    request.session.pop(FRESH_KEY, None)
 
 
 # --- devices -----------------------------------------------------------------------------
@@ -146,6 +199,30 @@ def recovery_codes_issue(*, user) -> list[str]:
     return codes
 
 
+def _remove_devices(user) -> int:
+    return sum(
+        model.objects.filter(user=user).delete()[1].get(model._meta.label, 0) for model in (TOTPDevice, StaticDevice)
+    )
+
+
+@transaction.atomic
+def second_factor_remove_own(*, user) -> int:
+    """``user`` removes their own app and recovery codes (a new phone: they enrol it at their
+    next sign-in); recorded in the admin's history of ``user``. Returns the devices removed.
+    The caller has checked the fresh proof (:func:`fresh_enough`)."""
+    removed = _remove_devices(user)
+    if not removed:
+        raise SecondFactorError("You have no second factor to remove.")
+    LogEntry.objects.log_actions(
+        user_id=user.pk,
+        queryset=get_user_model().objects.filter(pk=user.pk),
+        action_flag=CHANGE,
+        change_message=f"Second factor removed by its owner ({removed} device(s) removed).",
+        single_object=True,
+    )
+    return removed
+
+
 # --- resets by a lead or an administrator ----------------------------------------------------
 
 
@@ -186,9 +263,7 @@ def second_factor_reset(*, user, actor, reason: str) -> int:
         raise SecondFactorError("Give a reason (for example: phone lost, ticket number).")
     if not resettable_staff(actor).filter(pk=user.pk).exists():
         raise SecondFactorError(f"You may not reset the second factor of {user.get_username()}.")
-    removed = sum(
-        model.objects.filter(user=user).delete()[1].get(model._meta.label, 0) for model in (TOTPDevice, StaticDevice)
-    )
+    removed = _remove_devices(user)
     if not removed:
         raise SecondFactorError(f"{user.get_username()} has no second factor to reset.")
     LogEntry.objects.log_actions(

@@ -3,6 +3,11 @@
 Every page extends the stock admin templates and works under the strict CSP: the QR code
 is an SVG drawn on the server (the ``qrcode`` package) and embedded as a ``data:`` image,
 no script. Every POST carries the CSRF token.
+
+The pages that change a second factor (the account page's new recovery codes and
+removal, the reset page) ask for a fresh code first, on the confirmation page
+(:func:`confirm`), which returns to them; their POSTs are refused with a 403 and change
+nothing without one (:func:`_refuse_without_fresh_proof`), whatever the page showed.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -61,6 +68,28 @@ class CodeForm(OTPAuthenticationFormMixin, forms.Form):
 
     def _chosen_device(self, user):
         return sf.device_for_code(user, self.cleaned_data.get("otp_token", ""))
+
+
+class FreshProofForm(CodeForm):
+    """The confirmation before changing a second factor: a current code from the app only
+    (why not a recovery code: backoffice/second_factor.py)."""
+
+    otp_error_messages = {
+        **CodeForm.otp_error_messages,
+        "token_required": "Enter the 6-digit code your authenticator app shows now.",
+        "device_required": "Set up an authenticator app first.",
+    }
+
+    def clean_otp_token(self):
+        code = super().clean_otp_token()
+        if not code.isdigit():
+            raise forms.ValidationError(
+                "Recovery codes do not confirm this: enter the 6-digit code your authenticator app shows now."
+            )
+        return code
+
+    def _chosen_device(self, user):
+        return sf.confirmed_totp_device(user)
 
 
 class EnrolForm(forms.Form):
@@ -195,16 +224,103 @@ def enrol(request, site):
     )
 
 
+def _fresh_context(request) -> dict:
+    """What a sensitive page needs to show either its actions or the confirmation step."""
+    fresh = sf.fresh_enough(request)
+    return {
+        "fresh": fresh,
+        "confirm_form": None if fresh else FreshProofForm(request.user),
+        "confirm_next": request.path,
+        "fresh_minutes": sf.fresh_proof_seconds() // 60,
+    }
+
+
+def _refuse_without_fresh_proof(request, site):
+    """None when the POST may go ahead; else the 403 that asks for a code first (nothing changed)."""
+    if sf.fresh_enough(request):
+        return None
+    return TemplateResponse(
+        request,
+        "admin/second_factor/confirm.html",
+        _context(
+            site,
+            request,
+            "Confirm with a code from your app",
+            form=FreshProofForm(request.user),
+            confirm_next=request.path,
+            refused=True,
+            fresh_minutes=sf.fresh_proof_seconds() // 60,
+        ),
+        status=403,
+    )
+
+
+@sensitive_post_parameters("otp_token")
+@never_cache
+def confirm(request, site):
+    """The fresh proof: a current code from the app, then back to the page that asked (``next``)."""
+    user = request.user
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    if next_url == reverse("admin:index"):
+        next_url = reverse("admin:second_factor_account")
+    if sf.confirmed_totp_device(user) is None:
+        messages.info(request, "You have no authenticator app set up: there is no code to confirm with.")
+        return HttpResponseRedirect(reverse("admin:second_factor_account"))
+    locked = _locked_out(request, user)
+    if locked is not None:
+        return locked
+    # django-otp's form sets ``otp_device`` on the user it checks: a copy, not request.user
+    # (whose device says how this session signed in).
+    form = FreshProofForm(get_user_model().objects.get(pk=user.pk), request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            sf.record_fresh_proof(request, user)
+            return HttpResponseRedirect(next_url)
+        if form.cleaned_data.get("otp_token") or form.has_error("otp_token", "max_length"):
+            sf.record_failure(request, user)  # a wrong code counts as at the sign-in (django-axes)
+    return TemplateResponse(
+        request,
+        "admin/second_factor/confirm.html",
+        _context(
+            site,
+            request,
+            "Confirm with a code from your app",
+            form=form,
+            confirm_next=next_url,
+            fresh_minutes=sf.fresh_proof_seconds() // 60,
+        ),
+    )
+
+
+ACCOUNT_ACTIONS = ("recovery-codes", "remove")
+
+
 @never_cache
 def account(request, site):
-    """The signed-in user's own second factor: new recovery codes (shown once), and for
-    leads and administrators the way to the reset page."""
+    """The signed-in user's own second factor: new recovery codes (shown once), removing it
+    (a new phone), and for leads and administrators the way to the reset page. Both changes
+    need a fresh code from the app."""
     user = request.user
     if request.method == "POST":
+        refused = _refuse_without_fresh_proof(request, site)
+        if refused is not None:
+            return refused
+        action = request.POST.get("action")
+        if action not in ACCOUNT_ACTIONS:
+            return HttpResponseBadRequest("Unknown action.")
         if sf.confirmed_totp_device(user) is None:
             messages.error(request, "Set up an authenticator app first: recovery codes come with it.")
             return HttpResponseRedirect(request.path)
-        request.session[sf.RECOVERY_CODES_KEY] = {"codes": sf.recovery_codes_issue(user=user), "next": ""}
+        if action == "recovery-codes":
+            request.session[sf.RECOVERY_CODES_KEY] = {"codes": sf.recovery_codes_issue(user=user), "next": ""}
+            return HttpResponseRedirect(request.path)
+        sf.second_factor_remove_own(user=user)
+        sf.forget_fresh_proof(request)
+        if settings.REQUIRE_2FA:  # without a device this session is no longer verified: sign in again
+            auth_logout(request)
+            messages.success(request, "Your second factor is removed. Sign in again to set up your authenticator app.")
+            return HttpResponseRedirect(reverse("admin:login"))
+        messages.success(request, "Your second factor is removed.")
         return HttpResponseRedirect(request.path)
     shown = request.session.pop(sf.RECOVERY_CODES_KEY, None)  # once: a reload no longer shows them
     recovery = sf.recovery_device(user)
@@ -220,15 +336,21 @@ def account(request, site):
             has_app=sf.confirmed_totp_device(user) is not None,
             codes_left=recovery.token_set.count() if recovery else 0,
             may_reset=sf.may_reset(user),
+            **_fresh_context(request),
         ),
     )
 
 
 @never_cache
 def reset(request, site):
-    """A lead or an administrator removes someone's second factor (they enrol again)."""
+    """A lead or an administrator removes someone's second factor (they enrol again); after
+    a fresh code from their own app."""
     if not sf.may_reset(request.user):
         raise PermissionDenied
+    if request.method == "POST":
+        refused = _refuse_without_fresh_proof(request, site)
+        if refused is not None:
+            return refused
     form = ResetForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["user"]
@@ -246,5 +368,5 @@ def reset(request, site):
     return TemplateResponse(
         request,
         "admin/second_factor/reset.html",
-        _context(site, request, "Reset someone's second factor", form=form),
+        _context(site, request, "Reset someone's second factor", form=form, **_fresh_context(request)),
     )

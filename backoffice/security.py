@@ -77,6 +77,11 @@ class BackOfficeAdminSite(admin.AdminSite):
                 name="second_factor_account",
             ),
             path("second-factor/reset/", self.admin_view(bound(second_factor_views.reset)), name="second_factor_reset"),
+            path(
+                "second-factor/confirm/",
+                self.admin_view(bound(second_factor_views.confirm)),
+                name="second_factor_confirm",
+            ),
             *super().get_urls(),
         ]
 

@@ -56,6 +56,18 @@ def actor_for_user(user, *, ip_address: str = "", user_agent: str = "") -> Actor
     )
 
 
+def actor_for_customer(customer, *, ip_address: str = "", user_agent: str = "") -> Actor:
+    """The audit actor for a customer acting for themselves (the customer channel of the
+    service API): what they alone may write, such as a ticket's satisfaction rating."""
+    return Actor(
+        actor_type="CUSTOMER",
+        actor_id=customer.pk,
+        actor_name=customer.full_name,
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
+    )
+
+
 @contextlib.contextmanager
 def acting_as(actor: Actor):
     token = _current.set(actor)

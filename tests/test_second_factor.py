@@ -1,5 +1,6 @@
 """Two-factor sign-in (backoffice/second_factor.py): enrolment at the first sign-in, codes,
-recovery codes, the lockout on the code step, and resets by a lead or an administrator.
+recovery codes, the lockout on the code step, resets by a lead or an administrator, and the
+fresh code that changing a second factor needs.
 
 Production behaviour is switched on with ``REQUIRE_2FA=True`` (the site reads it per
 request). Codes are computed from the device's key with django-otp's own TOTP function, as
@@ -9,10 +10,12 @@ an authenticator app would. The browser side is tests/e2e/test_second_factor.py.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 import time
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import SESSION_KEY
@@ -24,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice import second_factor as sf
 from customer_ops.roles import Role
+from tests.assertions import unchanged
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_2fa")]
 
@@ -33,6 +37,7 @@ VERIFY = reverse("admin:second_factor_verify")
 ENROL = reverse("admin:second_factor_enrol")
 ACCOUNT = reverse("admin:second_factor_account")
 RESET = reverse("admin:second_factor_reset")
+CONFIRM = reverse("admin:second_factor_confirm")
 PASSWORD = "a-long-enough-password"
 
 
@@ -193,8 +198,8 @@ def test_new_recovery_codes_replace_the_old_ones(client, agent):
     device = with_device(agent)
     old = set(StaticToken.objects.filter(device__user=agent).values_list("token", flat=True))
     password_step(client, "new-agent")
-    client.post(VERIFY, {"otp_token": code_for(device)})
-    response = client.post(ACCOUNT)
+    client.post(VERIFY, {"otp_token": code_for(device)})  # the sign-in's code is a fresh proof
+    response = client.post(ACCOUNT, {"action": "recovery-codes"})
     assert response.status_code == 302
     page = client.get(ACCOUNT).content.decode()
     new = set(re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page))
@@ -281,18 +286,21 @@ RESETS = {
 }
 
 
-def _verified_client(user) -> Client:
+def _verified_client(user, *, fresh: bool = False) -> Client:
+    """Signed in with the app at some point (no fresh proof), or, ``fresh``, just now."""
     client = Client()
     client.force_login(user)
     session = client.session
     session["otp_device_id"] = TOTPDevice.objects.get(user=user).persistent_id  # as django_otp.login sets it
+    if fresh:  # as the sign-in or the confirmation step records it (tested below, through the pages)
+        session[sf.FRESH_KEY] = {"user": user.pk, "at": int(time.time())}
     session.save()
     return client
 
 
 @pytest.mark.parametrize(("actor", "target"), list(RESETS))
 def test_who_may_reset_whose_second_factor(staff, actor, target):
-    client, victim = _verified_client(staff[actor]), staff[target]
+    client, victim = _verified_client(staff[actor], fresh=True), staff[target]
     allowed = RESETS[(actor, target)]
     page = client.get(RESET)
     if not sf.may_reset(staff[actor]):
@@ -317,7 +325,7 @@ def test_who_may_reset_whose_second_factor(staff, actor, target):
 
 
 def test_a_reset_needs_a_reason_and_changes_nothing_without_one(staff):
-    client, victim = _verified_client(staff["lead"]), staff["agent"]
+    client, victim = _verified_client(staff["lead"], fresh=True), staff["agent"]
     response = client.post(RESET, {"user": victim.pk, "reason": "  "})
     assert response.status_code == 200 and "This field is required" in response.content.decode()
     assert TOTPDevice.objects.filter(user=victim).exists() and StaticDevice.objects.filter(user=victim).exists()
@@ -331,7 +339,7 @@ def test_the_reset_page_never_shows_a_secret(staff):
     device = TOTPDevice.objects.get(user=victim)
     secrets = {device.key, base64.b32encode(device.bin_key).decode().rstrip("=")}
     secrets |= set(StaticToken.objects.filter(device__user=victim).values_list("token", flat=True))
-    client = _verified_client(staff["lead"])
+    client = _verified_client(staff["lead"], fresh=True)
     pages = [client.get(RESET), client.post(RESET, {"user": victim.pk, "reason": "new phone"}, follow=True)]
     for page in pages:
         body = page.content.decode()
@@ -376,6 +384,184 @@ def test_administrators_see_who_has_a_device_but_never_a_secret(staff):
 def test_no_recovery_codes_without_an_app(client, agent, settings):
     settings.REQUIRE_2FA = False  # the demo: signed in with the password alone, no device
     client.force_login(agent)
-    response = client.post(ACCOUNT, follow=True)
+    response = client.post(ACCOUNT, {"action": "recovery-codes"}, follow=True)
     assert response.status_code == 200 and "Set up an authenticator app first" in response.content.decode()
     assert not StaticDevice.objects.filter(user=agent).exists()
+
+
+# --- a fresh code before changing a second factor ----------------------------------------------
+
+DEVICE_TABLES = (TOTPDevice, StaticDevice, StaticToken, LogEntry)  # what the three actions write
+
+
+def _signed_in_with_the_app(user) -> tuple[Client, TOTPDevice]:
+    """A real sign-in: password, then the app's code (which is a fresh proof for a few minutes)."""
+    user.set_password(PASSWORD)
+    user.save()
+    device = with_device(user)
+    client = Client()
+    password_step(client, user.get_username())
+    assert client.post(VERIFY, {"otp_token": code_for(device)}).status_code == 302
+    return client, device
+
+
+def _later(seconds: int):
+    """The clock, ``seconds`` from now (the app's codes follow it, as a phone's would)."""
+    return time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=seconds), tick=True)
+
+
+@pytest.fixture
+def victim(make_staff):
+    user = make_staff(Role.AGENT, username="their-agent")
+    with_device(user)
+    return user
+
+
+@pytest.fixture
+def lead_user(make_staff):
+    return make_staff(Role.LEAD, username="fresh-lead", password=PASSWORD)
+
+
+# The three actions that change a second factor: (who acts, the POST). Each test below runs all three.
+SENSITIVE = {
+    "new recovery codes": ("agent", ACCOUNT, lambda victim: {"action": "recovery-codes"}),
+    "remove own factor": ("agent", ACCOUNT, lambda victim: {"action": "remove"}),
+    "reset someone else's": ("lead", RESET, lambda victim: {"user": victim.pk, "reason": "phone lost, ticket 7"}),
+}
+
+
+def _actor(which, agent, lead_user):
+    return agent if which == "agent" else lead_user
+
+
+def _changed(which: str, actor, victim, codes_before: set[str]) -> bool:
+    """Whether the action took effect, read back from the device tables."""
+    if which == "new recovery codes":
+        return set(StaticToken.objects.filter(device__user=actor).values_list("token", flat=True)) != codes_before
+    if which == "remove own factor":
+        return not TOTPDevice.objects.filter(user=actor).exists()
+    return not TOTPDevice.objects.filter(user=victim).exists()
+
+
+@pytest.mark.parametrize("which", list(SENSITIVE))
+def test_a_stolen_session_cannot_change_a_second_factor(which, agent, lead_user, victim):
+    """Signed in with the app long ago (a stolen cookie): no fresh code, the POST is refused."""
+    role, url, data = SENSITIVE[which]
+    actor = _actor(role, agent, lead_user)
+    with_device(actor)
+    client = _verified_client(actor)  # verified, but no code entered in this session lately
+    assert client.get(INDEX).status_code == 200  # the session itself works
+    with unchanged(*DEVICE_TABLES):
+        response = client.post(url, data(victim))
+    assert response.status_code == 403
+    assert "Nothing was changed: confirm with a current code" in response.content.decode()
+    assert 'action="' + CONFIRM + '"' in response.content.decode()  # the way on: the confirmation step
+    assert TOTPDevice.objects.filter(user=actor, confirmed=True).count() == 1
+    assert TOTPDevice.objects.filter(user=victim, confirmed=True).count() == 1
+
+
+@pytest.mark.parametrize("which", list(SENSITIVE))
+def test_a_fresh_code_opens_the_action_and_an_old_one_no_longer_does(which, agent, lead_user, victim):
+    role, url, data = SENSITIVE[which]
+    actor = _actor(role, agent, lead_user)
+    client, device = _signed_in_with_the_app(actor)
+    codes = set(StaticToken.objects.filter(device__user=actor).values_list("token", flat=True))
+
+    # Signed in a while ago: the sign-in's code is older than the window.
+    with _later(sf.fresh_proof_seconds() + 1):
+        page = client.get(url)
+        assert page.status_code == 200 and 'id="confirm-form"' in page.content.decode()
+        with unchanged(*DEVICE_TABLES):
+            assert client.post(url, data(victim)).status_code == 403
+
+        # The confirmation step: a current code from the app, then back to the page.
+        response = client.post(CONFIRM, {"otp_token": code_for(device, 1), "next": url})
+        assert response.status_code == 302 and response["Location"] == url
+        assert 'id="confirm-form"' not in client.get(url).content.decode()
+
+    # ...which is good for the window only.
+    with _later(2 * sf.fresh_proof_seconds() + 2):
+        with unchanged(*DEVICE_TABLES):
+            assert client.post(url, data(victim)).status_code == 403
+        assert client.post(CONFIRM, {"otp_token": code_for(device, 1), "next": url}).status_code == 302
+        response = client.post(url, data(victim))
+        assert response.status_code == 302
+    assert _changed(which, actor, victim, codes)
+
+
+def test_the_sign_in_code_is_a_fresh_proof_for_the_window(agent):
+    client, _device = _signed_in_with_the_app(agent)
+    codes = set(StaticToken.objects.filter(device__user=agent).values_list("token", flat=True))
+    with _later(sf.fresh_proof_seconds() - 30):
+        assert client.post(ACCOUNT, {"action": "recovery-codes"}).status_code == 302
+    assert _changed("new recovery codes", agent, None, codes)
+
+
+def test_a_recovery_code_is_not_a_fresh_proof(agent):
+    with_device(agent)
+    code, other = StaticToken.objects.filter(device__user=agent).values_list("token", flat=True)[:2]
+    client = Client()
+    password_step(client, "new-agent")
+    assert client.post(VERIFY, {"otp_token": code}).status_code == 302  # signs in...
+    with unchanged(*DEVICE_TABLES):  # ...but changes nothing
+        assert client.post(ACCOUNT, {"action": "remove"}).status_code == 403
+        response = client.post(CONFIRM, {"otp_token": other, "next": ACCOUNT})
+        assert response.status_code == 200 and "Recovery codes do not confirm this" in response.content.decode()
+        assert client.post(ACCOUNT, {"action": "remove"}).status_code == 403
+
+
+def test_a_wrong_confirmation_code_is_refused_and_counted(agent):
+    client, device = _signed_in_with_the_app(agent)
+    with _later(sf.fresh_proof_seconds() + 1):
+        response = client.post(CONFIRM, {"otp_token": _wrong(device), "next": ACCOUNT})
+        assert response.status_code == 200 and "That code is not valid" in response.content.decode()
+        assert AccessAttempt.objects.get(username="new-agent").failures_since_start == 1
+        with unchanged(*DEVICE_TABLES):
+            assert client.post(ACCOUNT, {"action": "recovery-codes"}).status_code == 403
+
+
+def test_a_fresh_proof_is_the_signed_in_users_own(agent, lead_user):
+    """A proof recorded for someone else (the same browser, another account) does not count."""
+    with_device(agent)
+    client = _verified_client(lead_user.__class__.objects.get(pk=agent.pk))
+    session = client.session
+    session[sf.FRESH_KEY] = {"user": lead_user.pk, "at": int(time.time())}
+    session.save()
+    with unchanged(*DEVICE_TABLES):
+        assert client.post(ACCOUNT, {"action": "recovery-codes"}).status_code == 403
+
+
+def test_removing_ones_own_factor_signs_out_and_the_next_sign_in_enrols(agent):
+    client, _device = _signed_in_with_the_app(agent)
+    response = client.post(ACCOUNT, {"action": "remove"})
+    assert response.status_code == 302 and response["Location"] == LOGIN
+    assert not TOTPDevice.objects.filter(user=agent).exists() and not StaticDevice.objects.filter(user=agent).exists()
+    entry = LogEntry.objects.get(object_id=str(agent.pk))
+    assert entry.user == agent and "removed by its owner" in entry.change_message
+    assert client.session.get(SESSION_KEY) is None
+    password_step(client, "new-agent")
+    assert client.get(VERIFY)["Location"] == ENROL
+
+
+def test_an_unknown_account_action_is_a_400_and_changes_nothing(agent):
+    client, _device = _signed_in_with_the_app(agent)
+    with unchanged(*DEVICE_TABLES):
+        assert client.post(ACCOUNT, {"action": "everything"}).status_code == 400
+
+
+def test_without_require_2fa_staff_without_an_app_reset_as_before(lead_user, victim, settings):
+    """The demo: signed in with the password, no app, so no code to give; the reset works."""
+    settings.REQUIRE_2FA = False
+    client = Client()
+    client.force_login(lead_user)
+    response = client.post(RESET, {"user": victim.pk, "reason": "phone lost"})
+    assert response.status_code == 302 and not TOTPDevice.objects.filter(user=victim).exists()
+
+
+def test_without_require_2fa_an_app_still_needs_a_fresh_code(lead_user, victim, settings):
+    settings.REQUIRE_2FA = False
+    with_device(lead_user)
+    client = Client()
+    client.force_login(lead_user)
+    with unchanged(*DEVICE_TABLES):
+        assert client.post(RESET, {"user": victim.pk, "reason": "phone lost"}).status_code == 403

@@ -77,6 +77,11 @@ class RefundStatus(models.TextChoices):
     COMPLETED = "COMPLETED", "Completed"
 
 
+# The statuses whose approved amount is owed to the customer (decided, being paid, or paid):
+# together they never exceed what the order was paid (tickets.triggers.RefundsWithinPaid).
+REFUND_APPROVED_STATUSES = (RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.COMPLETED)
+
+
 class RefundMode(models.TextChoices):
     ORIGINAL_PAYMENT = "ORIGINAL_PAYMENT", "Original payment"
     WALLET = "WALLET", "Wallet"

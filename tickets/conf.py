@@ -12,8 +12,10 @@ from django.conf import settings
 
 from customer_ops.roles import Role
 
-# The most a role may approve on one refund request. Superusers have no limit; a role not
-# listed may not approve at all (it also needs tickets.approve_refundrequest).
+# The most a role may approve for one order: everything approved on the order's refund
+# requests, by anyone, with the approval at hand (so a large refund cannot pass as several
+# small requests). Superusers have no limit; a role not listed may not approve at all (it
+# also needs tickets.approve_refundrequest).
 REFUND_APPROVAL_LIMITS: dict[str, Decimal] = getattr(
     settings,
     "REFUND_APPROVAL_LIMITS",

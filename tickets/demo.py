@@ -195,8 +195,9 @@ def _msg(ticket, at, sender_type, sender_id, sender_name, text, now):
 def _seed_refunds(ctx, completed):
     rng, now, users = ctx["rng"], ctx["now"], ctx["users"]
     refunds = []
+    approved_on: dict[int, Decimal] = {}  # order -> approved so far: never more than it was paid
     plan = ["PENDING"] * 14 + ["APPROVED"] * 8 + ["REJECTED"] * 8 + ["PROCESSING"] * 6 + ["COMPLETED"] * 14
-    for status in plan:
+    for planned in plan:
         order = rng.choice(completed)
         refund_type = rng.choice(["FULL", "PARTIAL", "ITEM", "DELIVERY_FEE"])
         requested = {
@@ -205,6 +206,12 @@ def _seed_refunds(ctx, completed):
             "ITEM": min(order.order_amount, Decimal("6.50")),
             "DELIVERY_FEE": min(order.order_amount, Decimal("2.99")),
         }[refund_type]
+        status = planned
+        if planned in {"APPROVED", "PROCESSING", "COMPLETED"}:
+            if approved_on.get(order.pk, Decimal("0")) + requested > order.order_amount:
+                status = "REJECTED"  # the order was already refunded: the database refuses more
+            else:
+                approved_on[order.pk] = approved_on.get(order.pk, Decimal("0")) + requested
         created = max(order.created_at + dt.timedelta(hours=1), now - dt.timedelta(days=rng.uniform(0, 30)))
         decided = status != "PENDING"
         refunds.append(
@@ -223,7 +230,11 @@ def _seed_refunds(ctx, completed):
                 refund_status=status,
                 processed_by=users["lead"] if decided else None,
                 processed_at=created + dt.timedelta(hours=2) if decided else None,
-                rejection_reason="Delivery confirmed by photo." if status == "REJECTED" else "",
+                rejection_reason=(
+                    ("Delivery confirmed by photo." if planned == "REJECTED" else "The order was already refunded.")
+                    if status == "REJECTED"
+                    else ""
+                ),
                 completed_at=created + dt.timedelta(days=1) if status == "COMPLETED" else None,
                 refund_mode=rng.choice(["ORIGINAL_PAYMENT", "WALLET", "COUPON"])
                 if status in {"PROCESSING", "COMPLETED"}

@@ -119,10 +119,6 @@ class ReopenForm(VersionedForm):
     reason = forms.CharField(label="Why reopen?", widget=forms.TextInput(attrs={"class": "vTextField"}))
 
 
-class RatingForm(VersionedForm):
-    rating = forms.IntegerField(label="Customer's rating (1-5)", min_value=1, max_value=5)
-
-
 class FollowUpForm(VersionedForm):
     follow_up_date = forms.DateTimeField(
         label="Follow up on",

@@ -25,6 +25,7 @@ from tickets.choices import (
     SenderType,
     TicketStatus,
 )
+from tickets.triggers import refunds_within_paid
 
 
 class Ticket(db.RuleBoundModel):
@@ -405,6 +406,7 @@ class RefundRequest(db.RuleBoundModel):
         triggers = [
             never_update("refund_request_id", "customer", "order", "requested_amount", "created_at"),
             touch(),
+            refunds_within_paid(),  # approved refunds of an order <= what it was paid
         ]
         permissions = [
             ("approve_refundrequest", "Can approve or reject refund requests"),

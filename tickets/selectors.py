@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, ticket_sla_targets
-from tickets.choices import Priority, RefundStatus, SenderType, TicketStatus
+from tickets.choices import REFUND_APPROVED_STATUSES, Priority, RefundStatus, SenderType, TicketStatus
 from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
 
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
@@ -245,6 +245,16 @@ def committed_refunds(order_id: int, *, exclude_pk: int | None = None) -> Decima
     return total or Decimal("0.00")
 
 
+def approved_refunds(order_id: int) -> Decimal:
+    """What the order's refund requests have been approved for (approved, processing or
+    completed; an approved amount left empty counts as requested), as the database's
+    ``refunds_within_paid`` trigger sums it: never more than the order was paid."""
+    total = RefundRequest.objects.filter(order_id=order_id, refund_status__in=REFUND_APPROVED_STATUSES).aggregate(
+        total=Sum(Coalesce("approved_amount", "requested_amount"))
+    )["total"]
+    return total or Decimal("0.00")
+
+
 def refundable_amount(order) -> Decimal:
     """What the order still allows to be refunded."""
     return max(order.order_amount - committed_refunds(order.pk), Decimal("0.00"))
@@ -261,10 +271,23 @@ def recent_refunds_total(customer_id: int, *, days: int) -> Decimal:
 
 
 def awaiting_approval(qs: QuerySet[RefundRequest], *, user, limit: Decimal | None) -> QuerySet[RefundRequest]:
-    """Pending requests ``user`` may decide: within their approval ``limit`` (None: any
-    amount) and not raised by themselves (``refund_approve`` refuses both)."""
+    """Pending requests ``user`` may decide: not raised by themselves, and within their
+    approval ``limit`` (None: any amount) together with what is already approved on the
+    same order (``refund_approve`` refuses both: the limit is per order, so that a large
+    refund cannot pass as several small requests)."""
     qs = qs.filter(refund_status=RefundStatus.PENDING).exclude(origin__raised_by=user)
-    return qs if limit is None else qs.filter(requested_amount__lte=limit)
+    if limit is None:
+        return qs
+    on_order = (
+        RefundRequest.objects.filter(order_id=OuterRef("order_id"), refund_status__in=REFUND_APPROVED_STATUSES)
+        .order_by()
+        .values("order_id")
+        .annotate(total=Sum(Coalesce("approved_amount", "requested_amount")))
+        .values("total")
+    )
+    return qs.alias(approved_on_order=Coalesce(Subquery(on_order), Decimal("0.00"))).filter(
+        requested_amount__lte=limit - F("approved_on_order")
+    )
 
 
 def open_ticket_count(customer_id: int) -> int:

@@ -189,8 +189,8 @@ def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff,
 
 def test_unresolved_fraud_alert_and_unfinished_refund_are_holds(rich_customer):
     customer = rich_customer.customer
-    alert = f.FraudAlertFactory(customer=customer, order=rich_customer.orders[0])
-    refund = f.RefundRequestFactory(customer=customer, order=rich_customer.orders[1], refund_status="APPROVED")
+    alert = f.FraudAlertFactory(customer=customer, order=rich_customer.orders[1])
+    refund = f.RefundRequestFactory(customer=customer, order=rich_customer.orders[0], refund_status="APPROVED")
     assert "unresolved fraud alert" in held_rows(alert.__class__, customer.pk)[alert.pk]
     assert "unfinished refund" in held_rows(refund.__class__, customer.pk)[refund.pk]
     orders = held_rows(Order, customer.pk)

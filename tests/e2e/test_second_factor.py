@@ -1,20 +1,25 @@
 """A new staff member's first sign-in in a real browser, with the second factor required:
 enrolment (QR code and key), recovery codes, then sign-ins with the app's code and with a
-recovery code, which works once. The test reads the key from the page and computes the
-codes from it with django-otp's TOTP function, as an authenticator app would.
+recovery code, which works once; then new recovery codes, which need a fresh code from the
+app once the sign-in's is older than the window. The test reads the key from the page and
+computes the codes from it with django-otp's TOTP function, as an authenticator app would.
 
-Screenshots: ``artifacts/screenshots/enrolment.png`` and ``recovery-codes.png``.
+Screenshots: ``artifacts/screenshots/enrolment.png``, ``recovery-codes.png`` and
+``confirm-code.png``.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import pytest
+import time_machine
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice import second_factor as sf
 from customer_ops.roles import Role
 from tests.e2e.conftest import E2E_MARKS, PASSWORD, SCREENSHOTS
 
@@ -104,3 +109,25 @@ def test_a_new_staff_member_enrols_and_signs_in_with_the_app_and_a_recovery_code
     assert "That code is not valid" in page.content()
     assert page.locator("#user-tools").count() == 0
     assert StaticToken.objects.filter(device__user=user).count() == 9
+
+    # Later, with the phone again: signing in with the app's code opens the account page's
+    # changes for a few minutes; after that they ask for a current code first.
+    start = dt.datetime.now(tz=dt.UTC)
+    with time_machine.travel(start + dt.timedelta(minutes=1), tick=True):  # the next codes of the app
+        _password(session, "newcomer")
+        _code_step(session, _code(key))
+        session.go("/admin/second-factor/account/")
+        assert page.locator("#recovery-codes-form").is_visible() and page.locator("#confirm-form").count() == 0
+    with time_machine.travel(start + dt.timedelta(minutes=1, seconds=sf.fresh_proof_seconds() + 5), tick=True):
+        session.go("/admin/second-factor/account/")
+        assert page.locator("#recovery-codes-form").count() == 0
+        page.screenshot(path=str(SCREENSHOTS / "confirm-code.png"), full_page=True)
+        page.fill("#confirm-form #id_otp_token", _code(key))
+        with page.expect_navigation():
+            page.click("#confirm-form input[type=submit]")
+        assert page.url.endswith("/admin/second-factor/account/")
+        with page.expect_navigation():
+            page.click("#recovery-codes-form input[type=submit]")
+        new_codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+    assert set(new_codes) == set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))

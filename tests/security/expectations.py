@@ -175,7 +175,7 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "tickets_ticket_priority": post_only(*WORKERS),
     "tickets_ticket_resolve": post_only(*WORKERS),
     "tickets_ticket_reopen": post_only(*WORKERS),
-    "tickets_ticket_rate": post_only(*WORKERS),
+    "tickets_ticket_rate": {"GET": nobody(), "POST": nobody()},  # the customer's rating: no staff member records it
     "tickets_ticket_follow_up": post_only(*WORKERS, ok=302),  # an empty form clears the follow-up date
     "tickets_ticket_close": post_only(L),
     "tickets_ticket_export": {"GET": only(L)},  # leads export the queue
@@ -229,8 +229,11 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # page), everyone has their own page, leads and administrators reset others' ----------
     "second_factor_verify": {"GET": everyone(302)},
     "second_factor_enrol": {"GET": everyone(302)},
-    "second_factor_account": {"GET": everyone(200)},
+    # an empty POST names no action: 400 (the walk's personas have no app, so no fresh code is due)
+    "second_factor_account": {"GET": everyone(200), "POST": everyone(400)},
     "second_factor_reset": {"GET": only(L), "POST": only(L)},
+    # the fresh code before changing a second factor; without an app: back to one's own page
+    "second_factor_confirm": {"GET": everyone(302), "POST": everyone(302)},
     # --- 2FA devices and accounts (superusers) ---------------------------------------
     "otp_totp_totpdevice_config": {"GET": nobody()},  # another person's key: nobody
     "otp_totp_totpdevice_qrcode": {"GET": nobody()},

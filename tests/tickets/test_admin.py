@@ -10,6 +10,7 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
+from customer_ops.context import actor_for_customer
 from tests.assertions import assert_page_shows, unchanged
 from tests.factories import OrderFactory, RefundRequestFactory, TicketFactory, TicketMessageFactory, UserFactory
 from tests.tickets.conftest import fresh
@@ -289,23 +290,28 @@ def test_assign_to_me_then_conflict_message_for_the_second(client, agent, agent2
     assert fresh(ticket).assigned_to_agent == agent
 
 
-@pytest.mark.parametrize("rating", ["0", "6", "", "x"])
-def test_bad_rating_is_a_form_error_and_nothing_written(as_agent, agent, ticket, rating):
+@pytest.mark.parametrize("role", ["agent", "lead", "superuser"])
+def test_no_staff_member_can_record_the_customers_rating(client, agent, lead, superuser, ticket, role):
+    """The old rating form's POST, by the agent who resolved the ticket, a lead or a
+    superuser: refused, nothing written; the page shows the rating without a form."""
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
+    client.force_login({"agent": agent, "lead": lead, "superuser": superuser}[role])
     with unchanged(*TICKET_TABLES):
-        response = as_agent.post(_url("rate", ticket), {"rating": rating, "version": _version(ticket)})
-    assert response.status_code == 200
-    assert response.context["forms"]["rate"].errors["rating"]
+        response = client.post(_url("rate", ticket), {"rating": "5", "version": _version(ticket)})
+    assert response.status_code == 403
     assert fresh(ticket).customer_satisfaction_rating is None
+    page = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    assert_page_shows(page, present=['<dd id="customer-rating">not rated yet</dd>'], absent=[_url("rate", ticket)])
+    assert 'name="rating"' not in page.content.decode()
 
 
-def test_rating_before_resolution_is_a_form_error(as_agent, agent, ticket):
+def test_the_ticket_page_shows_the_customers_rating_read_only(as_agent, agent, ticket):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
-    with unchanged(*TICKET_TABLES):
-        response = as_agent.post(_url("rate", ticket), {"rating": "5", "version": _version(ticket)})
-    assert response.status_code == 200
-    assert "once it is resolved" in str(response.context["forms"]["rate"].errors)
+    svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
+    svc.ticket_record_customer_rating(ticket=ticket, rating=4, actor=actor_for_customer(ticket.customer))
+    page = as_agent.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    assert_page_shows(page, present=['<dd id="customer-rating">4/5</dd>'], absent=['name="rating"'])
 
 
 def test_resolve_without_resolution_is_a_form_error(as_agent, agent, ticket):
@@ -329,7 +335,6 @@ def test_resolve_and_other_workflow_steps_through_the_page(as_agent, agent, tick
     assert r.status_code == 302
     t = fresh(ticket)
     assert (t.status, t.priority, t.follow_up_required) == ("RESOLVED", "HIGH", True)
-    assert as_agent.post(_url("rate", ticket), {"rating": "5", "version": _version(ticket)}).status_code == 302
     assert (
         as_agent.post(_url("reopen", ticket), {"reason": "Came back", "version": _version(ticket)}).status_code == 302
     )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
+from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from customer_ops.roles import Role
 from tests.factories import TicketFactory
-from tickets.models import Ticket
+from tickets import selectors
+from tickets.models import RefundRequest, Ticket
+from tickets.services import refunds as refund_svc
 from tickets.services import tickets as svc
-from tickets.services.errors import Conflict
+from tickets.services.errors import Conflict, SupportError
 
 # serialized_rollback: the roles (groups, permissions) made by migrations come back after the flush.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -73,3 +77,75 @@ def test_several_agents_take_next_at_once_each_get_a_different_ticket(make_staff
     assigned = dict(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).values_list("pk", "assigned_to_agent_id"))
     for (_, ticket), agent in zip(results, agents, strict=True):
         assert assigned[ticket.pk] == agent.pk
+
+
+# --- refunds of one order approved at once: never more than it was paid ---------------------------
+
+
+def _two_pending_refunds_on_an_order_paid_40():
+    from tests.factories import OrderFactory, RefundRequestFactory
+
+    order = OrderFactory(order_amount=Decimal("40.00"))
+    return order, [
+        RefundRequestFactory(order=order, customer=order.customer, requested_amount=Decimal(amount))
+        for amount in ("30.00", "20.00")
+    ]
+
+
+def test_two_leads_approving_refunds_of_one_order_at_once_cannot_pass_what_it_was_paid(make_staff):
+    """Each approval alone fits the 40.00 paid, both together (50.00) do not: exactly one goes
+    through, and the other lead gets the service's message (it waited for the order's lock,
+    then read the first approval), not the database's refusal."""
+    a, b = make_staff(Role.LEAD, username="lead_p"), make_staff(Role.LEAD, username="lead_q")
+    order, (r30, r20) = _two_pending_refunds_on_an_order_paid_40()
+
+    results = _run_together(
+        lambda: refund_svc.refund_approve(refund=r30.pk, approved_amount="30.00", actor=a),
+        lambda: refund_svc.refund_approve(refund=r20.pk, approved_amount="20.00", actor=b),
+    )
+    assert sorted(kind for kind, _ in results) == ["error", "ok"], results
+    error = next(value for kind, value in results if kind == "error")
+    assert isinstance(error, SupportError) and "more can be approved" in error.message, error
+    statuses = dict(RefundRequest.objects.filter(order=order).values_list("refund_status", "approved_amount"))
+    assert set(statuses) == {"APPROVED", "PENDING"} and statuses["PENDING"] is None
+    assert selectors.approved_refunds(order.pk) <= Decimal("40.00")
+
+
+def test_the_database_takes_two_approvals_of_one_order_one_after_the_other():
+    """Raw SQL, two connections: the first UPDATE holds the order's row lock (the trigger's
+    SELECT ... FOR UPDATE) until it commits; the second waits on that lock, then sees the
+    first approval and is refused."""
+    order, (r30, r20) = _two_pending_refunds_on_an_order_paid_40()
+    approve = "UPDATE customer_refund_requests SET refund_status = 'APPROVED', approved_amount = %s WHERE id = %s"
+    second: dict = {}
+
+    def other_connection():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                second["pid"] = cursor.fetchone()[0]
+                cursor.execute(approve, ["20.00", r20.pk])
+            second["result"] = "ok"
+        except DatabaseError as error:
+            second["result"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(approve, ["30.00", r30.pk])  # holds the order's lock until the block ends
+        thread.start()
+        waited_on = None
+        for _ in range(200):  # up to 10 s: the other UPDATE reaches the lock and waits there
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [second.get("pid")])
+            row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                waited_on = row[0]
+                break
+            time.sleep(0.05)
+        assert waited_on == "Lock" and "result" not in second, second
+    thread.join(timeout=30)
+    assert isinstance(second["result"], DatabaseError), second
+    assert "approved refunds of order" in str(second["result"])
+    assert RefundRequest.objects.get(pk=r20.pk).refund_status == "PENDING"
+    assert selectors.approved_refunds(order.pk) == Decimal("30.00")

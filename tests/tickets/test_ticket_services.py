@@ -9,8 +9,9 @@ from django.apps import apps
 from django.utils import timezone
 
 from compliance.models import AuditLog
+from customer_ops.context import SYSTEM, actor_for_customer, actor_for_user
 from tests.assertions import unchanged
-from tests.factories import TicketFactory, TicketMessageFactory
+from tests.factories import CustomerFactory, TicketFactory, TicketMessageFactory, UserFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory
 from tickets.models import InternalNote, Ticket, TicketMessage
@@ -198,23 +199,47 @@ def test_change_priority_refuses_same_or_unknown(ticket, agent, priority):
         svc.ticket_change_priority(ticket=ticket, priority=priority, actor=agent)
 
 
+def _customer(ticket):
+    return actor_for_customer(ticket.customer)
+
+
 def test_rating_only_once_resolved(ticket, agent):
     _assigned(ticket, agent)
     with unchanged(*APP_TABLES), pytest.raises(SupportError, match="once it is resolved"):
-        svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
+        svc.ticket_record_customer_rating(ticket=ticket, rating=4, actor=_customer(ticket))
     svc.ticket_resolve(ticket=ticket, resolution="done", actor=agent)
-    svc.ticket_record_rating(ticket=ticket, rating=4, actor=agent)
+    svc.ticket_record_customer_rating(ticket=ticket, rating=4, actor=_customer(ticket))
     assert fresh(ticket).customer_satisfaction_rating == 4
+    entry = AuditLog.objects.get(action_field="customer_tickets.customer_satisfaction_rating")
+    assert (entry.actor_type, entry.actor_id, entry.new_value) == ("CUSTOMER", ticket.customer_id, "4")
+    assert fresh(ticket).history.first().history_user is None  # no staff member wrote it
     with unchanged(*APP_TABLES), pytest.raises(SupportError, match="already has"):
-        svc.ticket_record_rating(ticket=ticket, rating=5, actor=agent)
+        svc.ticket_record_customer_rating(ticket=ticket, rating=5, actor=_customer(ticket))
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, True, "5"])
 def test_rating_out_of_range_is_refused(ticket, agent, rating):
     _resolved(ticket, agent)
     with unchanged(*APP_TABLES), pytest.raises(SupportError, match="1 to 5") as err:
-        svc.ticket_record_rating(ticket=ticket, rating=rating, actor=agent)
+        svc.ticket_record_customer_rating(ticket=ticket, rating=rating, actor=_customer(ticket))
     assert err.value.field == "rating"
+    assert fresh(ticket).customer_satisfaction_rating is None
+
+
+def _staff_and_others(ticket, agent, lead):
+    """Every kind of actor but the ticket's own customer."""
+    staff = [agent, lead, UserFactory(username="root-rater", is_superuser=True)]
+    audit_actors = [actor_for_user(u) for u in staff] + [SYSTEM, actor_for_customer(CustomerFactory())]
+    return staff + audit_actors
+
+
+def test_no_staff_member_nor_anyone_else_may_rate(ticket, agent, lead):
+    """The rating is the customer's: the agent who worked the ticket (as a user or as an
+    audit actor), a lead, a superuser, the system and another customer are all refused."""
+    _resolved(ticket, agent)
+    for actor in _staff_and_others(ticket, agent, lead):
+        with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="customer"):
+            svc.ticket_record_customer_rating(ticket=ticket, rating=5, actor=actor)
     assert fresh(ticket).customer_satisfaction_rating is None
 
 

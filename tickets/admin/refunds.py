@@ -207,6 +207,7 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
             "own_request": own,
             "approval_limit": limit,
             "committed_elsewhere": selectors.committed_refunds(refund.order_id, exclude_pk=refund.pk),
+            "approved_on_order": selectors.approved_refunds(refund.order_id),
             "forms": forms_,
             "show": show,
             "panels": render_panels(refund.customer, request, only=conf.REFUND_APPROVAL_PANELS),

@@ -43,7 +43,6 @@ ACTIONS = {
     "priority": (can_work_tickets, forms.PriorityForm),
     "resolve": (can_work_tickets, forms.ResolveForm),
     "reopen": (can_work_tickets, forms.ReopenForm),
-    "rate": (can_work_tickets, forms.RatingForm),
     "follow-up": (can_work_tickets, forms.FollowUpForm),
     "close": (lambda u: u.has_perm(services.CLOSE), forms.ConfirmForm),
 }
@@ -79,9 +78,6 @@ def run_action(action: str, ticket: Ticket, data: dict, user) -> str:
     if action == "reopen":
         services.ticket_reopen(ticket=ticket, reason=data["reason"], actor=user, expected_version=version)
         return f"{ticket.ticket_id} reopened."
-    if action == "rate":
-        services.ticket_record_rating(ticket=ticket, rating=data["rating"], actor=user, expected_version=version)
-        return "Rating recorded."
     if action == "follow-up":
         services.ticket_schedule_follow_up(
             ticket=ticket, follow_up_date=data["follow_up_date"], actor=user, expected_version=version
@@ -328,7 +324,11 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        custom = [path("take-next/", wrap(self.take_next_view), name="tickets_ticket_take_next")]
+        custom = [
+            path("take-next/", wrap(self.take_next_view), name="tickets_ticket_take_next"),
+            # The ticket page once had a form here; its POST (a stale tab) gets a clear 403.
+            path("<int:pk>/rate/", wrap(self.rating_refused_view), name="tickets_ticket_rate"),
+        ]
         for action in ACTIONS:
             custom.append(
                 path(
@@ -355,6 +355,11 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
         self.message_user(request, f"{ticket.ticket_id} is now yours.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+    def rating_refused_view(self, request, pk: int):
+        """The satisfaction rating is the customer's (services.ticket_record_customer_rating):
+        no staff member records it, whatever they post."""
+        raise PermissionDenied("The satisfaction rating is the customer's own: staff cannot record it.")
 
     def action_view(self, request, pk: int, action: str):
         if request.method != "POST":
@@ -413,7 +418,6 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "priority": forms.PriorityForm(initial={"version": version, "priority": ticket.priority}),
             "resolve": forms.ResolveForm(initial={"version": version, "resolution": ticket.resolution}),
             "reopen": forms.ReopenForm(initial={"version": version}),
-            "rate": forms.RatingForm(initial={"version": version}),
             "follow-up": forms.FollowUpForm(
                 initial={
                     "version": version,
@@ -446,9 +450,6 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "priority": can_work and ticket.status != TicketStatus.CLOSED,
             "resolve": can_work and ticket.status == TicketStatus.IN_PROGRESS,
             "reopen": can_work and ticket.status == TicketStatus.RESOLVED,
-            "rate": can_work
-            and ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
-            and ticket.customer_satisfaction_rating is None,
             "follow-up": can_work and ticket.status != TicketStatus.CLOSED,
             "close": user.has_perm(services.CLOSE) and ticket.status == TicketStatus.RESOLVED,
         }

@@ -10,6 +10,16 @@ Agents raise (``add_refundrequest``); leads approve or reject (``approve_refundr
 within their role's limit (``tickets.conf.REFUND_APPROVAL_LIMITS``) and never their own
 request; processing and completion need ``process_refundrequest``. ``requested_amount``
 is fixed at creation (a never-update column).
+
+Per order, two rules on what is approved (approved, processing or completed requests):
+
+* together never more than the order was paid (``order_amount``), as a payment processor
+  refuses a refund above the charge; the database enforces it too, whoever writes
+  (``tickets.triggers.RefundsWithinPaid``);
+* the approval limit applies to the order's approved total, not to one request: an
+  approval must keep everything approved for the order, whoever approved it, within the
+  approving lead's limit. Counting only the lead's own approvals would let two leads pass
+  twice the limit on one order, and one lead the same through requests split in pieces.
 """
 
 from __future__ import annotations
@@ -228,7 +238,8 @@ def _status(refund: RefundRequest, to: str, *, actor, reason: str = "") -> None:
 
 
 def approval_limit(user) -> Decimal | None:
-    """The most ``user`` may approve on one request (None: no limit; 0: may not approve)."""
+    """The most ``user`` may bring an order's approved refunds to (None: no limit; 0: may
+    not approve)."""
     if user.is_superuser:
         return None
     names = set(user.groups.values_list("name", flat=True))
@@ -256,12 +267,28 @@ def refund_approve(
             f"The approved amount ({amount}) cannot exceed the requested amount ({refund.requested_amount}).",
             field="approved_amount",
         )
-    limit = approval_limit(actor)
-    if limit is not None and amount > limit:
-        raise NotAllowed(
-            f"{amount} is above your approval limit ({limit}): ask someone with a higher limit.",
+    # The order's row lock, as the database's trigger takes it: approvals on one order go
+    # one after the other, so the total read here is still the total when this one commits.
+    order = Order.objects.select_for_update().get(pk=refund.order_id)
+    already = selectors.approved_refunds(order.pk)
+    if already + amount > order.order_amount:
+        left = max(order.order_amount - already, Decimal("0.00"))
+        raise SupportError(
+            f"Order {order.order_number} was paid {order.order_amount} and {already} of it is already approved "
+            f"for refunds: at most {left} more can be approved.",
             field="approved_amount",
         )
+    limit = approval_limit(actor)
+    if limit is not None and already + amount > limit:
+        if already:
+            message = (
+                f"{already} is already approved for order {order.order_number}: with {amount} more its refunds "
+                f"would total {already + amount}, above your approval limit ({limit}) for one order. "
+                "Ask someone with a higher limit."
+            )
+        else:
+            message = f"{amount} is above your approval limit ({limit}): ask someone with a higher limit."
+        raise NotAllowed(message, field="approved_amount")
     refund.approved_amount = amount
     refund.processed_by = actor
     refund.processed_at = timezone.now()

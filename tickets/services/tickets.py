@@ -1,7 +1,8 @@
 """Ticket workflows: assign, take next, reply, notes, priority, resolve, close, reopen,
-rating, follow-up, mark read.
+follow-up, mark read, and the customer's own rating.
 
-Every function is keyword-only, takes the acting staff member as ``actor``, runs in one
+Every function is keyword-only, takes the acting staff member as ``actor`` (the rating:
+the customer, never a staff member), runs in one
 transaction, locks the ticket row (``select_for_update``) and, when the caller passes the
 ``expected_version`` (the ``updated_at`` its form loaded), refuses to act on a ticket
 someone else changed meanwhile. Status and assignment changes write a SYSTEM message to
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from customer_ops.context import Actor
 from tickets import selectors
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
 from tickets.models import InternalNote, Ticket, TicketMessage
@@ -39,6 +41,7 @@ ASSIGN_ANY = "tickets.assign_ticket"
 CLOSE = "tickets.close_ticket"
 REPLY = "tickets.add_ticketmessage"
 NOTE = "tickets.add_internalnote"
+CUSTOMER_ACTOR = "CUSTOMER"  # the audit log's actor_type of a customer acting for themselves
 
 TRANSITIONS: dict[str, set[str]] = {
     TicketStatus.OPEN: {TicketStatus.IN_PROGRESS},
@@ -358,12 +361,22 @@ def ticket_reopen(*, ticket: Ticket | int, reason: str, actor, expected_version:
 
 
 @transaction.atomic
-def ticket_record_rating(
-    *, ticket: Ticket | int, rating: int, actor, expected_version: dt.datetime | None = None
+def ticket_record_customer_rating(
+    *, ticket: Ticket | int, rating: int, actor: Actor, expected_version: dt.datetime | None = None
 ) -> Ticket:
-    """The customer's satisfaction rating, 1-5, once the ticket is resolved; recorded once."""
+    """The customer's own satisfaction rating, 1-5, once the ticket is resolved; recorded once.
+
+    The rating is the customer's word on the support they got, so no staff member may
+    write it (an agent could otherwise rate their own tickets): ``actor`` must be the
+    ticket's customer (:func:`customer_ops.context.actor_for_customer`), as the customer
+    channel of the service API will resolve the caller. A staff user, the system or
+    another customer is refused. The admin offers no way to call this.
+    """
+    if not isinstance(actor, Actor) or actor.actor_type != CUSTOMER_ACTOR:
+        raise NotAllowed("The satisfaction rating is the customer's own: staff cannot record it.")
     ticket = _lock(ticket, expected_version)
-    require_work(actor, ticket)
+    if actor.actor_id != ticket.customer_id:
+        raise NotAllowed(f"Only the customer of {ticket.ticket_id} can rate it.")
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise SupportError("The rating must be a whole number from 1 to 5.", field="rating")
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
@@ -375,14 +388,14 @@ def ticket_record_rating(
     ticket.customer_satisfaction_rating = rating
     record(
         customer_id=ticket.customer_id,
-        actor=audit_actor(actor),
+        actor=actor,
         action_type="UPDATE",
         field="customer_tickets.customer_satisfaction_rating",
         old=None,
         new=rating,
         reason=f"Ticket {ticket.ticket_id}",
     )
-    save_with_history(ticket, user=actor, fields=["customer_satisfaction_rating"], reason="Rating recorded")
+    save_with_history(ticket, user=None, fields=["customer_satisfaction_rating"], reason="Rated by the customer")
     return ticket
 
 

@@ -1,0 +1,78 @@
+"""Database rules of the support tables beyond the write rules (customer_ops.write_rules).
+
+:class:`RefundsWithinPaid`: the approved amounts of an order's refund requests together
+never exceed what the order was paid, as a payment processor refuses a refund above the
+charge. ``tickets.services.refunds.refund_approve`` checks the same rule first, with a
+message for the lead; this trigger is the backstop for every other writer (raw SQL, other
+services of the platform, bulk loads), declared on the model so that a migration installs it.
+"""
+
+from __future__ import annotations
+
+import pgtrigger
+
+from tickets.choices import REFUND_APPROVED_STATUSES
+
+
+class RefundsWithinPaid(pgtrigger.Trigger):
+    """BEFORE INSERT OR UPDATE of a refund request that is (or becomes) approved.
+
+    *What was paid* is the order's ``order_amount``: what the customer was charged (the
+    architecture's ``total_spent``; the discount is already taken off it, ``total_saved``,
+    and the tip goes to the courier). An approved request counts its ``approved_amount``,
+    or its ``requested_amount`` if a writer left the approved amount empty (the larger
+    reading: nothing slips through a missing amount).
+
+    It locks the order row (``SELECT ... FOR UPDATE``) before it sums the order's other
+    approved requests, so two approvals of one order's requests at once are taken one after
+    the other: the second one's sum (a new snapshot per statement, READ COMMITTED) sees the
+    first once it committed. An UPDATE that keeps an approved request's amount (processing,
+    completing, erasure redacting its text) neither locks nor sums.
+
+    Tables are schema-qualified (``public.``): the runtime role may create TEMP tables, which
+    come first in the search path and would otherwise stand in for ``orders``.
+    """
+
+    when = pgtrigger.Before
+    operation = pgtrigger.Insert | pgtrigger.Update
+
+    def get_condition(self, model):
+        return pgtrigger.Condition(f"NEW.{model._meta.get_field('refund_status').column} IN ({_statuses()})")
+
+    def get_declare(self, model):
+        return [("paid", "numeric"), ("approved", "numeric")]
+
+    def get_func(self, model):
+        meta = model._meta
+        table = f"public.{meta.db_table}"
+        orders = f"public.{meta.get_field('order').related_model._meta.db_table}"
+        order_id = meta.get_field("order").column
+        status = meta.get_field("refund_status").column
+        approved, requested = (meta.get_field(f).column for f in ("approved_amount", "requested_amount"))
+        amount = f"COALESCE({{0}}{approved}, {{0}}{requested})"
+        return f"""
+            IF TG_OP = 'UPDATE' AND OLD.{status} IN ({_statuses()}) AND OLD.{order_id} = NEW.{order_id}
+               AND {amount.format("OLD.")} = {amount.format("NEW.")} THEN
+                RETURN NEW;
+            END IF;
+            SELECT o.order_amount INTO paid FROM {orders} o WHERE o.id = NEW.{order_id} FOR UPDATE;
+            SELECT COALESCE(SUM({amount.format("r.")}), 0) INTO approved
+              FROM {table} r
+             WHERE r.{order_id} = NEW.{order_id} AND r.id IS DISTINCT FROM NEW.id AND r.{status} IN ({_statuses()});
+            approved := approved + {amount.format("NEW.")};
+            IF approved > paid THEN
+                RAISE EXCEPTION
+                    '{meta.db_table}: the approved refunds of order % would total %, more than the % paid',
+                    NEW.{order_id}, approved, paid
+                    USING ERRCODE = 'check_violation';
+            END IF;
+            RETURN NEW;
+        """
+
+
+def _statuses() -> str:
+    return ", ".join(f"'{s}'" for s in REFUND_APPROVED_STATUSES)
+
+
+def refunds_within_paid() -> RefundsWithinPaid:
+    return RefundsWithinPaid(name="refunds_within_paid")
