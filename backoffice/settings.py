@@ -221,6 +221,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 # demo. Staff enrol their own device at their first sign-in and get recovery codes
 # (backoffice/second_factor.py); a lead or an administrator can reset someone's.
 REQUIRE_2FA = env_bool("REQUIRE_2FA", default=not DEBUG)
+# Changing a second factor (new recovery codes, removing one's own, resetting someone else's)
+# needs an app code entered within this many minutes (backoffice/second_factor.py).
+SECOND_FACTOR_FRESH_MINUTES = int(os.environ.get("SECOND_FACTOR_FRESH_MINUTES") or 5)
 OTP_TOTP_ISSUER = "Back-office"  # the name authenticator apps show next to the code
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads another person's key or recovery codes
 

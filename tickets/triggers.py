@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pgtrigger
 
+from customer_ops.write_rules import StrictTrigger
 from tickets.choices import REFUND_APPROVED_STATUSES
 
 
-class RefundsWithinPaid(pgtrigger.Trigger):
+class RefundsWithinPaid(StrictTrigger):
     """BEFORE INSERT OR UPDATE of a refund request that is (or becomes) approved.
 
     *What was paid* is the order's ``order_amount``: what the customer was charged (the
@@ -30,7 +31,8 @@ class RefundsWithinPaid(pgtrigger.Trigger):
     completing, erasure redacting its text) neither locks nor sums.
 
     Tables are schema-qualified (``public.``): the runtime role may create TEMP tables, which
-    come first in the search path and would otherwise stand in for ``orders``.
+    come first in the search path and would otherwise stand in for ``orders``. A
+    :class:`~customer_ops.write_rules.StrictTrigger`: no ``pgtrigger.ignore`` skips it.
     """
 
     when = pgtrigger.Before
