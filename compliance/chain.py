@@ -416,7 +416,7 @@ class Report:
         checked = f"{sum(self.rows.values())} rows checked ({per_table}) in {self.chains} chain(s)"
         erased = f"; {self.erased} with personal columns erased" if self.erased else ""
         marks = (
-            f"; {self.checkpoints} checkpoint(s), the last at {self.last_checkpoint}, all still in their chains"
+            f"; {self.checkpoints} checkpoint(s), the last at {self.last_checkpoint}"
             if self.checkpoints
             else "; no checkpoint yet"
         )
@@ -434,9 +434,10 @@ def _problem_sql(lay: Layout) -> tuple[str, str, str, str]:
     )
 
 
-def _chain_sql() -> str:
+def _chain_sql(every: bool = False) -> str:
     """One pass over the chain, in order: per entry the first thing broken (or NULL), whether
-    an erasure changed its row; then, per chain, the first broken entry and the counts."""
+    an erasure changed its row; then, per chain, the first broken entry (``every``: each one)
+    and the counts."""
     joins, cases = [], {"present": [], "hash_ok": [], "changed": [], "customer": []}
     for lay in layouts():
         row = f"t_{lay.table}"
@@ -487,7 +488,9 @@ ranked AS (
     FROM checked c
     WINDOW p AS (PARTITION BY c.chain)
 )
-SELECT chain, seq, source, row_id, problem, entries, broken, erased FROM ranked WHERE rank = 1 ORDER BY chain
+SELECT chain, seq, source, row_id, problem, entries, broken, erased FROM ranked
+WHERE rank = 1 OR ({"true" if every else "false"} AND problem IS NOT NULL)
+ORDER BY chain, seq
 """
 
 
@@ -502,6 +505,12 @@ def _unchained_sql() -> str:
     )
 
 
+def _unchained_ids_sql(table: str) -> str:
+    return f"""SELECT t.id FROM public.{table} t
+        WHERE NOT EXISTS (SELECT 1 FROM public.{ENTRIES} e WHERE e.source = '{table}' AND e.row_id = t.id)
+        ORDER BY t.id"""
+
+
 CHECKPOINTS_SQL = f"""
 SELECT c.chain, c.seq, to_char(c.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'),
        e.hash IS NULL AS gone, e.hash IS DISTINCT FROM c.hash AS differs,
@@ -512,33 +521,40 @@ ORDER BY c.recorded_at DESC, c.chain, c.seq DESC
 """
 
 
-def verify(connection=default_connection) -> Report:
-    """Check every chain, every row of the logs and every checkpoint (read-only)."""
+def verify(connection=default_connection, *, every: bool = False) -> Report:
+    """Check every chain, every row of the logs and every checkpoint (read-only). The report
+    names the first broken place of each chain, log and checkpointed chain; ``every``: all."""
     report = Report()
     outermost = not connection.in_atomic_block
+    unchained = "not in the chain: inserted with the chain's trigger off (or restored without its entry)"
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if outermost:
             # One snapshot for the three queries: a row committed in between cannot look unchained.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cursor.execute(_chain_sql())
+        cursor.execute(_chain_sql(every))
+        counted: set[int] = set()
         for chain, seq, table, row_id, problem, entries, broken, erased in cursor.fetchall():
-            report.chains += 1
-            report.entries += entries
-            report.erased += erased
+            if chain not in counted:
+                counted.add(chain)
+                report.chains += 1
+                report.entries += entries
+                report.erased += erased
             if problem:
-                report.problems.append(Problem(problem, table, row_id, chain, seq, more=broken - 1))
+                report.problems.append(Problem(problem, table, row_id, chain, seq, more=0 if every else broken - 1))
         cursor.execute(_unchained_sql())
-        for table, rows, unchained, first in cursor.fetchall():
+        for table, rows, missing, first in cursor.fetchall():
             report.rows[table] = rows
-            if unchained:
-                what = "not in the chain: inserted with the chain's trigger off (or restored without its entry)"
-                report.problems.append(Problem(what, table, first, more=unchained - 1))
+            if missing and every:
+                cursor.execute(_unchained_ids_sql(table))
+                report.problems += [Problem(unchained, table, row_id) for (row_id,) in cursor.fetchall()]
+            elif missing:
+                report.problems.append(Problem(unchained, table, first, more=missing - 1))
         cursor.execute(CHECKPOINTS_SQL)
         reported: set[int] = set()
         for chain, seq, recorded, gone, differs, head in cursor.fetchall():
             report.checkpoints += 1
             report.last_checkpoint = report.last_checkpoint or recorded  # newest first
-            if chain in reported or not (gone or differs):
+            if not (gone or differs) or (chain in reported and not every):
                 continue
             reported.add(chain)  # the newest checkpoint a chain fails is the one to name
             what = (

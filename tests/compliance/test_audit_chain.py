@@ -40,11 +40,11 @@ CHAIN_MODELS = (AuditChainEntry, AuditChainCheckpoint)
 LOGS = (AuditLog, AccessLog)
 
 
-def _verify(database: str = "default") -> tuple[bool, str]:
+def _verify(database: str = "default", *options: str) -> tuple[bool, str]:
     """(ok, output) of ``manage.py verify_audit_chain``: exit 0 with "OK", or exit 1."""
     out = io.StringIO()
     try:
-        call_command("verify_audit_chain", database=database, stdout=out)
+        call_command("verify_audit_chain", *options, database=database, stdout=out)
     except CommandError as error:
         assert error.returncode == 1
         return False, out.getvalue() + str(error)
@@ -325,6 +325,19 @@ def test_a_rewritten_chain_entry_breaks_the_next_link(owner):
     assert lines[0].startswith(f"customer_audit_log id={audit[1].pk}, chain {entry.chain} seq {entry.seq}: content")
     assert lines[0].endswith("(and 1 more in this chain)")
     assert after.seq == entry.seq + 1
+
+
+def test_all_lists_every_broken_row_where_the_default_names_the_first_of_the_chain(owner):
+    audit, _ = _owner_trail(5)
+    _as_superuser(
+        "UPDATE customer_audit_log SET actor_id = 0 WHERE id = %s; DELETE FROM customer_audit_log WHERE id = %s",
+        [audit[1].pk, audit[3].pk],
+    )
+    first = _broken(_verify(OWNER)[1])
+    every = _broken(_verify(OWNER, "--all")[1])
+    assert [line.split(",")[0] for line in first] == [f"customer_audit_log id={audit[1].pk}"]
+    assert first[0].endswith("(and 1 more in this chain)")
+    assert [line.split(",")[0] for line in every] == [f"customer_audit_log id={r.pk}" for r in (audit[1], audit[3])]
 
 
 def test_rows_cut_off_the_end_are_detected_after_a_checkpoint_and_only_then(owner):
