@@ -197,37 +197,6 @@ def hash_ok_sql(lay: Layout, row: str, entry: str) -> str:
 _SETTINGS = "SET search_path = pg_catalog, public, pg_temp"
 
 HELPERS_SQL = rf"""
--- Append one entry to the calling transaction's chain. Called by the logs' triggers (as the
--- owner) and the backfill; the runtime role may not call it, nor write the table.
-CREATE OR REPLACE FUNCTION public.backoffice_audit_chain_link(
-    _source text, _row_id bigint, _plain bytea, _digests bytea[], _salt bytea
-) RETURNS void LANGUAGE plpgsql {_SETTINGS} AS $fn$
-DECLARE
-    k smallint := (txid_current() % {CHAINS})::smallint;
-    head_seq bigint;
-    head_hash bytea;
-    body bytea := _plain;
-    d bytea;
-BEGIN
-    -- Held until the transaction ends: the next writer on this chain reads our entry as its head.
-    PERFORM pg_advisory_xact_lock({LOCK_CLASS}, k);
-    SELECT e.seq, e.hash INTO head_seq, head_hash FROM public.{ENTRIES} e
-    WHERE e.chain = k ORDER BY e.seq DESC LIMIT 1;
-    head_seq := coalesce(head_seq, 0);
-    head_hash := coalesce(head_hash, decode('{GENESIS.hex()}', 'hex'));
-    FOREACH d IN ARRAY _digests LOOP
-        body := body || d;
-    END LOOP;
-    INSERT INTO public.{ENTRIES} (chain, seq, source, row_id, salt, digests, prev, hash)
-    VALUES (k, head_seq + 1, _source, _row_id, _salt, _digests, head_hash,
-            sha256(head_hash || int2send(k) || int8send(head_seq + 1) || body))
-    -- A row moved out of the default partition is inserted again, ids and values unchanged
-    -- (customer_ops/partitions.py): it keeps its entry.
-    ON CONFLICT (source, row_id) DO NOTHING;
-END
-$fn$;
-REVOKE ALL ON FUNCTION public.backoffice_audit_chain_link(text, bigint, bytea, bytea[], bytea) FROM PUBLIC;
-
 -- Forget an entry's salt when an erasure changes the row's personal columns (the trigger's
 -- WHEN clause names them): the chain keeps verifying, the old digests become unguessable.
 CREATE OR REPLACE FUNCTION public.backoffice_audit_chain_forget_salt() RETURNS trigger
@@ -262,6 +231,38 @@ $fn$;
 """
 
 
+def _append_sql(lay: Layout, row: str) -> str:
+    """PL/pgSQL appending ``row``'s entry to the calling transaction's chain (variables
+    ``k``, ``salt``, ``digests``, ``head_seq``, ``head_hash``). Generated into each function
+    that appends, rather than a shared function: a call per row costs more than its body."""
+    stored = " || ".join(f"digests[{i}]" for i in range(1, len(lay.personal) + 1)) or "''::bytea"
+    return f"""
+        k := (txid_current() % {CHAINS})::smallint;
+        salt := uuid_send(gen_random_uuid());
+        digests := {digests_sql(lay, row, "salt")};
+        -- Held until the transaction ends: the next writer on this chain waits for our commit
+        -- and then reads our entry as its head.
+        PERFORM pg_advisory_xact_lock({LOCK_CLASS}, k);
+        SELECT e.seq, e.hash INTO head_seq, head_hash FROM public.{ENTRIES} e
+        WHERE e.chain = k ORDER BY e.seq DESC LIMIT 1;
+        head_seq := coalesce(head_seq, 0) + 1;
+        head_hash := coalesce(head_hash, decode('{GENESIS.hex()}', 'hex'));
+        INSERT INTO public.{ENTRIES} (chain, seq, source, row_id, salt, digests, prev, hash)
+        VALUES (k, head_seq, '{lay.table}', {row}.id, salt, digests, head_hash, sha256(
+            head_hash || int2send(k) || int8send(head_seq) || {plain_sql(lay, row)} || {stored}))
+        -- A row moved out of the default partition is inserted again, id and values unchanged
+        -- (customer_ops/partitions.py): it keeps its entry.
+        ON CONFLICT (source, row_id) DO NOTHING;"""
+
+
+_APPEND_VARIABLES = """
+    k smallint;
+    salt bytea;
+    digests bytea[];
+    head_seq bigint;
+    head_hash bytea;"""
+
+
 def _trigger_sql(lay: Layout) -> str:
     name = f"backoffice_audit_chain_{lay.table}"
     personal = [f'"{f.column}"' for f in lay.personal]
@@ -276,14 +277,11 @@ CREATE TRIGGER backoffice_audit_chain_erasure AFTER UPDATE ON public.{lay.table}
         else ""
     )
     return f"""
+-- The log's AFTER INSERT trigger: the row's entry, in the inserting transaction.
 CREATE OR REPLACE FUNCTION public.{name}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER {_SETTINGS} AS $fn$
-DECLARE
-    salt bytea := uuid_send(gen_random_uuid());
-BEGIN
-    PERFORM public.backoffice_audit_chain_link(
-        '{lay.table}', NEW.id, {plain_sql(lay, "NEW")}, {digests_sql(lay, "NEW", "salt")}, salt
-    );
+DECLARE{_APPEND_VARIABLES}
+BEGIN{_append_sql(lay, "NEW")}
     RETURN NULL;
 END
 $fn$;
@@ -300,11 +298,7 @@ def _backfill_sql() -> str:
         SELECT t.* FROM public.{lay.table} t
         WHERE NOT EXISTS (SELECT 1 FROM public.{ENTRIES} e WHERE e.source = '{lay.table}' AND e.row_id = t.id)
         ORDER BY t.id
-    LOOP
-        salt := uuid_send(gen_random_uuid());
-        PERFORM public.backoffice_audit_chain_link(
-            '{lay.table}', r.id, {plain_sql(lay, "r")}, {digests_sql(lay, "r", "salt")}, salt
-        );
+    LOOP{_append_sql(lay, "r")}
         n := n + 1;
     END LOOP;"""
         for lay in layouts()
@@ -316,8 +310,7 @@ CREATE OR REPLACE FUNCTION public.backoffice_audit_chain_backfill() RETURNS bigi
 LANGUAGE plpgsql {_SETTINGS} AS $fn$
 DECLARE
     r record;
-    salt bytea;
-    n bigint := 0;
+    n bigint := 0;{_APPEND_VARIABLES}
 BEGIN{loops}
     RETURN n;
 END
@@ -340,7 +333,6 @@ UNINSTALL_SQL = "\n".join(
         "DROP FUNCTION IF EXISTS public.backoffice_audit_chain_backfill();",
         "DROP FUNCTION IF EXISTS public.backoffice_audit_chain_checkpoint();",
         "DROP FUNCTION IF EXISTS public.backoffice_audit_chain_forget_salt();",
-        "DROP FUNCTION IF EXISTS public.backoffice_audit_chain_link(text, bigint, bytea, bytea[], bytea);",
     ]
 )
 
@@ -400,7 +392,6 @@ class Problem:
 @dataclass
 class Report:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows checked
-    entries: int = 0
     chains: int = 0
     erased: int = 0  # rows whose personal columns an erasure changed (accepted)
     checkpoints: int = 0
@@ -448,15 +439,21 @@ def _chain_sql(every: bool = False) -> str:
     genesis = f"decode('{GENESIS.hex()}', 'hex')"
     return f"""
 WITH erased AS ({ERASED_CUSTOMERS_SQL}),
-joined AS (
-    SELECT e.chain, e.seq, e.source, e.row_id, e.prev,
-           lag(e.seq) OVER w AS lag_seq, lag(e.hash) OVER w AS lag_hash,
+entries AS (
+    -- Each entry against its row (hash joins), worked out before the sort of the window
+    -- below: the sort then carries a few narrow columns, not the rows (OFFSET 0 keeps it so).
+    SELECT e.chain, e.seq, e.source, e.row_id, e.prev, e.hash,
            {column["present"]} AS present,
            {column["hash_ok"]} AS hash_ok,
            {column["changed"]} AS changed,
            {column["customer"]} AS customer_id
     FROM public.{ENTRIES} e
     {" ".join(joins)}
+    OFFSET 0
+),
+joined AS (
+    SELECT e.*, lag(e.seq) OVER w AS lag_seq, lag(e.hash) OVER w AS lag_hash
+    FROM entries e
     WINDOW w AS (PARTITION BY e.chain ORDER BY e.seq)
 ),
 checked AS (
@@ -533,11 +530,10 @@ def verify(connection=default_connection, *, every: bool = False) -> Report:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute(_chain_sql(every))
         counted: set[int] = set()
-        for chain, seq, table, row_id, problem, entries, broken, erased in cursor.fetchall():
+        for chain, seq, table, row_id, problem, _entries, broken, erased in cursor.fetchall():
             if chain not in counted:
                 counted.add(chain)
                 report.chains += 1
-                report.entries += entries
                 report.erased += erased
             if problem:
                 report.problems.append(Problem(problem, table, row_id, chain, seq, more=0 if every else broken - 1))
