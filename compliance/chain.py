@@ -196,7 +196,7 @@ def hash_ok_sql(lay: Layout, row: str, entry: str) -> str:
 
 _SETTINGS = "SET search_path = pg_catalog, public, pg_temp"
 
-HELPERS_SQL = rf"""
+FUNCTIONS_SQL = rf"""
 -- Forget an entry's salt when an erasure changes the row's personal columns (the trigger's
 -- WHEN clause names them): the chain keeps verifying, the old digests become unguessable.
 CREATE OR REPLACE FUNCTION public.backoffice_audit_chain_forget_salt() RETURNS trigger
@@ -322,7 +322,7 @@ REVOKE ALL ON FUNCTION public.backoffice_audit_chain_backfill() FROM PUBLIC;
 def install_sql() -> str:
     """Every function and trigger of the chain (idempotent). A test compares what is
     installed with this, so a change to a log's columns or declarations needs a migration."""
-    return HELPERS_SQL + "".join(_trigger_sql(lay) for lay in layouts()) + _backfill_sql()
+    return FUNCTIONS_SQL + "".join(_trigger_sql(lay) for lay in layouts()) + _backfill_sql()
 
 
 UNINSTALL_SQL = "\n".join(
