@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -18,7 +19,7 @@ from compliance.choices import (
 )
 from customer_ops import db
 from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Export, Identifier, Keep, PersonalData, Scope
-from customer_ops.write_rules import append_only, never_update
+from customer_ops.write_rules import NO_TRUNCATE, NoTruncate, StrictTrigger, append_only, never_update
 
 
 class ConsentLog(db.RuleBoundModel):
@@ -304,3 +305,101 @@ class ErasureRun(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure of {self.request}"
+
+
+# --- the hash chain over the two audit logs (compliance/chain.py, docs/audit_chain.md) ----------
+
+
+class ChainAppendOnly(StrictTrigger):
+    """UPDATE and DELETE refused on a chain table, whoever has the right to try (the runtime
+    role has none: ``backoffice_private_*``). ``forget_salt=True`` lets one change through: an
+    entry's ``salt`` set to NULL with every other column unchanged, which the chain's own
+    function does when an erasure redacts the row (compliance/chain.py)."""
+
+    when = pgtrigger.Before
+    operation = pgtrigger.Update | pgtrigger.Delete
+
+    def __init__(self, *, forget_salt: bool = False, **kwargs):
+        self.forget_salt = forget_salt
+        super().__init__(**kwargs)
+
+    def get_func(self, model):
+        allowed = ""
+        if self.forget_salt:
+            kept = [f.column for f in model._meta.concrete_fields if f.column and f.column != "salt"]
+            new, old = (", ".join(f'{row}."{column}"' for column in kept) for row in ("NEW", "OLD"))
+            allowed = f"""
+            IF TG_OP = 'UPDATE' AND NEW.salt IS NULL AND ROW({new}) IS NOT DISTINCT FROM ROW({old}) THEN
+                RETURN NEW;
+            END IF;"""
+        return self.format_sql(
+            allowed
+            + """
+            RAISE EXCEPTION '%: the audit chain is append-only, % is not allowed', TG_TABLE_NAME, TG_OP
+                USING ERRCODE = 'integrity_constraint_violation';
+            """
+        )
+
+
+class AuditChainEntry(models.Model):
+    """One row of ``customer_audit_log`` or ``compliance_staff_access_log`` in the hash chain.
+
+    Written only by the database: the logs' AFTER INSERT trigger (a SECURITY DEFINER function
+    owned by the owner role) appends the entry in the inserting transaction. ``chain`` is one
+    of ``compliance.chain.CHAINS`` chains (the inserting transaction's id modulo their number),
+    ``seq`` its position there (1, 2, ...). ``hash`` covers ``prev`` (the previous entry's
+    hash), the position, the row's non-personal values and ``digests``, one salted SHA-256 per
+    personal column: so an erasure that redacts those columns leaves every hash valid. What is
+    hashed, exactly: docs/audit_chain.md.
+    """
+
+    pk = models.CompositePrimaryKey("chain", "seq")
+    chain = models.SmallIntegerField()
+    seq = models.BigIntegerField()
+    source = models.TextField(help_text="The log table the row is in.")
+    row_id = models.BigIntegerField()
+    # Random per entry, part of every digest; set to NULL when an erasure changes the row, so
+    # the digests of the erased values can no longer be tested against guesses.
+    salt = models.BinaryField(null=True)
+    digests = ArrayField(models.BinaryField())
+    prev = models.BinaryField()
+    hash = models.BinaryField()
+
+    class Meta:
+        db_table = "backoffice_private_audit_chain"
+        default_permissions = ()  # nobody edits it, not even a superuser in the admin
+        constraints = [
+            # One entry per row; also what the salt-forgetting trigger and the backfill look rows up by.
+            models.UniqueConstraint(fields=["source", "row_id"], name="backoffice_private_audit_chain_row"),
+            models.CheckConstraint(
+                condition=models.Q(source__in=["customer_audit_log", "compliance_staff_access_log"]),
+                name="backoffice_private_audit_chain_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(chain__gte=0, seq__gte=1), name="backoffice_private_audit_chain_position_valid"
+            ),
+        ]
+        triggers = [ChainAppendOnly(name="chain_append_only", forget_salt=True), NoTruncate(name=NO_TRUNCATE)]
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} #{self.seq}: {self.source} {self.row_id}"
+
+
+class AuditChainCheckpoint(models.Model):
+    """A chain's head (its last entry's position and hash) as the daily job
+    ``checkpoint_audit_chain`` found it: an entry cut off the end of a chain after a
+    checkpoint is missing from the chain the next verification reads."""
+
+    chain = models.SmallIntegerField()
+    seq = models.BigIntegerField()
+    hash = models.BinaryField()
+    recorded_at = models.DateTimeField(db_default=db.Now())
+
+    class Meta:
+        db_table = "backoffice_private_audit_chain_checkpoints"
+        default_permissions = ()
+        indexes = [models.Index(fields=["chain", "-seq"], name="audit_chain_checkpoints_idx")]
+        triggers = [ChainAppendOnly(name="chain_append_only"), NoTruncate(name=NO_TRUNCATE)]
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at #{self.seq} ({self.recorded_at:%Y-%m-%d %H:%M})"
