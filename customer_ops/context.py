@@ -1,8 +1,14 @@
-"""Who is acting: the request's staff member, IP address and user agent, or SYSTEM.
+"""Who is acting: a staff member, the system (jobs), a calling system or a customer.
 
-:class:`customer_ops.middleware.ActorMiddleware` sets it for every request; jobs run
-with the default (``SYSTEM``) or wrap their work in :func:`acting_as`. The audit trail
-reads it, so services need not thread the request through every call.
+Services take the acting party as ``actor``: a staff ``User``, :data:`SYSTEM`, a
+:class:`CallingSystem` (an API client, by name) or a customer's :class:`Actor`
+(:func:`actor_for_customer`). :func:`audit_actor` turns any of them into what the audit log
+records, once, for every app.
+
+:class:`customer_ops.middleware.ActorMiddleware` sets the request's actor (with its IP
+address and user agent) for every request; jobs run with the default (``SYSTEM``) or wrap
+their work in :func:`acting_as`. The audit trail reads it, so services need not thread the
+request through every call.
 """
 
 from __future__ import annotations
@@ -25,6 +31,19 @@ class Actor:
 
 
 SYSTEM = Actor(actor_type="SYSTEM")
+
+
+@dataclass(frozen=True)
+class CallingSystem:
+    """Another system of the platform acting through the service API (an API client)."""
+
+    name: str
+    client_id: int | None = None
+
+    def audit(self) -> Actor:
+        # The spec's actor types have no "system of the platform": SYSTEM, named after it.
+        return Actor(actor_type="SYSTEM", actor_id=None, actor_name=f"api:{self.name}")
+
 
 _current: contextvars.ContextVar[Actor] = contextvars.ContextVar("actor", default=SYSTEM)
 
@@ -66,6 +85,22 @@ def actor_for_customer(customer, *, ip_address: str = "", user_agent: str = "") 
         ip_address=ip_address,
         user_agent=user_agent[:500],
     )
+
+
+def audit_actor(actor) -> Actor:
+    """What the audit log records for ``actor`` (a staff user, ``None``/SYSTEM, a calling
+    system, or an :class:`Actor` already): the request's own actor, with its IP address and
+    user agent, when it is the same staff member; else one built for them."""
+    if actor is None or actor is SYSTEM:
+        return SYSTEM
+    if isinstance(actor, Actor):
+        return actor
+    if isinstance(actor, CallingSystem):
+        return actor.audit()
+    current = current_actor()
+    if current.actor_type != "SYSTEM" and current.actor_id == actor.pk:
+        return current
+    return actor_for_user(actor)
 
 
 @contextlib.contextmanager
