@@ -1,4 +1,7 @@
-"""Helpers shared by the ticket and refund services: audit actor, version check, history."""
+"""Helpers shared by the ticket, refund and dispute services: role check, version check, history.
+
+Who is acting is resolved for the audit log by :func:`customer_ops.context.audit_actor`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from customer_ops.audit import audit
-from customer_ops.context import Actor, actor_for_user, current_actor
+from customer_ops.context import Actor
 from tickets.services.errors import Conflict
 
 
@@ -17,12 +20,11 @@ def staff_name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else "the system"
 
 
-def audit_actor(user) -> Actor:
-    """The request's actor when it is this user (keeps IP and user agent), else one built for the user."""
-    current = current_actor()
-    if getattr(current, "actor_id", None) == user.pk:
-        return current
-    return actor_for_user(user)
+def has_perm(actor, perm: str) -> bool:
+    """Whether ``actor`` holds ``perm``: only an active staff user can. The system, a calling
+    system and a customer hold no staff permission, so every staff step refuses them."""
+    check = getattr(actor, "has_perm", None)
+    return bool(check and check(perm))
 
 
 def record(*, customer_id: int, actor: Actor, action_type: str, field: str, old, new, reason: str = "") -> None:

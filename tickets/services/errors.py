@@ -1,32 +1,45 @@
-"""The one domain error type of the support workflows, and its refinements.
+"""The support workflows' errors: the kinds of :mod:`customer_ops.errors`, for tickets,
+refunds and disputes.
 
-Admin views and actions catch :class:`SupportError` and turn it into a message or a form
-error; :class:`NotAllowed` becomes a 403.
+:class:`SupportError` is the tickets' :class:`~customer_ops.errors.DomainError` (a refusal
+for a wrong input or state); :class:`NotAllowed` and :class:`Conflict` are both a
+``SupportError`` and the matching ``customer_ops`` kind, so a caller that knows only
+``customer_ops.errors`` (the service API) maps them the same as the admin: 403, 409.
+Disputes raise :class:`DisputeError` and its two refinements the same way.
 """
 
 from __future__ import annotations
 
-
-class SupportError(Exception):
-    """A workflow step refused, with a message for the staff member that says why."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field  # the form field the message belongs to, if any
+from customer_ops import errors
 
 
-class NotAllowed(SupportError):
+class SupportError(errors.DomainError):
+    """A ticket or refund workflow step refused, with a message that says why."""
+
+
+class NotAllowed(SupportError, errors.NotAllowed):
     """The staff member's role or relation to the record does not allow the step."""
 
 
-class Conflict(SupportError):
+class Conflict(SupportError, errors.Conflict):
     """Someone else changed the record since the form was loaded."""
 
 
-class StaleThread(SupportError):
+class StaleThread(Conflict):
     """New messages or notes arrived since the reply was written."""
 
     def __init__(self, message: str, *, seen: tuple[int, int]):
         super().__init__(message)
         self.seen = seen
+
+
+class DisputeError(errors.DomainError):
+    """A dispute change the workflow refuses."""
+
+
+class DisputeNotAllowed(DisputeError, errors.NotAllowed):
+    """The actor's role may not make this dispute change (or set the legal fields)."""
+
+
+class DisputeConflict(DisputeError, errors.Conflict):
+    """The dispute changed since the caller read it."""

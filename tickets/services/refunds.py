@@ -30,11 +30,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from customer_ops.context import audit_actor
 from customer_ops.models import Order
 from tickets import conf, selectors
 from tickets.choices import MessageType, RefundMode, RefundStatus, RefundType, SenderType
 from tickets.models import RefundOrigin, RefundRequest, Ticket, TicketMessage
-from tickets.services.common import audit_actor, check_version, record, save_with_history
+from tickets.services.common import check_version, has_perm, record, save_with_history
 from tickets.services.errors import NotAllowed, SupportError
 from tickets.services.tickets import require_work
 
@@ -115,7 +116,7 @@ def refund_raise(
 ) -> RefundRequest:
     """Raise a refund request for an order (from a ticket or from the order). From a ticket,
     only on one the actor may work (own or unassigned; leads any), like every ticket step."""
-    if not actor.has_perm(RAISE):
+    if not has_perm(actor, RAISE):
         raise NotAllowed("Your role may not raise refund requests.")
     if ticket is not None:
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)  # its current assignee
@@ -255,7 +256,7 @@ def raised_by_id(refund: RefundRequest) -> int | None:
 def refund_approve(
     *, refund: RefundRequest | int, approved_amount, actor, expected_version: dt.datetime | None = None
 ) -> RefundRequest:
-    if not actor.has_perm(APPROVE):
+    if not has_perm(actor, APPROVE):
         raise NotAllowed("Only a lead may approve refund requests.")
     refund = _lock(refund, expected_version)
     _require_status(refund, RefundStatus.PENDING, "approved")
@@ -306,7 +307,7 @@ def refund_approve(
 def refund_reject(
     *, refund: RefundRequest | int, reason: str, actor, expected_version: dt.datetime | None = None
 ) -> RefundRequest:
-    if not actor.has_perm(APPROVE):
+    if not has_perm(actor, APPROVE):
         raise NotAllowed("Only a lead may reject refund requests.")
     refund = _lock(refund, expected_version)
     _require_status(refund, RefundStatus.PENDING, "rejected")
@@ -328,7 +329,7 @@ def refund_start_processing(
     *, refund: RefundRequest | int, refund_mode: str, actor, expected_version: dt.datetime | None = None
 ) -> RefundRequest:
     """APPROVED -> PROCESSING, paid back through ``refund_mode``."""
-    if not actor.has_perm(PROCESS):
+    if not has_perm(actor, PROCESS):
         raise NotAllowed("Your role may not process refunds.")
     refund = _lock(refund, expected_version)
     _require_status(refund, RefundStatus.APPROVED, "processed")
@@ -352,7 +353,7 @@ def refund_complete(
     *, refund: RefundRequest | int, actor, expected_version: dt.datetime | None = None
 ) -> RefundRequest:
     """PROCESSING -> COMPLETED."""
-    if not actor.has_perm(PROCESS):
+    if not has_perm(actor, PROCESS):
         raise NotAllowed("Your role may not process refunds.")
     refund = _lock(refund, expected_version)
     _require_status(refund, RefundStatus.PROCESSING, "completed")

@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from customer_ops.context import Actor
+from customer_ops.context import Actor, audit_actor
 from tickets import selectors
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
 from tickets.models import InternalNote, Ticket, TicketMessage
-from tickets.services.common import audit_actor, check_version, record, save_with_history, staff_name
+from tickets.services.common import check_version, has_perm, record, save_with_history, staff_name
 from tickets.services.errors import NotAllowed, StaleThread, SupportError
 
 User = get_user_model()
@@ -74,14 +74,25 @@ def check_transition(ticket: Ticket, to: str) -> None:
 
 def can_work(user, ticket: Ticket) -> bool:
     """Agents work their own and unassigned tickets; leads work any."""
-    if user.has_perm(ASSIGN_ANY):
+    if has_perm(user, ASSIGN_ANY):
         return True
-    return user.has_perm(WORK) and ticket.assigned_to_agent_id in (None, user.pk)
+    return has_perm(user, WORK) and ticket.assigned_to_agent_id in (None, user.pk)
+
+
+def may_work_tickets(actor) -> bool:
+    """Whether the actor's role works tickets at all (agents and leads)."""
+    return has_perm(actor, WORK) or has_perm(actor, ASSIGN_ANY)
+
+
+def require_role(actor, perm: str | None = None, message: str = "Your role may not work tickets.") -> None:
+    """Refuse, before any row is read or locked, an actor whose role may not take the step:
+    ``perm`` when given, else working tickets."""
+    if not (has_perm(actor, perm) if perm else may_work_tickets(actor)):
+        raise NotAllowed(message)
 
 
 def require_work(user, ticket: Ticket) -> None:
-    if not user.has_perm(WORK) and not user.has_perm(ASSIGN_ANY):
-        raise NotAllowed("Your role may not work tickets.")
+    require_role(user)
     if not can_work(user, ticket):
         owner = ticket.assigned_to_agent_name or "another agent"
         raise NotAllowed(f"{ticket.ticket_id} is assigned to {owner}: only they or a lead may work it.")
@@ -129,11 +140,12 @@ def ticket_assign(
     *, ticket: Ticket | int, agent, actor, expected_version: dt.datetime | None = None, reason: str = ""
 ) -> Ticket:
     """Assign to ``agent`` (to yourself, or anyone if you are a lead). OPEN becomes IN_PROGRESS."""
+    require_role(actor)
     ticket = _lock(ticket, expected_version)
-    if agent.pk != actor.pk and not actor.has_perm(ASSIGN_ANY):
+    if agent.pk != actor.pk and not has_perm(actor, ASSIGN_ANY):
         raise NotAllowed("Only a lead may assign tickets to someone else.")
     require_work(actor, ticket)
-    if not (agent.is_active and (agent.has_perm(WORK) or agent.has_perm(ASSIGN_ANY))):
+    if not (agent.is_active and (has_perm(agent, WORK) or has_perm(agent, ASSIGN_ANY))):
         raise SupportError(f"{staff_name(agent)} is not a support agent.", field="agent")
     if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise SupportError(f"{ticket.ticket_id} is {_label(ticket.status)}: reopen it before assigning it.")
@@ -171,8 +183,7 @@ def ticket_take_next(*, actor) -> Ticket | None:
     ``FOR UPDATE SKIP LOCKED``: agents pressing "take next" at the same moment each lock a
     different row instead of queueing behind (or double-taking) the same one.
     """
-    if not actor.has_perm(WORK) and not actor.has_perm(ASSIGN_ANY):
-        raise NotAllowed("Your role may not work tickets.")
+    require_role(actor)
     candidate = (
         selectors.next_unassigned()
         .select_for_update(skip_locked=True, of=("self",))
@@ -211,9 +222,8 @@ def ticket_reply(
 ) -> TicketMessage:
     """Send an AGENT message. ``seen`` = (last message id, last note id) the agent had on screen:
     if the thread moved on since, the reply is refused rather than sent blindly."""
+    require_role(actor, REPLY, "Your role may not reply to customers.")
     ticket = _lock(ticket, None)
-    if not actor.has_perm(REPLY):
-        raise NotAllowed("Your role may not reply to customers.")
     require_work(actor, ticket)
     text = (text or "").strip()
     if not text:
@@ -237,9 +247,8 @@ def ticket_reply(
 def ticket_add_note(*, ticket: Ticket | int, body: str, actor) -> InternalNote:
     """An internal note: staff only, stored in ``ticket_internal_notes``, never sent to the customer.
     Only on a ticket the actor may work (own or unassigned; leads any), like every other step."""
+    require_role(actor, NOTE, "Your role may not add internal notes.")
     ticket = _lock(ticket, None)
-    if not actor.has_perm(NOTE):
-        raise NotAllowed("Your role may not add internal notes.")
     require_work(actor, ticket)
     body = (body or "").strip()
     if not body:
@@ -253,7 +262,7 @@ def ticket_mark_read(*, ticket: Ticket, actor) -> int:
     the unread markers to the agent who has to answer them."""
     if ticket.assigned_to_agent_id is None or ticket.assigned_to_agent_id != actor.pk:
         return 0
-    if not (actor.has_perm(WORK) or actor.has_perm(ASSIGN_ANY)):
+    if not may_work_tickets(actor):
         return 0
     return TicketMessage.objects.filter(ticket=ticket, sender_type=SenderType.CUSTOMER, is_read=False).update(
         is_read=True, read_at=timezone.now()
@@ -267,6 +276,7 @@ def ticket_mark_read(*, ticket: Ticket, actor) -> int:
 def ticket_change_priority(
     *, ticket: Ticket | int, priority: str, actor, expected_version: dt.datetime | None = None
 ) -> Ticket:
+    require_role(actor)
     ticket = _lock(ticket, expected_version)
     require_work(actor, ticket)
     if priority not in Priority.values:
@@ -298,6 +308,7 @@ def ticket_resolve(
     *, ticket: Ticket | int, resolution: str, actor, expected_version: dt.datetime | None = None
 ) -> Ticket:
     """IN_PROGRESS -> RESOLVED with a resolution; sets resolved_at, resolved_by, resolution_time_minutes."""
+    require_role(actor)
     ticket = _lock(ticket, expected_version)
     require_work(actor, ticket)
     resolution = (resolution or "").strip()
@@ -322,9 +333,8 @@ def ticket_resolve(
 @transaction.atomic
 def ticket_close(*, ticket: Ticket | int, actor, expected_version: dt.datetime | None = None) -> Ticket:
     """RESOLVED -> CLOSED (leads)."""
+    require_role(actor, CLOSE, "Only a lead may close tickets.")
     ticket = _lock(ticket, expected_version)
-    if not actor.has_perm(CLOSE):
-        raise NotAllowed("Only a lead may close tickets.")
     check_transition(ticket, TicketStatus.CLOSED)
     _set_status(ticket, TicketStatus.CLOSED, user=actor, actor=audit_actor(actor))
     save_with_history(ticket, user=actor, fields=["status"], reason="Closed")
@@ -334,6 +344,7 @@ def ticket_close(*, ticket: Ticket | int, actor, expected_version: dt.datetime |
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket | int, reason: str, actor, expected_version: dt.datetime | None = None) -> Ticket:
     """RESOLVED -> IN_PROGRESS (or OPEN when nobody holds it); the resolution stamps are cleared."""
+    require_role(actor)
     ticket = _lock(ticket, expected_version)
     require_work(actor, ticket)
     reason = (reason or "").strip()
@@ -404,6 +415,7 @@ def ticket_schedule_follow_up(
     *, ticket: Ticket | int, follow_up_date: dt.datetime | None, actor, expected_version: dt.datetime | None = None
 ) -> Ticket:
     """Schedule (a future date) or clear (``None``) the ticket's follow-up."""
+    require_role(actor)
     ticket = _lock(ticket, expected_version)
     require_work(actor, ticket)
     if ticket.status == TicketStatus.CLOSED:
