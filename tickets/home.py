@@ -15,9 +15,10 @@ from django.utils import timezone
 from customer_ops.home import age, count_tile
 from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role
-from tickets import dispute_services, selectors
+from tickets import selectors
 from tickets.admin.tickets import can_work_tickets
 from tickets.models import RefundRequest, SlaEscalation, Ticket
+from tickets.services import disputes
 from tickets.services import refunds as refund_services
 
 
@@ -170,10 +171,10 @@ NEAREST_DISPUTES = 3
 
 def legal_tiles(request) -> list[Tile]:
     now = timezone.now()
-    qs = dispute_services.action_required()
+    qs = disputes.action_required()
     tiles = [count_tile("Disputes needing action", reverse("admin:tickets_dispute_action_required"), qs)]
     for dispute in qs.only("pk", "dispute_id", "dispute_type", "created_at", "resolved_at")[:NEAREST_DISPUTES]:
-        deadline = dispute_services.dispute_deadline(dispute)
+        deadline = disputes.dispute_deadline(dispute)
         remaining = deadline.remaining(now)
         when = f"due in {age(now, deadline.due_at)}" if remaining.total_seconds() > 0 else "overdue"
         tiles.append(

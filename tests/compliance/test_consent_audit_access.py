@@ -21,7 +21,7 @@ from customer_ops.personal_data import declarations
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
-from tickets import dispute_services
+from tickets.services import disputes as dispute_services
 
 pytestmark = pytest.mark.django_db
 

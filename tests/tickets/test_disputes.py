@@ -13,8 +13,8 @@ from compliance.models import AuditLog
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import unchanged
-from tickets import dispute_services as svc
 from tickets.models import Dispute
+from tickets.services import disputes as svc
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +178,7 @@ def test_a_stale_version_is_refused(dispute, legal):
     stale = dispute.updated_at
     svc.dispute_update(dispute=dispute, actor=legal, evidence_description="first")
     with unchanged(*APP_TABLES), pytest.raises(svc.DisputeError, match="changed by someone else"):
-        svc.dispute_update(dispute=dispute, actor=legal, version=stale, evidence_description="second")
+        svc.dispute_update(dispute=dispute, actor=legal, expected_version=stale, evidence_description="second")
 
 
 def test_deadline_and_action_required_order(legal, settings):
@@ -192,3 +192,80 @@ def test_deadline_and_action_required_order(legal, settings):
     fraud.refresh_from_db()
     assert svc.dispute_deadline(fraud).due_at == fraud.created_at + dt.timedelta(days=3)
     assert svc.dispute_deadline(fraud).state(now).value == "ok"
+
+
+# --- every dispute service checks its own permission, whoever calls it -------------------
+
+CALLS = {
+    "dispute_create": lambda d, actor, **v: svc.dispute_create(
+        actor=actor,
+        customer=d.customer,
+        dispute_type="OVERCHARGE",
+        dispute_reason="Charged twice",
+        disputed_against="PLATFORM",
+        disputed_amount="5.00",
+    ),
+    "dispute_update": lambda d, actor, **v: svc.dispute_update(
+        dispute=d, actor=actor, evidence_description="new evidence", **v
+    ),
+    "dispute_start_investigation": lambda d, actor, **v: svc.dispute_start_investigation(dispute=d, actor=actor, **v),
+    "dispute_escalate": lambda d, actor, **v: svc.dispute_escalate(dispute=d, actor=actor, note="lawyer", **v),
+    "dispute_resolve": lambda d, actor, **v: svc.dispute_resolve(
+        dispute=d, resolution="Refunded", resolution_amount="5.00", actor=actor, **v
+    ),
+    "dispute_reject": lambda d, actor, **v: svc.dispute_reject(dispute=d, resolution="No evidence", actor=actor, **v),
+}
+
+
+def _roles_without(perm: str) -> list[Role]:
+    """The roles whose group lacks ``perm``, read from the database's grants."""
+    from django.contrib.auth.models import Group
+
+    app_label, codename = perm.split(".")
+    holders = set(
+        Group.objects.filter(
+            permissions__content_type__app_label=app_label, permissions__codename=codename
+        ).values_list("name", flat=True)
+    )
+    return [role for role in Role if role.value not in holders]
+
+
+def test_every_dispute_service_is_covered():
+    public = {
+        name
+        for name, obj in vars(svc).items()
+        if name.startswith("dispute_") and callable(obj) and "actor" in obj.__code__.co_varnames
+    }
+    assert public == set(CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_a_role_that_may_not_is_refused_by_the_service_itself(dispute, make_staff, name):
+    """The admin hides the buttons; the service refuses anyway, as NotAllowed, writing nothing."""
+    from customer_ops.context import SYSTEM, CallingSystem
+    from customer_ops.errors import NotAllowed
+
+    perm = svc.ADD if name == "dispute_create" else svc.CHANGE
+    refused = _roles_without(perm)
+    assert Role.LEGAL not in refused and len(refused) == len(Role) - 1
+    if name in {"dispute_resolve", "dispute_reject"}:
+        Dispute.objects.filter(pk=dispute.pk).update(dispute_status="INVESTIGATING")
+    actors = [make_staff(role) for role in refused] + [make_staff(None), None, SYSTEM, CallingSystem("partner-app")]
+    for actor in actors:
+        with unchanged(*APP_TABLES, AuditLog), pytest.raises(NotAllowed):
+            CALLS[name](dispute, actor)
+
+
+@pytest.mark.parametrize("name", sorted(set(CALLS) - {"dispute_create"}))
+def test_a_stale_expected_version_is_a_conflict(dispute, legal, name):
+    from customer_ops.errors import Conflict
+
+    if name in {"dispute_resolve", "dispute_reject"}:
+        Dispute.objects.filter(pk=dispute.pk).update(dispute_status="INVESTIGATING")
+    dispute.refresh_from_db()
+    stale = dispute.updated_at
+    svc.dispute_update(dispute=dispute, actor=legal, legal_notes="read meanwhile")  # someone else's change
+    with unchanged(*APP_TABLES, AuditLog), pytest.raises(Conflict, match="changed by someone else"):
+        CALLS[name](dispute, legal, expected_version=stale)
+    dispute.refresh_from_db()
+    CALLS[name](dispute, legal, expected_version=dispute.updated_at)  # the current one goes through

@@ -13,8 +13,8 @@ from import_export.formats.base_formats import CSV
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
-from tickets import dispute_services as svc
 from tickets.models import Dispute
+from tickets.services import disputes as svc
 
 pytestmark = pytest.mark.django_db
 

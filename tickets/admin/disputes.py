@@ -1,6 +1,6 @@
 """Admin of disputes (the legal team's console).
 
-Every write goes through :mod:`tickets.dispute_services`: the details form through
+Every write goes through :mod:`tickets.services.disputes`: the details form through
 ``dispute_update`` / ``dispute_create``, status changes through the transition page.
 The legal fields are left out, on the server, of the form, the list, the search, the
 export and the history for anyone without ``tickets.view_legal_dispute``.
@@ -25,9 +25,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState
-from tickets import dispute_services as svc
 from tickets.choices import DisputeStatus
 from tickets.models import Dispute
+from tickets.services import disputes as svc
 
 READONLY = [
     "dispute_id",
@@ -271,7 +271,7 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
             svc.dispute_update(
                 dispute=obj,
                 actor=request.user,
-                version=form.cleaned_data.get("version"),
+                expected_version=form.cleaned_data.get("version"),
                 **fields,
             )
         except svc.DisputeError as exc:

@@ -2,9 +2,13 @@
 
 Statuses: OPEN -> INVESTIGATING -> RESOLVED / REJECTED, and ESCALATED from OPEN or
 INVESTIGATING (back to INVESTIGATING, or closed from there). Every service is keyword-only,
-atomic, locks the dispute, validates the transition and the amounts, writes the row, its
+atomic, refuses an actor whose role may not make the change (:data:`ADD` to open one,
+:data:`CHANGE` for everything else: the legal team) before reading anything, locks the
+dispute, refuses a stale ``expected_version`` (the ``updated_at`` the caller read) as a
+:class:`DisputeConflict`, validates the transition and the amounts, writes the row, its
 history (django-simple-history) and the audit entry together, and raises
-:class:`DisputeError` for anything it refuses.
+:class:`DisputeError` (or its :class:`DisputeNotAllowed` / :class:`DisputeConflict`
+refinements) for anything it refuses.
 
 ``legal_case_number`` and ``legal_notes`` are the legal team's alone
 (:data:`LEGAL_PERMISSION`): other roles can neither see nor set them. Their changes are
@@ -22,14 +26,18 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from customer_ops.audit import audit
-from customer_ops.context import Actor, actor_for_user, current_actor
+from customer_ops.context import audit_actor
 from customer_ops.deadlines import Deadline, dispute_response_target, due
 from customer_ops.personal_data import restrict_fields
 from tickets.choices import DisputedAgainst, DisputeStatus, DisputeType
 from tickets.models import Dispute
+from tickets.services.common import has_perm
+from tickets.services.errors import DisputeConflict, DisputeError, DisputeNotAllowed
 
 LEGAL_FIELDS = ("legal_case_number", "legal_notes")
 LEGAL_PERMISSION = "tickets.view_legal_dispute"
+ADD = "tickets.add_dispute"
+CHANGE = "tickets.change_dispute"
 restrict_fields("tickets.Dispute", LEGAL_FIELDS, permission=LEGAL_PERMISSION)
 
 CLOSED = {DisputeStatus.RESOLVED, DisputeStatus.REJECTED}
@@ -54,12 +62,8 @@ DETAIL_FIELDS = (
 )
 
 
-class DisputeError(Exception):
-    """A dispute change the workflow refuses."""
-
-
 def can_see_legal(user) -> bool:
-    return user is not None and user.has_perm(LEGAL_PERMISSION)
+    return has_perm(user, LEGAL_PERMISSION)
 
 
 def dispute_deadline(dispute: Dispute) -> Deadline:
@@ -87,13 +91,9 @@ def action_required(qs: models.QuerySet | None = None) -> models.QuerySet:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _actor(user) -> Actor | None:
-    if user is None:
-        return None
-    actor = current_actor()
-    if actor.actor_id == user.pk and actor.actor_type != "SYSTEM":
-        return actor
-    return actor_for_user(user)
+def _require(actor, perm: str, what: str) -> None:
+    if not has_perm(actor, perm):
+        raise DisputeNotAllowed(f"Your role may not {what}.")
 
 
 def _money(value, name: str) -> Decimal | None:
@@ -153,16 +153,16 @@ def _save(dispute: Dispute, actor, reason: str, fields: list[str] | None = None)
         dispute.save(update_fields=[*fields, "updated_at"])
 
 
-def _locked(dispute: Dispute, version: dt.datetime | None = None) -> Dispute:
+def _locked(dispute: Dispute, expected_version: dt.datetime | None = None) -> Dispute:
     locked = Dispute.objects.select_for_update(of=("self",)).select_related("order", "ticket").get(pk=dispute.pk)
-    if version is not None and locked.updated_at != version:
-        raise DisputeError(f"{locked.dispute_id} was changed by someone else meanwhile: reload it and try again.")
+    if expected_version is not None and locked.updated_at != expected_version:
+        raise DisputeConflict(f"{locked.dispute_id} was changed by someone else meanwhile: reload it and try again.")
     return locked
 
 
 def _check_legal(user, changes: dict) -> None:
     if any(f in changes for f in LEGAL_FIELDS) and not can_see_legal(user):
-        raise DisputeError("Only the legal team can set the legal case number and notes.")
+        raise DisputeNotAllowed("Only the legal team can set the legal case number and notes.")
 
 
 # --- services ----------------------------------------------------------------------------
@@ -171,6 +171,7 @@ def _check_legal(user, changes: dict) -> None:
 def dispute_create(*, actor, **fields) -> Dispute:
     """Open a dispute (OPEN). ``fields`` are the model's editable columns."""
     _check_legal(actor, {k: v for k, v in fields.items() if v})
+    _require(actor, ADD, "open disputes")
     allowed = {"customer", "order", "dispute_type", *DETAIL_FIELDS, *LEGAL_FIELDS}
     unknown = set(fields) - allowed
     if unknown:
@@ -189,19 +190,20 @@ def dispute_create(*, actor, **fields) -> Dispute:
             action_field="dispute",
             new_value=dispute.dispute_id,
             reason=f"{dispute.dispute_id} opened ({dispute.dispute_type}, {dispute.disputed_amount})",
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
     return dispute
 
 
-def dispute_update(*, dispute: Dispute, actor, version: dt.datetime | None = None, **changes) -> Dispute:
+def dispute_update(*, dispute: Dispute, actor, expected_version: dt.datetime | None = None, **changes) -> Dispute:
     """Change a dispute's details and (legal team only) its legal fields; never its status."""
     _check_legal(actor, changes)
+    _require(actor, CHANGE, "change disputes")
     unknown = set(changes) - set(DETAIL_FIELDS) - set(LEGAL_FIELDS)
     if unknown:
         raise DisputeError(f"{', '.join(sorted(unknown))} cannot be changed here.")
     with transaction.atomic():
-        dispute = _locked(dispute, version)
+        dispute = _locked(dispute, expected_version)
         if dispute.dispute_status in CLOSED and set(changes) - set(LEGAL_FIELDS):
             raise DisputeError(f"{dispute.dispute_id} is closed: only its legal fields can still change.")
         changed = {}
@@ -226,14 +228,16 @@ def dispute_update(*, dispute: Dispute, actor, version: dt.datetime | None = Non
                 old_value=None if legal else old,
                 new_value=None if legal else new,
                 reason=f"{dispute.dispute_id} {'legal field' if legal else 'details'} changed",
-                actor=_actor(actor),
+                actor=audit_actor(actor),
             )
     return dispute
 
 
-def _transition(dispute: Dispute, target: str, actor, reason: str, **values) -> Dispute:
+def _transition(
+    dispute: Dispute, target: str, actor, reason: str, expected_version: dt.datetime | None = None, **values
+) -> Dispute:
     with transaction.atomic():
-        dispute = _locked(dispute)
+        dispute = _locked(dispute, expected_version)
         current = dispute.dispute_status
         if target not in TRANSITIONS[current]:
             raise DisputeError(
@@ -252,23 +256,38 @@ def _transition(dispute: Dispute, target: str, actor, reason: str, **values) -> 
             old_value=current,
             new_value=target,
             reason=f"{dispute.dispute_id}: {reason}",
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
     return dispute
 
 
-def dispute_start_investigation(*, dispute: Dispute, actor, note: str = "") -> Dispute:
-    return _transition(dispute, DisputeStatus.INVESTIGATING, actor, note.strip() or "investigation started")
+def dispute_start_investigation(
+    *, dispute: Dispute, actor, note: str = "", expected_version: dt.datetime | None = None
+) -> Dispute:
+    _require(actor, CHANGE, "work disputes")
+    return _transition(
+        dispute, DisputeStatus.INVESTIGATING, actor, note.strip() or "investigation started", expected_version
+    )
 
 
-def dispute_escalate(*, dispute: Dispute, actor, note: str) -> Dispute:
+def dispute_escalate(*, dispute: Dispute, actor, note: str, expected_version: dt.datetime | None = None) -> Dispute:
+    _require(actor, CHANGE, "work disputes")
     if not (note or "").strip():
         raise DisputeError("Say why the dispute is escalated.")
-    return _transition(dispute, DisputeStatus.ESCALATED, actor, f"escalated: {note.strip()}")
+    return _transition(dispute, DisputeStatus.ESCALATED, actor, f"escalated: {note.strip()}", expected_version)
 
 
-def dispute_resolve(*, dispute: Dispute, resolution: str, resolution_amount, refund_amount=None, actor) -> Dispute:
+def dispute_resolve(
+    *,
+    dispute: Dispute,
+    resolution: str,
+    resolution_amount,
+    refund_amount=None,
+    actor,
+    expected_version: dt.datetime | None = None,
+) -> Dispute:
     """Close in the customer's favour (fully or partly), with the amounts awarded."""
+    _require(actor, CHANGE, "work disputes")
     if not (resolution or "").strip():
         raise DisputeError("Describe the resolution.")
     resolution_amount = _money(resolution_amount, "Resolution amount")
@@ -280,6 +299,7 @@ def dispute_resolve(*, dispute: Dispute, resolution: str, resolution_amount, ref
         DisputeStatus.RESOLVED,
         actor,
         f"resolved for {resolution_amount}",
+        expected_version,
         resolution=resolution.strip(),
         resolution_amount=resolution_amount,
         refund_amount=refund_amount,
@@ -288,8 +308,9 @@ def dispute_resolve(*, dispute: Dispute, resolution: str, resolution_amount, ref
     )
 
 
-def dispute_reject(*, dispute: Dispute, resolution: str, actor) -> Dispute:
+def dispute_reject(*, dispute: Dispute, resolution: str, actor, expected_version: dt.datetime | None = None) -> Dispute:
     """Close against the customer; the reason goes into ``resolution``."""
+    _require(actor, CHANGE, "work disputes")
     if not (resolution or "").strip():
         raise DisputeError("A rejection needs a reason.")
     return _transition(
@@ -297,6 +318,7 @@ def dispute_reject(*, dispute: Dispute, resolution: str, actor) -> Dispute:
         DisputeStatus.REJECTED,
         actor,
         "rejected",
+        expected_version,
         resolution=resolution.strip(),
         resolution_amount=Decimal("0.00"),
         resolved_at=timezone.now(),
