@@ -6,6 +6,9 @@ validates forms and turns the services' errors into form errors, messages or 403
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -34,59 +37,173 @@ def can_work_tickets(user) -> bool:
     return user.has_perm(services.WORK) or user.has_perm(services.ASSIGN_ANY)
 
 
-# action -> (the role check of its URL, its form)
-ACTIONS = {
-    "reply": (lambda u: u.has_perm(services.REPLY), forms.ReplyForm),
-    "note": (lambda u: u.has_perm(services.NOTE), forms.NoteForm),
-    "take": (can_work_tickets, forms.ConfirmForm),
-    "assign": (lambda u: u.has_perm(services.ASSIGN_ANY), forms.AssignForm),
-    "priority": (can_work_tickets, forms.PriorityForm),
-    "resolve": (can_work_tickets, forms.ResolveForm),
-    "reopen": (can_work_tickets, forms.ReopenForm),
-    "follow-up": (can_work_tickets, forms.FollowUpForm),
-    "close": (lambda u: u.has_perm(services.CLOSE), forms.ConfirmForm),
+@dataclass(frozen=True)
+class PageState:
+    """What the ticket page's actions decide on: who looks, at which ticket, in which state."""
+
+    user: object
+    ticket: Ticket
+    can_work: bool  # services.can_work: their own or an unassigned ticket; leads any
+    version: str  # the ticket's updated_at, the forms' optimistic lock
+    seen: tuple[int, int]  # the last message and note on screen
+
+    @property
+    def open(self) -> bool:
+        return self.ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+
+    @property
+    def closed(self) -> bool:
+        return self.ticket.status == TicketStatus.CLOSED
+
+
+@dataclass(frozen=True)
+class TicketAction:
+    """One workflow action of the ticket page: its form, who may post it (the URL's role
+    check; the service checks again), when the page shows it, the form's initial values,
+    and the service call (returning the success message)."""
+
+    form: type
+    may: Callable[[object], bool]
+    shown: Callable[[PageState], bool]
+    initial: Callable[[PageState], dict]
+    run: Callable[[Ticket, dict, object], str]
+
+    def blank(self, state: PageState):
+        return self.form(initial=self.initial(state))
+
+
+def _versioned(state: PageState, **values) -> dict:
+    return {"version": state.version, **values}
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+# The service call of each action: (ticket, the form's cleaned data, user) -> the success message.
+
+
+def _reply(t: Ticket, d: dict, u) -> str:
+    seen = (d["seen_message"], d["seen_note"])
+    services.ticket_reply(ticket=t, text=d["text"], attachments=d["attachments"], seen=seen, actor=u)
+    return "Reply sent."
+
+
+def _note(t: Ticket, d: dict, u) -> str:
+    services.ticket_add_note(ticket=t, body=d["body"], actor=u)
+    return "Internal note added."
+
+
+def _take(t: Ticket, d: dict, u) -> str:
+    services.ticket_assign(ticket=t, agent=u, actor=u, expected_version=d.get("version"))
+    return f"{t.ticket_id} is now yours."
+
+
+def _assign(t: Ticket, d: dict, u) -> str:
+    services.ticket_assign(ticket=t, agent=d["agent"], actor=u, expected_version=d.get("version"))
+    return f"{t.ticket_id} assigned to {_name(d['agent'])}."
+
+
+def _priority(t: Ticket, d: dict, u) -> str:
+    services.ticket_change_priority(ticket=t, priority=d["priority"], actor=u, expected_version=d.get("version"))
+    return "Priority changed."
+
+
+def _resolve(t: Ticket, d: dict, u) -> str:
+    services.ticket_resolve(ticket=t, resolution=d["resolution"], actor=u, expected_version=d.get("version"))
+    return f"{t.ticket_id} resolved."
+
+
+def _reopen(t: Ticket, d: dict, u) -> str:
+    services.ticket_reopen(ticket=t, reason=d["reason"], actor=u, expected_version=d.get("version"))
+    return f"{t.ticket_id} reopened."
+
+
+def _follow_up(t: Ticket, d: dict, u) -> str:
+    when = d["follow_up_date"]
+    services.ticket_schedule_follow_up(ticket=t, follow_up_date=when, actor=u, expected_version=d.get("version"))
+    return "Follow-up scheduled." if when else "Follow-up cleared."
+
+
+def _close(t: Ticket, d: dict, u) -> str:
+    services.ticket_close(ticket=t, actor=u, expected_version=d.get("version"))
+    return f"{t.ticket_id} closed."
+
+
+# The ticket page's actions, in the order of their URLs: the one table the URLs, the role
+# checks, the page's forms and what each POST does are read from.
+ACTIONS: dict[str, TicketAction] = {
+    "reply": TicketAction(
+        form=forms.ReplyForm,
+        may=lambda u: u.has_perm(services.REPLY),
+        shown=lambda s: s.can_work and s.user.has_perm(services.REPLY) and not s.closed,
+        initial=lambda s: {"seen_message": s.seen[0], "seen_note": s.seen[1]},
+        run=_reply,
+    ),
+    "note": TicketAction(
+        form=forms.NoteForm,
+        may=lambda u: u.has_perm(services.NOTE),
+        shown=lambda s: s.can_work and s.user.has_perm(services.NOTE),
+        initial=lambda s: {},
+        run=_note,
+    ),
+    "take": TicketAction(
+        form=forms.ConfirmForm,
+        may=can_work_tickets,
+        shown=lambda s: s.open and s.can_work and s.ticket.assigned_to_agent_id != s.user.pk,
+        initial=_versioned,
+        run=_take,
+    ),
+    "assign": TicketAction(
+        form=forms.AssignForm,
+        may=lambda u: u.has_perm(services.ASSIGN_ANY),
+        shown=lambda s: s.open and s.user.has_perm(services.ASSIGN_ANY),
+        initial=lambda s: _versioned(s, agent=s.ticket.assigned_to_agent_id),
+        run=_assign,
+    ),
+    "priority": TicketAction(
+        form=forms.PriorityForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and not s.closed,
+        initial=lambda s: _versioned(s, priority=s.ticket.priority),
+        run=_priority,
+    ),
+    "resolve": TicketAction(
+        form=forms.ResolveForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and s.ticket.status == TicketStatus.IN_PROGRESS,
+        initial=lambda s: _versioned(s, resolution=s.ticket.resolution),
+        run=_resolve,
+    ),
+    "reopen": TicketAction(
+        form=forms.ReopenForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and s.ticket.status == TicketStatus.RESOLVED,
+        initial=_versioned,
+        run=_reopen,
+    ),
+    "follow-up": TicketAction(
+        form=forms.FollowUpForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and not s.closed,
+        initial=lambda s: _versioned(
+            s, follow_up_date=s.ticket.follow_up_date and timezone.localtime(s.ticket.follow_up_date)
+        ),
+        run=_follow_up,
+    ),
+    "close": TicketAction(
+        form=forms.ConfirmForm,
+        may=lambda u: u.has_perm(services.CLOSE),
+        shown=lambda s: s.user.has_perm(services.CLOSE) and s.ticket.status == TicketStatus.RESOLVED,
+        initial=_versioned,
+        run=_close,
+    ),
 }
 
 
 def run_action(action: str, ticket: Ticket, data: dict, user) -> str:
     """Call the service behind ``action``; returns the success message."""
-    version = data.get("version")
-    if action == "reply":
-        services.ticket_reply(
-            ticket=ticket,
-            text=data["text"],
-            attachments=data["attachments"],
-            seen=(data["seen_message"], data["seen_note"]),
-            actor=user,
-        )
-        return "Reply sent."
-    if action == "note":
-        services.ticket_add_note(ticket=ticket, body=data["body"], actor=user)
-        return "Internal note added."
-    if action == "take":
-        services.ticket_assign(ticket=ticket, agent=user, actor=user, expected_version=version)
-        return f"{ticket.ticket_id} is now yours."
-    if action == "assign":
-        services.ticket_assign(ticket=ticket, agent=data["agent"], actor=user, expected_version=version)
-        return f"{ticket.ticket_id} assigned to {data['agent'].get_full_name() or data['agent'].get_username()}."
-    if action == "priority":
-        services.ticket_change_priority(ticket=ticket, priority=data["priority"], actor=user, expected_version=version)
-        return "Priority changed."
-    if action == "resolve":
-        services.ticket_resolve(ticket=ticket, resolution=data["resolution"], actor=user, expected_version=version)
-        return f"{ticket.ticket_id} resolved."
-    if action == "reopen":
-        services.ticket_reopen(ticket=ticket, reason=data["reason"], actor=user, expected_version=version)
-        return f"{ticket.ticket_id} reopened."
-    if action == "follow-up":
-        services.ticket_schedule_follow_up(
-            ticket=ticket, follow_up_date=data["follow_up_date"], actor=user, expected_version=version
-        )
-        return "Follow-up scheduled." if data["follow_up_date"] else "Follow-up cleared."
-    if action == "close":
-        services.ticket_close(ticket=ticket, actor=user, expected_version=version)
-        return f"{ticket.ticket_id} closed."
-    raise ValueError(action)
+    return ACTIONS[action].run(ticket, data, user)
 
 
 # --- Queue filters ---------------------------------------------------------------------
@@ -365,10 +482,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         ticket = get_object_or_404(Ticket.objects.select_related("customer", "order"), pk=pk)
-        allowed, form_class = ACTIONS[action]
-        if not self.has_view_permission(request, ticket) or not allowed(request.user):
+        if not self.has_view_permission(request, ticket) or not ACTIONS[action].may(request.user):
             raise PermissionDenied
-        form = form_class(request.POST)
+        form = ACTIONS[action].form(request.POST)
         if form.is_valid():
             try:
                 done = run_action(action, ticket, form.cleaned_data, request.user)
@@ -409,26 +525,16 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         entries = selectors.ticket_thread(ticket, new_after=new_after)
         seen = selectors.thread_version(entries)
         sla = selectors.sla_for(ticket, entries)
-        version = forms.version_of(ticket)
-
-        forms_ = {
-            "reply": forms.ReplyForm(initial={"seen_message": seen[0], "seen_note": seen[1]}),
-            "note": forms.NoteForm(),
-            "take": forms.ConfirmForm(initial={"version": version}),
-            "priority": forms.PriorityForm(initial={"version": version, "priority": ticket.priority}),
-            "resolve": forms.ResolveForm(initial={"version": version, "resolution": ticket.resolution}),
-            "reopen": forms.ReopenForm(initial={"version": version}),
-            "follow-up": forms.FollowUpForm(
-                initial={
-                    "version": version,
-                    "follow_up_date": ticket.follow_up_date and timezone.localtime(ticket.follow_up_date),
-                }
-            ),
-            "close": forms.ConfirmForm(initial={"version": version}),
-        }
-        can_assign_any = user.has_perm(services.ASSIGN_ANY)
-        if can_assign_any:
-            forms_["assign"] = forms.AssignForm(initial={"version": version, "agent": ticket.assigned_to_agent_id})
+        state = PageState(
+            user=user,
+            ticket=ticket,
+            can_work=services.can_work(user, ticket),
+            version=forms.version_of(ticket),
+            seen=seen,
+        )
+        show = {name: action.shown(state) for name, action in ACTIONS.items()}
+        # A blank form for each action the user may post (the page renders the shown ones).
+        forms_ = {name: action.blank(state) for name, action in ACTIONS.items() if action.may(user)}
         if bound is not None:
             action, form = bound
             forms_[action] = form
@@ -440,19 +546,6 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             reply.add_error(None, error.message)
             forms_["reply"] = reply
 
-        open_ = ticket.status in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
-        can_work = services.can_work(user, ticket)
-        show = {
-            "reply": can_work and user.has_perm(services.REPLY) and ticket.status != TicketStatus.CLOSED,
-            "note": can_work and user.has_perm(services.NOTE),
-            "take": open_ and can_work and ticket.assigned_to_agent_id != user.pk,
-            "assign": open_ and can_assign_any,
-            "priority": can_work and ticket.status != TicketStatus.CLOSED,
-            "resolve": can_work and ticket.status == TicketStatus.IN_PROGRESS,
-            "reopen": can_work and ticket.status == TicketStatus.RESOLVED,
-            "follow-up": can_work and ticket.status != TicketStatus.CLOSED,
-            "close": user.has_perm(services.CLOSE) and ticket.status == TicketStatus.RESOLVED,
-        }
         macro_list = []
         if show["reply"]:
             values = macros.values_for(ticket, user)
@@ -484,7 +577,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "macros": macro_list,
             "panels": panels,
             "refunds": refunds,
-            "can_raise_refund": can_work and user.has_perm("tickets.add_refundrequest"),
+            "can_raise_refund": state.can_work and user.has_perm("tickets.add_refundrequest"),
             "media": self.media,
         }
         return TemplateResponse(request, "admin/tickets/ticket/workspace.html", context)
