@@ -138,6 +138,22 @@ def test_resolve_through_the_page_and_bad_amount_is_a_form_error(client, legal, 
     assert again.status_code == 200 and "cannot move" in again.content.decode()
 
 
+def test_a_transition_on_a_dispute_changed_since_the_page_loaded_is_refused(client, legal, dispute):
+    c = _client(client, legal)
+    url = reverse("admin:tickets_dispute_transition", args=[dispute.pk, "escalate"])  # it is investigating
+    loaded = c.get(url).context["form"]["version"].value()
+    assert f'name="version" value="{loaded}"' in c.get(url).content.decode()  # hidden, in the page
+    svc.dispute_update(dispute=dispute, actor=legal, evidence_description="added meanwhile")
+    with unchanged(dispute, dispute.history.all()):
+        stale = c.post(url, {"version": loaded, "note": "looking"})
+        tampered = c.post(url, {"version": "not-a-date", "note": "looking"})
+    assert stale.status_code == 200 and "changed by someone else" in stale.content.decode()
+    assert tampered.status_code == 200 and tampered.context["form"].errors["version"]
+    fresh = c.get(url).context["form"]["version"].value()
+    assert c.post(url, {"version": fresh, "note": "looking"}).status_code == 302
+    assert Dispute.objects.get(pk=dispute.pk).dispute_status == "ESCALATED"
+
+
 def test_add_form_with_bad_input_writes_nothing(client, legal):
     order = f.OrderFactory()
     c = _client(client, legal)

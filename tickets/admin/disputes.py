@@ -60,6 +60,16 @@ class LegalDisputeResource(resources.ModelResource):
         name = "Disputes with legal fields"
 
 
+def parse_version(value: str | None) -> dt.datetime | None:
+    """The ``updated_at`` a form was loaded with (the optimistic lock), or ``None``."""
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise forms.ValidationError("This form was altered or is out of date: reload the dispute.") from None
+
+
 class DisputeForm(forms.ModelForm):
     """Validates with the service's rules, so a bad change is a form error, never a 500."""
 
@@ -76,14 +86,7 @@ class DisputeForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.updated_at.isoformat()
 
     def clean_version(self):
-        """The ``updated_at`` the form was loaded with (the optimistic lock), or ``None``."""
-        version = self.cleaned_data.get("version")
-        if not version:
-            return None
-        try:
-            return dt.datetime.fromisoformat(version)
-        except ValueError:
-            raise forms.ValidationError("This form was altered or is out of date: reload the dispute.") from None
+        return parse_version(self.cleaned_data.get("version"))
 
     def clean(self):
         cleaned = super().clean()
@@ -311,14 +314,19 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
         if action not in TRANSITION_ACTIONS:
             raise PermissionDenied
         target, label = TRANSITION_ACTIONS[action]
-        form = TransitionForm(request.POST or None, action=action)
+        form = TransitionForm(request.POST or None, action=action, initial={"version": dispute.updated_at.isoformat()})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            version = data["version"]
             try:
                 if action == "investigate":
-                    svc.dispute_start_investigation(dispute=dispute, actor=request.user, note=data["note"])
+                    svc.dispute_start_investigation(
+                        dispute=dispute, actor=request.user, note=data["note"], expected_version=version
+                    )
                 elif action == "escalate":
-                    svc.dispute_escalate(dispute=dispute, actor=request.user, note=data["note"])
+                    svc.dispute_escalate(
+                        dispute=dispute, actor=request.user, note=data["note"], expected_version=version
+                    )
                 elif action == "resolve":
                     svc.dispute_resolve(
                         dispute=dispute,
@@ -326,9 +334,12 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
                         resolution_amount=data["resolution_amount"],
                         refund_amount=data["refund_amount"],
                         actor=request.user,
+                        expected_version=version,
                     )
                 else:
-                    svc.dispute_reject(dispute=dispute, resolution=data["resolution"], actor=request.user)
+                    svc.dispute_reject(
+                        dispute=dispute, resolution=data["resolution"], actor=request.user, expected_version=version
+                    )
             except svc.DisputeError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -384,6 +395,7 @@ TRANSITION_ACTIONS = {
 
 
 class TransitionForm(forms.Form):
+    version = forms.CharField(widget=forms.HiddenInput, required=False)  # the dispute's updated_at when loaded
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     resolution = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     resolution_amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
@@ -393,7 +405,7 @@ class TransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         keep = {"investigate": ["note"], "escalate": ["note"], "reject": ["resolution"]}.get(
             action, ["resolution", "resolution_amount", "refund_amount"]
-        )
+        ) + ["version"]
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -403,3 +415,6 @@ class TransitionForm(forms.Form):
             self.fields["resolution"].required = True
         if action == "resolve":
             self.fields["resolution_amount"].required = True
+
+    def clean_version(self):
+        return parse_version(self.cleaned_data.get("version"))
