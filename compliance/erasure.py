@@ -50,6 +50,7 @@ from django.utils import timezone
 
 from compliance import conf, scrub
 from compliance.choices import AuditAction, ErasureState, RequestStatus
+from compliance.errors import ErasureConflict, ErasureError, ErasureInvalid  # noqa: F401  (ErasureError re-exported)
 from compliance.holds import held_rows
 from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
 from customer_ops.audit import audit
@@ -69,10 +70,6 @@ AUDIT_PREFIX = "GDPR erasure"
 
 REDACT, SCRUB, DELETE, ANONYMISE, KEEP = "redact", "scrub", "delete", "anonymise", "keep"
 DONE_WORDS = {REDACT: "redacted", SCRUB: "scrubbed", DELETE: "deleted", ANONYMISE: "anonymised", KEEP: "kept"}
-
-
-class ErasureError(Exception):
-    """An erasure that cannot run (wrong request status, bad scope)."""
 
 
 @dataclass(frozen=True)
@@ -431,10 +428,10 @@ def run_erasure(
     """Carry out a PROCESSING request; safe to call again after a crash or while a hold lasts."""
     request.refresh_from_db()
     if request.request_status != RequestStatus.PROCESSING:
-        raise ErasureError(f"{request.request_id} is {request.request_status}: only PROCESSING requests are erased.")
+        raise ErasureConflict(f"{request.request_id} is {request.request_status}: only PROCESSING requests are erased.")
     scopes = list(request.deletion_scope)
     if not scopes:
-        raise ErasureError(f"{request.request_id} names no scope.")
+        raise ErasureInvalid(f"{request.request_id} names no scope.")
     run = start_run(request)
     patterns = scrub.patterns(_identifiers_for_run(run.pk, scopes))
     chunk_size = chunk_size or conf.ERASURE_CHUNK_SIZE
@@ -513,7 +510,7 @@ def digest(plan: dict, outcome: dict) -> str:
 def certificate(run: ErasureRun) -> dict:
     """The certificate of erasure: what was planned, what was done, and the digest of both."""
     if run.state != ErasureState.DONE:
-        raise ErasureError("The erasure has not completed: there is no certificate yet.")
+        raise ErasureConflict("The erasure has not completed: there is no certificate yet.")
     return {
         "request_id": run.request.request_id,
         "customer_id": run.customer_id,

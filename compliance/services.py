@@ -1,8 +1,10 @@
 """Compliance workflows: deletion requests, consent changes, the access log.
 
-Each service is keyword-only, atomic, locks the row it changes, validates the transition
-and writes the row and its audit entry together. Invalid input raises
-:class:`ComplianceError`, which the admin turns into a message or a form error.
+Each service is keyword-only, checks its own permission from the actor
+(:func:`customer_ops.permissions.requires`, the permission the admin checks before showing
+the button), is atomic, locks the row it changes, validates the transition and writes the
+row and its audit entry together. A refusal raises a :class:`ComplianceError` of its kind
+(:mod:`compliance.errors`), which the admin turns into a message or a form error.
 """
 
 from __future__ import annotations
@@ -20,36 +22,34 @@ from compliance.choices import (
     ConsentType,
     RequestStatus,
 )
-from compliance.erasure import AUDIT_PREFIX, ErasureError, run_erasure, start_run
+from compliance.erasure import AUDIT_PREFIX, run_erasure, start_run
+from compliance.errors import (  # noqa: F401  (ComplianceError re-exported: callers catch it here)
+    ComplianceConflict,
+    ComplianceError,
+    ComplianceInvalid,
+    ComplianceNotAllowed,
+)
 from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest, ErasureRun
 from customer_ops.audit import audit
-from customer_ops.context import Actor, actor_for_user, current_actor
+from customer_ops.context import audit_actor
 from customer_ops.deadlines import Deadline, due, erasure_target
 from customer_ops.models import Customer
+from customer_ops.permissions import requires
 from customer_ops.personal_data import Scope
 
-
-class ComplianceError(Exception):
-    """A compliance workflow refused (bad transition or bad input)."""
-
-
-def _actor(user) -> Actor | None:
-    """The audit actor for ``user``: the request's (with its IP and user agent) when it is them."""
-    if user is None:
-        return None
-    actor = current_actor()
-    if actor.actor_id == user.pk and actor.actor_type != "SYSTEM":
-        return actor
-    return actor_for_user(user)
+# Permissions (the roles' group grants, as the admin checks them).
+RECORD_REQUEST = "compliance.add_datadeletionrequest"
+PROCESS = "compliance.process_datadeletionrequest"
+RECORD_CONSENT = "compliance.add_consentlog"
 
 
 def _check_scopes(scopes: list[str]) -> list[str]:
     scopes = [s for s in dict.fromkeys(scopes or []) if s]
     if not scopes:
-        raise ComplianceError("Choose at least one deletion scope.")
+        raise ComplianceInvalid("Choose at least one deletion scope.")
     unknown = sorted(set(scopes) - set(Scope.values))
     if unknown:
-        raise ComplianceError(f"Unknown deletion scope(s): {', '.join(unknown)}.")
+        raise ComplianceInvalid(f"Unknown deletion scope(s): {', '.join(unknown)}.")
     return [Scope.ALL.value] if Scope.ALL in scopes else scopes
 
 
@@ -61,6 +61,7 @@ def erasure_deadline(request: DataDeletionRequest) -> Deadline:
     return due(request.requested_at, erasure_target(), done_at=request.completed_at)
 
 
+@requires(RECORD_REQUEST, what="record deletion requests")
 def deletion_request_create(
     *,
     customer: Customer,
@@ -73,14 +74,14 @@ def deletion_request_create(
     scopes = _check_scopes(scopes)
     now = timezone.now()
     if requested_at is not None and requested_at > now:
-        raise ComplianceError("The request date cannot be in the future.")
+        raise ComplianceInvalid("The request date cannot be in the future.")
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer.pk)
         open_request = DataDeletionRequest.objects.filter(
             customer=customer, request_status__in=[RequestStatus.PENDING, RequestStatus.PROCESSING]
         ).first()
         if open_request is not None:
-            raise ComplianceError(f"{open_request.request_id} is already open for this customer.")
+            raise ComplianceConflict(f"{open_request.request_id} is already open for this customer.")
         request = DataDeletionRequest.objects.create(
             customer=customer,
             request_reason=reason.strip(),
@@ -94,7 +95,7 @@ def deletion_request_create(
             action_field="deletion_request",
             new_value=",".join(scopes),
             reason=f"{AUDIT_PREFIX} {request.request_id}: recorded",
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
     return request
 
@@ -102,7 +103,7 @@ def deletion_request_create(
 def _locked_pending(request: DataDeletionRequest, verb: str) -> DataDeletionRequest:
     locked = DataDeletionRequest.objects.select_for_update().get(pk=request.pk)
     if locked.request_status != RequestStatus.PENDING:
-        raise ComplianceError(
+        raise ComplianceConflict(
             f"{locked.request_id} is {locked.get_request_status_display()}: only a pending request can be {verb}."
         )
     return locked
@@ -124,6 +125,7 @@ def deletion_request_recorder(request: DataDeletionRequest) -> tuple[int | None,
     return entry or (None, "")
 
 
+@requires(PROCESS, what="approve or reject deletion requests")
 def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDeletionRequest:
     """PENDING -> PROCESSING; stores the plan the approver saw. The erasure itself is queued:
     the ``process_deletion_requests`` job carries it out (never inside a web request).
@@ -134,7 +136,7 @@ def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDele
         request = _locked_pending(request, "approved")
         recorder_id, recorder_name = deletion_request_recorder(request)
         if recorder_id is not None and recorder_id == actor.pk:
-            raise ComplianceError(
+            raise ComplianceNotAllowed(
                 f"You recorded {request.request_id}: another compliance officer must approve it (four eyes)."
             )
         request.request_status = RequestStatus.PROCESSING
@@ -149,17 +151,18 @@ def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDele
             new_value=RequestStatus.PROCESSING,
             reason=f"{AUDIT_PREFIX} {request.request_id}: approved"
             + (f" (recorded by {recorder_name or 'staff'} #{recorder_id})" if recorder_id is not None else ""),
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
         start_run(request)  # freezes the plan as approved
     return request
 
 
+@requires(PROCESS, what="approve or reject deletion requests")
 def deletion_request_reject(*, request: DataDeletionRequest, reason: str, actor) -> DataDeletionRequest:
     """PENDING -> REJECTED, with the reason (required)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ComplianceError("A rejection needs a reason.")
+        raise ComplianceInvalid("A rejection needs a reason.")
     with transaction.atomic():
         request = _locked_pending(request, "rejected")
         request.request_status = RequestStatus.REJECTED
@@ -174,22 +177,20 @@ def deletion_request_reject(*, request: DataDeletionRequest, reason: str, actor)
             old_value=RequestStatus.PENDING,
             new_value=RequestStatus.REJECTED,
             reason=f"{AUDIT_PREFIX} {request.request_id}: rejected: {reason}",
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
     return request
 
 
 def deletion_request_run(*, request: DataDeletionRequest, chunk_size: int | None = None, on_chunk=None) -> ErasureRun:
     """Carry out a PROCESSING request (the ``process_deletion_requests`` job calls this)."""
-    try:
-        return run_erasure(request, chunk_size=chunk_size, on_chunk=on_chunk)
-    except ErasureError as exc:
-        raise ComplianceError(str(exc)) from exc
+    return run_erasure(request, chunk_size=chunk_size, on_chunk=on_chunk)  # an ErasureError is a ComplianceError
 
 
 # --- consent -----------------------------------------------------------------------------
 
 
+@requires(RECORD_CONSENT, what="record consent changes")
 def consent_record(
     *,
     customer: Customer,
@@ -203,13 +204,13 @@ def consent_record(
 ) -> ConsentLog:
     """Append a consent change (the log is never updated); the latest row per type is the state."""
     if consent_type not in ConsentType.values:
-        raise ComplianceError(f"Unknown consent type {consent_type!r}.")
+        raise ComplianceInvalid(f"Unknown consent type {consent_type!r}.")
     if consent_status not in ConsentStatus.values:
-        raise ComplianceError(f"Unknown consent status {consent_status!r}.")
+        raise ComplianceInvalid(f"Unknown consent status {consent_status!r}.")
     if consent_method not in ConsentMethod.values:
-        raise ComplianceError(f"Unknown consent method {consent_method!r}.")
+        raise ComplianceInvalid(f"Unknown consent method {consent_method!r}.")
     if not (consent_text or "").strip():
-        raise ComplianceError("Record the consent text that was shown to the customer.")
+        raise ComplianceInvalid("Record the consent text that was shown to the customer.")
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer.pk)  # one change per customer at a time
         previous = (
@@ -234,7 +235,7 @@ def consent_record(
             old_value=previous,
             new_value=consent_status,
             reason=f"Consent recorded ({consent_method})",
-            actor=_actor(actor),
+            actor=audit_actor(actor),
         )
     return row
 
