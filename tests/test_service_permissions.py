@@ -1,7 +1,8 @@
 """Every service refuses, by itself, an actor whose role may not call it (issue 21, item 2).
 
 Derived from the services themselves: every public function of every ``services`` module
-of the project's apps (a package's submodules included), found by introspection. A
+of the project's apps (a package's submodules included, and the functions a module offers
+from elsewhere in its app through ``__all__``), found by introspection. A
 function that takes ``actor`` declares its permission with
 :func:`customer_ops.permissions.requires` (``service.permissions``); the test calls it as a
 user of every role whose group does not hold that permission (the grants the migrations
@@ -58,12 +59,20 @@ def service_modules() -> list:
 
 
 def services() -> list:
-    """Every public function defined in a services module: (module, name, function)."""
-    result = []
+    """Every public function a services module offers, once: those it defines, and those
+    it offers from another module of its app (``compliance.services`` offers the erasure's
+    workflow, written in ``compliance.erasure``). (defining module, name, function)."""
+    result, seen = [], set()
     for module in service_modules():
+        app = _app_of(module)
         for name, function in inspect.getmembers(module, inspect.isfunction):
-            if not name.startswith("_") and function.__module__ == module.__name__:
-                result.append((module, name, function))
+            home = importlib.import_module(function.__module__)
+            if name.startswith("_") or function in seen or _app_of(home) is not app:
+                continue
+            if home is not module and name not in getattr(module, "__all__", ()):
+                continue  # a helper the module imports for itself, not one it offers
+            seen.add(function)
+            result.append((home, name, function))
     return result
 
 
@@ -84,7 +93,7 @@ def test_the_services_are_found():
     names = {module.__name__ for module in service_modules()}
     assert {"fraud.services", "compliance.services", "analytics.services", "tickets.services"} <= names
     found = {_label(m, n) for m, n, _ in services()}
-    assert {"fraud.services.block_customer", "compliance.services.deletion_request_approve"} <= found
+    assert {"fraud.services.block_customer", "compliance.erasure.deletion_request_approve"} <= found
 
 
 def test_every_service_taking_an_actor_declares_its_permission():
