@@ -22,6 +22,7 @@ services themselves calls each one as every role that may not
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 
 from customer_ops.context import SYSTEM, Actor, CallingSystem
@@ -47,25 +48,36 @@ def check(actor, permissions: tuple[str, ...], what: str = "this") -> None:
         raise NotAllowed(f"Your role may not {what}.")
 
 
-def requires(*permissions: str, what: str | None = None) -> Callable:
+def requires(
+    *permissions: str, what: str | None = None, message: str | None = None, error: type[NotAllowed] = NotAllowed
+) -> Callable:
     """Declare and enforce the permission of a keyword-only service taking ``actor``.
 
-    ``what`` words the refusal ("Your role may not <what>."); by default the function's name.
+    ``what`` words the refusal ("Your role may not <what>."; by default the function's
+    name), or ``message`` gives it whole; ``error`` is the app's own kind of
+    :class:`NotAllowed` (e.g. tickets' ``NotAllowed``), so its callers' handling is unchanged.
+    An ``actor`` the service defaults (``actor=None``: the system) may be left out.
     """
     if not permissions:
         raise ValueError("requires() needs at least one permission")
 
     def decorate(service: Callable) -> Callable:
-        wording = what or service.__name__.replace("_", " ")
+        refusal = message or f"Your role may not {what or service.__name__.replace('_', ' ')}."
+        parameter = inspect.signature(service).parameters.get("actor")
+        if parameter is None or parameter.kind != parameter.KEYWORD_ONLY:
+            raise TypeError(f"{service.__name__}() must take the acting party as a keyword-only actor")
+        default = parameter.default
 
         @functools.wraps(service)
         def guarded(*args, **kwargs):
-            if "actor" not in kwargs:
+            if "actor" not in kwargs and default is parameter.empty:
                 raise TypeError(f"{service.__name__}() takes the acting party as actor=")
-            check(kwargs["actor"], permissions, wording)
+            if not may(kwargs.get("actor", default), permissions):
+                raise error(refusal)
             return service(*args, **kwargs)
 
         guarded.permissions = tuple(permissions)
+        guarded.refusal = refusal
         return guarded
 
     return decorate
