@@ -1,4 +1,9 @@
-"""GDPR erasure: the plan, the chunked and resumable run, the certificate.
+"""GDPR erasure, its whole workflow in one module: the deletion request (recorded, approved
+under four eyes or rejected), the plan, the chunked and resumable run, the certificate.
+
+The request's steps (``deletion_request_*``) are services: each checks its own permission
+(:func:`customer_ops.permissions.requires`) and refuses with a :class:`ComplianceError` of
+its kind. ``compliance.services`` offers them with the app's other services.
 
 Driven entirely by the personal-data declarations (:mod:`customer_ops.personal_data`):
 every declared model is a *step*, and so is the django-simple-history table of each
@@ -50,13 +55,25 @@ from django.utils import timezone
 
 from compliance import conf, scrub
 from compliance.choices import AuditAction, ErasureState, RequestStatus
+from compliance.errors import (  # noqa: F401  (ErasureError re-exported)
+    ComplianceConflict,
+    ComplianceInvalid,
+    ComplianceNotAllowed,
+    ErasureConflict,
+    ErasureError,
+    ErasureInvalid,
+)
 from compliance.holds import held_rows
 from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
 from customer_ops.audit import audit
 from customer_ops.choices import CustomerStatus
+from customer_ops.context import audit_actor
+from customer_ops.deadlines import Deadline, due, erasure_target
 from customer_ops.models import Customer
+from customer_ops.permissions import requires
 from customer_ops.personal_data import (
     PersonalData,
+    Scope,
     declarations,
     expand_scopes,
     historical_models,  # noqa: F401  (re-exported: the erasure tests find history tables here)
@@ -69,10 +86,6 @@ AUDIT_PREFIX = "GDPR erasure"
 
 REDACT, SCRUB, DELETE, ANONYMISE, KEEP = "redact", "scrub", "delete", "anonymise", "keep"
 DONE_WORDS = {REDACT: "redacted", SCRUB: "scrubbed", DELETE: "deleted", ANONYMISE: "anonymised", KEEP: "kept"}
-
-
-class ErasureError(Exception):
-    """An erasure that cannot run (wrong request status, bad scope)."""
 
 
 @dataclass(frozen=True)
@@ -431,10 +444,10 @@ def run_erasure(
     """Carry out a PROCESSING request; safe to call again after a crash or while a hold lasts."""
     request.refresh_from_db()
     if request.request_status != RequestStatus.PROCESSING:
-        raise ErasureError(f"{request.request_id} is {request.request_status}: only PROCESSING requests are erased.")
+        raise ErasureConflict(f"{request.request_id} is {request.request_status}: only PROCESSING requests are erased.")
     scopes = list(request.deletion_scope)
     if not scopes:
-        raise ErasureError(f"{request.request_id} names no scope.")
+        raise ErasureInvalid(f"{request.request_id} names no scope.")
     run = start_run(request)
     patterns = scrub.patterns(_identifiers_for_run(run.pk, scopes))
     chunk_size = chunk_size or conf.ERASURE_CHUNK_SIZE
@@ -513,7 +526,7 @@ def digest(plan: dict, outcome: dict) -> str:
 def certificate(run: ErasureRun) -> dict:
     """The certificate of erasure: what was planned, what was done, and the digest of both."""
     if run.state != ErasureState.DONE:
-        raise ErasureError("The erasure has not completed: there is no certificate yet.")
+        raise ErasureConflict("The erasure has not completed: there is no certificate yet.")
     return {
         "request_id": run.request.request_id,
         "customer_id": run.customer_id,
@@ -529,3 +542,153 @@ def certificate(run: ErasureRun) -> dict:
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- the deletion request: record, approve (four eyes), reject, run ---------------------
+
+RECORD_REQUEST = "compliance.add_datadeletionrequest"
+PROCESS = "compliance.process_datadeletionrequest"
+
+
+def _check_scopes(scopes: list[str]) -> list[str]:
+    scopes = [s for s in dict.fromkeys(scopes or []) if s]
+    if not scopes:
+        raise ComplianceInvalid("Choose at least one deletion scope.")
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown:
+        raise ComplianceInvalid(f"Unknown deletion scope(s): {', '.join(unknown)}.")
+    return [Scope.ALL.value] if Scope.ALL in scopes else scopes
+
+
+# --- deletion requests -------------------------------------------------------------------
+
+
+def erasure_deadline(request: DataDeletionRequest) -> Deadline:
+    """The statutory deadline: 30 days (``GDPR_ERASURE_DAYS``) from ``requested_at``."""
+    return due(request.requested_at, erasure_target(), done_at=request.completed_at)
+
+
+@requires(RECORD_REQUEST, what="record deletion requests")
+def deletion_request_create(
+    *,
+    customer: Customer,
+    scopes: list[str],
+    reason: str = "",
+    requested_at: dt.datetime | None = None,
+    actor,
+) -> DataDeletionRequest:
+    """Record a request (PENDING). One open request per customer at a time."""
+    scopes = _check_scopes(scopes)
+    now = timezone.now()
+    if requested_at is not None and requested_at > now:
+        raise ComplianceInvalid("The request date cannot be in the future.")
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=customer.pk)
+        open_request = DataDeletionRequest.objects.filter(
+            customer=customer, request_status__in=[RequestStatus.PENDING, RequestStatus.PROCESSING]
+        ).first()
+        if open_request is not None:
+            raise ComplianceConflict(f"{open_request.request_id} is already open for this customer.")
+        request = DataDeletionRequest.objects.create(
+            customer=customer,
+            request_reason=reason.strip(),
+            deletion_scope=scopes,
+            requested_at=requested_at or now,
+        )
+        request.refresh_from_db(fields=["request_id"])
+        audit(
+            customer_id=customer.pk,
+            action_type=AuditAction.CREATE,
+            action_field="deletion_request",
+            new_value=",".join(scopes),
+            reason=f"{AUDIT_PREFIX} {request.request_id}: recorded",
+            actor=audit_actor(actor),
+        )
+    return request
+
+
+def _locked_pending(request: DataDeletionRequest, verb: str) -> DataDeletionRequest:
+    locked = DataDeletionRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.request_status != RequestStatus.PENDING:
+        raise ComplianceConflict(
+            f"{locked.request_id} is {locked.get_request_status_display()}: only a pending request can be {verb}."
+        )
+    return locked
+
+
+def deletion_request_recorder(request: DataDeletionRequest) -> tuple[int | None, str]:
+    """Who recorded the request (staff id, name), from its audit entry; ``(None, "")`` when
+    another service of the platform inserted it."""
+    entry = (
+        AuditLog.objects.filter(
+            customer_id=request.customer_id,
+            action_type=AuditAction.CREATE,
+            action_field="deletion_request",
+            action_reason=f"{AUDIT_PREFIX} {request.request_id}: recorded",
+        )
+        .values_list("actor_id", "actor_name")
+        .first()
+    )
+    return entry or (None, "")
+
+
+@requires(PROCESS, what="approve or reject deletion requests")
+def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDeletionRequest:
+    """PENDING -> PROCESSING; stores the plan the approver saw. The erasure itself is queued:
+    the ``process_deletion_requests`` job carries it out (never inside a web request).
+
+    Four eyes: an erasure is irreversible, so whoever recorded the request cannot approve it.
+    """
+    with transaction.atomic():
+        request = _locked_pending(request, "approved")
+        recorder_id, recorder_name = deletion_request_recorder(request)
+        if recorder_id is not None and recorder_id == actor.pk:
+            raise ComplianceNotAllowed(
+                f"You recorded {request.request_id}: another compliance officer must approve it (four eyes)."
+            )
+        request.request_status = RequestStatus.PROCESSING
+        request.processed_at = timezone.now()
+        request.processed_by = actor
+        request.save(update_fields=["request_status", "processed_at", "processed_by"])
+        audit(
+            customer_id=request.customer_id,
+            action_type=AuditAction.STATUS_CHANGE,
+            action_field="request_status",
+            old_value=RequestStatus.PENDING,
+            new_value=RequestStatus.PROCESSING,
+            reason=f"{AUDIT_PREFIX} {request.request_id}: approved"
+            + (f" (recorded by {recorder_name or 'staff'} #{recorder_id})" if recorder_id is not None else ""),
+            actor=audit_actor(actor),
+        )
+        start_run(request)  # freezes the plan as approved
+    return request
+
+
+@requires(PROCESS, what="approve or reject deletion requests")
+def deletion_request_reject(*, request: DataDeletionRequest, reason: str, actor) -> DataDeletionRequest:
+    """PENDING -> REJECTED, with the reason (required)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ComplianceInvalid("A rejection needs a reason.")
+    with transaction.atomic():
+        request = _locked_pending(request, "rejected")
+        request.request_status = RequestStatus.REJECTED
+        request.rejection_reason = reason
+        request.processed_at = timezone.now()
+        request.processed_by = actor
+        request.save(update_fields=["request_status", "rejection_reason", "processed_at", "processed_by"])
+        audit(
+            customer_id=request.customer_id,
+            action_type=AuditAction.STATUS_CHANGE,
+            action_field="request_status",
+            old_value=RequestStatus.PENDING,
+            new_value=RequestStatus.REJECTED,
+            reason=f"{AUDIT_PREFIX} {request.request_id}: rejected: {reason}",
+            actor=audit_actor(actor),
+        )
+    return request
+
+
+def deletion_request_run(*, request: DataDeletionRequest, chunk_size: int | None = None, on_chunk=None) -> ErasureRun:
+    """Carry out a PROCESSING request (the ``process_deletion_requests`` job calls this)."""
+    return run_erasure(request, chunk_size=chunk_size, on_chunk=on_chunk)  # an ErasureError is a ComplianceError

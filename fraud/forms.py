@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.utils import timezone
 
@@ -12,6 +14,32 @@ from fraud.choices import AlertSeverity, AlertType, BlockType
 from fraud.models import FraudAlert
 
 NOTES = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+
+class VersionField(forms.CharField):
+    """The version of the row the page showed (``fraud.services.row_version``), sent back
+    as ``expected_version`` so that a change someone made meanwhile is refused, not
+    overwritten. Empty (a bulk action, an older page): no check."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def prepare_value(self, value):
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError("The page's version is unreadable: reload the page and try again.") from None
+        if parsed.tzinfo is None:
+            raise forms.ValidationError("The page's version is unreadable: reload the page and try again.")
+        return parsed
 
 
 class BlockForm(forms.Form):
@@ -54,21 +82,25 @@ class BlockForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=NOTES, help_text="Required: kept in the block's history and the audit log.")
+    version = VersionField()
 
 
 # Field names never "action": the admin's changelist actions post their name under that key.
 class ActionForm(forms.Form):
     action_taken = forms.CharField(widget=NOTES, label="Action taken")
+    version = VersionField()
 
 
 class ResolveForm(forms.Form):
     notes = forms.CharField(widget=NOTES, label="Resolution notes")
     action_taken = forms.CharField(widget=NOTES, required=False, label="Action taken (optional)")
+    version = VersionField()
 
 
 class ReviewForm(forms.Form):
     notes = forms.CharField(widget=NOTES, label="Review notes")
     action_taken = forms.CharField(required=False, label="Action taken")
+    version = VersionField()
 
 
 class RaiseAlertForm(forms.Form):
@@ -79,3 +111,4 @@ class RaiseAlertForm(forms.Form):
 
 class ConfirmFraudForm(forms.Form):
     notes = forms.CharField(widget=NOTES, help_text="Why: kept in the audit log.")
+    version = VersionField()

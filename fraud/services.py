@@ -1,10 +1,14 @@
 """The fraud team's workflows: the one write path for blocks, alerts, suspicious activity and
 the fraud flag.
 
-Each function is keyword-only, takes the acting staff member as ``actor``, runs in one
-transaction, locks the row it changes, refuses an invalid transition with
-:class:`FraudError`, and writes the row, its history (django-simple-history, on save) and
-the audit entry together. Admin actions and forms only call these functions.
+Each function is keyword-only, takes the acting party as ``actor`` and checks its own
+permission (:func:`customer_ops.permissions.requires`: the same permission the admin checks
+before showing the button), runs in one transaction, locks the row it changes, refuses a
+stale ``expected_version`` (the version the form showed: :func:`row_version`) and an
+invalid transition with a :class:`FraudError` of the right kind (not allowed, conflict,
+invalid: :mod:`customer_ops.errors`), and writes the row, its history
+(django-simple-history, on save) and the audit entry together. Admin actions and forms
+only call these functions.
 """
 
 from __future__ import annotations
@@ -18,22 +22,61 @@ from django.utils import timezone
 
 from customer_ops.audit import audit
 from customer_ops.choices import ServiceType
-from customer_ops.context import Actor, actor_for_user, current_actor
+from customer_ops.context import audit_actor
+from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
 from customer_ops.models import Customer
+from customer_ops.permissions import requires
 from fraud.choices import AlertSeverity, AlertType, BlockedBy, BlockType, RiskLevel
 from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustRecalculation, TrustScore
 
 
-class FraudError(Exception):
-    """A fraud-console operation that cannot be done; the message is for the analyst."""
+class FraudError(DomainError):
+    """A fraud-console operation that cannot be done; the message is for the analyst.
+    Raised as one of its kinds below."""
 
 
-def _audit_actor(user) -> Actor:
-    """The request's actor (with its IP and user agent) when it is this user, else the user."""
-    ctx = current_actor()
-    if user is None or ctx.actor_id == user.pk:
-        return ctx
-    return actor_for_user(user)
+class FraudNotAllowed(FraudError, NotAllowed):
+    """The actor may not do this."""
+
+
+class FraudConflict(FraudError, Conflict):
+    """The row changed since the caller read it, or its state refuses the step now."""
+
+
+class FraudInvalid(FraudError, Invalid):
+    """The input is wrong."""
+
+
+# Permissions (the roles' group grants, as the admin checks them).
+ADD_BLOCK = "fraud.add_block"
+WORK_BLOCK = "fraud.change_block"
+WORK_ALERT = "fraud.change_fraudalert"
+WORK_ACTIVITY = "fraud.change_suspiciousactivity"
+CONFIRM_FRAUD = "fraud.confirm_fraud_trustscore"
+RECALCULATE = "fraud.recalculate_trustscore"
+
+
+def row_version(obj) -> dt.datetime | None:
+    """The version a form shows and sends back as ``expected_version``: the row's
+    ``updated_at`` where it has one (blocks, trust scores), else the time of its latest
+    history record (alerts and suspicious activity, spec tables without ``updated_at``,
+    change only through these services, each save recording a history row)."""
+    if hasattr(obj, "updated_at"):
+        return obj.updated_at
+    latest = obj.history.order_by("-history_date", "-history_id").values_list("history_date", flat=True).first()
+    return latest
+
+
+def _check_version(obj, expected: dt.datetime | None, *, label: str) -> None:
+    """Refuse the step if the locked row changed since the caller read ``expected``."""
+    if expected is None:
+        return
+    current = row_version(obj)
+    if current != expected:
+        raise FraudConflict(
+            f"{label} was changed by someone else since you opened it. "
+            "Nothing was saved: check its current state and try again."
+        )
 
 
 def _name(user) -> str:
@@ -44,13 +87,13 @@ def _validate(instance) -> None:
     try:
         instance.full_clean()
     except ValidationError as e:
-        raise FraudError("; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())) from e
+        raise FraudInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in e.message_dict.items())) from e
 
 
 def _required(value: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise FraudError(message)
+        raise FraudInvalid(message)
     return value
 
 
@@ -63,6 +106,7 @@ def _describe(block: Block) -> str:
 # --- blocks ----------------------------------------------------------------------------------
 
 
+@requires(ADD_BLOCK, what="block customers")
 @transaction.atomic
 def block_customer(
     *,
@@ -85,15 +129,15 @@ def block_customer(
     the action taken.
     """
     if block_type not in BlockType.values:
-        raise FraudError(f"Unknown block type {block_type!r}.")
+        raise FraudInvalid(f"Unknown block type {block_type!r}.")
     service_type = service_type or None
     if service_type is not None and service_type not in ServiceType.values:
-        raise FraudError(f"Unknown service type {service_type!r}.")
+        raise FraudInvalid(f"Unknown service type {service_type!r}.")
     if block_type == BlockType.ACCOUNT_BLOCK and service_type is not None:
-        raise FraudError("An account block covers every service: leave the service type empty.")
+        raise FraudInvalid("An account block covers every service: leave the service type empty.")
     now = timezone.now()
     if blocked_until is not None and blocked_until <= now:
-        raise FraudError("A timed block must end in the future.")
+        raise FraudInvalid("A timed block must end in the future.")
     block = Block(
         customer=customer,
         block_type=block_type,
@@ -118,20 +162,22 @@ def block_customer(
         old_value=None,
         new_value=_describe(block),
         reason=block.block_reason + (f" (fraud alert #{alert.pk})" if alert else ""),
-        actor=_audit_actor(actor),
+        actor=audit_actor(actor),
     )
     if alert is not None:
         alert_record_action(alert=alert, action=f"Blocked: {_describe(block)} (block #{block.pk})", actor=actor)
     return block
 
 
+@requires(WORK_BLOCK, what="lift blocks")
 @transaction.atomic
-def unblock(*, block: Block, reason: str, actor) -> Block:
+def unblock(*, block: Block, reason: str, actor, expected_version: dt.datetime | None = None) -> Block:
     """Lift a block by hand, with a reason. Refused when it is already lifted."""
     reason = _required(reason, "An unblock reason is required.")
     block = Block.objects.select_for_update().get(pk=block.pk)
+    _check_version(block, expected_version, label=f"Block #{block.pk}")
     if block.is_unblocked:
-        raise FraudError(f"Block #{block.pk} was already lifted on {block.unblocked_at:%Y-%m-%d %H:%M}.")
+        raise FraudConflict(f"Block #{block.pk} was already lifted on {block.unblocked_at:%Y-%m-%d %H:%M}.")
     block.is_unblocked = True
     block.unblocked_at = timezone.now()
     block.unblocked_by = actor
@@ -145,11 +191,12 @@ def unblock(*, block: Block, reason: str, actor) -> Block:
         old_value=f"{_describe(block)} in force",
         new_value="lifted",
         reason=reason,
-        actor=_audit_actor(actor),
+        actor=audit_actor(actor),
     )
     return block
 
 
+@requires(WORK_BLOCK, what="lift blocks")
 @transaction.atomic
 def unblock_many(*, blocks: Iterable[Block], reason: str, actor) -> tuple[int, int]:
     """Lift several blocks with one reason. Returns (lifted, already lifted)."""
@@ -171,13 +218,17 @@ def _locked_alert(alert: FraudAlert) -> FraudAlert:
     return FraudAlert.objects.select_for_update().get(pk=alert.pk)
 
 
+@requires(WORK_ALERT, what="work fraud alerts")
 @transaction.atomic
-def alert_record_action(*, alert: FraudAlert, action: str, actor) -> FraudAlert:
+def alert_record_action(
+    *, alert: FraudAlert, action: str, actor, expected_version: dt.datetime | None = None
+) -> FraudAlert:
     """Record what was done about an alert (``action_taken``, when and by whom)."""
     action = _required(action, "The action taken is required.")
     alert = _locked_alert(alert)
+    _check_version(alert, expected_version, label=f"Alert #{alert.pk}")
     if alert.is_resolved:
-        raise FraudError(f"Alert #{alert.pk} is resolved: its record is closed.")
+        raise FraudConflict(f"Alert #{alert.pk} is resolved: its record is closed.")
     alert.action_taken = action
     alert.action_taken_at = timezone.now()
     alert.action_taken_by = actor
@@ -186,13 +237,17 @@ def alert_record_action(*, alert: FraudAlert, action: str, actor) -> FraudAlert:
     return alert
 
 
+@requires(WORK_ALERT, what="work fraud alerts")
 @transaction.atomic
-def alert_resolve(*, alert: FraudAlert, notes: str, actor, action: str = "") -> FraudAlert:
+def alert_resolve(
+    *, alert: FraudAlert, notes: str, actor, action: str = "", expected_version: dt.datetime | None = None
+) -> FraudAlert:
     """Resolve an alert with resolution notes (and, optionally, the action taken)."""
     notes = _required(notes, "Resolution notes are required.")
     alert = _locked_alert(alert)
+    _check_version(alert, expected_version, label=f"Alert #{alert.pk}")
     if alert.is_resolved:
-        raise FraudError(f"Alert #{alert.pk} is already resolved.")
+        raise FraudConflict(f"Alert #{alert.pk} is already resolved.")
     now = timezone.now()
     fields = ["is_resolved", "resolved_at", "resolution_notes"]
     if action.strip():
@@ -204,6 +259,7 @@ def alert_resolve(*, alert: FraudAlert, notes: str, actor, action: str = "") -> 
     return alert
 
 
+@requires(WORK_ALERT, what="work fraud alerts")
 @transaction.atomic
 def alerts_resolve(*, alerts: Iterable[FraudAlert], notes: str, actor) -> tuple[int, int]:
     """Bulk resolve with one note. Returns (resolved, already resolved); all or nothing."""
@@ -242,13 +298,22 @@ def severity_for_risk(risk_score) -> str:
     return AlertSeverity.LOW
 
 
+@requires(WORK_ACTIVITY, what="review suspicious activity")
 @transaction.atomic
-def suspicious_review(*, activity: SuspiciousActivity, notes: str, actor, action_taken: str = "") -> SuspiciousActivity:
+def suspicious_review(
+    *,
+    activity: SuspiciousActivity,
+    notes: str,
+    actor,
+    action_taken: str = "",
+    expected_version: dt.datetime | None = None,
+) -> SuspiciousActivity:
     """Mark a suspicious activity reviewed, with notes and the action taken."""
     notes = _required(notes, "Review notes are required.")
     activity = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
+    _check_version(activity, expected_version, label=f"Suspicious activity #{activity.pk}")
     if activity.reviewed:
-        raise FraudError(f"Suspicious activity #{activity.pk} is already reviewed.")
+        raise FraudConflict(f"Suspicious activity #{activity.pk} is already reviewed.")
     activity.reviewed, activity.reviewed_at, activity.reviewed_by = True, timezone.now(), actor
     activity.review_notes = notes
     activity.action_taken = action_taken.strip() or activity.action_taken
@@ -257,6 +322,7 @@ def suspicious_review(*, activity: SuspiciousActivity, notes: str, actor, action
     return activity
 
 
+@requires(WORK_ACTIVITY, what="review suspicious activity")
 @transaction.atomic
 def suspicious_raise_alert(
     *,
@@ -310,20 +376,24 @@ def _locked_score(customer: Customer) -> TrustScore:
     return TrustScore.objects.select_for_update().get(customer=customer)
 
 
+@requires(CONFIRM_FRAUD, what="confirm fraud")
 @transaction.atomic
-def trust_confirm_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
+def trust_confirm_fraud(
+    *, customer: Customer, notes: str, actor, expected_version: dt.datetime | None = None
+) -> TrustScore:
     """An analyst's confirmation that a customer is fraudulent: the only way ``is_fraudulent``
     becomes true. The customer's risk level becomes (and stays) CRITICAL."""
     notes = _required(notes, "Confirmation notes are required.")
     score = _locked_score(customer)
+    _check_version(score, expected_version, label=f"The trust score of customer #{customer.pk}")
     if score.is_fraudulent:
-        raise FraudError("This customer is already confirmed as fraudulent.")
+        raise FraudConflict("This customer is already confirmed as fraudulent.")
     old_risk = score.risk_level
     score.is_fraudulent, score.is_suspicious, score.risk_level = True, True, RiskLevel.CRITICAL
     score._history_user = actor
     score._change_reason = "Fraud confirmed by an analyst"
     score.save(update_fields=["is_fraudulent", "is_suspicious", "risk_level", "updated_at"])
-    who = _audit_actor(actor)
+    who = audit_actor(actor)
     audit(
         customer_id=customer.pk,
         action_type="STATUS_CHANGE",
@@ -346,15 +416,19 @@ def trust_confirm_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
     return score
 
 
+@requires(CONFIRM_FRAUD, what="confirm fraud")
 @transaction.atomic
-def trust_clear_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
+def trust_clear_fraud(
+    *, customer: Customer, notes: str, actor, expected_version: dt.datetime | None = None
+) -> TrustScore:
     """Withdraw a fraud confirmation; the scores are recomputed at once."""
     from fraud.jobs import recalculate_trust_scores
 
     notes = _required(notes, "Notes are required.")
     score = _locked_score(customer)
+    _check_version(score, expected_version, label=f"The trust score of customer #{customer.pk}")
     if not score.is_fraudulent:
-        raise FraudError("This customer is not confirmed as fraudulent.")
+        raise FraudConflict("This customer is not confirmed as fraudulent.")
     score.is_fraudulent = False
     score._history_user = actor
     score._change_reason = "Fraud confirmation withdrawn"
@@ -366,13 +440,14 @@ def trust_clear_fraud(*, customer: Customer, notes: str, actor) -> TrustScore:
         old_value=True,
         new_value=False,
         reason=notes,
-        actor=_audit_actor(actor),
+        actor=audit_actor(actor),
     )
     recalculate_trust_scores([customer.pk])
     score.refresh_from_db()
     return score
 
 
+@requires(RECALCULATE, what="recalculate trust scores")
 def trust_recalculation_request(*, actor) -> tuple[TrustRecalculation, bool]:
     """Queue a full recalculation of every trust score for the job (never run in a request).
 

@@ -27,7 +27,7 @@ from fraud.admin.common import (
     run,
     severity_badge,
 )
-from fraud.forms import ActionForm, ResolveForm
+from fraud.forms import ActionForm, ResolveForm, VersionField
 from fraud.models import FraudAlert
 from fraud.resources import FraudAlertResource
 
@@ -160,6 +160,7 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
             extra_context.update(
                 can_work=can_work,
                 action_form=ActionForm(initial={"action_taken": alert.action_taken}),
+                version=VersionField().prepare_value(services.row_version(alert)),
                 resolve_form=ResolveForm(),
                 can_block=request.user.has_perm("fraud.add_block"),
                 block_url=f"{reverse('admin:fraud_block_add')}?{urlencode(block_query)}",
@@ -176,20 +177,21 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
 
     def record_action_view(self, request, object_id):
         alert = self._alert_for_work(request, object_id)
-        form = ActionForm(request.POST or None)
+        form = ActionForm(request.POST or None, initial={"version": services.row_version(alert)})
         if request.method == "POST" and form.is_valid():
             done = f"Action recorded on alert #{alert.pk}."
-            action = form.cleaned_data["action_taken"]
-            if run(request, services.alert_record_action, done, alert=alert, action=action, actor=request.user):
+            kwargs = {"action": form.cleaned_data["action_taken"], "expected_version": form.cleaned_data["version"]}
+            if run(request, services.alert_record_action, done, alert=alert, actor=request.user, **kwargs):
                 return redirect_to(alert)
         return form_page(self, request, title=f"Record the action taken on alert #{alert.pk}", form=form, obj=alert)
 
     def resolve_view(self, request, object_id):
         alert = self._alert_for_work(request, object_id)
-        form = ResolveForm(request.POST or None)
+        form = ResolveForm(request.POST or None, initial={"version": services.row_version(alert)})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             kwargs = {"alert": alert, "notes": data["notes"], "action": data["action_taken"], "actor": request.user}
+            kwargs["expected_version"] = data["version"]
             if run(request, services.alert_resolve, f"Alert #{alert.pk} resolved.", **kwargs):
                 return redirect_to(alert)
         return form_page(self, request, title=f"Resolve alert #{alert.pk}", form=form, obj=alert)

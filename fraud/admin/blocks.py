@@ -142,12 +142,10 @@ class BlockAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
         block = self.get_object(request, object_id)
         if block is None:
             raise Http404
-        form = ReasonForm(request.POST or None)
+        form = ReasonForm(request.POST or None, initial={"version": services.row_version(block)})
         if request.method == "POST" and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            if run(
-                request, services.unblock, f"Block #{block.pk} lifted.", block=block, reason=reason, actor=request.user
-            ):
+            kwargs = {"reason": form.cleaned_data["reason"], "expected_version": form.cleaned_data["version"]}
+            if run(request, services.unblock, f"Block #{block.pk} lifted.", block=block, actor=request.user, **kwargs):
                 return redirect_to(block)
         return form_page(self, request, title=f"Lift block #{block.pk}", form=form, obj=block)
 

@@ -18,10 +18,10 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
+from customer_ops.errors import DomainError
 from customer_ops.panels import render_panels
 from fraud import conf, import_files
 from fraud.panels import PANEL_KEYS
-from fraud.services import FraudError
 
 
 def require(request, permission: str) -> None:
@@ -56,10 +56,10 @@ def evidence_html(evidence) -> str:
 
 
 def run(request, service: Callable[..., object], success: str, **kwargs) -> bool:
-    """Call a service; a FraudError becomes an error message and nothing is written."""
+    """Call a service; a refusal (any DomainError) becomes an error message and nothing is written."""
     try:
         service(**kwargs)
-    except FraudError as e:
+    except DomainError as e:
         messages.error(request, str(e))
         return False
     messages.success(request, success)

@@ -160,10 +160,12 @@ class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryA
 
     def review_view(self, request, object_id):
         activity = self._activity(request, object_id)
-        form = ReviewForm(request.POST or None, initial={"action_taken": activity.action_recommended})
+        initial = {"action_taken": activity.action_recommended, "version": services.row_version(activity)}
+        form = ReviewForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             kwargs = {"activity": activity, "notes": data["notes"], "action_taken": data["action_taken"]}
+            kwargs["expected_version"] = data["version"]
             if run(request, services.suspicious_review, "Reviewed.", actor=request.user, **kwargs):
                 return redirect_to(activity)
         return form_page(self, request, title=f"Review suspicious activity #{activity.pk}", form=form, obj=activity)

@@ -194,13 +194,11 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
 
     def confirm_view(self, request, object_id):
         score = self._score(request, object_id, CONFIRM)
-        form = ConfirmFraudForm(request.POST or None)
+        form = ConfirmFraudForm(request.POST or None, initial={"version": services.row_version(score)})
         if request.method == "POST" and form.is_valid():
-            notes = form.cleaned_data["notes"]
+            kwargs = {"notes": form.cleaned_data["notes"], "expected_version": form.cleaned_data["version"]}
             done = "Fraud confirmed: the customer is flagged as fraudulent and CRITICAL."
-            if run(
-                request, services.trust_confirm_fraud, done, customer=score.customer, notes=notes, actor=request.user
-            ):
+            if run(request, services.trust_confirm_fraud, done, customer=score.customer, actor=request.user, **kwargs):
                 return redirect_to(score)
         return form_page(
             self,
@@ -215,11 +213,11 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
 
     def clear_view(self, request, object_id):
         score = self._score(request, object_id, CONFIRM)
-        form = ConfirmFraudForm(request.POST or None)
+        form = ConfirmFraudForm(request.POST or None, initial={"version": services.row_version(score)})
         if request.method == "POST" and form.is_valid():
-            notes = form.cleaned_data["notes"]
+            kwargs = {"notes": form.cleaned_data["notes"], "expected_version": form.cleaned_data["version"]}
             done = "Fraud confirmation withdrawn; the scores were recalculated."
-            if run(request, services.trust_clear_fraud, done, customer=score.customer, notes=notes, actor=request.user):
+            if run(request, services.trust_clear_fraud, done, customer=score.customer, actor=request.user, **kwargs):
                 return redirect_to(score)
         return form_page(
             self,

@@ -332,3 +332,19 @@ def test_overdue_filter(client, compliance_user):
     week = {r.pk for r in client.get(url, {"deadline": "week"}).context["cl"].result_list}
     assert week == {soon.pk}
     assert done.pk not in overdue
+
+
+def test_the_services_refuse_a_role_that_may_not_whoever_calls_them(pending, make_staff):
+    """The role check is the service's own (issue 21), not only the admin's ``_processable``:
+    a fraud analyst calling the services directly is refused and nothing is written."""
+    from customer_ops.errors import NotAllowed
+
+    analyst = make_staff(Role.FRAUD)
+    tables = apps.get_app_config("compliance").get_models()
+    with unchanged(*tables), pytest.raises(NotAllowed, match="may not approve or reject deletion requests"):
+        services.deletion_request_approve(request=pending, actor=analyst)
+    with unchanged(*tables), pytest.raises(NotAllowed, match="may not approve or reject deletion requests"):
+        services.deletion_request_reject(request=pending, reason="No", actor=analyst)
+    with unchanged(*tables), pytest.raises(NotAllowed, match="may not record deletion requests"):
+        services.deletion_request_create(customer=f.CustomerFactory(), scopes=["ALL"], actor=analyst)
+    assert _status(pending) == RequestStatus.PENDING

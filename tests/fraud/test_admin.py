@@ -370,3 +370,34 @@ def test_an_agent_sees_blocks_and_trust_but_no_work_buttons(client, make_staff):
         absent=["Confirm fraud", "Recalculate now"],
     )
     assert_page_shows(client.get("/admin/fraud/block/"), present=[block.block_reason_code], absent=["lift_selected"])
+
+
+def test_a_page_opened_before_someone_else_changed_the_row_is_refused_not_overwritten(fraud_client):
+    """The lift and resolve pages send back the version they showed (issue 21): a change
+    made meanwhile is a conflict, shown on the page, and nothing is written."""
+    block = BlockFactory()
+    page = fraud_client.get(f"/admin/fraud/block/{block.pk}/lift/")
+    version = re.search(r'name="version" value="([^"]+)"', page.content.decode()).group(1)
+    Block.objects.filter(pk=block.pk).update(block_notes="edited meanwhile")
+    with unchanged(*apps.get_app_config("fraud").get_models()):
+        response = fraud_client.post(
+            f"/admin/fraud/block/{block.pk}/lift/", {"reason": "Appeal", "version": version}, follow=True
+        )
+    assert_page_shows(response, present=["was changed by someone else", f"Block #{block.pk}"])
+    fresh = fraud_client.get(f"/admin/fraud/block/{block.pk}/lift/")
+    current = re.search(r'name="version" value="([^"]+)"', fresh.content.decode()).group(1)
+    lifted = fraud_client.post(f"/admin/fraud/block/{block.pk}/lift/", {"reason": "Appeal", "version": current})
+    assert lifted.status_code == 302 and Block.objects.get(pk=block.pk).is_unblocked
+
+    alert = FraudAlertFactory()
+    page = fraud_client.get(f"/admin/fraud/fraudalert/{alert.pk}/change/")
+    version = re.search(r'name="version" value="([^"]*)"', page.content.decode()).group(1)
+    fraud_client.post(
+        f"/admin/fraud/fraudalert/{alert.pk}/record-action/", {"action_taken": "Called", "version": version}
+    )
+    with unchanged(*apps.get_app_config("fraud").get_models()):
+        response = fraud_client.post(
+            f"/admin/fraud/fraudalert/{alert.pk}/resolve/", {"notes": "ok", "version": version}, follow=True
+        )
+    assert_page_shows(response, present=["was changed by someone else", f"Alert #{alert.pk}"])
+    assert not FraudAlert.objects.get(pk=alert.pk).is_resolved

@@ -196,3 +196,57 @@ def test_confirm_fraud_creates_the_score_row_if_missing(analyst):
     customer = CustomerFactory()
     services.trust_confirm_fraud(customer=customer, notes="Confirmed by the bank", actor=analyst)
     assert TrustScore.objects.get(customer=customer).is_fraudulent
+
+
+# --- every caller gets the same rules (issue 21) -------------------------------------------
+
+
+def test_a_caller_other_than_the_admin_cannot_skip_the_role_check(make_staff):
+    """The services check the actor's role themselves: an agent (no fraud permission)
+    calling them directly is refused, and nothing is written."""
+    from customer_ops.errors import NotAllowed
+    from customer_ops.roles import Role
+
+    agent = make_staff(Role.AGENT)
+    customer, alert = CustomerFactory(), FraudAlertFactory()
+    block = BlockFactory()
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not block customers"):
+        services.block_customer(customer=customer, block_type="SERVICE_BLOCK", reason="Chargebacks", actor=agent)
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not lift blocks"):
+        services.unblock(block=block, reason="Paid back", actor=agent)
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not work fraud alerts"):
+        services.alert_resolve(alert=alert, notes="False positive", actor=agent)
+    with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not confirm fraud"):
+        services.trust_confirm_fraud(customer=customer, notes="Ring", actor=agent)
+
+
+def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(analyst):
+    from customer_ops.errors import Conflict
+
+    block = _block(analyst)
+    seen = services.row_version(block)
+    assert seen == Block.objects.get(pk=block.pk).updated_at
+    Block.objects.filter(pk=block.pk).update(block_notes="edited meanwhile")  # someone else's change
+    with unchanged(*APP_TABLES), pytest.raises(Conflict, match="changed by someone else"):
+        services.unblock(block=block, reason="Paid back", actor=analyst, expected_version=seen)
+    block.refresh_from_db()  # the page reloaded: the current version
+    services.unblock(block=block, reason="Paid back", actor=analyst, expected_version=services.row_version(block))
+
+    alert = FraudAlertFactory()
+    services.alert_record_action(alert=alert, action="Called", actor=analyst)
+    seen = services.row_version(alert)
+    assert seen is not None  # alerts have no updated_at: their latest history row is the version
+    services.alert_record_action(alert=alert, action="Called again", actor=analyst, expected_version=seen)
+    with unchanged(*APP_TABLES), pytest.raises(Conflict, match="changed by someone else"):
+        services.alert_resolve(alert=alert, notes="False positive", actor=analyst, expected_version=seen)
+    services.alert_resolve(alert=alert, notes="ok", actor=analyst, expected_version=services.row_version(alert))
+
+    activity = SuspiciousActivityFactory()
+    services.suspicious_review(
+        activity=activity, notes="x", actor=analyst, expected_version=services.row_version(activity)
+    )
+
+    score = TrustScoreFactory()
+    stale = score.updated_at - dt.timedelta(seconds=1)
+    with unchanged(*APP_TABLES), pytest.raises(Conflict, match="changed by someone else"):
+        services.trust_confirm_fraud(customer=score.customer, notes="Ring", actor=analyst, expected_version=stale)
