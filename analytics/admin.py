@@ -21,9 +21,11 @@ from analytics.models import (
 )
 from backoffice.db_router import read_alias, read_replica
 from customer_ops.admin_base import (
+    WRITES,
     EstimatedCountPaginator,
     ExportAdminMixin,
     LogAdmin,
+    ReadOnlyAdminMixin,
     RecentValuesListFilter,
     RuleAwareAdmin,
 )
@@ -81,14 +83,8 @@ class AggregateAdmin(ExportViewMixin, RuleAwareAdmin):
     autocomplete_fields = ["customer"]
     show_facets = admin.ShowFacets.NEVER
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # the jobs own every column
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # The jobs own every column.
+    refused_writes = WRITES
 
     def export_action(self, request):
         # Rows the jobs refresh daily, as the dashboard's: the read replica (if any) serves the
@@ -216,11 +212,8 @@ class ReferralRewardAdmin(ExportViewMixin, RuleAwareAdmin):
         hold = getattr(obj, "hold", None)
         return hold.get_status_display() if hold else "—"
 
-    def has_add_permission(self, request):
-        return False  # rewards are created by the referral job
-
-    def has_change_permission(self, request, obj=None):
-        return False  # and move only through analytics.services
+    # Rewards are created by the referral job and move only through analytics.services.
+    refused_writes = ("add", "change")
 
 
 class DecisionForm(forms.Form):
@@ -258,11 +251,7 @@ class RewardHoldAdmin(RuleAwareAdmin):
     def signals(self, obj):
         return "; ".join(f"{k}: {', '.join(v)}" for k, v in (obj.shared_signals or {}).items() if v) or "—"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = ("add", "delete")
 
     def get_urls(self):
         return [
@@ -309,17 +298,10 @@ class RewardHoldAdmin(RuleAwareAdmin):
 
 
 @admin.register(Dashboard)
-class DashboardAdmin(admin.ModelAdmin):
+class DashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The analytics dashboard (for analysts and support leads: ``view_dashboard``)."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from backoffice import second_factor, second_factor_views
+from customer_ops.admin_base import WRITES, ReadOnlyAdminMixin
 
 
 class PasswordStepLoginView(LoginView):
@@ -86,20 +87,13 @@ class BackOfficeAdminSite(admin.AdminSite):
         ]
 
 
-class DeviceListOnly:
+class DeviceListOnly(ReadOnlyAdminMixin):
     """django-otp's device admins, for administrators to see who has set up what: never a
     secret (``OTP_ADMIN_HIDE_SENSITIVE_DATA`` hides keys, QR codes and recovery codes) and
     no add, change or delete, since people enrol themselves and a reset goes, with its
     reason, through the reset page (backoffice/second_factor.py)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
 
 class TOTPDeviceListAdmin(DeviceListOnly, TOTPDeviceAdmin):

@@ -2,14 +2,11 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from backoffice.security import configure_admin_site
-
 admin.site.site_header = "Customer support & analytics"
 admin.site.site_title = "Back-office"
 admin.site.index_title = "Back-office"
 admin.site.site_url = None  # no public site to link to
 admin.site.enable_nav_sidebar = False  # queues and threads need the full width
-configure_admin_site()
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

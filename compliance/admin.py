@@ -272,11 +272,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else DeletionRequestForm.Meta.fields
 
-    def has_change_permission(self, request, obj=None):
-        return False  # every change is a workflow step (approve, reject, run)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the request is the record of the erasure
+    # Every change is a workflow step (approve, reject, run); the request is the record of the erasure.
+    refused_writes = ("change", "delete")
 
     @admin.display(description="Customer", ordering="customer_id")
     def customer_ref(self, obj):

@@ -315,11 +315,34 @@ class GuardedChangeList(ChangeList):
         return ordering
 
 
-class BaseAdmin(ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+WRITES = ("add", "change", "delete")
+
+
+class ReadOnlyAdminMixin:
+    """ModelAdmin mixin: the writes the admin never offers, whoever the user. Rows that jobs,
+    imports or workflow services write are listed and shown here, never added, changed or
+    deleted through the admin's forms. ``refused_writes`` names them (``WRITES``, all three,
+    for a read-only admin); the others follow the user's permissions and the write rules.
+    Every project admin has it through :class:`BaseAdmin`, refusing nothing by default."""
+
+    refused_writes: tuple[str, ...] = WRITES
+
+    def has_add_permission(self, request, *args):
+        return "add" not in self.refused_writes and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return "change" not in self.refused_writes and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return "delete" not in self.refused_writes and super().has_delete_permission(request, obj)
+
+
+class BaseAdmin(ReadOnlyAdminMixin, ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
     """Base admin of every table: indexed search, lean rows, 50 rows a page (a page's cost
     is its rows' rendering), never a second, unfiltered COUNT; no filter, search or sort on
     what the user may not read (:class:`~customer_ops.masking.ConfidentialLookupsMixin`)."""
 
+    refused_writes = ()  # ReadOnlyAdminMixin: an admin names what it never offers
     show_full_result_count = False
     list_per_page = 50
     # Date and time inputs with accessible names (Django's own have none: axe "label").

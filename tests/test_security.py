@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,38 @@ def test_changing_the_password_signs_out_the_users_other_sessions(make_staff):
     assert laptop.get(reverse("admin:index")).status_code == 200  # the session that changed it stays
     response = phone.get(reverse("admin:index"))  # the other one is signed out
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+REGISTRY_PROBE = """
+import django
+django.setup()
+from django.contrib import admin
+from backoffice.security import BackOfficeAdminSite
+
+def registry():
+    return {model._meta.label: type(model_admin).__name__ for model, model_admin in admin.site._registry.items()}
+
+before = registry()
+assert isinstance(admin.site, BackOfficeAdminSite), type(admin.site)
+assert before["otp_totp.TOTPDevice"] == "TOTPDeviceListAdmin", before["otp_totp.TOTPDevice"]
+assert before["otp_static.StaticDevice"] == "StaticDeviceListAdmin", before["otp_static.StaticDevice"]
+from django.urls import reverse
+reverse("admin:index")
+assert registry() == before, "importing the URLs changed the admin registry"
+print("registry ok", len(before))
+"""
+
+
+def test_the_admin_site_is_configured_once_when_the_apps_are_ready():
+    """The second factor and the list-only device admins are in place after django.setup(),
+    before any URL is resolved, and importing the URLconf changes no registration: a test
+    file iterating the registry before its first reverse() (run alone) would otherwise see
+    "dictionary keys changed during iteration". A fresh process: this one imported the URLs."""
+    result = subprocess.run(
+        [sys.executable, "-c", REGISTRY_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+    )
+    assert result.returncode == 0 and "registry ok" in result.stdout, result.stdout + result.stderr

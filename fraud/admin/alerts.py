@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from simple_history.admin import SimpleHistoryAdmin
 
-from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.admin_base import WRITES, RuleAwareAdmin
 from fraud import selectors, services
 from fraud.admin.common import (
     CappedImportMixin,
@@ -91,14 +91,7 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
 
     # Alerts come from the detection systems (or an import, or a suspicious activity);
     # they change only through the services below, and are never deleted.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
     def has_work_permission(self, request):
         return request.user.has_perm(WORK)

@@ -69,11 +69,7 @@ class BlockAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
 
     # Blocks are created and lifted through the services (the pages below), never edited
     # in place or deleted: the history of who was blocked when is evidence.
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = ("change", "delete")
 
     def has_work_permission(self, request):
         return request.user.has_perm(WORK)

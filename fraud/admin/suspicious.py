@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.admin_base import WRITES, RuleAwareAdmin
 from fraud import services
 from fraud.admin.common import (
     CappedImportMixin,
@@ -93,14 +93,8 @@ class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryA
     readonly_fields = ["customer_page", "evidence_display"]
     Media = FraudMedia
 
-    def has_add_permission(self, request):
-        return False  # detected by the system or the ML models, or imported
-
-    def has_change_permission(self, request, obj=None):
-        return False  # reviewed through the pages below
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Detected by the system or the ML models, or imported; reviewed through the pages below.
+    refused_writes = WRITES
 
     def has_import_permission(self, request):
         return request.user.has_perm("fraud.add_suspiciousactivity")

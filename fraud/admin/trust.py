@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from customer_ops.admin_base import EstimatedCountPaginator, RuleAwareAdmin
+from customer_ops.admin_base import WRITES, EstimatedCountPaginator, RuleAwareAdmin
 from customer_ops.models import Customer
 from fraud import conf, scoring, services
 from fraud.admin.common import (
@@ -68,14 +68,7 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
 
     # Scores are the engine's ("auto-updated by the system"); the fraud flag is the
     # analysts' through its own page. Nothing is edited in place.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
     def has_recalculate_permission(self, request):
         return request.user.has_perm(RECALCULATE)

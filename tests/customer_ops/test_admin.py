@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import connection
 from django.urls import reverse
 
+from customer_ops.admin_base import ReadOnlyAdminMixin
 from customer_ops.write_rules import rules_for
 from tests.factories import FACTORIES
 
@@ -92,3 +93,63 @@ def test_lean_action_checkbox_is_djangos_markup(admin_client):
     assert parse_html(ma.action_checkbox(order)) == parse_html(admin.ModelAdmin.action_checkbox(ma, order))
     page = admin_client.get(_url(Order, "changelist")).content.decode()
     assert f'value="{order.pk}"' in page and 'name="_selected_action"' in page
+
+
+PROJECT_PACKAGES = {"tickets", "fraud", "analytics", "compliance", "customer_ops", "backoffice"}
+# The admins with the read-only base (every project admin but the staff users', which is Django's).
+ADMINS = sorted(
+    ((m, a) for m, a in admin.site._registry.items() if isinstance(a, ReadOnlyAdminMixin)),
+    key=lambda item: item[0]._meta.label,
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "model_admin"), ADMINS, ids=lambda x: x._meta.label if hasattr(x, "_meta") else "")
+def test_the_writes_an_admin_refuses_are_refused_even_to_a_superuser(admin_client, model, model_admin):
+    """``refused_writes`` (customer_ops.admin_base.ReadOnlyAdminMixin) is what a superuser
+    gets: the permission methods say no, and the add page, the only one reachable without
+    a row, answers 403. The other writes are not refused by the declaration."""
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    from customer_ops.admin_base import WRITES
+
+    request = RequestFactory().get("/")
+    request.user = get_user_model().objects.get(username="admin")
+    for write in WRITES:
+        allowed = getattr(model_admin, f"has_{write}_permission")(request)
+        if write in model_admin.refused_writes:
+            assert allowed is False, write
+    if "add" in model_admin.refused_writes:
+        try:
+            url = _url(model, "add")
+        except Exception:  # noqa: BLE001 - no add URL at all (a custom admin): nothing to open
+            return
+        assert admin_client.get(url).status_code == 403
+
+
+def test_no_admin_hand_writes_a_refused_write():
+    """The refusals are declared once (``refused_writes``), not copied as methods that
+    return False: every ``has_add/change/delete_permission`` of a project admin class is the
+    base's."""
+    import inspect
+
+    copies = []
+    for model_admin in admin.site._registry.values():
+        for cls in type(model_admin).__mro__:
+            if cls.__module__.split(".")[0] not in {
+                "tickets",
+                "fraud",
+                "analytics",
+                "compliance",
+                "customer_ops",
+                "backoffice",
+            }:
+                continue
+            for write in ("add", "change", "delete"):
+                method = cls.__dict__.get(f"has_{write}_permission")
+                if method and cls is not ReadOnlyAdminMixin:
+                    body = inspect.getsource(method).splitlines()[1:]
+                    if [line.split("#")[0].strip() for line in body if line.strip()] == ["return False"]:
+                        copies.append(f"{cls.__module__}.{cls.__name__}.has_{write}_permission")
+    assert not copies, sorted(set(copies))

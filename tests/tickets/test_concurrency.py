@@ -149,3 +149,43 @@ def test_the_database_takes_two_approvals_of_one_order_one_after_the_other():
     assert "approved refunds of order" in str(second["result"])
     assert RefundRequest.objects.get(pk=r20.pk).refund_status == "PENDING"
     assert selectors.approved_refunds(order.pk) == Decimal("30.00")
+
+
+def test_take_next_skips_a_ticket_locked_by_another_session(make_staff):
+    """Take next passes over the most urgent ticket while another session holds its row lock
+    (``SKIP LOCKED``) instead of queueing behind it: under a short ``lock_timeout``, waiting
+    would fail; skipping returns the next ticket at once."""
+    agent = make_staff(Role.AGENT, username="skipper")
+    for _ in range(3):
+        TicketFactory(priority="HIGH")
+    most_urgent, second = selectors.next_unassigned().values_list("pk", flat=True)[:2]
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_lock():  # a second connection (its own thread), e.g. another agent's open transaction
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().filter(pk=most_urgent).exists()
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+            done.set()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        try:
+            taken = svc.ticket_take_next(actor=agent)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert done.is_set()
+    assert taken is not None and taken.pk == second
+    assert Ticket.objects.get(pk=second).assigned_to_agent_id == agent.pk
+    assert Ticket.objects.get(pk=most_urgent).assigned_to_agent_id is None

@@ -20,8 +20,8 @@ class ServiceOnlyHistoryAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
             raise PermissionDenied("Past versions are read-only; changes go through the workflow actions.")
         return super().history_form_view(request, object_id, version_id, extra_context)
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # workflow records are never deleted (and are PROTECTed by foreign keys)
+    # Workflow records are never deleted (and are PROTECTed by foreign keys)
+    refused_writes = ("delete",)
 
 
 def admin_context(model_admin: admin.ModelAdmin, request, obj, title: str) -> dict:

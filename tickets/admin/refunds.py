@@ -87,8 +87,9 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
     class Media:
         css = {"all": ["tickets/support.css"]}
 
-    def has_change_permission(self, request, obj=None):
-        return False  # status and amounts change only through the approval workflow
+    # Status and amounts change only through the approval workflow; never deleted (as every
+    # workflow record: ServiceOnlyHistoryAdmin).
+    refused_writes = ("change", "delete")
 
     def get_ordering(self, request):
         if request.GET.get(ApprovalFilter.parameter_name) == "mine":

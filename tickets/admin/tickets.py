@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
+from customer_ops.admin_base import WRITES, BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
@@ -317,11 +317,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     # --- permissions -------------------------------------------------------------------
 
-    def has_add_permission(self, request):
-        return False  # tickets arrive from the customer app; staff work them here
-
-    def has_change_permission(self, request, obj=None):
-        return False  # fields change only through the workflow actions of the ticket page
+    # Tickets arrive from the customer app; staff work them here. Fields change only through
+    # the workflow actions of the ticket page; never deleted (ServiceOnlyHistoryAdmin).
+    refused_writes = WRITES
 
     def has_work_permission(self, request):
         return can_work_tickets(request.user)
@@ -599,14 +597,7 @@ class TicketMessageAdmin(RuleAwareAdmin):
     paginator = EstimatedCountPaginator  # ticket_messages_created_idx serves the ordering
     show_facets = admin.ShowFacets.NEVER
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
 
 @admin.register(InternalNote)
@@ -618,14 +609,7 @@ class InternalNoteAdmin(BaseAdmin):
     list_select_related = ["ticket"]
     show_facets = admin.ShowFacets.NEVER
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
 
 
 @admin.register(Macro)
@@ -661,11 +645,4 @@ class SlaEscalationAdmin(BaseAdmin):
     list_select_related = ["ticket"]
     show_facets = admin.ShowFacets.NEVER
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = WRITES
