@@ -81,3 +81,18 @@ def requires(
         return guarded
 
     return decorate
+
+
+def checked_inside(reason: str) -> Callable:
+    """Declare a service that takes ``actor`` but grants by a rule no role permission says:
+    it decides for itself, and says why (``service.permissions`` is empty,
+    ``service.checked_inside`` the reason; its own tests prove the rule). For example a
+    read marker that is a no-op for anyone but the assignee, or a step only the customer
+    may take."""
+
+    def decorate(service: Callable) -> Callable:
+        service.permissions = ()
+        service.checked_inside = reason
+        return service
+
+    return decorate

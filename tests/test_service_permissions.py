@@ -78,7 +78,10 @@ def services() -> list:
 
 
 def takes_actor(function) -> bool:
-    return "actor" in inspect.signature(function).parameters
+    """A service takes the acting party as a keyword-only ``actor`` (predicates such as
+    ``has_perm(actor, perm)`` take it positionally and are not services)."""
+    parameter = inspect.signature(function).parameters.get("actor")
+    return parameter is not None and parameter.kind == parameter.KEYWORD_ONLY
 
 
 def _label(module, name) -> str:
@@ -99,13 +102,7 @@ def test_the_services_are_found():
 
 def test_every_service_taking_an_actor_declares_its_permission():
     undeclared = sorted(_label(m, n) for m, n, f in services() if takes_actor(f) and not hasattr(f, "permissions"))
-    # fraud and compliance declare theirs (issue 21, f21); tickets and analytics are being
-    # reworked in parallel (t21, l21): their functions get the same decorator line on merge.
-    pending = {"tickets", "analytics"}
-    mine = [name for name in undeclared if name.split(".")[0] not in pending]
-    assert not mine, f"services taking an actor without @requires(...): {mine}"
-    if undeclared:
-        pytest.xfail(f"{len(undeclared)} tickets/analytics services not declared yet: {undeclared}")
+    assert not undeclared, f"services taking an actor without @requires(...) or @checked_inside(...): {undeclared}"
 
 
 def test_every_declared_permission_exists_and_some_role_holds_it():
@@ -127,7 +124,7 @@ def test_each_service_refuses_every_role_that_may_not(make_staff):
     actors["no role"] = make_staff(None)
     actors["calling system"] = CallingSystem(name="test-client")
     tried: list[tuple[str, str]] = []
-    declared = [(m, n, f) for m, n, f in services() if hasattr(f, "permissions")]
+    declared = [(m, n, f) for m, n, f in services() if getattr(f, "permissions", ())]
     assert declared
     for module, name, function in declared:
         tables = list(_app_of(module).get_models())

@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 
 from customer_ops.audit import audit
 from customer_ops.context import Actor
+from customer_ops.permissions import checked_inside
 from tickets.services.errors import Conflict
 
 
@@ -27,6 +28,7 @@ def has_perm(actor, perm: str) -> bool:
     return bool(check and check(perm))
 
 
+@checked_inside("a helper of the services above, which check first: it writes one audit entry")
 def record(*, customer_id: int, actor: Actor, action_type: str, field: str, old, new, reason: str = "") -> None:
     """One audit entry (``customer_audit_log``) for one changed field."""
     audit(

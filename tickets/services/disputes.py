@@ -28,6 +28,7 @@ from django.utils import timezone
 from customer_ops.audit import audit
 from customer_ops.context import audit_actor
 from customer_ops.deadlines import Deadline, dispute_response_target, due
+from customer_ops.permissions import requires
 from customer_ops.personal_data import restrict_fields
 from tickets.choices import DisputedAgainst, DisputeStatus, DisputeType
 from tickets.models import Dispute
@@ -168,6 +169,7 @@ def _check_legal(user, changes: dict) -> None:
 # --- services ----------------------------------------------------------------------------
 
 
+@requires(ADD, error=DisputeNotAllowed, message="Your role may not open disputes.")
 def dispute_create(*, actor, **fields) -> Dispute:
     """Open a dispute (OPEN). ``fields`` are the model's editable columns."""
     _check_legal(actor, {k: v for k, v in fields.items() if v})
@@ -195,6 +197,7 @@ def dispute_create(*, actor, **fields) -> Dispute:
     return dispute
 
 
+@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not change disputes.")
 def dispute_update(*, dispute: Dispute, actor, expected_version: dt.datetime | None = None, **changes) -> Dispute:
     """Change a dispute's details and (legal team only) its legal fields; never its status."""
     _check_legal(actor, changes)
@@ -261,6 +264,7 @@ def _transition(
     return dispute
 
 
+@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not work disputes.")
 def dispute_start_investigation(
     *, dispute: Dispute, actor, note: str = "", expected_version: dt.datetime | None = None
 ) -> Dispute:
@@ -270,6 +274,7 @@ def dispute_start_investigation(
     )
 
 
+@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not work disputes.")
 def dispute_escalate(*, dispute: Dispute, actor, note: str, expected_version: dt.datetime | None = None) -> Dispute:
     _require(actor, CHANGE, "work disputes")
     if not (note or "").strip():
@@ -277,6 +282,7 @@ def dispute_escalate(*, dispute: Dispute, actor, note: str, expected_version: dt
     return _transition(dispute, DisputeStatus.ESCALATED, actor, f"escalated: {note.strip()}", expected_version)
 
 
+@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not work disputes.")
 def dispute_resolve(
     *,
     dispute: Dispute,
@@ -308,6 +314,7 @@ def dispute_resolve(
     )
 
 
+@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not work disputes.")
 def dispute_reject(*, dispute: Dispute, resolution: str, actor, expected_version: dt.datetime | None = None) -> Dispute:
     """Close against the customer; the reason goes into ``resolution``."""
     _require(actor, CHANGE, "work disputes")

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from customer_ops.context import audit_actor
 from customer_ops.models import Order
+from customer_ops.permissions import requires
 from tickets import conf, selectors
 from tickets.choices import MessageType, RefundMode, RefundStatus, RefundType, SenderType
 from tickets.models import RefundOrigin, RefundRequest, Ticket, TicketMessage
@@ -101,6 +102,7 @@ def _refund_message(ticket: Ticket, text: str) -> None:
     )
 
 
+@requires(RAISE, error=NotAllowed, message="Your role may not raise refund requests.")
 @transaction.atomic
 def refund_raise(
     *,
@@ -252,6 +254,7 @@ def raised_by_id(refund: RefundRequest) -> int | None:
     return RefundOrigin.objects.filter(refund=refund).values_list("raised_by_id", flat=True).first()
 
 
+@requires(APPROVE, error=NotAllowed, message="Only a lead may approve refund requests.")
 @transaction.atomic
 def refund_approve(
     *, refund: RefundRequest | int, approved_amount, actor, expected_version: dt.datetime | None = None
@@ -303,6 +306,7 @@ def refund_approve(
     return refund
 
 
+@requires(APPROVE, error=NotAllowed, message="Only a lead may reject refund requests.")
 @transaction.atomic
 def refund_reject(
     *, refund: RefundRequest | int, reason: str, actor, expected_version: dt.datetime | None = None
@@ -324,6 +328,7 @@ def refund_reject(
     return refund
 
 
+@requires(PROCESS, error=NotAllowed, message="Your role may not process refunds.")
 @transaction.atomic
 def refund_start_processing(
     *, refund: RefundRequest | int, refund_mode: str, actor, expected_version: dt.datetime | None = None
@@ -348,6 +353,7 @@ def refund_start_processing(
     return refund
 
 
+@requires(PROCESS, error=NotAllowed, message="Your role may not process refunds.")
 @transaction.atomic
 def refund_complete(
     *, refund: RefundRequest | int, actor, expected_version: dt.datetime | None = None

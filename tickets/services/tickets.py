@@ -28,6 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from customer_ops.context import Actor, audit_actor
+from customer_ops.permissions import checked_inside, requires
 from tickets import selectors
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
 from tickets.models import InternalNote, Ticket, TicketMessage
@@ -135,6 +136,7 @@ def _set_status(ticket: Ticket, to: str, *, user, actor, reason: str = "") -> st
 # --- Assignment ------------------------------------------------------------------------
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_assign(
     *, ticket: Ticket | int, agent, actor, expected_version: dt.datetime | None = None, reason: str = ""
@@ -176,6 +178,7 @@ def ticket_assign(
     return ticket
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_take_next(*, actor) -> Ticket | None:
     """Give ``actor`` the most urgent unassigned open ticket.
@@ -216,6 +219,7 @@ def _check_thread(ticket: Ticket, seen: tuple[int, int] | None) -> None:
         )
 
 
+@requires(REPLY, error=NotAllowed, message="Your role may not reply to customers.")
 @transaction.atomic
 def ticket_reply(
     *, ticket: Ticket | int, text: str, actor, seen: tuple[int, int] | None, attachments: list[str] | None = None
@@ -243,6 +247,7 @@ def ticket_reply(
     )
 
 
+@requires(NOTE, error=NotAllowed, message="Your role may not add internal notes.")
 @transaction.atomic
 def ticket_add_note(*, ticket: Ticket | int, body: str, actor) -> InternalNote:
     """An internal note: staff only, stored in ``ticket_internal_notes``, never sent to the customer.
@@ -256,6 +261,7 @@ def ticket_add_note(*, ticket: Ticket | int, body: str, actor) -> InternalNote:
     return InternalNote.objects.create(ticket=ticket, author=actor, author_name=staff_name(actor), body=body)
 
 
+@checked_inside("a no-op for anyone but the assignee who may work tickets: opening a ticket calls it")
 def ticket_mark_read(*, ticket: Ticket, actor) -> int:
     """Mark the customer's unread messages read: opening the ticket does this for its assignee
     only. Anyone else (a lead looking in, a colleague, an unassigned ticket's visitor) leaves
@@ -272,6 +278,7 @@ def ticket_mark_read(*, ticket: Ticket, actor) -> int:
 # --- Priority, resolution, closing -----------------------------------------------------
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_change_priority(
     *, ticket: Ticket | int, priority: str, actor, expected_version: dt.datetime | None = None
@@ -303,6 +310,7 @@ def ticket_change_priority(
     return ticket
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_resolve(
     *, ticket: Ticket | int, resolution: str, actor, expected_version: dt.datetime | None = None
@@ -330,6 +338,7 @@ def ticket_resolve(
     return ticket
 
 
+@requires(CLOSE, error=NotAllowed, message="Only a lead may close tickets.")
 @transaction.atomic
 def ticket_close(*, ticket: Ticket | int, actor, expected_version: dt.datetime | None = None) -> Ticket:
     """RESOLVED -> CLOSED (leads)."""
@@ -341,6 +350,7 @@ def ticket_close(*, ticket: Ticket | int, actor, expected_version: dt.datetime |
     return ticket
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket | int, reason: str, actor, expected_version: dt.datetime | None = None) -> Ticket:
     """RESOLVED -> IN_PROGRESS (or OPEN when nobody holds it); the resolution stamps are cleared."""
@@ -371,6 +381,7 @@ def ticket_reopen(*, ticket: Ticket | int, reason: str, actor, expected_version:
 # --- Rating and follow-up --------------------------------------------------------------
 
 
+@checked_inside("the ticket's own customer alone: every staff member, the system and a calling system are refused")
 @transaction.atomic
 def ticket_record_customer_rating(
     *, ticket: Ticket | int, rating: int, actor: Actor, expected_version: dt.datetime | None = None
@@ -410,6 +421,7 @@ def ticket_record_customer_rating(
     return ticket
 
 
+@requires(WORK, ASSIGN_ANY, error=NotAllowed, message="Your role may not work tickets.")
 @transaction.atomic
 def ticket_schedule_follow_up(
     *, ticket: Ticket | int, follow_up_date: dt.datetime | None, actor, expected_version: dt.datetime | None = None
