@@ -67,12 +67,18 @@ class DailyJob:
 
     ``run(days)`` gets the range (``days.first``, ``days.last``; ``days.params()`` gives
     ``first``, ``last``, ``start``, ``end`` for SQL), must be idempotent and set-based, and
-    returns a one-line summary for the progress output."""
+    returns a one-line summary for the progress output. Jobs run in ``order``: a job that
+    reads another's table comes after it.
+
+    A ``per_customer`` job recomputes whole customers' histories, those of the customers
+    active in the range; ``run_daily_jobs --all-customers`` runs it with ``None`` instead of
+    the range: every customer."""
 
     key: str
     label: str
     run: Callable[[Any], object]
     order: int = 100
+    per_customer: bool = False
 
 
 @dataclass(frozen=True)
