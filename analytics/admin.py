@@ -19,7 +19,6 @@ from analytics.models import (
     RewardHold,
     ServiceAnalytics,
 )
-from backoffice.db_router import read_alias, read_replica
 from customer_ops.admin_base import (
     WRITES,
     EstimatedCountPaginator,
@@ -31,6 +30,7 @@ from customer_ops.admin_base import (
 )
 from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.registry import charts
+from customer_ops.replica import read_alias, read_replica
 
 
 @admin.register(ActivityLog)

@@ -21,10 +21,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from analytics.filters import split_range
 from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL, service_orders
 from analytics.models import ALL_SERVICES, COHORT_WEEKS
-from backoffice.db_router import read_connection
+from customer_ops.dates import split_range
+from customer_ops.replica import read_connection
 
 _PLATFORM_SQL = f"""
     SELECT day, service_type, total_orders, completed_orders, cancelled_orders, total_spent

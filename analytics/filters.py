@@ -92,25 +92,3 @@ def dashboard_filters(data) -> tuple[DashboardFilter, dict]:
         "days": days,
         "service_type": service,
     }
-
-
-# Days before this many days ago come from the tables run_daily_jobs keeps (its cron
-# recomputes the last two days after midnight, for late events); the more recent ones from
-# the source rows themselves (the orders, tickets, refunds of those days only).
-RAW_DAYS = 2
-
-
-def split_range(f: dict) -> dict:
-    """The SQL parameters of a dashboard range split at ``RAW_DAYS`` ago: pre-aggregated days
-    are ``first`` .. ``raw_first - 1``, raw rows from ``raw_start`` (the later of the range's
-    start and ``raw_first``) to ``end``; ``service`` is the chosen service (``""`` for all)."""
-    today = timezone.now().astimezone(dt.UTC).date()
-    raw_first = max(f["first"], today - dt.timedelta(days=RAW_DAYS - 1))
-    return {
-        "first": f["first"],
-        "last": f["last"],
-        "raw_first": raw_first,
-        "raw_start": max(f["start"], dt.datetime.combine(raw_first, dt.time.min, tzinfo=dt.UTC)),
-        "end": f["end"],
-        "service": f["service_type"],
-    }

@@ -19,9 +19,9 @@ from analytics import dashboard
 from analytics.choices import HoldStatus
 from analytics.filters import dashboard_filters
 from analytics.models import RewardHold
-from backoffice.db_router import read_replica
 from customer_ops.home import count_tile
 from customer_ops.registry import Tile, register_home
+from customer_ops.replica import read_replica
 from customer_ops.roles import Role
 
 # (key of dashboard.kpis, label, unit shown after the value)

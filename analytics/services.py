@@ -10,8 +10,13 @@ Lifecycle of a ``customer_referral_rewards`` row::
 The job (:func:`analytics.jobs.run_referrals`) creates and holds rewards and sends the
 unheld ones to PROCESSING; the reward system reports the outcome through
 :func:`reward_complete` / :func:`reward_fail`; only a fraud analyst (``change_rewardhold``)
-decides a hold. Every function is atomic, locks its rows, validates the transition and
-writes the audit entry with the change.
+decides a hold. Every function checks its own caller (whoever calls it: the admin, a job,
+the service API), is atomic, locks its rows, validates the transition and writes the audit
+entry with the change, recording the actor through ``customer_ops.context.audit_actor``.
+
+Refusals are :class:`RewardError`, of the three kinds of ``customer_ops.errors``: not
+allowed (the actor), conflict (the hold or reward is no longer in the state the step
+needs), invalid (the input).
 """
 
 from __future__ import annotations
@@ -22,12 +27,26 @@ from django.utils import timezone
 from analytics.choices import HoldStatus, RewardStatus
 from analytics.models import Referral, ReferralReward, RewardHold
 from customer_ops.audit import audit
+from customer_ops.context import SYSTEM, audit_actor
+from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
 
 DECIDE_HOLD_PERMISSION = "analytics.change_rewardhold"
 
 
-class RewardError(Exception):
+class RewardError(DomainError):
     """A refused reward or hold transition; the admin shows it as a message."""
+
+
+class RewardNotAllowed(RewardError, NotAllowed):
+    pass
+
+
+class RewardConflict(RewardError, Conflict):
+    pass
+
+
+class RewardInvalid(RewardError, Invalid):
+    pass
 
 
 def _lock_hold(hold: RewardHold) -> tuple[RewardHold, ReferralReward]:
@@ -37,20 +56,28 @@ def _lock_hold(hold: RewardHold) -> tuple[RewardHold, ReferralReward]:
 
 
 def _check_decider(actor) -> None:
-    if actor is None or not actor.has_perm(DECIDE_HOLD_PERMISSION):
-        raise RewardError("Only a fraud analyst may release or fail a held reward.")
+    """A hold is decided by a person (``decided_by``): an active staff user with the permission."""
+    if not (getattr(actor, "is_active", False) and actor.has_perm(DECIDE_HOLD_PERMISSION)):
+        raise RewardNotAllowed("Your role may not decide a held reward: only a fraud analyst may release or fail it.")
+
+
+def _check_reward_system(actor) -> None:
+    """A payment's outcome is reported by the reward system (a job: ``SYSTEM``), never by staff
+    or, until the service API declares it, a calling system."""
+    if not (actor is None or actor is SYSTEM):
+        raise RewardNotAllowed("Your role may not report a reward's payment: only the reward system does.")
 
 
 def _decide(hold: RewardHold, *, actor, status: str, reason: str) -> tuple[RewardHold, ReferralReward]:
     _check_decider(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise RewardError("Give a reason for the decision.")
+        raise RewardInvalid("Give a reason for the decision.", field="reason")
     hold, reward = _lock_hold(hold)
     if hold.status != HoldStatus.HELD:
-        raise RewardError(f"This hold was already decided ({hold.get_status_display().lower()}).")
+        raise RewardConflict(f"This hold was already decided ({hold.get_status_display().lower()}).")
     if reward.reward_status != RewardStatus.PENDING:
-        raise RewardError(f"The reward is {reward.reward_status}, not PENDING: nothing to decide.")
+        raise RewardConflict(f"The reward is {reward.reward_status}, not PENDING: nothing to decide.")
     hold.status = status
     hold.decided_by = actor
     hold.decided_at = timezone.now()
@@ -63,6 +90,7 @@ def _decide(hold: RewardHold, *, actor, status: str, reason: str) -> tuple[Rewar
         old_value=HoldStatus.HELD,
         new_value=status,
         reason=reason,
+        actor=audit_actor(actor),
     )
     return hold, reward
 
@@ -78,11 +106,11 @@ def reward_hold_release(*, hold: RewardHold, actor, reason: str) -> RewardHold:
 def reward_hold_fail(*, hold: RewardHold, actor, reason: str) -> RewardHold:
     """A fraud analyst refuses a held reward: it is FAILED and never paid."""
     hold, reward = _decide(hold, actor=actor, status=HoldStatus.FAILED, reason=reason)
-    _set_status(reward, RewardStatus.FAILED, reason=reason)
+    _set_status(reward, RewardStatus.FAILED, reason=reason, actor=actor)
     return hold
 
 
-def _set_status(reward: ReferralReward, status: str, *, reason: str, **fields) -> None:
+def _set_status(reward: ReferralReward, status: str, *, reason: str, actor, **fields) -> None:
     old = reward.reward_status
     reward.reward_status = status
     reward.processed_at = timezone.now()
@@ -96,13 +124,14 @@ def _set_status(reward: ReferralReward, status: str, *, reason: str, **fields) -
         old_value=old,
         new_value=status,
         reason=reason,
+        actor=audit_actor(actor),
     )
 
 
 def _lock_processing(reward: ReferralReward) -> ReferralReward:
     reward = ReferralReward.objects.select_for_update().get(pk=reward.pk)
     if reward.reward_status != RewardStatus.PROCESSING:
-        raise RewardError(f"The reward is {reward.reward_status}, not PROCESSING.")
+        raise RewardConflict(f"The reward is {reward.reward_status}, not PROCESSING.")
     return reward
 
 
@@ -116,6 +145,7 @@ def reward_complete(
     points_transaction_id: int | None = None,
 ) -> ReferralReward:
     """The reward system paid the reward: COMPLETED, and the referral's side marked given."""
+    _check_reward_system(actor)
     reward = _lock_processing(reward)
     references = {
         "CASH": ("wallet_transaction_id", wallet_transaction_id),
@@ -123,8 +153,11 @@ def reward_complete(
         "POINTS": ("points_transaction_id", points_transaction_id),
     }[reward.reward_type]
     if not references[1]:
-        raise RewardError(f"A {reward.reward_type} reward is completed with its {references[0].replace('_', ' ')}.")
-    _set_status(reward, RewardStatus.COMPLETED, reason="Reward paid", **{references[0]: references[1]})
+        raise RewardInvalid(
+            f"A {reward.reward_type} reward is completed with its {references[0].replace('_', ' ')}.",
+            field=references[0],
+        )
+    _set_status(reward, RewardStatus.COMPLETED, reason="Reward paid", actor=actor, **{references[0]: references[1]})
     referral = Referral.objects.select_for_update().get(pk=reward.referral_id)
     side = "referrer" if reward.customer_id == referral.referrer_customer_id else "referred"
     setattr(referral, f"{side}_reward_given", True)
@@ -136,6 +169,7 @@ def reward_complete(
 @transaction.atomic
 def reward_fail(*, reward: ReferralReward, reason: str, actor=None) -> ReferralReward:
     """The reward system could not pay the reward: FAILED."""
+    _check_reward_system(actor)
     reward = _lock_processing(reward)
-    _set_status(reward, RewardStatus.FAILED, reason=reason or "Payment failed")
+    _set_status(reward, RewardStatus.FAILED, reason=reason or "Payment failed", actor=actor)
     return reward

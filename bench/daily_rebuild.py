@@ -253,7 +253,16 @@ def rest(days) -> None:
         "support_resolution_minutes_daily",
         "support_refund_daily",
     ]
-    assert [job.key for job in registry.daily_jobs.ordered()] == ["support_daily"], "new daily job: add its tables"
+    assert [job.key for job in registry.daily_jobs.ordered()] == [
+        "daily_analytics",
+        "platform_daily",
+        "ordering_customers",
+        "service_analytics",
+        "orders_summary",
+        "cohorts",
+        "referrals",
+        "support_daily",
+    ], "new daily job: add its tables"
     execute(f"TRUNCATE {', '.join(tables)}")
     out = io.StringIO()
     t0 = time.perf_counter()

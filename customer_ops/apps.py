@@ -33,5 +33,5 @@ class CustomerOpsConfig(AppConfig):
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py
         # (dashboard), <app>/demo.py (seed_demo), <app>/jobs.py (run_daily_jobs), <app>/home.py
-        # (the home page's sections). No app is imported by name.
-        autodiscover_modules("panels", "charts", "demo", "jobs", "home")
+        # (the home page's sections), <app>/datagen.py (generate_data). No app is imported by name.
+        autodiscover_modules("panels", "charts", "demo", "jobs", "home", "datagen")

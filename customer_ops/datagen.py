@@ -6,9 +6,15 @@ Proportions per 100,000 customers: 2,000,000 orders, 1,000,000 sessions and logi
 proportion (see ``PER_CUSTOMER``). Rows are written as preformatted COPY text, generated
 in plain Python with cheap arithmetic, so the database, not Python, sets the pace.
 
-Tables are addressed by name, as other services of the platform would write them: this
-module imports no app. The pre-aggregated analytics tables are then computed by the
-analytics jobs (``run_daily_jobs``) when that command exists.
+This module is the engine (COPY, index drop and rebuild, progress) and the platform's own
+tables (customers, orders, sessions). Each app generates its own tables in
+``<app>/datagen.py``, registered with ``customer_ops.registry.register_scale_data`` (and
+discovered like the demo seeders): a function of the :class:`Generator`, run in the
+registry's order, with the share of rows per customer of each of its tables. Tables are
+addressed by name, as other services of the platform would write them, and all steps draw
+from one random stream, so a seed gives the same rows. This module imports no app. The
+pre-aggregated analytics tables are then computed by the daily jobs (``run_daily_jobs``)
+when that command exists.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from django.db import connections
 from django.utils.connection import ConnectionProxy
 from psycopg.copy import QueuedLibpqWriter
 
+from customer_ops import registry
 from customer_ops.db_roles import OWNER
 from customer_ops.partitions import ensure_monthly, is_partitioned
 
@@ -31,37 +38,18 @@ from customer_ops.partitions import ensure_monthly, is_partitioned
 # owner role (customer_ops/db_roles.py), not as the runtime role the web and jobs use.
 connection = ConnectionProxy(connections, OWNER)
 
+# The platform's tables (customers: ``--customers``); each app declares its own shares.
 PER_CUSTOMER = {
     "orders": 20,
     "customer_sessions": 10,
-    "customer_login_history": 10,
-    "customer_activity_log": 100,
-    "customer_tickets": 3,
-    "customer_ticket_messages": 15,  # 5 per ticket
-    "customer_refund_requests": 0.3,
-    "customer_disputes": 0.05,
-    "customer_fraud_alerts": 0.2,
-    "customer_blocks": 0.02,
-    "customer_suspicious_activity": 0.1,
-    "customer_verification_history": 3,
-    "customer_referrals": 0.05,
-    "customer_consent_log": 2.5,
-    "customer_audit_log": 5,
 }
 
 SERVICES = ("FOOD", "FOOD", "FOOD", "PARCEL", "RIDE", "RIDE")
 NULL = r"\N"
-OPEN_TICKET_STATUSES = ("OPEN", "IN_PROGRESS")
-CLOSED_TICKET_STATUSES = ("RESOLVED", "CLOSED")
-STALE_OPEN_TICKETS = 0.01  # tickets left open past their resolution time, whatever their age
 # "HH:MM:SS+00" for every second of a day: a timestamp is a day prefix plus one of these.
 CLOCK = [f"{h:02d}:{m:02d}:{s:02d}+00" for h in range(24) for m in range(60) for s in range(60)]
 # Rows per COPY write (and per progress update).
 BATCH = 20_000
-# Indexes a table's row triggers read during the load (by their first column): kept through
-# a bulk load, or each row would scan the table. The refund cap (tickets.triggers) sums an
-# order's approved refund requests per approved row.
-KEPT_FOR_TRIGGERS = {"customer_refund_requests": ("order_id",)}
 
 
 @dataclass
@@ -109,7 +97,10 @@ class Generator:
         return day, sec, self.day_prefix[day] + CLOCK[sec]
 
     def target(self, table: str) -> int:
-        return int(self.n * PER_CUSTOMER[table])
+        return int(self.n * per_customer()[table])
+
+    def random_customer(self) -> int:
+        return self.first_customer + int(self.rng.random() * self.n)
 
     def next_id(self, table: str) -> int:
         with connection.cursor() as cursor:
@@ -118,7 +109,7 @@ class Generator:
 
     def _drop_secondary_indexes(self, table: str) -> list[str]:
         """Drop the indexes that back no constraint (nor a trigger's reads,
-        ``KEPT_FOR_TRIGGERS``); returns their definitions to rebuild.
+        the steps' ``keep_indexes``); returns their definitions to rebuild.
 
         Building an index once after a bulk load is several times cheaper than
         maintaining it row by row during the load.
@@ -135,7 +126,7 @@ class Generator:
                       WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[0] AND a.attname = ANY(%s)
                   )
                 """,
-                [table, list(KEPT_FOR_TRIGGERS.get(table, ()))],
+                [table, list(kept_for_triggers().get(table, ()))],
             )
             found = cursor.fetchall()
             for name, _ in found:
@@ -196,15 +187,8 @@ class Generator:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        self.customers()
-        self.orders()
-        self.sessions_and_logins()
-        self.activity()
-        self.tickets_and_messages()
-        self.refunds_and_disputes()
-        self.fraud()
-        self.referrals()
-        self.compliance()
+        for step in registry.scale_data.ordered():
+            step.generate(self)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         return self.counts
@@ -226,9 +210,6 @@ class Generator:
         self.copy("customers", cols, rows(), self.n)
         self.reset_sequence("customers")
 
-    def _customer(self) -> int:
-        return self.first_customer + int(self.rng.random() * self.n)
-
     def orders(self) -> None:
         self.first_order = self.next_id("orders")
         target = self.target("orders")
@@ -239,7 +220,7 @@ class Generator:
         def rows():
             for k in range(target):
                 oid = first + k
-                customer = self._customer()
+                customer = self.random_customer()
                 service = SERVICES[int(rng.random() * 6)]
                 day, sec, ts = self.rand_ts()
                 r = rng.random()
@@ -286,7 +267,8 @@ class Generator:
         self.copy("orders", cols, rows(), target)
         self.reset_sequence("orders")
 
-    def sessions_and_logins(self) -> None:
+    def sessions(self) -> None:
+        """customer_sessions; keeps each session's login (``self.logins``) for the login history."""
         first = self.next_id("customer_sessions")
         target = self.target("customer_sessions")
         rng = self.rng
@@ -295,7 +277,7 @@ class Generator:
         def rows():
             for k in range(target):
                 sid = first + k
-                customer = self._customer()
+                customer = self.random_customer()
                 day, sec, ts = self.rand_ts()
                 device = f"dev-{customer}-{int(rng.random() * 2)}"
                 ip = f"10.{customer % 250}.{int(rng.random() * 250)}.{int(rng.random() * 250)}"
@@ -306,500 +288,30 @@ class Generator:
         cols = ["id", "customer_id", "device_id", "device_type", "ip_address", "user_agent", "started_at", "ended_at"]
         self.copy("customer_sessions", cols, rows(), target)
         self.reset_sequence("customer_sessions")
+        self.logins = logins  # for the login history (analytics/datagen.py)
 
-        def login_rows():
-            for customer, ts, device, ip, sid in logins:
-                ok = rng.random() > 0.05
-                yield (
-                    customer,
-                    "OTP",
-                    "t" if ok else "f",
-                    device,
-                    "ANDROID",
-                    "Pixel 9",
-                    ip,
-                    "London, GB",
-                    "App/5.2",
-                    "" if ok else "Wrong OTP",
-                    sid if ok else NULL,
-                    ts,
-                )
 
-        cols = [
-            "customer_id",
-            "login_method",
-            "login_success",
-            "device_id",
-            "device_type",
-            "device_model",
-            "ip_address",
-            "ip_location",
-            "user_agent",
-            "failure_reason",
-            "session_id",
-            "created_at",
-        ]
-        self.copy("customer_login_history", cols, login_rows(), len(logins))
-        logins.clear()
+def per_customer() -> dict[str, float]:
+    """Rows per customer of every table the steps generate (the platform's and each app's)."""
+    shares = dict(PER_CUSTOMER)
+    for step in registry.scale_data.ordered():
+        shares.update(step.per_customer)
+    return shares
 
-    def activity(self) -> None:
-        target = self.target("customer_activity_log")
-        rng = self.rng
-        types = ["APP_OPEN"] * 5 + ["ORDER_PLACED", "ORDER_COMPLETED", "LOGIN", "LOGOUT", "PAYMENT_FAILED"]
 
-        def rows():
-            # The biggest table: one preformatted line per row, with the helpers inlined
-            # (the same random draws, in the same order, as _customer() and rand_ts()).
-            rand, first, n, days, prefix = rng.random, self.first_customer, self.n, self.days, self.day_prefix
-            for _ in range(target):
-                customer = first + int(rand() * n)
-                ts = prefix[int(rand() * days)] + CLOCK[int(rand() * 86399)]
-                kind = types[int(rand() * 10)]
-                ip = f"10.{customer % 250}.{int(rand() * 250)}.{int(rand() * 250)}"
-                yield f"{customer}\t{kind}\t\t{NULL}\tdev-{customer}-0\t{ip}\t{{}}\t{ts}"
+def kept_for_triggers() -> dict[str, tuple[str, ...]]:
+    """Indexes a table's row triggers read during the load (by their first column): kept
+    through a bulk load, or each row would scan the table."""
+    kept: dict[str, tuple[str, ...]] = {}
+    for step in registry.scale_data.ordered():
+        kept.update(step.keep_indexes)
+    return kept
 
-        cols = [
-            "customer_id",
-            "activity_type",
-            "activity_description",
-            "service_type",
-            "device_id",
-            "ip_address",
-            "activity_metadata",
-            "created_at",
-        ]
-        self.copy("customer_activity_log", cols, rows(), target)
 
-    def tickets_and_messages(self) -> None:
-        first = self.next_id("customer_tickets")
-        target = self.target("customer_tickets")
-        rng = self.rng
-        priorities = ["LOW", "MEDIUM", "MEDIUM", "HIGH", "URGENT", "CRITICAL"]
-        categories = ["ORDER", "PAYMENT", "DELIVERY", "REFUND", "ACCOUNT", "TECHNICAL"]
-        services = ["FOOD", "PARCEL", "RIDE", NULL]  # a quarter of the tickets are about no service
-        created: list[tuple[int, int, int]] = []
+def generate_platform(gen: Generator) -> None:
+    gen.customers()
+    gen.orders()
+    gen.sessions()
 
-        def rows():
-            for k in range(target):
-                tid = first + k
-                customer = self._customer()
-                day, sec, ts = self.rand_ts()
-                # Resolution times spread like a support desk's: most within hours, a long
-                # tail over days (the dashboard's median reads them). A ticket whose resolution
-                # falls past the data's end is still open (the last hours' tickets), and a few
-                # are left open whatever their age: the queue holds about a day of tickets, as a
-                # desk's does, not a share of every month's.
-                at = day * 86400 + sec + int(rng.expovariate(1 / 700) * 60) + 60
-                still_open = at >= self.days * 86400 or rng.random() < STALE_OPEN_TICKETS
-                status = rng.choice(OPEN_TICKET_STATUSES if still_open else CLOSED_TICKET_STATUSES)
-                done = not still_open
-                at = min(at, self.days * 86400 - 1)
-                minutes = (at - day * 86400 - sec) // 60
-                resolved = self.ts(at // 86400, at % 86400)
-                created.append((tid, customer, day * 86400 + sec))
-                yield (
-                    str(tid),
-                    str(customer),
-                    services[int(rng.random() * 4)],
-                    categories[int(rng.random() * 6)],
-                    "Order problem",
-                    "Something went wrong with my order.",
-                    priorities[int(rng.random() * 6)],
-                    status,
-                    "Resolved with a refund." if done else "",
-                    str(minutes) if done else NULL,
-                    resolved if done else NULL,
-                    ts,
-                    ts,
-                )
 
-        cols = [
-            "id",
-            "customer_id",
-            "service_type",
-            "issue_category",
-            "subject",
-            "description",
-            "priority",
-            "status",
-            "resolution",
-            "resolution_time_minutes",
-            "resolved_at",
-            "created_at",
-            "updated_at",
-        ]
-        self.copy("customer_tickets", cols, rows(), target)
-        self.reset_sequence("customer_tickets")
-
-        per_ticket = int(PER_CUSTOMER["customer_ticket_messages"] / PER_CUSTOMER["customer_tickets"])
-
-        def messages():
-            for tid, customer, at in created:
-                for j in range(per_ticket):
-                    second = min(at + j * 600, self.days * 86400 - 1)
-                    sender = "CUSTOMER" if j % 2 == 0 else "AGENT"
-                    yield (
-                        str(tid),
-                        "Thanks, looking into it." if sender == "AGENT" else "Any update on my order?",
-                        "TEXT",
-                        sender,
-                        str(customer) if sender == "CUSTOMER" else NULL,
-                        sender.title(),
-                        "t",
-                        self.ts(second // 86400, second % 86400),
-                    )
-
-        cols = [
-            "ticket_id",
-            "message_text",
-            "message_type",
-            "sender_type",
-            "sender_id",
-            "sender_name",
-            "is_read",
-            "created_at",
-        ]
-        self.copy("customer_ticket_messages", cols, messages(), len(created) * per_ticket)
-        created.clear()
-        # The first agent reply per ticket, which a trigger keeps on every other write (the
-        # load skips triggers): the queue's SLA reads it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO tickets_first_response (ticket_id, first_response_at)
-                SELECT ticket_id, min(created_at) FROM customer_ticket_messages
-                WHERE sender_type = 'AGENT' AND ticket_id >= %s GROUP BY ticket_id
-                ON CONFLICT (ticket_id) DO UPDATE
-                SET first_response_at = LEAST(tickets_first_response.first_response_at, EXCLUDED.first_response_at)
-                """,
-                [first],
-            )
-
-    def refunds_and_disputes(self) -> None:
-        rng, sample = self.rng, self.order_sample
-        target = self.target("customer_refund_requests")
-
-        refunded: set[int] = set()  # orders with an approved full refund
-
-        def refunds():
-            for _ in range(target):
-                oid, customer, amount = sample[int(rng.random() * len(sample))]
-                day, sec, ts = self.rand_ts()
-                status = ["PENDING", "APPROVED", "REJECTED", "COMPLETED"][int(rng.random() * 4)]
-                if status in ("APPROVED", "COMPLETED"):
-                    # Approved refunds of an order never exceed what it was paid (the database
-                    # refuses more): a second full refund of an order is rejected.
-                    status = "REJECTED" if oid in refunded else status
-                    refunded.add(oid)
-                yield (
-                    str(customer),
-                    str(oid),
-                    "FULL",
-                    "Missing items",
-                    amount,
-                    amount if status in ("APPROVED", "COMPLETED") else NULL,
-                    status,
-                    ts,
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "order_id",
-            "refund_type",
-            "refund_reason",
-            "requested_amount",
-            "approved_amount",
-            "refund_status",
-            "created_at",
-            "updated_at",
-        ]
-        self.copy("customer_refund_requests", cols, refunds(), target)
-
-        target = self.target("customer_disputes")
-
-        def disputes():
-            for _ in range(target):
-                oid, customer, amount = sample[int(rng.random() * len(sample))]
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(customer),
-                    str(oid),
-                    "QUALITY",
-                    "Not as described",
-                    "MERCHANT",
-                    amount,
-                    ["OPEN", "INVESTIGATING", "RESOLVED"][int(rng.random() * 3)],
-                    ts,
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "order_id",
-            "dispute_type",
-            "dispute_reason",
-            "disputed_against",
-            "disputed_amount",
-            "dispute_status",
-            "created_at",
-            "updated_at",
-        ]
-        self.copy("customer_disputes", cols, disputes(), target)
-
-    def fraud(self) -> None:
-        rng, first = self.rng, self.first_customer
-
-        def scores():
-            for k in range(self.n):
-                trust = 40 + rng.random() * 60
-                risk = "LOW" if trust > 80 else "MEDIUM" if trust > 60 else "HIGH"
-                yield (
-                    str(first + k),
-                    f"{trust:.2f}",
-                    f"{100 - trust:.2f}",
-                    risk,
-                    f"{trust:.2f}",
-                    f"{trust:.2f}",
-                    "100.00",
-                    "66.67",
-                    "f",
-                    "t" if risk == "HIGH" else "f",
-                    "f",
-                    self.end.isoformat(),
-                )
-
-        cols = [
-            "customer_id",
-            "trust_score",
-            "fraud_score",
-            "risk_level",
-            "payment_reliability_score",
-            "order_completion_score",
-            "false_complaint_score",
-            "verification_score",
-            "is_fraudulent",
-            "is_suspicious",
-            "requires_review",
-            "last_calculated_at",
-        ]
-        self.copy("customer_trust_score", cols, scores(), self.n)
-
-        target = self.target("customer_fraud_alerts")
-        types = ["PAYMENT_FRAUD", "FALSE_COMPLAINT", "LOCATION_MISMATCH", "DEVICE_MISMATCH", "MULTIPLE_ACCOUNTS"]
-        severities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-
-        def alerts():
-            for _ in range(target):
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(self._customer()),
-                    types[int(rng.random() * 5)],
-                    severities[int(rng.random() * 4)],
-                    "Detected by the risk engine.",
-                    '{"score": 80}',
-                    "t" if rng.random() < 0.6 else "f",
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "alert_type",
-            "alert_severity",
-            "alert_description",
-            "evidence",
-            "is_resolved",
-            "created_at",
-        ]
-        self.copy("customer_fraud_alerts", cols, alerts(), target)
-
-        target = self.target("customer_blocks")
-
-        def blocks():
-            for _ in range(target):
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(self._customer()),
-                    "SERVICE_BLOCK",
-                    "FOOD",
-                    "False claims",
-                    "SYSTEM",
-                    ts,
-                    self.ts(min(day + 7, self.days - 1), sec) if day + 7 < self.days else NULL,
-                    ts,
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "block_type",
-            "service_type",
-            "block_reason",
-            "blocked_by",
-            "blocked_at",
-            "blocked_until",
-            "created_at",
-            "updated_at",
-        ]
-        self.copy("customer_blocks", cols, blocks(), target)
-
-        target = self.target("customer_suspicious_activity")
-
-        def suspicious():
-            kinds = ["UNUSUAL_ORDER_PATTERN", "LOCATION_JUMP", "PAYMENT_FAILURE_SPIKE", "MULTIPLE_CANCELLATIONS"]
-            for _ in range(target):
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(self._customer()),
-                    kinds[int(rng.random() * 4)],
-                    "ML_MODEL",
-                    f"{50 + rng.random() * 49:.2f}",
-                    "{}",
-                    "t" if rng.random() < 0.5 else "f",
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "activity_type",
-            "detected_by",
-            "detection_confidence",
-            "evidence",
-            "reviewed",
-            "created_at",
-        ]
-        self.copy("customer_suspicious_activity", cols, suspicious(), target)
-
-        target = self.target("customer_verification_history")
-
-        def verifications():
-            vtypes = [("MOBILE", "OTP"), ("EMAIL", "EMAIL_LINK"), ("IDENTITY", "DOCUMENT")]
-            for _ in range(target):
-                customer = self._customer()
-                vtype, method = vtypes[int(rng.random() * 3)]
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(customer),
-                    vtype,
-                    method,
-                    "SUCCESS" if rng.random() < 0.85 else "FAILED",
-                    "1",
-                    f"10.{customer % 250}.0.1",
-                    f"dev-{customer}-0",
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "verification_type",
-            "verification_method",
-            "verification_status",
-            "attempt_number",
-            "ip_address",
-            "device_id",
-            "created_at",
-        ]
-        self.copy("customer_verification_history", cols, verifications(), target)
-
-    def referrals(self) -> None:
-        target = self.target("customer_referrals")
-        first = self.first_customer
-        step = max(self.n // max(target, 1), 2)
-
-        def rows():
-            # Referred customers are distinct (one referral per customer), referrers are others.
-            for k in range(target):
-                referred = first + k * step + 1
-                referrer = first + k * step
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(referrer),
-                    str(referred),
-                    f"FRIEND-{referrer}",
-                    "PENDING",
-                    "3",
-                    str(int(self.rng.random() * 3)),
-                    self.ts(min(day + 30, self.days - 1), sec),
-                    ts,
-                    ts,
-                )
-
-        cols = [
-            "referrer_customer_id",
-            "referred_customer_id",
-            "referral_code",
-            "referral_status",
-            "required_orders",
-            "completed_orders",
-            "completion_deadline",
-            "created_at",
-            "updated_at",
-        ]
-        self.copy("customer_referrals", cols, rows(), target)
-
-    def compliance(self) -> None:
-        rng = self.rng
-        target = self.target("customer_consent_log")
-
-        def consents():
-            kinds = ["DATA_PROCESSING", "MARKETING", "COOKIES", "DATA_SHARING"]
-            for _ in range(target):
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(self._customer()),
-                    kinds[int(rng.random() * 4)],
-                    "GRANTED" if rng.random() < 0.8 else "REVOKED",
-                    "APP",
-                    "10.0.0.1",
-                    "App/5.2",
-                    "Consent text",
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "consent_type",
-            "consent_status",
-            "consent_method",
-            "ip_address",
-            "user_agent",
-            "consent_text",
-            "created_at",
-        ]
-        self.copy("customer_consent_log", cols, consents(), target)
-
-        target = self.target("customer_audit_log")
-
-        def audit():
-            for _ in range(target):
-                day, sec, ts = self.rand_ts()
-                yield (
-                    str(self._customer()),
-                    "STATUS_CHANGE",
-                    "ticket.status",
-                    "OPEN",
-                    "RESOLVED",
-                    "AGENT",
-                    "1",
-                    "Agent",
-                    ts,
-                )
-
-        cols = [
-            "customer_id",
-            "action_type",
-            "action_field",
-            "old_value",
-            "new_value",
-            "actor_type",
-            "actor_id",
-            "actor_name",
-            "created_at",
-        ]
-        self.copy("customer_audit_log", cols, audit(), target)
-        with connection.cursor() as cursor:
-            # The audit hash chain (compliance/chain.py) gets its entries from a trigger, which a
-            # superuser's load skips: chain what it loaded (nothing to do when the trigger ran).
-            cursor.execute("SELECT to_regprocedure('backoffice_audit_chain_backfill()') IS NOT NULL")
-            if cursor.fetchone()[0]:
-                cursor.execute("SELECT backoffice_audit_chain_backfill()")
+registry.register_scale_data(key="platform", generate=generate_platform, order=0, per_customer=PER_CUSTOMER)

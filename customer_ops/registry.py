@@ -6,6 +6,8 @@ Each app registers, in its ``AppConfig.ready()``:
   sidebars, which show the same panels): :func:`register_panel`;
 * **dashboard charts** for the analytics dashboard: :func:`register_chart`;
 * a **demo seeder** for ``manage.py seed_demo``: :func:`register_seeder`;
+* **scale data** for ``manage.py generate_data`` (the app's tables, written through the COPY
+  engine of ``customer_ops.datagen``): :func:`register_scale_data`;
 * a **daily job** for ``manage.py run_daily_jobs`` (pre-aggregations of an app's own
   tables that the dashboard reads): :func:`register_daily_job`;
 * **home sections** for the roles' home page (the admin index): :func:`register_home`;
@@ -62,17 +64,41 @@ class Seeder:
 
 
 @dataclass(frozen=True)
+class ScaleData:
+    """Fills one app's tables at scale: ``generate(gen)`` gets the
+    ``customer_ops.datagen.Generator`` (its COPY, random stream and what earlier steps made:
+    ``first_customer``, ``order_sample``...). Steps run in ``order`` and share one random
+    stream: a seed gives the same rows only in the same order.
+
+    ``per_customer``: rows per customer of each table the step fills (``gen.target``);
+    ``keep_indexes``: per table, the first columns of the indexes its row triggers read,
+    kept through the load."""
+
+    key: str
+    generate: Callable[[Any], None]
+    order: int = 100
+    per_customer: dict[str, float] = field(default_factory=dict)
+    keep_indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DailyJob:
     """A pre-aggregation that ``run_daily_jobs`` runs for a range of UTC days.
 
     ``run(days)`` gets the range (``days.first``, ``days.last``; ``days.params()`` gives
     ``first``, ``last``, ``start``, ``end`` for SQL), must be idempotent and set-based, and
-    returns a one-line summary for the progress output."""
+    returns a one-line summary for the progress output. Jobs run in ``order``: a job that
+    reads another's table comes after it.
+
+    A ``per_customer`` job recomputes whole customers' histories, those of the customers
+    active in the range; ``run_daily_jobs --all-customers`` runs it with ``None`` instead of
+    the range: every customer."""
 
     key: str
     label: str
     run: Callable[[Any], object]
     order: int = 100
+    per_customer: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +175,7 @@ class _Registry:
 panels = _Registry()
 charts = _Registry()
 seeders = _Registry()
+scale_data = _Registry()
 daily_jobs = _Registry()
 home_sections = _Registry()
 action_feeds = _Registry()
@@ -164,6 +191,10 @@ def register_chart(**kwargs) -> None:
 
 def register_seeder(**kwargs) -> None:
     seeders.add(Seeder(**kwargs))
+
+
+def register_scale_data(**kwargs) -> None:
+    scale_data.add(ScaleData(**kwargs))
 
 
 def register_daily_job(**kwargs) -> None:

@@ -3,8 +3,8 @@ from django.db import connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from backoffice.db_router import read_replica
 from customer_ops.models import Customer
+from customer_ops.replica import read_replica
 from customer_ops.roles import Role
 from tests.factories import CustomerFactory, ServiceAnalyticsFactory
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter, defaultdict
 
-from analytics.filters import split_range
-from backoffice.db_router import read_connection
+from customer_ops.dates import split_range
 from customer_ops.registry import register_chart
+from customer_ops.replica import read_connection
 from tickets.choices import IssueCategory
 from tickets.models import RESOLUTION_BUCKET_EDGES
 
@@ -20,7 +20,7 @@ def _labels(f: dict) -> list[str]:
 
 
 def _split(f: dict) -> dict:
-    """The range split at ``RAW_DAYS`` ago (analytics.filters), with the histogram's edges:
+    """The range split at ``RAW_DAYS`` ago (customer_ops.dates), with the histogram's edges:
     older days from the support tables run_daily_jobs keeps, the recent ones from the
     tickets and refunds themselves."""
     return {**split_range(f), "edges": RESOLUTION_BUCKET_EDGES}

@@ -258,3 +258,33 @@ def test_command_runs_one_date():
 def test_command_refuses_bad_dates(args, db):
     with unchanged(*apps.get_app_config("analytics").get_models()), pytest.raises(CommandError):
         call_command("run_daily_jobs", *args, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_all_customers_recomputes_the_lifetime_metrics_of_customers_idle_in_the_range():
+    idle = OrderFactory(created_at=dt.datetime(2024, 6, 1, 8, tzinfo=UTC)).customer
+    active = OrderFactory(created_at=dt.datetime(2025, 1, 1, 8, tzinfo=UTC)).customer
+    call_command("run_daily_jobs", "--date", "2025-01-01", stdout=StringIO())
+    assert set(ServiceAnalytics.objects.values_list("customer_id", flat=True)) == {active.pk}
+    call_command("run_daily_jobs", "--date", "2025-01-01", "--all-customers", stdout=StringIO())
+    assert set(ServiceAnalytics.objects.values_list("customer_id", flat=True)) == {active.pk, idle.pk}
+    # the day-based tables stay the range's
+    assert set(DailyAnalytics.objects.values_list("analytics_date", flat=True)) == {dt.date(2025, 1, 1)}
+
+
+def test_analytics_jobs_are_registered_before_the_jobs_that_read_their_tables():
+    from customer_ops import registry
+
+    keys = [job.key for job in registry.daily_jobs.ordered()]
+    # the cohorts and ordering customers read the daily analytics; the cohorts the lifetime metrics too
+    for before, after in [
+        ("daily_analytics", "ordering_customers"),
+        ("daily_analytics", "cohorts"),
+        ("service_analytics", "cohorts"),
+        ("orders_summary", "cohorts"),
+    ]:
+        assert keys.index(before) < keys.index(after), keys
+    assert {job.key for job in registry.daily_jobs.ordered() if job.per_customer} == {
+        "service_analytics",
+        "orders_summary",
+    }

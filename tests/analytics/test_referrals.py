@@ -12,6 +12,8 @@ from django.apps import apps
 from analytics import jobs, services
 from analytics.models import Referral, ReferralReward, RewardHold
 from compliance.models import AuditLog
+from customer_ops import errors
+from customer_ops.context import CallingSystem
 from customer_ops.roles import Role
 from tests.assertions import unchanged
 from tests.factories import (
@@ -204,6 +206,32 @@ def test_a_decision_needs_a_reason_and_happens_once(held, make_staff):
     assert held.status == "FAILED"
 
 
+def test_hold_refusals_are_of_the_common_kinds(held, make_staff):
+    """Not allowed (the role), invalid (the input), conflict (already decided): a caller maps
+    them without knowing the app (customer_ops.errors)."""
+    analyst = make_staff(Role.FRAUD)
+    with unchanged(*APP_TABLES), pytest.raises(errors.NotAllowed, match="may not"):
+        services.reward_hold_release(hold=held, actor=make_staff(Role.LEAD), reason="x")
+    with unchanged(*APP_TABLES), pytest.raises(errors.NotAllowed, match="may not"):
+        services.reward_hold_release(hold=held, actor=CallingSystem(name="rewards"), reason="x")
+    with unchanged(*APP_TABLES), pytest.raises(errors.Invalid, match="reason") as invalid:
+        services.reward_hold_fail(hold=held, actor=analyst, reason="")
+    assert invalid.value.field == "reason"
+    services.reward_hold_fail(hold=held, actor=analyst, reason="Fraud")
+    with unchanged(*APP_TABLES), pytest.raises(errors.Conflict, match="already decided"):
+        services.reward_hold_release(hold=held, actor=analyst, reason="Changed my mind")
+
+
+def test_the_audit_entry_names_the_analyst_who_decided(held, make_staff):
+    analyst = make_staff(Role.FRAUD)  # called outside a request: the context's actor is SYSTEM
+    services.reward_hold_fail(hold=held, actor=analyst, reason="Same person, two accounts")
+    entries = AuditLog.objects.filter(action_field__in=["reward_hold", "reward_status"], new_value="FAILED")
+    assert sorted(entries.values_list("action_field", "actor_id")) == [
+        ("reward_hold", analyst.pk),
+        ("reward_status", analyst.pk),
+    ]
+
+
 # --- the reward system's outcome ----------------------------------------------------------
 
 
@@ -234,3 +262,12 @@ def test_completing_needs_the_payment_reference_and_a_processing_reward(processi
     reward = ReferralReward.objects.get(pk=processing["CASH"].pk)
     assert reward.reward_status == "FAILED" and reward.wallet_transaction_id is None
     assert not Referral.objects.get().referrer_reward_given
+
+
+@pytest.mark.parametrize("role", [Role.FRAUD, Role.LEAD, None])
+def test_only_the_reward_system_reports_a_payment(processing, make_staff, role):
+    for actor in (make_staff(role), CallingSystem(name="api-client")):
+        with unchanged(*APP_TABLES), pytest.raises(errors.NotAllowed, match="may not"):
+            services.reward_complete(reward=processing["CASH"], actor=actor, wallet_transaction_id=1)
+        with unchanged(*APP_TABLES), pytest.raises(errors.NotAllowed, match="may not"):
+            services.reward_fail(reward=processing["CASH"], actor=actor, reason="x")

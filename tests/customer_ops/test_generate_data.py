@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from customer_ops.datagen import PER_CUSTOMER
+from customer_ops.datagen import per_customer
 
 # Per 100,000 customers, as stated in the README: written here, not read from the generator.
 STATED_PER_100K = {
@@ -43,7 +43,7 @@ def test_generate_data_fills_every_table_in_proportion_with_consistent_reference
     assert {table: _count(table) for table in STATED_PER_100K} == {
         table: n * 200 // 100_000 for table, n in STATED_PER_100K.items()
     }
-    assert [table for table in PER_CUSTOMER if _count(table) == 0] == []  # every other table is filled too
+    assert [table for table in per_customer() if _count(table) == 0] == []  # every other table is filled too
     assert _count("customer_trust_score") == 200
     # FK triggers are skipped during the load for speed: prove the generator kept them true.
     checks = {
@@ -102,3 +102,26 @@ def test_generate_data_then_computes_the_analytics_tables():
     call_command("generate_data", customers=30, days=3, stdout=StringIO())
     assert _count("customer_daily_analytics") > 0
     assert _count("customer_orders_summary") > 0
+
+
+def test_each_app_generates_its_own_tables():
+    """Each step of generate_data (customer_ops.registry.register_scale_data, in
+    ``<app>/datagen.py``) fills only its own app's tables, and every table with a share
+    per customer is some app's."""
+    from django.apps import apps
+
+    from customer_ops import registry
+
+    owner = {model._meta.db_table: model._meta.app_label for model in apps.get_models()}
+    steps = registry.scale_data.ordered()
+    assert {apps.get_containing_app_config(step.generate.__module__).label for step in steps} >= {
+        "customer_ops",
+        "tickets",
+        "fraud",
+        "analytics",
+        "compliance",
+    }
+    for step in steps:
+        app = apps.get_containing_app_config(step.generate.__module__).label
+        assert step.per_customer, step.key
+        assert {owner.get(table) for table in [*step.per_customer, *step.keep_indexes]} == {app}, step.key

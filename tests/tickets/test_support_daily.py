@@ -16,9 +16,9 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from analytics.filters import RAW_DAYS, dashboard_filters
-from analytics.jobs import day_range
+from analytics.filters import dashboard_filters
 from customer_ops.choices import ServiceType
+from customer_ops.dates import RAW_DAYS, day_range
 from tests.factories import CustomerFactory, OrderFactory
 from tickets import charts, jobs
 from tickets.choices import IssueCategory, TicketStatus

@@ -1,8 +1,9 @@
 r"""``manage.py run_daily_jobs [--date D | --from D --to D] [--all-customers]``
 
-Runs the analytics jobs (daily analytics, platform daily figures, ordering customers, service analytics,
-orders summary, the dashboard's cohorts, referral lifecycle), then the other apps' pre-aggregations
-registered with ``customer_ops.registry.register_daily_job`` (the support figures), for one UTC day
+Runs every app's daily jobs, registered with ``customer_ops.registry.register_daily_job``, in their
+order: analytics' (daily analytics, platform daily figures, ordering customers, service analytics,
+orders summary, the dashboard's cohorts, referral lifecycle: ``analytics/jobs``), then the other
+apps' pre-aggregations (the support figures), for one UTC day
 (yesterday by default) or a range of days, with progress output. Every job is idempotent:
 re-running a day, or overlapping ranges, is safe.
 
@@ -21,8 +22,8 @@ import time
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from analytics import jobs
 from customer_ops import registry
+from customer_ops.dates import day_range
 from customer_ops.scheduled import JobCommand
 
 
@@ -57,7 +58,7 @@ class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
         elif not first:
             first = last = timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=1)
         try:
-            days = jobs.day_range(first, last)
+            days = day_range(first, last)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -65,20 +66,10 @@ class Command(JobCommand):  # one copy at a time (customer_ops/scheduled.py)
             self.stdout.write(message)
 
         started = time.monotonic()
-        scope = None if all_customers else days
-        for label, job in [
-            ("daily analytics", lambda: jobs.run_daily_analytics(days)),
-            ("platform daily", lambda: jobs.run_platform_daily(days)),
-            ("ordering customers", lambda: jobs.run_ordering_customers(days)),
-            ("service analytics", lambda: jobs.run_service_analytics(scope)),
-            ("orders summary", lambda: jobs.run_orders_summary(scope)),
-            # after daily and service analytics, which it reads
-            ("cohorts", lambda: jobs.run_cohorts(days)),
-            ("referrals", lambda: jobs.run_referrals()),
-            *[(job.label, lambda job=job: job.run(days)) for job in registry.daily_jobs.ordered()],
-        ]:
+        for job in registry.daily_jobs.ordered():  # each app's, analytics' first (analytics/jobs)
+            scope = None if all_customers and job.per_customer else days
             t0 = time.monotonic()
-            progress(f"{label}: {days.first} .. {days.last} ...")
-            result = job()
+            progress(f"{job.label}: {days.first} .. {days.last} ...")
+            result = job.run(scope)
             progress(self.style.SUCCESS(f"  {result} ({time.monotonic() - t0:.1f}s)"))
         progress(f"done in {time.monotonic() - started:.1f}s")
