@@ -29,8 +29,10 @@ from analytics.models import Referral, ReferralReward, RewardHold
 from customer_ops.audit import audit
 from customer_ops.context import SYSTEM, audit_actor
 from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
+from customer_ops.permissions import checked_inside, requires
 
 DECIDE_HOLD_PERMISSION = "analytics.change_rewardhold"
+DECIDER_ONLY = "Your role may not decide a held reward: only a fraud analyst may release or fail it."
 
 
 class RewardError(DomainError):
@@ -58,7 +60,7 @@ def _lock_hold(hold: RewardHold) -> tuple[RewardHold, ReferralReward]:
 def _check_decider(actor) -> None:
     """A hold is decided by a person (``decided_by``): an active staff user with the permission."""
     if not (getattr(actor, "is_active", False) and actor.has_perm(DECIDE_HOLD_PERMISSION)):
-        raise RewardNotAllowed("Your role may not decide a held reward: only a fraud analyst may release or fail it.")
+        raise RewardNotAllowed(DECIDER_ONLY)
 
 
 def _check_reward_system(actor) -> None:
@@ -95,6 +97,7 @@ def _decide(hold: RewardHold, *, actor, status: str, reason: str) -> tuple[Rewar
     return hold, reward
 
 
+@requires(DECIDE_HOLD_PERMISSION, error=RewardNotAllowed, message=DECIDER_ONLY)
 @transaction.atomic
 def reward_hold_release(*, hold: RewardHold, actor, reason: str) -> RewardHold:
     """A fraud analyst clears a held reward: it stays PENDING and the next job run sends it on."""
@@ -102,6 +105,7 @@ def reward_hold_release(*, hold: RewardHold, actor, reason: str) -> RewardHold:
     return hold
 
 
+@requires(DECIDE_HOLD_PERMISSION, error=RewardNotAllowed, message=DECIDER_ONLY)
 @transaction.atomic
 def reward_hold_fail(*, hold: RewardHold, actor, reason: str) -> RewardHold:
     """A fraud analyst refuses a held reward: it is FAILED and never paid."""
@@ -135,6 +139,7 @@ def _lock_processing(reward: ReferralReward) -> ReferralReward:
     return reward
 
 
+@checked_inside("the reward system's alone (a job: SYSTEM): every staff member and calling system is refused")
 @transaction.atomic
 def reward_complete(
     *,
@@ -166,6 +171,7 @@ def reward_complete(
     return reward
 
 
+@checked_inside("the reward system's alone (a job: SYSTEM): every staff member and calling system is refused")
 @transaction.atomic
 def reward_fail(*, reward: ReferralReward, reason: str, actor=None) -> ReferralReward:
     """The reward system could not pay the reward: FAILED."""
