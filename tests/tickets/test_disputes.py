@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from decimal import Decimal
 
 import pytest
@@ -234,7 +235,7 @@ def test_every_dispute_service_is_covered():
     public = {
         name
         for name, obj in vars(svc).items()
-        if name.startswith("dispute_") and callable(obj) and "actor" in obj.__code__.co_varnames
+        if name.startswith("dispute_") and callable(obj) and "actor" in inspect.signature(obj).parameters
     }
     assert public == set(CALLS)
 

@@ -197,11 +197,11 @@ def dispute_create(*, actor, **fields) -> Dispute:
     return dispute
 
 
-@requires(CHANGE, error=DisputeNotAllowed, message="Your role may not change disputes.")
+@requires(CHANGE, error=DisputeNotAllowed, message="Only the legal team may change disputes.")
 def dispute_update(*, dispute: Dispute, actor, expected_version: dt.datetime | None = None, **changes) -> Dispute:
     """Change a dispute's details and (legal team only) its legal fields; never its status."""
     _check_legal(actor, changes)
-    _require(actor, CHANGE, "change disputes")
+    _require(actor, CHANGE, "change disputes (only the legal team may)")
     unknown = set(changes) - set(DETAIL_FIELDS) - set(LEGAL_FIELDS)
     if unknown:
         raise DisputeError(f"{', '.join(sorted(unknown))} cannot be changed here.")
