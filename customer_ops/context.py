@@ -35,10 +35,13 @@ SYSTEM = Actor(actor_type="SYSTEM")
 
 @dataclass(frozen=True)
 class CallingSystem:
-    """Another system of the platform acting through the service API (an API client)."""
+    """Another system of the platform acting through the service API (an API client), with
+    the scopes its token was granted (``api.scopes``): a service declared
+    ``@requires(..., scope="fraud:write")`` lets it through only when it holds that scope."""
 
     name: str
     client_id: int | None = None
+    scopes: frozenset[str] = frozenset()
 
     def audit(self) -> Actor:
         # The spec's actor types have no "system of the platform": SYSTEM, named after it.

@@ -10,9 +10,9 @@ Who may (:func:`check`):
 * a staff ``User``: active, and holding one of the permissions (its role's group grants
   them, ``customer_ops.roles.grant``; a superuser holds all);
 * the system (:data:`~customer_ops.context.SYSTEM` or ``None``: a job, a seeder) may;
-* a :class:`~customer_ops.context.CallingSystem` (an API client) and any other
-  :class:`~customer_ops.context.Actor` (a customer, an audit record) may not: the service
-  API will declare what a calling system may do when it comes.
+* a :class:`~customer_ops.context.CallingSystem` (an API client) may only where the
+  service declares a ``scope`` and the client holds it (``@requires(..., scope="fraud:write")``);
+* any other :class:`~customer_ops.context.Actor` (a customer, an audit record) may not.
 
 The declaration is readable (``service.permissions``), so a test derived from the
 services themselves calls each one as every role that may not
@@ -27,16 +27,18 @@ from collections.abc import Callable
 
 from customer_ops.context import SYSTEM, Actor, CallingSystem
 from customer_ops.errors import NotAllowed
+from customer_ops.scopes import API_SCOPES
 
 
-def may(actor, permissions: tuple[str, ...]) -> bool:
-    """Whether ``actor`` may do what needs one of ``permissions``."""
+def may(actor, permissions: tuple[str, ...], scope: str | None = None) -> bool:
+    """Whether ``actor`` may do what needs one of ``permissions`` (a staff user) or
+    ``scope`` (a calling system)."""
     if actor is None or actor is SYSTEM:
         return True
     if isinstance(actor, Actor):
         return actor.actor_type == "SYSTEM" and actor.actor_id is None and actor.actor_name == SYSTEM.actor_name
     if isinstance(actor, CallingSystem):
-        return False
+        return scope is not None and scope in actor.scopes
     if not getattr(actor, "is_authenticated", False) or not getattr(actor, "is_active", False):
         return False
     return any(actor.has_perm(permission) for permission in permissions)
@@ -49,17 +51,25 @@ def check(actor, permissions: tuple[str, ...], what: str = "this") -> None:
 
 
 def requires(
-    *permissions: str, what: str | None = None, message: str | None = None, error: type[NotAllowed] = NotAllowed
+    *permissions: str,
+    scope: str | None = None,
+    what: str | None = None,
+    message: str | None = None,
+    error: type[NotAllowed] = NotAllowed,
 ) -> Callable:
     """Declare and enforce the permission of a keyword-only service taking ``actor``.
 
     ``what`` words the refusal ("Your role may not <what>."; by default the function's
     name), or ``message`` gives it whole; ``error`` is the app's own kind of
     :class:`NotAllowed` (e.g. tickets' ``NotAllowed``), so its callers' handling is unchanged.
+    ``scope`` is the service API's scope (``api.scopes``) that lets a calling system
+    through; without it no calling system may.
     An ``actor`` the service defaults (``actor=None``: the system) may be left out.
     """
     if not permissions:
         raise ValueError("requires() needs at least one permission")
+    if scope is not None and scope not in API_SCOPES:
+        raise ValueError(f"requires(): no API scope {scope!r} (customer_ops.scopes)")
 
     def decorate(service: Callable) -> Callable:
         refusal = message or f"Your role may not {what or service.__name__.replace('_', ' ')}."
@@ -72,11 +82,12 @@ def requires(
         def guarded(*args, **kwargs):
             if "actor" not in kwargs and default is parameter.empty:
                 raise TypeError(f"{service.__name__}() takes the acting party as actor=")
-            if not may(kwargs.get("actor", default), permissions):
+            if not may(kwargs.get("actor", default), permissions, scope):
                 raise error(refusal)
             return service(*args, **kwargs)
 
         guarded.permissions = tuple(permissions)
+        guarded.scope = scope
         guarded.refusal = refusal
         return guarded
 
@@ -92,6 +103,7 @@ def checked_inside(reason: str) -> Callable:
 
     def decorate(service: Callable) -> Callable:
         service.permissions = ()
+        service.scope = None
         service.checked_inside = reason
         return service
 

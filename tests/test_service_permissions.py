@@ -28,6 +28,7 @@ from django.contrib.auth.models import Group, Permission
 from customer_ops.context import CallingSystem
 from customer_ops.errors import NotAllowed
 from customer_ops.roles import Role
+from customer_ops.scopes import API_SCOPES
 from tests.assertions import unchanged
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,9 @@ def test_each_service_refuses_every_role_that_may_not(make_staff):
             for p in inspect.signature(function).parameters.values()
             if p.kind == p.KEYWORD_ONLY and p.default is p.empty and p.name != "actor"
         ]
-        for who, actor in actors.items():
+        # A calling system holding every scope of the service API but the service's own.
+        others = CallingSystem(name="scoped-client", scopes=frozenset(API_SCOPES) - {function.scope})
+        for who, actor in {**actors, "calling system, other scopes": others}.items():
             if who in {r.value for r in Role} and any(actor.has_perm(p) for p in function.permissions):
                 continue  # this role may
             with unchanged(*tables), pytest.raises(NotAllowed, match=re.escape(function.refusal)):
