@@ -11,6 +11,9 @@ API) maps them in one place without knowing the app:
 * :class:`Invalid` -- the input is wrong (a form error, 422).
 
 A plain :class:`DomainError` is treated as :class:`Invalid`.
+
+A refusal of several inputs at once (a batch of the service API) lists each in ``errors``:
+``[{"index": 3, "field": "severity", "message": "..."}]``, so the caller can mend them all.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ class DomainError(Exception):
 
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, errors: list[dict] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors or []
 
 
 class NotAllowed(DomainError):
