@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "fraud",
     "analytics",
     "compliance",
+    "ninja",  # the service API's framework: its docs page's templates and static files
+    "api",
     "backoffice.apps.BackofficeConfig",  # production's system checks (backoffice/checks.py)
 ]
 
@@ -81,6 +83,9 @@ MIDDLEWARE = [
     # ALLOWED_HOSTS check (backoffice/health.py says why that is safe).
     "backoffice.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The service API (/api/): no cookies, so none of the session, CSRF, OTP and actor work
+    # below; bodies capped (413); problem+json answers (api/middleware.py).
+    "api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backoffice.sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
