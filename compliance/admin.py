@@ -18,13 +18,21 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from compliance import conf, erasure, export, holds, selectors, services
-from compliance.choices import AccessKind, ConsentMethod, ConsentStatus, ConsentType, RequestStatus
+from compliance.choices import (
+    AccessKind,
+    AccessRequestStatus,
+    ConsentMethod,
+    ConsentStatus,
+    ConsentType,
+    RequestStatus,
+)
 from compliance.holds import open_holds
-from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionRequest
+from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog, DataDeletionRequest
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
 from customer_ops.bad_input import is_valid_value
 from customer_ops.deadlines import DueState
@@ -437,6 +445,161 @@ def _report(run) -> list[dict]:
             }
         )
     return rows
+
+
+# --- access requests (right of access) ---------------------------------------------------
+
+PROCESS_ACCESS = "compliance.process_accessrequest"
+
+
+class AccessRequestForm(forms.ModelForm):
+    class Meta:
+        model = AccessRequest
+        fields = ["customer", "request_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if customer and AccessRequest.objects.filter(customer=customer, status=AccessRequestStatus.PENDING).exists():
+            raise forms.ValidationError("This customer already has a pending access request.")
+        return cleaned
+
+
+class PendingAccessFilter(admin.SimpleListFilter):
+    """Pending requests by age against the statutory month (``GDPR_ERASURE_DAYS``, art. 12(3))."""
+
+    title = "statutory deadline"
+    parameter_name = "deadline"
+    index_columns = ("status",)
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("pending", "Awaiting a decision")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("overdue", "pending"):
+            return selectors.access_requests_pending(queryset, overdue=self.value() == "overdue")
+        return queryset
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(RuleAwareAdmin):
+    """Right-of-access requests: recorded here or by the privacy portal, decided under four
+    eyes; an approved request's page offers the customer's data export (recorded in the
+    access log, like every export)."""
+
+    form = AccessRequestForm
+    list_display = ["request_id", "customer_ref", "status", "requested_at", "recorded", "decided_at"]
+    list_filter = ["status", PendingAccessFilter]
+    search_fields = ["=request_id", "=customer__id"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = [
+        "request_id",
+        "customer",
+        "status",
+        "request_reason",
+        "requested_at",
+        "recorded",
+        "decided_at",
+        "decided_by",
+        "rejection_reason",
+    ]
+    change_form_template = "admin/compliance/accessrequest/change_form.html"
+    show_facets = admin.ShowFacets.NEVER
+    refused_writes = ("change", "delete")  # every change is a decision (approve, reject)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else AccessRequestForm.Meta.fields
+
+    @admin.display(description="Customer", ordering="customer_id")
+    def customer_ref(self, obj):
+        return _customer_link(obj.customer_id)
+
+    @admin.display(description="Recorded by")
+    def recorded(self, obj):
+        if obj.recorded_by_id:
+            return _staff_name(obj.recorded_by)
+        return obj.recorded_via or "-"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        created = services.access_request_create(
+            customer=data["customer"], reason=data.get("request_reason", ""), actor=request.user
+        )
+        obj.pk, obj.request_id, obj._state.adding = created.pk, created.request_id, False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except services.ComplianceError as exc:  # a pending request recorded meanwhile (the form checked before)
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:compliance_accessrequest_add"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name="compliance_access_approve"),
+            path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="compliance_access_reject"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None and self.has_view_permission(request, obj):
+            pending = obj.status == AccessRequestStatus.PENDING
+            extra_context.update(
+                can_process=pending and request.user.has_perm(PROCESS_ACCESS),
+                recorded_by_you=obj.recorded_by_id is not None and obj.recorded_by_id == request.user.pk,
+                can_export=obj.status == AccessRequestStatus.APPROVED and request.user.has_perm(EXPORT),
+                version=obj.updated_at.isoformat(),
+                reject_form=RejectForm(),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _decision(self, request, pk) -> tuple[AccessRequest, dt.datetime | None]:
+        if not request.user.has_perm(PROCESS_ACCESS):
+            raise PermissionDenied
+        obj = get_object_or_404(AccessRequest, pk=pk)
+        version = parse_datetime(request.POST.get("version") or "") if request.method == "POST" else None
+        return obj, version
+
+    def approve_view(self, request, pk):
+        obj, version = self._decision(request, pk)
+        if request.method == "POST":
+            try:
+                services.access_request_approve(request=obj, actor=request.user, expected_version=version)
+            except services.ComplianceError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{obj.request_id} approved: the customer's data export is below.", messages.SUCCESS
+                )
+        return HttpResponseRedirect(reverse("admin:compliance_accessrequest_change", args=[pk]))
+
+    def reject_view(self, request, pk):
+        obj, version = self._decision(request, pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.access_request_reject(
+                    request=obj,
+                    reason=form.cleaned_data["rejection_reason"],
+                    actor=request.user,
+                    expected_version=version,
+                )
+            except services.ComplianceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, f"{obj.request_id} rejected.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:compliance_accessrequest_change", args=[pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": f"Reject {obj.request_id}"}
+        return TemplateResponse(request, "admin/compliance/form_page.html", {**context, "form": form})
+
+
+def _staff_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "-"
 
 
 # --- audit log ---------------------------------------------------------------------------

@@ -57,3 +57,11 @@ class ErasureState(models.TextChoices):
     RUNNING = "RUNNING", "Running"
     HELD = "HELD", "Waiting on a legal hold"
     DONE = "DONE", "Done"
+
+
+class AccessRequestStatus(models.TextChoices):
+    """A right-of-access request (GDPR art. 15): decided once, by a compliance officer."""
+
+    PENDING = "PENDING", "Pending"
+    APPROVED = "APPROVED", "Approved"
+    REJECTED = "REJECTED", "Rejected"

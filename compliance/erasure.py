@@ -79,6 +79,7 @@ from customer_ops.personal_data import (
     historical_models,  # noqa: F401  (re-exported: the erasure tests find history tables here)
     history_declarations,
 )
+from customer_ops.scopes import PRIVACY_WRITE
 from customer_ops.write_rules import erasure_bypass
 
 # Every audit entry about an erasure starts with this, so the erasure keeps its own trail.
@@ -568,7 +569,7 @@ def erasure_deadline(request: DataDeletionRequest) -> Deadline:
     return due(request.requested_at, erasure_target(), done_at=request.completed_at)
 
 
-@requires(RECORD_REQUEST, what="record deletion requests")
+@requires(RECORD_REQUEST, scope=PRIVACY_WRITE, what="record deletion requests")
 def deletion_request_create(
     *,
     customer: Customer,
@@ -577,7 +578,11 @@ def deletion_request_create(
     requested_at: dt.datetime | None = None,
     actor,
 ) -> DataDeletionRequest:
-    """Record a request (PENDING). One open request per customer at a time."""
+    """Record a request (PENDING). One open request per customer at a time.
+
+    A compliance officer records it in the admin, or the privacy portal (a calling system
+    holding ``privacy:write``) files it through the service API: then no staff member
+    recorded it and any compliance officer may approve it (four eyes hold either way)."""
     scopes = _check_scopes(scopes)
     now = timezone.now()
     if requested_at is not None and requested_at > now:
@@ -617,8 +622,9 @@ def _locked_pending(request: DataDeletionRequest, verb: str) -> DataDeletionRequ
 
 
 def deletion_request_recorder(request: DataDeletionRequest) -> tuple[int | None, str]:
-    """Who recorded the request (staff id, name), from its audit entry; ``(None, "")`` when
-    another service of the platform inserted it."""
+    """Who recorded the request (staff id, name), from its audit entry: ``(None, "api:<name>")``
+    when a calling system filed it through the service API, ``(None, "")`` when another
+    service of the platform inserted the row directly."""
     entry = (
         AuditLog.objects.filter(
             customer_id=request.customer_id,
@@ -657,7 +663,8 @@ def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDele
             old_value=RequestStatus.PENDING,
             new_value=RequestStatus.PROCESSING,
             reason=f"{AUDIT_PREFIX} {request.request_id}: approved"
-            + (f" (recorded by {recorder_name or 'staff'} #{recorder_id})" if recorder_id is not None else ""),
+            + (f" (recorded by {recorder_name or 'staff'} #{recorder_id})" if recorder_id is not None else "")
+            + (f" (recorded by {recorder_name})" if recorder_id is None and recorder_name else ""),
             actor=audit_actor(actor),
         )
         start_run(request)  # freezes the plan as approved

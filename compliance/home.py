@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from compliance import holds, selectors
 from compliance.choices import AccessKind
-from compliance.models import AccessLog, DataDeletionRequest
+from compliance.models import AccessLog, AccessRequest, DataDeletionRequest
 from customer_ops.home import count_tile
 from customer_ops.registry import Tile, register_home, register_recent_actions
 from customer_ops.roles import Role
@@ -57,6 +57,24 @@ def compliance_tiles(request) -> list[Tile]:
             state="ok",
         )
     )
+    if request.user.has_perm("compliance.view_accessrequest"):
+        access = reverse("admin:compliance_accessrequest_changelist") + "?"
+        pending = selectors.access_requests_pending(AccessRequest.objects.all(), now=now)
+        tiles.append(
+            count_tile(
+                "Access requests overdue",
+                access + urlencode({"deadline": "overdue"}),
+                selectors.access_requests_pending(AccessRequest.objects.all(), overdue=True, now=now),
+                state="breached",
+            )
+        )
+        tiles.append(
+            count_tile(
+                "Access requests awaiting a decision",
+                access + urlencode({"deadline": "pending"}),
+                pending,
+            )
+        )
     if request.user.has_perm("compliance.view_accesslog"):
         start = selectors.week_start(now)
         url = (

@@ -9,6 +9,7 @@ from django.db import models
 
 from compliance.choices import (
     AccessKind,
+    AccessRequestStatus,
     ActorType,
     AuditAction,
     ConsentMethod,
@@ -305,6 +306,69 @@ class ErasureRun(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure of {self.request}"
+
+
+class AccessRequest(models.Model):
+    """A customer's right-of-access request (GDPR art. 15), filed by the privacy portal (a
+    calling system) or recorded by a compliance officer; not a spec table.
+
+    Decided once under four eyes (``compliance.access_requests``): whoever recorded it may
+    not approve it. Approval is the officer's go-ahead for the customer data export
+    (``compliance.export``), which the request's page links to; nothing is exported by the
+    request itself. ``updated_at`` is the version a decision checks (``expected_version``).
+    """
+
+    request_id = models.TextField(
+        unique=True, db_default=db.ReadableId("ACC", "compliance_access_requests_request_id_seq"), editable=False
+    )
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="access_requests", db_index=False
+    )
+    request_reason = models.TextField(blank=True, default="", db_default="")
+    status = models.TextField(
+        choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING, db_default=AccessRequestStatus.PENDING
+    )
+    requested_at = models.DateTimeField(default=db.timezone.now, db_default=db.Now())
+    # Who recorded it: a staff member, or (``recorded_by`` empty) the calling system named here.
+    recorded_by = db.staff("recorded_by")
+    recorded_via = models.TextField(blank=True, default="", db_default="", help_text="The calling system, if any.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = db.staff("decided_by")
+    rejection_reason = models.TextField(blank=True, default="", db_default="")
+    created_at = db.created_at()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    personal_data = PersonalData(
+        text={
+            "request_id": READABLE_ID,
+            "request_reason": SCRUB,
+            "status": ENUM,
+            "recorded_via": SCRUB,
+            "rejection_reason": SCRUB,
+        },
+        keep_rows="Record of the request and its decision (accountability, art. 5(2)); free text is scrubbed.",
+        export=Export(
+            columns=(
+                "id request_id customer_id request_reason status requested_at decided_at rejection_reason created_at"
+            ),
+            withheld="recorded_by_id, decided_by_id and recorded_via: the staff members and systems that handled it "
+            "(art. 15(4)).",
+        ),
+    )
+
+    class Meta:
+        db_table = "compliance_access_requests"
+        ordering = ["-requested_at", "-id"]
+        constraints = [db.enum_check("compliance_access_requests", "status", AccessRequestStatus)]
+        indexes = [
+            models.Index(fields=["status", "requested_at"], name="access_requests_status_idx"),  # the home tile
+            models.Index(fields=["customer", "-requested_at"], name="access_requests_customer_idx"),
+            models.Index(fields=["-requested_at", "-id"], name="access_requests_order_idx"),  # the admin list's order
+        ]
+        permissions = [("process_accessrequest", "Can approve or reject right-of-access requests")]
+
+    def __str__(self) -> str:
+        return self.request_id
 
 
 # --- the hash chain over the two audit logs (compliance/chain.py, docs/audit_chain.md) ----------

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from compliance.choices import ActorType, AuditAction, ConsentType, RequestStatus
+from compliance.choices import AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
 from compliance.models import AuditLog, ConsentLog
 from customer_ops.deadlines import erasure_target
 from customer_ops.registry import RecentAction
@@ -56,6 +56,15 @@ def by_deadline(qs: QuerySet, which: str, now: dt.datetime | None = None) -> Que
 def completed_this_week(qs: QuerySet, now: dt.datetime | None = None) -> QuerySet:
     """Deletion requests carried out since Monday (deletion_requests_status_idx, then the date)."""
     return qs.filter(request_status=RequestStatus.COMPLETED, completed_at__gte=week_start(now))
+
+
+def access_requests_pending(qs: QuerySet, *, overdue: bool = False, now: dt.datetime | None = None) -> QuerySet:
+    """Access requests awaiting a decision; ``overdue``: past the statutory month (the
+    same ``GDPR_ERASURE_DAYS``, art. 12(3)). access_requests_status_idx."""
+    pending = qs.filter(status=AccessRequestStatus.PENDING)
+    if overdue:
+        return pending.filter(requested_at__lt=(now or timezone.now()) - erasure_target())
+    return pending
 
 
 # --- the home page's "recent actions": the staff member's own audit entries --------------

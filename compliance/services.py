@@ -1,4 +1,4 @@
-"""Compliance workflows: deletion requests, consent changes, the access log.
+"""Compliance workflows: deletion requests, access requests, consent changes, the access log.
 
 The app's service surface. The GDPR erasure's workflow (record, approve, reject, run a
 deletion request) is written in one module with the erasure it drives,
@@ -13,10 +13,14 @@ row and its audit entry together. A refusal raises a :class:`ComplianceError` of
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
 
 from compliance.choices import (
     AccessKind,
+    AccessRequestStatus,
     AuditAction,
     ConsentMethod,
     ConsentStatus,
@@ -36,14 +40,18 @@ from compliance.errors import (  # noqa: F401  (ComplianceError re-exported: cal
     ComplianceInvalid,
     ComplianceNotAllowed,
 )
-from compliance.models import AccessLog, ConsentLog
+from compliance.models import AccessLog, AccessRequest, ConsentLog
 from customer_ops.audit import audit
-from customer_ops.context import audit_actor
+from customer_ops.context import CallingSystem, audit_actor
 from customer_ops.models import Customer
 from customer_ops.permissions import requires
+from customer_ops.scopes import PRIVACY_WRITE
 
 # Permissions (the roles' group grants, as the admin checks them).
 RECORD_CONSENT = "compliance.add_consentlog"
+RECORD_ACCESS_REQUEST = "compliance.add_accessrequest"
+PROCESS_ACCESS_REQUEST = "compliance.process_accessrequest"
+ACCESS_REASON_MAX = 2000  # characters of a request's or a rejection's reason
 
 
 __all__ = [
@@ -52,6 +60,9 @@ __all__ = [
     "ComplianceInvalid",
     "ComplianceNotAllowed",
     "access_record",
+    "access_request_approve",
+    "access_request_create",
+    "access_request_reject",
     "consent_record",
     "deletion_request_approve",
     "deletion_request_create",
@@ -130,3 +141,118 @@ def access_record(*, staff, customer_id: int, kind: str, detail: str = "", reque
         ip_address=client_ip(request) if request is not None else "",
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:500] if request is not None else "",
     )
+
+
+# --- access requests (right of access, GDPR art. 15) --------------------------------------
+
+ACCESS_AUDIT_PREFIX = "Right of access"  # every audit entry about an access request starts so
+
+
+def _reason(text, *, required: bool, what: str) -> str:
+    if not isinstance(text, str):
+        raise ComplianceInvalid(f"The {what} must be text.", field="reason")
+    text = text.strip()
+    if "\x00" in text:
+        raise ComplianceInvalid(f"The {what} holds a NUL character.", field="reason")
+    if required and not text:
+        raise ComplianceInvalid(f"A {what} is required.", field="reason")
+    if len(text) > ACCESS_REASON_MAX:
+        raise ComplianceInvalid(f"The {what} is longer than {ACCESS_REASON_MAX} characters.", field="reason")
+    return text
+
+
+@requires(RECORD_ACCESS_REQUEST, scope=PRIVACY_WRITE, what="record access requests")
+def access_request_create(*, customer: Customer, reason: str = "", actor) -> AccessRequest:
+    """Record a right-of-access request (PENDING): by a compliance officer in the admin, or
+    by the privacy portal (a calling system) through the service API. One open request per
+    customer at a time: a second one while the first is pending is refused (Conflict)."""
+    if not isinstance(customer, Customer):
+        raise ComplianceInvalid("Name the customer the request is for.", field="customer")
+    reason = _reason(reason, required=False, what="reason")
+    calling = isinstance(actor, CallingSystem)
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=customer.pk)  # one request at a time per customer
+        pending = AccessRequest.objects.filter(customer_id=customer.pk, status=AccessRequestStatus.PENDING).first()
+        if pending is not None:
+            raise ComplianceConflict(f"{pending.request_id} is already pending for this customer.")
+        request = AccessRequest.objects.create(
+            customer_id=customer.pk,
+            request_reason=reason,
+            recorded_by=_staff(actor),
+            recorded_via=audit_actor(actor).actor_name if calling else "",
+        )
+        request.refresh_from_db(fields=["request_id", "updated_at"])
+        audit(
+            customer_id=customer.pk,
+            action_type=AuditAction.CREATE,
+            action_field="access_request",
+            new_value=request.request_id,
+            reason=f"{ACCESS_AUDIT_PREFIX} {request.request_id}: recorded",
+            actor=audit_actor(actor),
+        )
+    return request
+
+
+def _staff(actor):
+    """The staff user acting, or None (the system, a calling system)."""
+    return actor if isinstance(getattr(actor, "pk", None), int) and hasattr(actor, "has_perm") else None
+
+
+def _locked_pending_access(request: AccessRequest | int, expected_version: dt.datetime | None, verb: str):
+    pk = request.pk if isinstance(request, AccessRequest) else request
+    locked = AccessRequest.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise ComplianceInvalid("No such access request.", field="request")
+    if expected_version is not None and locked.updated_at != expected_version:
+        raise ComplianceConflict(
+            f"{locked.request_id} changed since you opened it: nothing was saved; check it and try again."
+        )
+    if locked.status != AccessRequestStatus.PENDING:
+        raise ComplianceConflict(
+            f"{locked.request_id} is {locked.get_status_display().lower()}: only a pending request can be {verb}."
+        )
+    return locked
+
+
+def _decide(request: AccessRequest, to: str, *, actor, reason: str = "") -> AccessRequest:
+    request.status = to
+    request.decided_at = timezone.now()
+    request.decided_by = _staff(actor)
+    request.rejection_reason = reason
+    request.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason", "updated_at"])
+    audit(
+        customer_id=request.customer_id,
+        action_type=AuditAction.STATUS_CHANGE,
+        action_field="access_request.status",
+        old_value=AccessRequestStatus.PENDING,
+        new_value=to,
+        reason=f"{ACCESS_AUDIT_PREFIX} {request.request_id}: {to.lower()}" + (f": {reason}" if reason else ""),
+        actor=audit_actor(actor),
+    )
+    return request
+
+
+@requires(PROCESS_ACCESS_REQUEST, what="approve or reject access requests")
+def access_request_approve(
+    *, request: AccessRequest | int, actor, expected_version: dt.datetime | None = None
+) -> AccessRequest:
+    """PENDING -> APPROVED: the go-ahead for the customer's data export (the request's page
+    links to it). Four eyes: whoever recorded the request may not approve it."""
+    with transaction.atomic():
+        request = _locked_pending_access(request, expected_version, "approved")
+        if request.recorded_by_id is not None and request.recorded_by_id == getattr(actor, "pk", None):
+            raise ComplianceNotAllowed(
+                f"You recorded {request.request_id}: another compliance officer must approve it (four eyes)."
+            )
+        return _decide(request, AccessRequestStatus.APPROVED, actor=actor)
+
+
+@requires(PROCESS_ACCESS_REQUEST, what="approve or reject access requests")
+def access_request_reject(
+    *, request: AccessRequest | int, reason: str, actor, expected_version: dt.datetime | None = None
+) -> AccessRequest:
+    """PENDING -> REJECTED, with the reason (required: the customer is told why)."""
+    reason = _reason(reason, required=True, what="rejection reason")
+    with transaction.atomic():
+        request = _locked_pending_access(request, expected_version, "rejected")
+        return _decide(request, AccessRequestStatus.REJECTED, actor=actor, reason=reason)

@@ -61,3 +61,14 @@ REFUND_APPROVAL_PANELS: list[str] | None = getattr(
 
 # Rows of the "other tickets" and "refunds" panels.
 PANEL_ROWS: int = getattr(settings, "TICKETS_PANEL_ROWS", 8)
+
+# What the customer app may send (tickets.services.intake): bounded so that one ticket or
+# message cannot fill the queue page or the database; long enough for what people write.
+CUSTOMER_SUBJECT_MAX: int = getattr(settings, "TICKETS_CUSTOMER_SUBJECT_MAX", 200)
+CUSTOMER_SUBCATEGORY_MAX: int = getattr(settings, "TICKETS_CUSTOMER_SUBCATEGORY_MAX", 100)
+CUSTOMER_TEXT_MAX: int = getattr(settings, "TICKETS_CUSTOMER_TEXT_MAX", 10_000)  # a description or a message
+CUSTOMER_ATTACHMENTS_MAX: int = getattr(settings, "TICKETS_CUSTOMER_ATTACHMENTS_MAX", 10)  # links per ticket/message
+CUSTOMER_ATTACHMENT_URL_MAX: int = getattr(settings, "TICKETS_CUSTOMER_ATTACHMENT_URL_MAX", 2_000)
+
+# The customer-visible thread (tickets.selectors.customer_thread): messages per page.
+CUSTOMER_THREAD_PAGE_MAX: int = getattr(settings, "TICKETS_CUSTOMER_THREAD_PAGE_MAX", 100)

@@ -24,8 +24,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, ticket_sla_targets
-from tickets.choices import REFUND_APPROVED_STATUSES, Priority, RefundStatus, SenderType, TicketStatus
+from tickets import conf
+from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, RefundStatus, SenderType, TicketStatus
 from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
+from tickets.services.errors import SupportError
 
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 # Higher is more urgent; the queue sorts on it after the SLA due time.
@@ -292,3 +294,85 @@ def awaiting_approval(qs: QuerySet[RefundRequest], *, user, limit: Decimal | Non
 
 def open_ticket_count(customer_id: int) -> int:
     return Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).count()
+
+
+# --- The customer's view (the customer channel of the service API) ----------------------
+
+# What the customer sees of the thread: their own messages and the agents' replies. SYSTEM
+# messages are the console's bookkeeping (assignments, status changes, naming staff);
+# internal notes live in their own table, never read here.
+CUSTOMER_VISIBLE_SENDERS = (SenderType.CUSTOMER, SenderType.AGENT)
+CUSTOMER_VISIBLE_TYPES = (MessageType.TEXT, MessageType.IMAGE, MessageType.FILE)
+# The only columns read: never sender_id (a staff user's id when an agent wrote).
+CUSTOMER_THREAD_COLUMNS = (
+    "id",
+    "created_at",
+    "sender_type",
+    "sender_name",
+    "message_type",
+    "message_text",
+    "attachments",
+)
+
+
+def _ticket_pk(ticket: Ticket | int) -> int:
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    if isinstance(pk, bool) or not isinstance(pk, int):
+        raise SupportError("A ticket is named by its id.", field="ticket")
+    return pk
+
+
+def customer_thread(ticket: Ticket | int, *, after: int | None, limit: int) -> tuple[list[dict], int | None]:
+    """A page of the customer-visible thread, oldest first: messages with an id above
+    ``after`` (the previous page's cursor), at most ``limit``; and the cursor of the next
+    page (None on the last). One query, served by the messages' primary key per ticket."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= conf.CUSTOMER_THREAD_PAGE_MAX:
+        raise SupportError(f"limit is a whole number from 1 to {conf.CUSTOMER_THREAD_PAGE_MAX}.", field="limit")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+        raise SupportError("after is the cursor of the previous page.", field="after")
+    rows = TicketMessage.objects.filter(
+        ticket_id=_ticket_pk(ticket),
+        sender_type__in=CUSTOMER_VISIBLE_SENDERS,
+        message_type__in=CUSTOMER_VISIBLE_TYPES,
+    )
+    if after is not None:
+        rows = rows.filter(id__gt=after)
+    page = list(rows.order_by("id").values(*CUSTOMER_THREAD_COLUMNS)[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    entries = [
+        {
+            "id": row["id"],
+            "created_at": row["created_at"],
+            "sender": row["sender_type"],
+            "sender_name": row["sender_name"],
+            "message_type": row["message_type"],
+            "text": row["message_text"],
+            "attachments": list(row["attachments"] or []),
+        }
+        for row in page
+    ]
+    return entries, (page[-1]["id"] if more else None)
+
+
+def customer_ticket_status(ticket: Ticket) -> dict:
+    """What the customer may know of their ticket: no assignee, no staff id or name, no
+    priority (the queue's own ordering)."""
+    status = ticket.status
+    return {
+        "ticket_id": ticket.ticket_id,
+        "status": status,
+        "service_type": ticket.service_type,
+        "category": ticket.issue_category,
+        "subcategory": ticket.issue_subcategory,
+        "subject": ticket.subject,
+        "order_id": ticket.order_id,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "resolved_at": ticket.resolved_at,
+        "resolution": ticket.resolution if status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) else "",
+        "rating": ticket.customer_satisfaction_rating,
+        "may_write": status != TicketStatus.CLOSED,
+        "may_rate": status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        and ticket.customer_satisfaction_rating is None,
+    }

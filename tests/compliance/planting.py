@@ -286,6 +286,12 @@ def plant(identity: Identity, *, staff, other_customer=None) -> dict:
             ),
         )
     add("compliance.AccessLog", AccessLogFactory(**kw("compliance.AccessLog", customer=customer, staff=staff)))
+    add(
+        "compliance.AccessRequest",
+        _model("compliance.AccessRequest").objects.create(
+            **kw("compliance.AccessRequest", customer=customer, status="REJECTED", recorded_by=staff)
+        ),
+    )
     escalation = _model("tickets.SlaEscalation")
     from django.utils import timezone
 
