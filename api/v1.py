@@ -40,7 +40,10 @@ from api.auth import ANY_SCOPE, Scoped
 from customer_ops.context import acting_as
 
 # (prefix, "api.endpoints.<area>.router"): one line per area.
-ROUTERS: list[tuple[str, str]] = []
+ROUTERS: list[tuple[str, str]] = [
+    ("", "api.endpoints.tickets.router"),
+    ("", "api.endpoints.privacy.router"),
+]
 
 DESCRIPTION = """The back-office's door for the platform's other systems.
 

@@ -57,8 +57,13 @@ def test_a_client_made_in_the_admin_gets_a_token_shown_once(client, superuser):
     response = client.post(
         reverse("admin:api_apiclient_add"),
         {
-            "name": "ml", "contact": "ml team", "scopes": ["fraud:write", "logs:write"], "enabled": "on",
-            "rate_limit_per_minute": "600", "tokens-TOTAL_FORMS": "0", "tokens-INITIAL_FORMS": "0",
+            "name": "ml",
+            "contact": "ml team",
+            "scopes": ["fraud:write", "logs:write"],
+            "enabled": "on",
+            "rate_limit_per_minute": "600",
+            "tokens-TOTAL_FORMS": "0",
+            "tokens-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302
