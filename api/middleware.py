@@ -16,6 +16,8 @@ Unknown paths under ``/api/`` reach :func:`not_found` (the last URL pattern of t
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
 
@@ -48,15 +50,18 @@ class ApiMiddleware:
                 kind="body-too-large",
             )
         response = self.get_response(request)
-        if response.status_code in (404, 405) and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
             return _as_problem(request, response)
         return response
 
 
 def _as_problem(request, response):
-    """ninja's plain 405 and its root's 404 page, as problem details."""
+    """What was answered outside the API's handlers (ninja's plain 405, its root's 404 page,
+    a 400 of Django's or of BadInputMiddleware), as problem details."""
     if response.status_code == 404:
         return not_found(request)
+    if response.status_code != 405:
+        return problem(response.status_code, _plain_detail(response))
     allowed = response.get("Allow", "")
     return problem(
         405,
@@ -68,3 +73,10 @@ def _as_problem(request, response):
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     return problem(404, f"No API endpoint at {request.path[:200]}.", kind="not-found")
+
+
+def _plain_detail(response) -> str:
+    """The text of a plain-text answer (BadInputMiddleware says what was wrong); else the phrase."""
+    if response.get("Content-Type", "").startswith("text/plain") and not getattr(response, "streaming", False):
+        return response.content.decode(errors="replace")[:500]
+    return HTTPStatus(response.status_code).phrase

@@ -37,6 +37,7 @@ from ninja.openapi.docs import Swagger
 
 from api import calls, errors
 from api.auth import ANY_SCOPE, Scoped
+from api.openapi import DocumentedAPI
 from customer_ops.context import acting_as
 
 # (prefix, "api.endpoints.<area>.router"): one line per area.
@@ -66,7 +67,7 @@ def _acting(handler):
 def build(*, urls_namespace: str, version: str, routers: list[tuple[str, object]] = ()) -> NinjaAPI:
     """A NinjaAPI with the project's auth, errors, call log and docs (tests build one with
     test-only routes the same way)."""
-    api = NinjaAPI(
+    api = DocumentedAPI(
         title="Back-office service API",
         version=version,
         description=DESCRIPTION,

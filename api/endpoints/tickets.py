@@ -50,7 +50,7 @@ class TicketIn(Schema):
 class TicketOut(Schema):
     ticket_id: str
     status: choice(TicketStatus)
-    service_type: choice(ServiceType)
+    service_type: choice(ServiceType) | None  # null on tickets staff opened about no service
     category: choice(IssueCategory)
     subcategory: str
     subject: str
