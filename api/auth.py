@@ -56,7 +56,8 @@ WITH found AS (
     RETURNING calls
 ), stamped AS (
     UPDATE api_tokens SET last_used_at = now()
-    WHERE id = (SELECT id FROM found WHERE usable AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
+    WHERE id = (SELECT id FROM found
+                WHERE usable AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute'))
 )
 SELECT client_id, name, scopes, rate_limit_per_minute, refusal, (SELECT calls FROM counted),
        extract(epoch FROM now())::float8

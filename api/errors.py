@@ -18,6 +18,7 @@ import json
 import logging
 from http import HTTPStatus
 
+from django.db import DataError
 from django.http import Http404, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -96,6 +97,13 @@ def install(api) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc):
         return problem(exc.status_code, str(exc))
+
+    @api.exception_handler(DataError)
+    def unstorable(request, exc):
+        # A value pydantic let through that PostgreSQL refuses (a NUL byte in text, a number
+        # past a column's range): the caller's input, not a server error.
+        logger.warning("Bad input on %s: %s", request.path, exc)
+        return problem(400, "A value cannot be stored (a NUL character, or a number out of range).")
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

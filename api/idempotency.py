@@ -13,7 +13,7 @@
 
 A handler that raises (a domain refusal, a validation error) rolls everything back, the key
 included: the caller may mend the request and retry with the same key.
-The handler returns ``(status, data)`` or ``data``, where ``data`` is what its response
+The handler returns ``Status(201, data)`` (ninja's) or ``data``, where ``data`` is what its response
 schema validates (a Schema instance, a dict or a list), so the stored answer is its JSON.
 
 :func:`purge_expired` (``manage.py purge_api_idempotency_keys``, scheduled) deletes keys
@@ -31,7 +31,7 @@ import typing
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from ninja import Header
+from ninja import Header, Status
 from ninja.responses import NinjaJSONEncoder
 
 from api.errors import ApiProblem
@@ -77,7 +77,7 @@ def idempotent(handler):
             row.status_code = status
             row.response = json.loads(json.dumps(data, cls=NinjaJSONEncoder))
             row.save(update_fields=["status_code", "response"])
-        return status, data
+        return Status(status, data)
 
     wrapper.__signature__ = signature.replace(parameters=parameters)
     wrapper.idempotent = True
@@ -85,8 +85,10 @@ def idempotent(handler):
 
 
 def _split(result) -> tuple[int, object]:
+    if isinstance(result, Status):
+        return result.status_code, result.value
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int):
-        return result
+        return result  # ninja's older form
     return 200, result
 
 
@@ -99,7 +101,7 @@ def _replay(request, client_id: int, key: str, digest: str):
             kind="idempotency-key-reused",
         )
     request.idempotent_replay = True  # api.v1 sets the response header
-    return first.status_code, first.response
+    return Status(first.status_code, first.response)
 
 
 def purge_expired(*, now: dt.datetime | None = None) -> int:

@@ -9,7 +9,7 @@ For a request under :data:`PREFIX` it:
 * refuses a body over ``API_MAX_BODY_BYTES`` (by its ``Content-Length``, before it is read)
   with 413;
 * turns what Django and ninja answer in plain text or HTML outside the API's handlers (a
-  method the path does not take: 405) into problem+json.
+  method the path does not take: 405; ninja's root page: 404) into problem+json.
 
 Unknown paths under ``/api/`` reach :func:`not_found` (the last URL pattern of the prefix).
 """
@@ -48,14 +48,21 @@ class ApiMiddleware:
                 kind="body-too-large",
             )
         response = self.get_response(request)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
-            allowed = response.get("Allow", "")
-            return problem(
-                405,
-                f"{request.method} is not allowed here; allowed: {allowed or 'none'}.",
-                headers={"Allow": allowed} if allowed else None,
-            )
+        if response.status_code in (404, 405) and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
+            return _as_problem(request, response)
         return response
+
+
+def _as_problem(request, response):
+    """ninja's plain 405 and its root's 404 page, as problem details."""
+    if response.status_code == 404:
+        return not_found(request)
+    allowed = response.get("Allow", "")
+    return problem(
+        405,
+        f"{request.method} is not allowed here; allowed: {allowed or 'none'}.",
+        headers={"Allow": allowed} if allowed else None,
+    )
 
 
 @csrf_exempt

@@ -86,6 +86,9 @@ class IdempotencyKey(models.Model):
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="api_idempotency_keys_client_key")]
         indexes = [models.Index(fields=["created_at"], name="api_idem_created_at")]  # the purge job
 
+    def __str__(self) -> str:
+        return f"{self.key[:40]} ({self.client_id})"
+
 
 class ApiCall(models.Model):
     """A write call (api.calls): who, which operation, the answer and the ids of the rows it
@@ -122,3 +125,6 @@ class ApiUsage(models.Model):
         db_table = "api_usage"
         verbose_name_plural = "API usage"
         constraints = [models.UniqueConstraint(fields=["client", "minute"], name="api_usage_client_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.minute:%Y-%m-%d %H:%M}: {self.calls}"

@@ -9,7 +9,7 @@ How to add an endpoint (a router per area, ``api/endpoints/<area>.py``)::
     def create_fraud_alerts(request, payload: AlertsIn):
         alerts = fraud_alerts_create(items=[...], actor=request.auth)   # the domain service
         affected(request, [a.pk for a in alerts])                       # ids for the call log
-        return 201, AlertsOut(...)
+        return Status(201, AlertsOut(...))
 
 then one line in :data:`ROUTERS` below. The rules:
 
@@ -20,7 +20,7 @@ then one line in :data:`ROUTERS` below. The rules:
   ``actor_for_customer(customer)`` for the customer channel. The audit actor of the whole
   handler is the calling system already (:func:`_acting`).
 * **idempotency** -- every POST handler is ``@idempotent`` (under the route decorator); it
-  runs the handler in one transaction and returns ``(status, data)`` with ``data`` JSON-able
+  runs the handler in one transaction; return ``Status(201, data)`` with ``data`` JSON-able
   (a Schema instance, a dict, a list): see :mod:`api.idempotency`.
 * **errors** -- raise the services' ``customer_ops.errors`` kinds (or :class:`api.errors.ApiProblem`);
   :mod:`api.errors` answers them as problem+json. Never catch and re-word in a handler.
