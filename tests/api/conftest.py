@@ -15,7 +15,9 @@ def make_token(db):
     def make(scopes=tuple(API_SCOPES), *, expires_at=None, **fields):
         nonlocal made
         made += 1
-        client = api_client_create(name=fields.pop("name", f"system-{made}"), scopes=list(scopes), actor=SYSTEM, **fields)
+        client = api_client_create(
+            name=fields.pop("name", f"system-{made}"), scopes=list(scopes), actor=SYSTEM, **fields
+        )
         _, token = api_token_issue(client=client, expires_at=expires_at, actor=SYSTEM)
         return client, token
 

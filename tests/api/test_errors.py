@@ -37,9 +37,7 @@ def test_validation_errors_name_each_field(client, make_token):
 
 def test_a_domain_refusal_lists_every_bad_item(client, make_token):
     _, token = make_token()
-    body = assert_problem(
-        client.post(NOTES, {"note": "refuse"}, content_type="application/json", **bearer(token)), 422
-    )
+    body = assert_problem(client.post(NOTES, {"note": "refuse"}, content_type="application/json", **bearer(token)), 422)
     assert body["errors"] == [
         {"index": 0, "field": "a", "message": "bad a"},
         {"index": 3, "field": "b", "message": "bad b"},

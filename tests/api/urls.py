@@ -38,8 +38,10 @@ def create_note(request, payload: NoteIn):
     row = ApiCall.objects.create(client_id=request.auth.client_id, operation=MARKER, method="TEST", status=0)
     affected(request, [row.pk])
     if payload.note == "refuse":
-        raise Invalid("Two items are wrong.", errors=[{"index": 0, "field": "a", "message": "bad a"},
-                                                       {"index": 3, "field": "b", "message": "bad b"}])
+        raise Invalid(
+            "Two items are wrong.",
+            errors=[{"index": 0, "field": "a", "message": "bad a"}, {"index": 3, "field": "b", "message": "bad b"}],
+        )
     return Status(201, NoteOut(id=row.pk, note=payload.note))
 
 
