@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from api.models import ApiCall, ApiClient, ApiToken
 from customer_ops.roles import Role
+from customer_ops.scopes import API_SCOPES
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,24 @@ def test_revoke_and_rotate_with_an_overlap(client, superuser, rows):
     client.post(changelist, {"action": "revoke_selected", "index": "0", ACTION_CHECKBOX_NAME: [token.pk]})
     assert client.get("/api/v1/ping", **bearer(old)).status_code == 401
     assert client.get("/api/v1/ping", **bearer(new)).status_code == 200
+
+
+@pytest.mark.parametrize("who", [*Role, "calling system"])
+def test_only_the_administrator_or_the_system_manage_clients_and_tokens(make_staff, rows, who):
+    from api import services
+    from customer_ops.context import CallingSystem
+    from customer_ops.errors import NotAllowed
+
+    actor = CallingSystem("x", 1, frozenset(API_SCOPES)) if who == "calling system" else make_staff(who)
+    token = ApiToken.objects.get(client=rows[0])
+    calls = [
+        lambda: services.api_client_create(name="new", scopes=["tickets:read"], actor=actor),
+        lambda: services.api_token_issue(client=rows[0], actor=actor),
+        lambda: services.api_token_revoke(token=token, actor=actor),
+        lambda: services.api_token_rotate(token=token, overlap=dt.timedelta(hours=1), actor=actor),
+    ]
+    for call in calls:
+        with pytest.raises(NotAllowed):
+            call()
+    token.refresh_from_db()
+    assert ApiToken.objects.count() == 1 and token.usable and ApiClient.objects.count() == 1

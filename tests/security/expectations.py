@@ -109,6 +109,11 @@ MODEL_RIGHTS: dict[str, Rights] = {
     # enrol themselves, resets go through second_factor_reset with a reason)
     "otp_totp.totpdevice": rights(()),
     "otp_static.staticdevice": rights(()),
+    # the service API's clients, tokens and call log: the administrator's alone (api/admin.py);
+    # tokens are issued from their client, revoked, never deleted; the log is read-only
+    "api.apiclient": rights((), **SU_ALL),
+    "api.apitoken": rights(()),
+    "api.apicall": rights(()),
 }
 
 
@@ -257,6 +262,8 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     "fraud.block": {"lift_selected": only(F).allowed},
     "fraud.trustscore": {"recalculate_selected": only(F).allowed},
     "axes.accessattempt": {"cleanup_expired_attempts": only().allowed},
+    "api.apiclient": {"issue_token": only().allowed},
+    "api.apitoken": {"revoke_selected": only().allowed, "rotate_selected": only().allowed},
 }
 
 
