@@ -28,6 +28,7 @@ from compliance.models import AccessLog, AuditLog, ConsentLog, DataDeletionReque
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
 from customer_ops.bad_input import is_valid_value
 from customer_ops.deadlines import DueState
+from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.personal_data import Scope
 
@@ -192,8 +193,8 @@ class ConsentLogAdmin(LogAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.consent_record(actor=request.user, **form.cleaned_data)
-            except services.ComplianceError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 customer = form.cleaned_data["customer"]
                 self.message_user(request, "Consent change recorded.", messages.SUCCESS)
@@ -357,8 +358,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
             return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
         try:
             services.deletion_request_approve(request=obj, actor=request.user)
-        except services.ComplianceError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        except DomainError as error:
+            self.show_refusal(request, error)
         else:
             self.message_user(
                 request,
@@ -376,8 +377,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 services.deletion_request_reject(
                     request=obj, reason=form.cleaned_data["rejection_reason"], actor=request.user
                 )
-            except services.ComplianceError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 self.message_user(request, f"{obj.request_id} rejected.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
@@ -393,8 +394,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
             raise PermissionDenied
         try:
             document = erasure.certificate(run)
-        except erasure.ErasureError:
-            self.message_user(request, "The erasure has not completed: there is no certificate yet.", messages.ERROR)
+        except DomainError as error:  # not completed: no certificate yet
+            self.show_refusal(request, error)
             return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
         services.access_record(
             staff=request.user,
