@@ -195,7 +195,6 @@ def show_refusal(
     form=None,
     not_allowed_403: bool = False,
     conflict_reloads: bool = False,
-    level: int = messages.ERROR,
 ) -> bool:
     """Show a service's refusal where the user looks for it; nothing was written.
 
@@ -222,7 +221,7 @@ def show_refusal(
     if isinstance(error, Conflict) and conflict_reloads:
         form = None
     if form is None:
-        messages.add_message(request, level, error.message)
+        messages.error(request, error.message)
         return False
     form.add_error(error.field if on_field else None, error.message)
     return True
