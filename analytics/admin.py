@@ -28,6 +28,7 @@ from customer_ops.admin_base import (
     RecentValuesListFilter,
     RuleAwareAdmin,
 )
+from customer_ops.errors import DomainError
 from customer_ops.masking import PersonalDataMaskingMixin
 from customer_ops.registry import charts
 from customer_ops.replica import read_alias, read_replica
@@ -281,8 +282,8 @@ class RewardHoldAdmin(RuleAwareAdmin):
             )
             try:
                 decide(hold=hold, actor=request.user, reason=form.cleaned_data["reason"])
-            except services.RewardError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 messages.success(request, f"Hold {hold.pk}: {form.cleaned_data['decision']}d.")
                 return redirect(reverse("admin:analytics_rewardhold_change", args=[hold.pk]))

@@ -36,6 +36,7 @@ from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog, Da
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
 from customer_ops.bad_input import is_valid_value
 from customer_ops.deadlines import DueState
+from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.personal_data import Scope
 
@@ -200,8 +201,8 @@ class ConsentLogAdmin(LogAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.consent_record(actor=request.user, **form.cleaned_data)
-            except services.ComplianceError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 customer = form.cleaned_data["customer"]
                 self.message_user(request, "Consent change recorded.", messages.SUCCESS)
@@ -237,8 +238,27 @@ class DeletionRequestForm(forms.ModelForm):
         return cleaned
 
 
+class VersionField(forms.IntegerField):
+    """The request's version as the page showed it (``services.deletion_request_version``),
+    sent back as ``expected_version``: a request changed meanwhile is refused, not decided
+    unseen. Empty (a page from before it was sent): no check."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=0, **kwargs)
+        self.error_messages = {
+            key: "The page's version is unreadable: reload the page and try again." for key in ("invalid", "min_value")
+        }
+
+
+class ApproveForm(forms.Form):
+    version = VersionField()
+
+
 class RejectForm(forms.Form):
     rejection_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    version = VersionField()
 
 
 @admin.register(DataDeletionRequest)
@@ -333,6 +353,13 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None and self.has_view_permission(request, obj):
+            can_process = request.user.has_perm(PROCESS) and obj.request_status == RequestStatus.PENDING
+            version = None
+            if can_process:
+                # The version first, the plan and the page after: what the officer sees is never
+                # older than the version the decision sends back (a write between is a conflict).
+                version = services.deletion_request_version(obj)
+                obj.refresh_from_db()
             run = getattr(obj, "erasure", None) if obj.request_status != RequestStatus.PENDING else None
             if obj.request_status == RequestStatus.PENDING:
                 plan = erasure.plan_for(obj)
@@ -349,8 +376,9 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 run=run,
                 report=_report(run),
                 holds=open_holds(obj.customer_id) if obj.request_status in {"PENDING", "PROCESSING"} else [],
-                can_process=request.user.has_perm(PROCESS) and obj.request_status == RequestStatus.PENDING,
-                reject_form=RejectForm(),
+                can_process=can_process,
+                version=version,
+                reject_form=RejectForm(initial={"version": version}),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
@@ -363,10 +391,17 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         obj = self._processable(request, pk)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            for message in form.errors.get("version", []):
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
         try:
-            services.deletion_request_approve(request=obj, actor=request.user)
-        except services.ComplianceError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            services.deletion_request_approve(
+                request=obj, actor=request.user, expected_version=form.cleaned_data["version"]
+            )
+        except DomainError as error:
+            self.show_refusal(request, error)
         else:
             self.message_user(
                 request,
@@ -378,14 +413,17 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
 
     def reject_view(self, request, pk):
         obj = self._processable(request, pk)
-        form = RejectForm(request.POST or None)
+        form = RejectForm(request.POST or None, initial={"version": services.deletion_request_version(obj)})
         if request.method == "POST" and form.is_valid():
             try:
                 services.deletion_request_reject(
-                    request=obj, reason=form.cleaned_data["rejection_reason"], actor=request.user
+                    request=obj,
+                    reason=form.cleaned_data["rejection_reason"],
+                    actor=request.user,
+                    expected_version=form.cleaned_data["version"],
                 )
-            except services.ComplianceError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 self.message_user(request, f"{obj.request_id} rejected.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
@@ -401,8 +439,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
             raise PermissionDenied
         try:
             document = erasure.certificate(run)
-        except erasure.ErasureError:
-            self.message_user(request, "The erasure has not completed: there is no certificate yet.", messages.ERROR)
+        except DomainError as error:  # not completed: no certificate yet
+            self.show_refusal(request, error)
             return HttpResponseRedirect(reverse("admin:compliance_datadeletionrequest_change", args=[pk]))
         services.access_record(
             staff=request.user,

@@ -50,6 +50,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -612,8 +613,27 @@ def deletion_request_create(
     return request
 
 
-def _locked_pending(request: DataDeletionRequest, verb: str) -> DataDeletionRequest:
-    locked = DataDeletionRequest.objects.select_for_update().get(pk=request.pk)
+# A deletion request's version: its row's ``xmin``, the transaction that last wrote it. The
+# spec table has no ``updated_at`` and no history, and no column of it changes on every write
+# (the scope, say, may be rewritten by another service of the platform, and the approver
+# must not approve a plan they did not see); ``xmin`` does, whoever writes, and a lock
+# (``FOR UPDATE``) leaves it as it is.
+_VERSION = RawSQL("xmin::text::bigint", ())
+
+
+def deletion_request_version(request: DataDeletionRequest) -> int:
+    """The version a page shows and sends back as ``expected_version`` to approve or reject."""
+    return DataDeletionRequest.objects.filter(pk=request.pk).annotate(v=_VERSION).values_list("v", flat=True).get()
+
+
+def _locked_pending(request: DataDeletionRequest, verb: str, expected_version: int | None) -> DataDeletionRequest:
+    """The request, locked; refused unless it is PENDING and (given a version) as the caller read it."""
+    locked = DataDeletionRequest.objects.select_for_update().annotate(version=_VERSION).get(pk=request.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ComplianceConflict(
+            f"{locked.request_id} was changed by someone else since you opened it. "
+            "Nothing was saved: check its current state and try again."
+        )
     if locked.request_status != RequestStatus.PENDING:
         raise ComplianceConflict(
             f"{locked.request_id} is {locked.get_request_status_display()}: only a pending request can be {verb}."
@@ -639,14 +659,18 @@ def deletion_request_recorder(request: DataDeletionRequest) -> tuple[int | None,
 
 
 @requires(PROCESS, what="approve or reject deletion requests")
-def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDeletionRequest:
+def deletion_request_approve(
+    *, request: DataDeletionRequest, actor, expected_version: int | None = None
+) -> DataDeletionRequest:
     """PENDING -> PROCESSING; stores the plan the approver saw. The erasure itself is queued:
     the ``process_deletion_requests`` job carries it out (never inside a web request).
 
     Four eyes: an erasure is irreversible, so whoever recorded the request cannot approve it.
+    ``expected_version`` (:func:`deletion_request_version` as the approver's page read it):
+    a request changed since is refused as a conflict.
     """
     with transaction.atomic():
-        request = _locked_pending(request, "approved")
+        request = _locked_pending(request, "approved", expected_version)
         recorder_id, recorder_name = deletion_request_recorder(request)
         if recorder_id is not None and recorder_id == actor.pk:
             raise ComplianceNotAllowed(
@@ -672,13 +696,16 @@ def deletion_request_approve(*, request: DataDeletionRequest, actor) -> DataDele
 
 
 @requires(PROCESS, what="approve or reject deletion requests")
-def deletion_request_reject(*, request: DataDeletionRequest, reason: str, actor) -> DataDeletionRequest:
-    """PENDING -> REJECTED, with the reason (required)."""
+def deletion_request_reject(
+    *, request: DataDeletionRequest, reason: str, actor, expected_version: int | None = None
+) -> DataDeletionRequest:
+    """PENDING -> REJECTED, with the reason (required); refused as a conflict if the request
+    changed since ``expected_version`` (:func:`deletion_request_version`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ComplianceInvalid("A rejection needs a reason.")
     with transaction.atomic():
-        request = _locked_pending(request, "rejected")
+        request = _locked_pending(request, "rejected", expected_version)
         request.request_status = RequestStatus.REJECTED
         request.rejection_reason = reason
         request.processed_at = timezone.now()

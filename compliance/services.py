@@ -32,6 +32,7 @@ from compliance.erasure import (  # the erasure's workflow lives with the erasur
     deletion_request_recorder,
     deletion_request_reject,
     deletion_request_run,
+    deletion_request_version,
     erasure_deadline,
 )
 from compliance.errors import (  # noqa: F401  (ComplianceError re-exported: callers catch it here)
@@ -69,6 +70,7 @@ __all__ = [
     "deletion_request_recorder",
     "deletion_request_reject",
     "deletion_request_run",
+    "deletion_request_version",
     "erasure_deadline",
 ]
 

@@ -11,6 +11,9 @@ everyone, superusers included.
 :class:`ExportAdminMixin` is every admin's CSV/XLSX export: formula-safe cells
 (:mod:`customer_ops.spreadsheet`), CSV streamed row by row, and a row cap past which an
 export needs a bounding filter.
+
+:class:`DomainErrorMixin` shows a service's refusal (any :class:`~customer_ops.errors.DomainError`,
+whichever app raised it) to the person who asked, the same way on every page.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import csv
 import json
 from functools import cached_property
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import get_fields_from_path, lookup_spawns_duplicates
 from django.contrib.admin.views.main import ChangeList
@@ -35,6 +38,7 @@ from import_export.admin import ExportMixin
 from import_export.signals import post_export
 
 from customer_ops import spreadsheet
+from customer_ops.errors import Conflict, DomainError, NotAllowed
 from customer_ops.masking import ConfidentialLookupsMixin
 from customer_ops.widgets import LabelledSplitDateTime
 from customer_ops.write_rules import rules_for
@@ -182,6 +186,55 @@ class ExportAdminMixin(ExportMixin):
 
 def _text(value):
     return "" if value is None else value
+
+
+def show_refusal(
+    request,
+    error: DomainError,
+    *,
+    form=None,
+    not_allowed_403: bool = False,
+    conflict_reloads: bool = False,
+) -> bool:
+    """Show a service's refusal where the user looks for it; nothing was written.
+
+    The one mapping of the kinds of :mod:`customer_ops.errors` to what the admin shows (the
+    service API has its own, to status codes):
+
+    * an error that names one of ``form``'s fields goes on that field (an amount above the
+      approver's limit, a missing resolution), even a :class:`NotAllowed`;
+    * :class:`NotAllowed`, with ``not_allowed_403``: a 403 page with the message (pages whose
+      button the role never sees: the post is forged or the role changed meanwhile);
+    * :class:`Conflict`, with ``conflict_reloads``: the "changed since you opened it" message
+      above the page, and the stale form is dropped (the page re-reads the record);
+    * anything else: on ``form`` (at its top) when there is one, else a message above the page.
+
+    Returns whether the refusal is on ``form`` (re-show it bound), so a caller writes::
+
+        except DomainError as error:
+            if not show_refusal(request, error, form=form, conflict_reloads=True):
+                return self.render_page(request, pk)  # a fresh page, the message on top
+    """
+    on_field = form is not None and error.field is not None and error.field in form.fields
+    if isinstance(error, NotAllowed) and not_allowed_403 and not on_field:
+        raise PermissionDenied(error.message) from error
+    if isinstance(error, Conflict) and conflict_reloads:
+        form = None
+    if form is None:
+        messages.error(request, error.message)
+        return False
+    form.add_error(error.field if on_field else None, error.message)
+    return True
+
+
+class DomainErrorMixin:
+    """ModelAdmin mixin: :meth:`show_refusal`, the one place a page turns a service's
+    :class:`~customer_ops.errors.DomainError` into what the user sees (every project admin
+    has it through :class:`BaseAdmin`). Pages catch ``DomainError``, never an app's own kind,
+    and pick how the refusal shows (:func:`show_refusal`)."""
+
+    def show_refusal(self, request, error: DomainError, **how) -> bool:
+        return show_refusal(request, error, **how)
 
 
 class LeanRowsMixin:
@@ -337,7 +390,9 @@ class ReadOnlyAdminMixin:
         return "delete" not in self.refused_writes and super().has_delete_permission(request, obj)
 
 
-class BaseAdmin(ReadOnlyAdminMixin, ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin):
+class BaseAdmin(
+    DomainErrorMixin, ReadOnlyAdminMixin, ConfidentialLookupsMixin, LeanRowsMixin, IndexedSearchMixin, admin.ModelAdmin
+):
     """Base admin of every table: indexed search, lean rows, 50 rows a page (a page's cost
     is its rows' rendering), never a second, unfiltered COUNT; no filter, search or sort on
     what the user may not read (:class:`~customer_ops.masking.ConfidentialLookupsMixin`)."""

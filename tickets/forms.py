@@ -15,7 +15,6 @@ from customer_ops.models import Order
 from customer_ops.roles import Role
 from tickets import conf
 from tickets.choices import Priority, RefundMode, RefundType
-from tickets.services.errors import SupportError
 
 
 class VersionField(forms.CharField):
@@ -40,15 +39,7 @@ def version_of(obj) -> str:
     return obj.updated_at.isoformat()
 
 
-class ServiceForm(forms.Form):
-    """A form that can show a service's :class:`SupportError` on the field it names."""
-
-    def add_service_error(self, error: SupportError) -> None:
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, error.message)
-
-
-class VersionedForm(ServiceForm):
+class VersionedForm(forms.Form):
     version = VersionField(required=False)
 
 
@@ -70,7 +61,7 @@ class AgentChoiceField(forms.ModelChoiceField):
 # --- Ticket page ---------------------------------------------------------------------
 
 
-class ReplyForm(ServiceForm):
+class ReplyForm(forms.Form):
     text = forms.CharField(
         label="Reply to the customer",
         widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField", "id": "reply-text"}),
@@ -90,7 +81,7 @@ class ReplyForm(ServiceForm):
         return [validate(u) for u in urls]
 
 
-class NoteForm(ServiceForm):
+class NoteForm(forms.Form):
     body = forms.CharField(
         label="Internal note (staff only, never sent to the customer)",
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
@@ -160,7 +151,7 @@ def parse_items(text: str) -> list[dict]:
     return items
 
 
-class RaiseRefundForm(ServiceForm):
+class RaiseRefundForm(forms.Form):
     order_number = forms.CharField(label="Order number", widget=forms.TextInput(attrs={"class": "vTextField"}))
     refund_type = forms.ChoiceField(choices=RefundType.choices)
     refund_reason_code = forms.ChoiceField(label="Reason code", choices=[])

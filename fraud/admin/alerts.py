@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
+from customer_ops.errors import DomainError
 from fraud import selectors, services
 from fraud.admin.common import (
     CappedImportMixin,
@@ -198,8 +199,8 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
                 resolved, skipped = services.alerts_resolve(
                     alerts=list(queryset), notes=data["notes"], actor=request.user
                 )
-            except services.FraudError as e:
-                self.message_user(request, str(e), messages.ERROR)
+            except DomainError as error:
+                self.show_refusal(request, error)
                 return None
             note = f" ({skipped} already resolved, left as they were)" if skipped else ""
             self.message_user(request, f"{resolved} alert(s) resolved{note}.", messages.SUCCESS)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.errors import DomainError
 from fraud import services
 from fraud.admin.common import FraudMedia, ReadOnlyHistory, customer_link, form_page, redirect_to, require, run
 from fraud.choices import BlockType
@@ -126,8 +127,8 @@ class BlockAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
                     alert=data["alert"],
                     actor=request.user,
                 )
-            except services.FraudError as e:
-                form.add_error(None, str(e))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 messages.success(request, f"{block} created.")
                 return redirect_to(block)
@@ -153,8 +154,8 @@ class BlockAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
                 lifted, skipped = services.unblock_many(
                     blocks=list(queryset), reason=form.cleaned_data["reason"], actor=request.user
                 )
-            except services.FraudError as e:
-                self.message_user(request, str(e), messages.ERROR)
+            except DomainError as error:
+                self.show_refusal(request, error)
                 return None
             note = f" ({skipped} already lifted)" if skipped else ""
             self.message_user(request, f"{lifted} block(s) lifted{note}.", messages.SUCCESS)

@@ -1,5 +1,5 @@
 """What the fraud admins share: permission checks, the action-form page, service calls that
-turn a :class:`~fraud.services.FraudError` into a message, and readable evidence."""
+turn a refusal into a message, and readable evidence."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ImportForm
 
+from customer_ops.admin_base import show_refusal
 from customer_ops.errors import DomainError
 from customer_ops.panels import render_panels
 from fraud import conf, import_files
@@ -59,8 +60,8 @@ def run(request, service: Callable[..., object], success: str, **kwargs) -> bool
     """Call a service; a refusal (any DomainError) becomes an error message and nothing is written."""
     try:
         service(**kwargs)
-    except DomainError as e:
-        messages.error(request, str(e))
+    except DomainError as error:
+        show_refusal(request, error)
         return False
     messages.success(request, success)
     return True

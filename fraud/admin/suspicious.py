@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
+from customer_ops.errors import DomainError
 from fraud import services
 from fraud.admin.common import (
     CappedImportMixin,
@@ -183,8 +184,8 @@ class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryA
                     description=data["description"],
                     actor=request.user,
                 )
-            except services.FraudError as e:
-                form.add_error(None, str(e))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 self.message_user(request, f"Fraud alert #{alert.pk} raised from suspicious activity #{activity.pk}.")
                 return HttpResponseRedirect(reverse("admin:fraud_fraudalert_change", args=[alert.pk]))

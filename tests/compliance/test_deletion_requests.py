@@ -9,6 +9,7 @@ import json
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -137,6 +138,61 @@ def test_reject_needs_a_reason_and_writes_nothing_without_one(pending, complianc
     pending.refresh_from_db()
     assert pending.request_status == RequestStatus.REJECTED
     assert pending.rejection_reason == "Identity not verified" and pending.processed_by == compliance_user
+
+
+def _rewrite_scope(request, scopes):
+    """Another writer (a service of the platform, in its own transaction: here a savepoint,
+    which writes under its own transaction id) changes the request while it stays PENDING."""
+    with transaction.atomic():
+        DataDeletionRequest.objects.filter(pk=request.pk).update(deletion_scope=scopes)
+
+
+def test_a_stale_version_is_a_conflict_and_writes_nothing(pending, approver):
+    """The approver decides on the plan they saw: a request changed since (still PENDING, so
+    the status check alone would let it through) is refused, and nothing is written."""
+    seen = services.deletion_request_version(pending)
+    assert seen == services.deletion_request_version(pending)  # reading it changes nothing
+    _rewrite_scope(pending, ["PROFILE"])
+    assert services.deletion_request_version(pending) != seen
+    with unchanged(*ERASABLE_TABLES), pytest.raises(services.ComplianceConflict, match="changed by someone else"):
+        services.deletion_request_approve(request=pending, actor=approver, expected_version=seen)
+    with unchanged(*ERASABLE_TABLES), pytest.raises(services.ComplianceConflict, match="changed by someone else"):
+        services.deletion_request_reject(request=pending, reason="Not verified", actor=approver, expected_version=seen)
+    assert _status(pending) == RequestStatus.PENDING and not ErasureRun.objects.filter(request=pending).exists()
+
+    current = services.deletion_request_version(pending)
+    services.deletion_request_reject(request=pending, reason="Not verified", actor=approver, expected_version=current)
+    assert _status(pending) == RequestStatus.REJECTED
+    assert services.deletion_request_version(pending) != current  # the decision is a write too
+
+
+def test_the_admin_sends_the_version_it_showed(client, approver, pending):
+    client.force_login(approver)
+    change = reverse("admin:compliance_datadeletionrequest_change", args=[pending.pk])
+    approve = reverse("admin:compliance_deletion_approve", args=[pending.pk])
+    reject = reverse("admin:compliance_deletion_reject", args=[pending.pk])
+    page = client.get(change)
+    seen = page.context["version"]
+    assert seen == services.deletion_request_version(pending)
+    body = page.content.decode()
+    assert body.count(f'name="version" value="{seen}"') == 2  # the approve and the reject form
+    assert f'name="version" value="{seen}"' in client.get(reject).content.decode()
+
+    _rewrite_scope(pending, ["PROFILE"])
+    with unchanged(*ERASABLE_TABLES):
+        refused = client.post(approve, {"version": seen}, follow=True)
+        assert "was changed by someone else since you opened it" in refused.content.decode()
+        stale = client.post(reject, {"rejection_reason": "Not verified", "version": seen})
+        assert stale.status_code == 200 and "changed by someone else" in str(stale.context["form"].errors)
+        garbled = client.post(approve, {"version": "not-a-version"}, follow=True)
+        assert "version is unreadable" in garbled.content.decode()
+        garbled = client.post(reject, {"rejection_reason": "Not verified", "version": "-1"})
+        assert "version is unreadable" in garbled.content.decode()
+    assert _status(pending) == RequestStatus.PENDING
+
+    fresh = client.get(change).context["version"]
+    client.post(approve, {"version": fresh})
+    assert _status(pending) == RequestStatus.PROCESSING
 
 
 @pytest.mark.parametrize("status", ["PROCESSING", "COMPLETED", "REJECTED"])

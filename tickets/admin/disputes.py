@@ -25,6 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState
+from customer_ops.errors import DomainError
 from tickets.choices import DisputeStatus
 from tickets.models import Dispute
 from tickets.services import disputes as svc
@@ -277,8 +278,8 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
                 expected_version=form.cleaned_data.get("version"),
                 **fields,
             )
-        except svc.DisputeError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        except DomainError as error:
+            self.show_refusal(request, error)
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
@@ -340,8 +341,8 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
                     svc.dispute_reject(
                         dispute=dispute, resolution=data["resolution"], actor=request.user, expected_version=version
                     )
-            except svc.DisputeError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 self.message_user(request, f"{dispute.dispute_id}: {label.lower()} done.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:tickets_dispute_change", args=[dispute.pk]))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from customer_ops.errors import DomainError
 from customer_ops.models import Order
 from customer_ops.panels import render_panels
 from tickets import conf, forms, selectors
@@ -19,7 +20,6 @@ from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context
 from tickets.choices import RefundStatus
 from tickets.models import RefundOrigin, RefundRequest, Ticket
 from tickets.services import refunds as services
-from tickets.services.errors import Conflict, NotAllowed, SupportError
 
 # action -> (permission of its URL, form, refund status it applies to)
 ACTIONS = {
@@ -131,10 +131,8 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
                         ticket=ticket,
                         actor=request.user,
                     )
-                except NotAllowed:
-                    raise PermissionDenied from None
-                except SupportError as error:
-                    form.add_service_error(error)
+                except DomainError as error:
+                    self.show_refusal(request, error, form=form, not_allowed_403=True)
                 else:
                     self.message_user(
                         request,
@@ -227,16 +225,9 @@ class RefundRequestAdmin(ServiceOnlyHistoryAdmin):
         if form.is_valid():
             try:
                 done = run_action(action, refund, form.cleaned_data, request.user)
-            except NotAllowed as error:
-                if error.field:  # e.g. above the approval limit: say so on the form
-                    form.add_service_error(error)
-                    return self.render_refund(request, pk, bound=(action, form))
-                raise PermissionDenied(error.message) from None
-            except Conflict as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return self.render_refund(request, pk)
-            except SupportError as error:
-                form.add_service_error(error)
+            except DomainError as error:  # above the approval limit: on the amount field, not a 403
+                if not self.show_refusal(request, error, form=form, not_allowed_403=True, conflict_reloads=True):
+                    return self.render_refund(request, pk)
             else:
                 self.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:tickets_refundrequest_change", args=[pk]))

@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 
 from customer_ops.admin_base import WRITES, BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
+from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
 from tickets import conf, forms, macros, selectors
@@ -30,7 +31,7 @@ from tickets.choices import TicketStatus
 from tickets.models import InternalNote, Macro, RefundOrigin, SlaEscalation, Ticket, TicketMessage
 from tickets.resources import TicketQueueResource
 from tickets.services import tickets as services
-from tickets.services.errors import Conflict, NotAllowed, StaleThread, SupportError
+from tickets.services.errors import StaleThread
 
 
 def can_work_tickets(user) -> bool:
@@ -415,7 +416,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             try:
                 call(ticket)
                 ok += 1
-            except SupportError as error:
+            except DomainError as error:
                 failed.append(error.message)
         if ok:
             self.message_user(request, f"{ok} ticket(s) {done}.", messages.SUCCESS)
@@ -462,8 +463,8 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             raise PermissionDenied
         try:
             ticket = services.ticket_take_next(actor=request.user)
-        except SupportError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        except DomainError as error:
+            self.show_refusal(request, error)
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
         if ticket is None:
             self.message_user(request, "No unassigned open tickets are waiting.", messages.INFO)
@@ -486,16 +487,12 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         if form.is_valid():
             try:
                 done = run_action(action, ticket, form.cleaned_data, request.user)
-            except NotAllowed:
-                raise PermissionDenied from None
-            except StaleThread as error:
+            except StaleThread as error:  # the reply is kept, beside the messages it missed
                 data = request.POST.copy()
                 return self.render_ticket(request, pk, bound=(action, form), stale=(error, data))
-            except Conflict as error:
-                self.message_user(request, error.message, messages.ERROR)
-                return self.render_ticket(request, pk)
-            except SupportError as error:
-                form.add_service_error(error)
+            except DomainError as error:
+                if not self.show_refusal(request, error, form=form, not_allowed_403=True, conflict_reloads=True):
+                    return self.render_ticket(request, pk)
             else:
                 self.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[pk]))
