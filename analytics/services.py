@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.choices import HoldStatus, RewardStatus
-from analytics.ingest import LogInvalid, activity_log_append, login_history_append
+from analytics.ingest import MAX_LOG_ROWS, LogInvalid, activity_log_append, login_history_append
 from analytics.models import Referral, ReferralReward, RewardHold
 from customer_ops.audit import audit
 from customer_ops.context import SYSTEM, audit_actor
@@ -35,6 +35,7 @@ from customer_ops.permissions import checked_inside, requires
 # The systems' logs (analytics.ingest) are offered here too: the app's one write path.
 __all__ = [
     "DECIDE_HOLD_PERMISSION",
+    "MAX_LOG_ROWS",
     "LogInvalid",
     "RewardConflict",
     "RewardError",
