@@ -25,11 +25,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.choices import HoldStatus, RewardStatus
+from analytics.ingest import MAX_LOG_ROWS, LogInvalid, activity_log_append, login_history_append
 from analytics.models import Referral, ReferralReward, RewardHold
 from customer_ops.audit import audit
 from customer_ops.context import SYSTEM, audit_actor
 from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
 from customer_ops.permissions import checked_inside, requires
+
+# The systems' logs (analytics.ingest) are offered here too: the app's one write path.
+__all__ = [
+    "DECIDE_HOLD_PERMISSION",
+    "MAX_LOG_ROWS",
+    "LogInvalid",
+    "RewardConflict",
+    "RewardError",
+    "RewardInvalid",
+    "RewardNotAllowed",
+    "activity_log_append",
+    "login_history_append",
+    "reward_complete",
+    "reward_fail",
+    "reward_hold_fail",
+    "reward_hold_release",
+]
 
 DECIDE_HOLD_PERMISSION = "analytics.change_rewardhold"
 DECIDER_ONLY = "Your role may not decide a held reward: only a fraud analyst may release or fail it."

@@ -12,6 +12,9 @@ Who may (:func:`check`):
 * the system (:data:`~customer_ops.context.SYSTEM` or ``None``: a job, a seeder) may;
 * a :class:`~customer_ops.context.CallingSystem` (an API client) may only where the
   service declares a ``scope`` and the client holds it (``@requires(..., scope="fraud:write")``);
+* a service declared with a scope and no permission (``@requires(scope="logs:write")``) is
+  the platform's systems' alone: no staff member may, a superuser included (the auth
+  system's login history is never typed in by a person);
 * any other :class:`~customer_ops.context.Actor` (a customer, an audit record) may not.
 
 The declaration is readable (``service.permissions``), so a test derived from the
@@ -62,12 +65,13 @@ def requires(
     ``what`` words the refusal ("Your role may not <what>."; by default the function's
     name), or ``message`` gives it whole; ``error`` is the app's own kind of
     :class:`NotAllowed` (e.g. tickets' ``NotAllowed``), so its callers' handling is unchanged.
-    ``scope`` is the service API's scope (``api.scopes``) that lets a calling system
-    through; without it no calling system may.
+    ``scope`` is the service API's scope (``customer_ops.scopes``) that lets a calling
+    system through; without it no calling system may. A scope without a permission: no staff
+    member may (only the system and calling systems with the scope).
     An ``actor`` the service defaults (``actor=None``: the system) may be left out.
     """
-    if not permissions:
-        raise ValueError("requires() needs at least one permission")
+    if not permissions and scope is None:
+        raise ValueError("requires() needs a permission or, for a service of the systems alone, a scope")
     if scope is not None and scope not in API_SCOPES:
         raise ValueError(f"requires(): no API scope {scope!r} (customer_ops.scopes)")
 

@@ -151,3 +151,10 @@ IMPORT_MAX_UNPACKED_BYTES: int = _setting("FRAUD_IMPORT_MAX_UNPACKED_BYTES", 25 
 IMPORT_MAX_COMPRESSION_RATIO: int = _setting("FRAUD_IMPORT_MAX_COMPRESSION_RATIO", 100)
 IMPORT_MAX_ZIP_MEMBERS: int = _setting("FRAUD_IMPORT_MAX_ZIP_MEMBERS", 100)
 IMPORT_MAX_COLUMNS: int = _setting("FRAUD_IMPORT_MAX_COLUMNS", 50)
+
+#: The order-time decision (``fraud.selectors.order_decision``) refuses an order at these risk
+#: levels. None by default: a block is the fraud team's decision (a person, or a rule they
+#: set), while a risk level is a score; refusing on a score alone would be a decision based
+#: solely on automated processing (GDPR art. 22). Order approval gets the scores and
+#: ``requires_review`` with every decision and may route a risky order to review.
+DECISION_REFUSED_RISK_LEVELS: tuple[str, ...] = _setting("FRAUD_DECISION_REFUSED_RISK_LEVELS", ())

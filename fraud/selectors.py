@@ -1,7 +1,8 @@
 """Reads of the fraud tables that several callers share.
 
 :func:`is_blocked` and :func:`blocked_customer_ids` are the access check the platform's
-other services call before letting a customer order or pay. The queues, the customer
+other services call before letting a customer order or pay; :func:`order_decision` is the
+same check with its reasons, in one query, for order approval (the service API). The queues, the customer
 page's panels and the alert and trust-score pages read through the rest.
 """
 
@@ -10,14 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from analytics.selectors import LinkedAccount, linked_accounts
-from customer_ops.choices import ServiceType
+from customer_ops.choices import CustomerStatus, ServiceType
+from customer_ops.models import Customer
 from fraud import conf
-from fraud.choices import BlockType
+from fraud.choices import BlockType, RiskLevel
 from fraud.models import SEVERITY_RANK, Block, FraudAlert, SuspiciousActivity, TrustScore
 
 # --- blocks ------------------------------------------------------------------------------
@@ -228,3 +233,105 @@ def open_alert_counts(customer) -> dict[str, int]:
         .order_by()
     )
     return dict(rows)
+
+
+# --- the order-time decision ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionBlock:
+    """A block in force that covers the service asked about: its type, its service (None:
+    every service) and when it ends (None: permanent, or until someone lifts it)."""
+
+    block_type: str
+    service_type: str | None
+    until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class OrderDecision:
+    """May the customer order ``service`` now, and why (order approval, before every order).
+
+    ``may_order`` is false when the customer's account is not active or a block in force
+    denies ordering the service (an account block, a service block of that service or of
+    every service: :func:`is_blocked`), or the customer's risk level is one that
+    :data:`fraud.conf.DECISION_REFUSED_RISK_LEVELS` refuses (none by default). ``may_pay``
+    is false as well under a payment block (``is_blocked(payment=True)``). ``blocks`` lists
+    every block in force covering the service, payment blocks included. The scores are
+    those of ``customer_trust_score`` (the spec's defaults when it has no row yet).
+    """
+
+    customer_id: int
+    service: str
+    may_order: bool
+    may_pay: bool
+    customer_status: str
+    blocks: tuple[DecisionBlock, ...]
+    risk_level: str
+    trust_score: Decimal
+    fraud_score: Decimal
+    requires_review: bool
+
+
+def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = None) -> OrderDecision | None:
+    """The order-time decision for ``customer_id`` and ``service`` (FOOD, PARCEL, RIDE), or
+    None for an unknown customer. One query: the customer, its trust score (a left join on
+    the unique ``customer_id``) and its blocks in force for the service or every service
+    (an array subquery on ``customer_blocks_active_idx``), by :func:`in_force_q` and the
+    same coverage as :func:`is_blocked`."""
+    if service not in ServiceType.values:
+        raise ValueError(f"Unknown service type {service!r}")
+    at = at or timezone.now()
+    blocks = (
+        Block.objects.filter(in_force_q(at), _covers_q(service, payment=True), customer_id=OuterRef("pk"))
+        .order_by("blocked_at", "id")
+        .values(json=JSONObject(type="block_type", service="service_type", until="blocked_until"))
+    )
+    row = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(blocks_in_force=ArraySubquery(blocks))
+        .values(
+            "status",
+            "blocks_in_force",
+            "trust_score__risk_level",
+            "trust_score__trust_score",
+            "trust_score__fraud_score",
+            "trust_score__requires_review",
+        )
+        .order_by()
+        .first()
+    )
+    if row is None:
+        return None
+    found = tuple(
+        DecisionBlock(
+            block_type=b["type"],
+            service_type=b["service"],
+            until=dt.datetime.fromisoformat(b["until"]) if b["until"] else None,
+        )
+        for b in row["blocks_in_force"]
+    )
+    risk = row["trust_score__risk_level"] or RiskLevel.LOW.value
+    ordering_blocked = any(b.block_type != BlockType.PAYMENT_BLOCK for b in found)
+    may_order = (
+        row["status"] == CustomerStatus.ACTIVE
+        and not ordering_blocked
+        and risk not in conf.DECISION_REFUSED_RISK_LEVELS
+    )
+    return OrderDecision(
+        customer_id=customer_id,
+        service=service,
+        may_order=may_order,
+        may_pay=may_order and not found,
+        customer_status=row["status"],
+        blocks=found,
+        risk_level=risk,
+        trust_score=_or(row["trust_score__trust_score"], TrustScore, "trust_score"),
+        fraud_score=_or(row["trust_score__fraud_score"], TrustScore, "fraud_score"),
+        requires_review=bool(row["trust_score__requires_review"]),
+    )
+
+
+def _or(value, model, field: str) -> Decimal:
+    """A score, or the spec's default for a customer without a trust-score row yet."""
+    return value if value is not None else Decimal(model._meta.get_field(field).default)

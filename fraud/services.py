@@ -1,5 +1,6 @@
 """The fraud team's workflows: the one write path for blocks, alerts, suspicious activity and
-the fraud flag.
+the fraud flag; and the batches the platform's systems send (the ML pipeline's alerts and
+suspicious activities, the auth system's verification attempts: the last section).
 
 Each function is keyword-only, takes the acting party as ``actor`` and checks its own
 permission (:func:`customer_ops.permissions.requires`: the same permission the admin checks
@@ -19,15 +20,37 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from customer_ops import batches
 from customer_ops.audit import audit
+from customer_ops.batches import LONG_TEXT, Field
 from customer_ops.choices import ServiceType
 from customer_ops.context import audit_actor
 from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
 from customer_ops.models import Customer
 from customer_ops.permissions import requires
-from fraud.choices import AlertSeverity, AlertType, BlockedBy, BlockType, RiskLevel
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustRecalculation, TrustScore
+from customer_ops.scopes import FRAUD_WRITE, LOGS_WRITE
+from fraud.choices import (
+    AlertSeverity,
+    AlertType,
+    BlockedBy,
+    BlockType,
+    DetectedBy,
+    RiskLevel,
+    SuspiciousActivityType,
+    VerificationMethod,
+    VerificationStatus,
+    VerificationType,
+)
+from fraud.models import (
+    Block,
+    FraudAlert,
+    SuspiciousActivity,
+    TrustRecalculation,
+    TrustScore,
+    VerificationHistory,
+)
 
 
 class FraudError(DomainError):
@@ -50,6 +73,8 @@ class FraudInvalid(FraudError, Invalid):
 # Permissions (the roles' group grants, as the admin checks them).
 ADD_BLOCK = "fraud.add_block"
 WORK_BLOCK = "fraud.change_block"
+ADD_ALERT = "fraud.add_fraudalert"
+ADD_ACTIVITY = "fraud.add_suspiciousactivity"
 WORK_ALERT = "fraud.change_fraudalert"
 WORK_ACTIVITY = "fraud.change_suspiciousactivity"
 CONFIRM_FRAUD = "fraud.confirm_fraud_trustscore"
@@ -458,3 +483,117 @@ def trust_recalculation_request(*, actor) -> tuple[TrustRecalculation, bool]:
     if pending is not None:
         return pending, False
     return TrustRecalculation.objects.create(requested_by=actor), True
+
+
+# --- what the platform's systems send ----------------------------------------------------------
+#
+# The ML pipeline's fraud alerts and suspicious activities, the auth system's verification
+# attempts (the service API's batches). A batch is checked whole (customer_ops.batches): the
+# spec's enums and ranges, and every customer, order and session it names in one query; one
+# bad item refuses the batch with a FraudInvalid listing every bad item, and nothing is
+# written. An item carries what its sender knows: following the spec's "When to Update", an
+# alert's or activity's workflow fields (action_taken, is_resolved, reviewed...) are the
+# fraud team's, and its created_at is the moment it is recorded, so an item holding any of
+# them is refused like any other key the batch does not accept.
+
+#: Items per batch: alerts and activities are created by the ML pipeline a batch at a time;
+#: verification attempts come in the auth system's larger batches.
+MAX_DETECTIONS = 1000
+MAX_LOG_ROWS = 5000
+
+ALERT_FIELDS = {
+    "customer_id": Field(batches.reference, required=True),
+    "order_id": Field(batches.reference),
+    "alert_type": Field(batches.choice(AlertType), required=True),
+    "alert_severity": Field(batches.choice(AlertSeverity), required=True),
+    "alert_description": Field(batches.text(LONG_TEXT), default=""),
+    "evidence": Field(batches.json_object(), default=dict),
+}
+
+ACTIVITY_FIELDS = {
+    "customer_id": Field(batches.reference, required=True),
+    "activity_type": Field(batches.choice(SuspiciousActivityType), required=True),
+    "activity_description": Field(batches.text(LONG_TEXT), default=""),
+    "detected_by": Field(batches.choice(DetectedBy), required=True),
+    "detection_confidence": Field(batches.number(0, 100, places=2)),
+    "risk_score": Field(batches.number(0, 100, places=2)),
+    "evidence": Field(batches.json_object(), default=dict),
+    "requires_review": Field(batches.boolean, default=True),
+    "action_recommended": Field(batches.text(LONG_TEXT), default=""),
+}
+
+VERIFICATION_FIELDS = {
+    "customer_id": Field(batches.reference, required=True),
+    "verification_type": Field(batches.choice(VerificationType), required=True),
+    "verification_method": Field(batches.choice(VerificationMethod), required=True),
+    "verification_status": Field(batches.choice(VerificationStatus), required=True),
+    "attempt_number": Field(batches.integer(1), default=1),
+    "failure_reason": Field(batches.text(LONG_TEXT), default=""),
+    "ip_address": Field(batches.ip_address, default=""),
+    "device_id": Field(batches.text(), default=""),
+    # When the attempt was made: the auth system sends its log in batches, after the fact.
+    "created_at": Field(batches.timestamp(), default=timezone.now),
+}
+
+
+def _created(model, rows: list[dict], actor) -> list:
+    """Insert the rows and their history records (two statements, whatever the count): the
+    history's first record is the row's version (``fraud.services.row_version``)."""
+    objects = [model(**row) for row in rows]
+    if not objects:
+        return []
+    who = audit_actor(actor)
+    return bulk_create_with_history(
+        objects,
+        model,
+        batch_size=len(objects),
+        default_user=actor if getattr(actor, "is_authenticated", False) else None,
+        default_change_reason=f"Created by {who.actor_name}",
+    )
+
+
+@requires(ADD_ALERT, scope=FRAUD_WRITE, what="create fraud alerts")
+@transaction.atomic
+def fraud_alerts_create(*, items: list[dict], actor) -> list[FraudAlert]:
+    """Create up to :data:`MAX_DETECTIONS` fraud alerts (open, no action yet), all or nothing."""
+    rows = batches.validated(
+        items, ALERT_FIELDS, max_items=MAX_DETECTIONS, noun="fraud alerts", error=FraudInvalid, model=FraudAlert
+    )
+    return _created(FraudAlert, rows, actor)
+
+
+@requires(ADD_ACTIVITY, scope=FRAUD_WRITE, what="record suspicious activity")
+@transaction.atomic
+def suspicious_activities_create(*, items: list[dict], actor) -> list[SuspiciousActivity]:
+    """Record up to :data:`MAX_DETECTIONS` suspicious activities (not reviewed), all or nothing."""
+    rows = batches.validated(
+        items,
+        ACTIVITY_FIELDS,
+        max_items=MAX_DETECTIONS,
+        noun="suspicious activities",
+        error=FraudInvalid,
+        model=SuspiciousActivity,
+    )
+    return _created(SuspiciousActivity, rows, actor)
+
+
+VERIFICATION_COLUMNS = tuple(VERIFICATION_FIELDS)
+
+
+@requires(scope=LOGS_WRITE, what="append verification history")
+@transaction.atomic
+def verification_history_append(*, items: list[dict], actor) -> int:
+    """Append up to :data:`MAX_LOG_ROWS` verification attempts (an immutable log, written by
+    the auth system alone: no staff member may), all or nothing, with one COPY. Returns how
+    many rows were written."""
+    rows = batches.validated(
+        items,
+        VERIFICATION_FIELDS,
+        max_items=MAX_LOG_ROWS,
+        noun="verification attempts",
+        error=FraudInvalid,
+        model=VerificationHistory,
+    )
+    return batches.copy_rows(
+        VerificationHistory, VERIFICATION_COLUMNS, ([row[c] for c in VERIFICATION_COLUMNS] for row in rows)
+    )
