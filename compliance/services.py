@@ -173,7 +173,8 @@ def access_request_create(*, customer: Customer, reason: str = "", actor) -> Acc
     reason = _reason(reason, required=False, what="reason")
     calling = isinstance(actor, CallingSystem)
     with transaction.atomic():
-        Customer.objects.select_for_update().get(pk=customer.pk)  # one request at a time per customer
+        if not Customer.objects.select_for_update().filter(pk=customer.pk).exists():  # one at a time per customer
+            raise ComplianceInvalid("No such customer.", field="customer")
         pending = AccessRequest.objects.filter(customer_id=customer.pk, status=AccessRequestStatus.PENDING).first()
         if pending is not None:
             raise ComplianceConflict(f"{pending.request_id} is already pending for this customer.")

@@ -239,6 +239,16 @@ class DataDeletionRequestFactory(factory.django.DjangoModelFactory):
     deletion_scope = factory.LazyFunction(lambda: ["ALL"])
 
 
+class AccessRequestFactory(factory.django.DjangoModelFactory):
+    """Not a spec table (no write rules): not in FACTORIES below."""
+
+    class Meta:
+        model = compliance.AccessRequest
+
+    customer = factory.SubFactory(CustomerFactory)
+    request_reason = "Wants a copy of their data"
+
+
 class AuditLogFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = compliance.AuditLog

@@ -247,3 +247,8 @@ def test_a_calling_system_without_the_scope_files_no_deletion_request(customer):
     others = CallingSystem(name="ml", scopes=frozenset(API_SCOPES) - {PRIVACY_WRITE})
     with unchanged(DataDeletionRequest), pytest.raises(NotAllowed):
         services.deletion_request_create(customer=customer, scopes=["ALL"], actor=others)
+
+
+def test_a_customer_that_does_not_exist_is_refused(officer):
+    with unchanged(AccessRequest), pytest.raises(Invalid, match="No such customer"):
+        services.access_request_create(customer=f.CustomerFactory.build(id=10**12), actor=officer)

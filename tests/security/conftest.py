@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics.models import Dashboard, RewardHold
 from api.models import ApiCall, ApiClient, ApiToken
+from compliance.models import AccessRequest
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.compliance.factories import AccessLogFactory
@@ -87,6 +88,7 @@ def walk_objects(db) -> dict:
         AccessFailureLog.objects.create(username="x", ip_address="10.1.1.1", user_agent="ua"),
         TOTPDevice.objects.create(user=staff, name="phone"),
         StaticDevice.objects.create(user=staff, name="backup"),
+        AccessRequest.objects.create(customer=customer, request_reason="by post"),
     ]
     api_client = ApiClient.objects.create(name="walk-system", scopes=["tickets:read"])
     rows += [

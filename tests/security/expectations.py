@@ -97,6 +97,7 @@ MODEL_RIGHTS: dict[str, Rights] = {
     # compliance
     "compliance.consentlog": rights((A, L, G, C)),  # recorded through its own URL
     "compliance.datadeletionrequest": rights((C,), add=(C, S)),
+    "compliance.accessrequest": rights((C,), add=(C, S)),
     "compliance.auditlog": rights((L, F, G, C)),
     "compliance.accesslog": rights((C,)),
     # accounts, sign-in protection and 2FA devices: superusers only.
@@ -228,6 +229,8 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # POST only (the download is recorded); the walk approved the request just before, so it
     # is queued: no certificate yet, back to the page
     "compliance_deletion_certificate": post_only(C, ok=302),
+    "compliance_access_approve": {"GET": only(C, ok=302), "POST": only(C, ok=302)},
+    "compliance_access_reject": form_page(C),
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
     "compliance_customer_export": post_only(C),  # right of access: the zip (POST: it records the download)
     # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login

@@ -325,3 +325,9 @@ def test_the_status_names_no_staff_member(customer, opened, planted):
     dumped = _dump(status)
     for secret in (str(STAFF_ID), "Agnes", "Hidden-Assignee", "assigned", "resolved_by", "priority"):
         assert secret not in dumped
+
+
+def test_a_customer_that_does_not_exist_is_refused():
+    ghost = CustomerFactory.build(id=10**12)
+    with unchanged(*TABLES), pytest.raises(SupportError, match="No such customer"):
+        _open(ghost)

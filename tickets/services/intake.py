@@ -142,7 +142,9 @@ def ticket_open(
     problems.refuse()
 
     # Locked: an erasure anonymising the customer meanwhile cannot interleave with the new rows.
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if customer is None:
+        raise SupportError("No such customer.", field="customer")
     if customer.status in CLOSED_ACCOUNTS:
         raise NotAllowed(f"The customer's account is {customer.get_status_display().lower()}: no ticket can be opened.")
 
