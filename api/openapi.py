@@ -72,9 +72,7 @@ class DocumentedAPI(NinjaAPI):
                 scope = scopes.get(operation.get("operationId"))
                 if scope:
                     operation["x-scope"] = scope
-                    operation["description"] = (
-                        operation.get("description", "") + f"\n\nScope: `{scope}`."
-                    ).strip()
+                    operation["description"] = (operation.get("description", "") + f"\n\nScope: `{scope}`.").strip()
         return schema
 
 

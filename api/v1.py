@@ -44,6 +44,9 @@ from customer_ops.context import acting_as
 ROUTERS: list[tuple[str, str]] = [
     ("", "api.endpoints.tickets.router"),
     ("", "api.endpoints.privacy.router"),
+    ("", "api.endpoints.pipeline.router"),
+    ("", "api.endpoints.logs.router"),
+    ("", "api.endpoints.decisions.router"),
 ]
 
 DESCRIPTION = """The back-office's door for the platform's other systems.

@@ -90,8 +90,6 @@ def test_the_fuzzer_sees_every_operation():
     from api.v1 import api
 
     served = {
-        f"{method.upper()} {path}"
-        for path, methods in api.get_openapi_schema()["paths"].items()
-        for method in methods
+        f"{method.upper()} {path}" for path, methods in api.get_openapi_schema()["paths"].items() for method in methods
     }
     assert len(served) >= 8
