@@ -9,11 +9,14 @@ page's panels and the alert and trust-score pages read through the rest.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -273,6 +276,58 @@ class OrderDecision:
     requires_review: bool
 
 
+_DECISION_COLUMNS = (
+    "status",
+    "blocks_in_force",
+    "trust_score__risk_level",
+    "trust_score__trust_score",
+    "trust_score__fraud_score",
+    "trust_score__requires_review",
+)
+
+
+def _decision_query(customer_id, service: str, at: dt.datetime) -> QuerySet:
+    """The decision's one query: the customer's row, its trust score (a left join on the
+    unique ``customer_id``) and its blocks in force for the service or every service (an
+    array subquery on ``customer_blocks_active_idx``), by :func:`in_force_q` and the same
+    coverage as :func:`is_blocked`."""
+    blocks = (
+        Block.objects.filter(in_force_q(at), _covers_q(service, payment=True), customer_id=OuterRef("pk"))
+        .order_by("blocked_at", "id")
+        .values(json=JSONObject(type="block_type", service="service_type", until="blocked_until"))
+    )
+    return (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(blocks_in_force=ArraySubquery(blocks))
+        .values(*_DECISION_COLUMNS)
+        .order_by()
+    )
+
+
+# The SELECT's column names, as the values() keys above.
+_DECISION_NAMES = {name.removeprefix("trust_score__"): name for name in _DECISION_COLUMNS}
+
+# Stand-ins compiled into the statement once per service, then swapped for each call's own
+# values: building and compiling the queryset costs more than PostgreSQL takes to answer it,
+# on the path of every order (bench/api_load.py).
+_AT = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
+_CUSTOMER = -424242
+
+
+@functools.cache
+def _decision_statement(service: str) -> tuple[str, tuple]:
+    sql, params = _decision_query(_CUSTOMER, service, _AT).query.sql_with_params()
+    assert _CUSTOMER in params and _AT in params, "the stand-ins must reach the statement"
+    return sql, params
+
+
+def _bound(params: tuple, customer_id: int, at: dt.datetime) -> list:
+    return [
+        at if isinstance(p, dt.datetime) and p == _AT else customer_id if type(p) is int and p == _CUSTOMER else p
+        for p in params
+    ]
+
+
 def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = None) -> OrderDecision | None:
     """The order-time decision for ``customer_id`` and ``service`` (FOOD, PARCEL, RIDE), or
     None for an unknown customer. One query: the customer, its trust score (a left join on
@@ -281,26 +336,13 @@ def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = N
     same coverage as :func:`is_blocked`."""
     if service not in ServiceType.values:
         raise ValueError(f"Unknown service type {service!r}")
-    at = at or timezone.now()
-    blocks = (
-        Block.objects.filter(in_force_q(at), _covers_q(service, payment=True), customer_id=OuterRef("pk"))
-        .order_by("blocked_at", "id")
-        .values(json=JSONObject(type="block_type", service="service_type", until="blocked_until"))
-    )
-    row = (
-        Customer.objects.filter(pk=customer_id)
-        .annotate(blocks_in_force=ArraySubquery(blocks))
-        .values(
-            "status",
-            "blocks_in_force",
-            "trust_score__risk_level",
-            "trust_score__trust_score",
-            "trust_score__fraud_score",
-            "trust_score__requires_review",
-        )
-        .order_by()
-        .first()
-    )
+    sql, params = _decision_statement(service)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _bound(params, customer_id, at or timezone.now()))
+        found_row = cursor.fetchone()
+        # By the columns' names: Django puts the annotation after the fields in the SELECT.
+        names = [_DECISION_NAMES.get(column.name, column.name) for column in cursor.description]
+        row = dict(zip(names, found_row, strict=True)) if found_row is not None else None
     if row is None:
         return None
     found = tuple(
@@ -309,7 +351,7 @@ def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = N
             service_type=b["service"],
             until=dt.datetime.fromisoformat(b["until"]) if b["until"] else None,
         )
-        for b in row["blocks_in_force"]
+        for b in (json.loads(b) if isinstance(b, str) else b for b in row["blocks_in_force"] or ())
     )
     risk = row["trust_score__risk_level"] or RiskLevel.LOW.value
     ordering_blocked = any(b.block_type != BlockType.PAYMENT_BLOCK for b in found)
