@@ -30,8 +30,7 @@ from customer_ops.scopes import LOGS_WRITE
 
 __all__ = ["MAX_LOG_ROWS", "LogInvalid", "activity_log_append", "login_history_append"]
 
-#: Rows per batch.
-MAX_LOG_ROWS = 5000
+MAX_LOG_ROWS = batches.MAX_LOG_ROWS  # offered here for the API's schema
 
 
 class LogInvalid(Invalid):

@@ -40,6 +40,11 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 #: default partition for ``roll_partitions``; this bounds how far back a typo (year 2002) reaches.
 MAX_LATENESS = dt.timedelta(days=90)
 
+#: Items per batch: the ML pipeline's detections (alerts, suspicious activities) come a
+#: thousand at a time; the auth and app systems' log rows in larger batches.
+MAX_DETECTIONS = 1000
+MAX_LOG_ROWS = 5000
+
 SHORT_TEXT = 500  # ids, codes, device and network fields
 LONG_TEXT = 10_000  # descriptions, reasons
 JSON_MAX_BYTES = 64 * 1024  # one item's evidence or metadata

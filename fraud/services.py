@@ -496,10 +496,8 @@ def trust_recalculation_request(*, actor) -> tuple[TrustRecalculation, bool]:
 # fraud team's, and its created_at is the moment it is recorded, so an item holding any of
 # them is refused like any other key the batch does not accept.
 
-#: Items per batch: alerts and activities are created by the ML pipeline a batch at a time;
-#: verification attempts come in the auth system's larger batches.
-MAX_DETECTIONS = 1000
-MAX_LOG_ROWS = 5000
+MAX_DETECTIONS = batches.MAX_DETECTIONS  # offered here for the API's schema
+MAX_LOG_ROWS = batches.MAX_LOG_ROWS
 
 ALERT_FIELDS = {
     "customer_id": Field(batches.reference, required=True),
