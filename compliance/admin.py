@@ -498,7 +498,7 @@ class AccessRequestForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         customer = cleaned.get("customer")
-        if customer and AccessRequest.objects.filter(customer=customer, status=AccessRequestStatus.PENDING).exists():
+        if customer and selectors.pending_access_request(customer.pk) is not None:
             raise forms.ValidationError("This customer already has a pending access request.")
         return cleaned
 
@@ -571,8 +571,8 @@ class AccessRequestAdmin(RuleAwareAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         try:
             return super().add_view(request, form_url, extra_context)
-        except services.ComplianceError as exc:  # a pending request recorded meanwhile (the form checked before)
-            self.message_user(request, str(exc), messages.ERROR)
+        except DomainError as error:  # a pending request recorded meanwhile (the form checked before)
+            self.show_refusal(request, error)
             return HttpResponseRedirect(reverse("admin:compliance_accessrequest_add"))
 
     def get_urls(self):
@@ -608,8 +608,8 @@ class AccessRequestAdmin(RuleAwareAdmin):
         if request.method == "POST":
             try:
                 services.access_request_approve(request=obj, actor=request.user, expected_version=version)
-            except services.ComplianceError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+            except DomainError as error:
+                self.show_refusal(request, error)
             else:
                 self.message_user(
                     request, f"{obj.request_id} approved: the customer's data export is below.", messages.SUCCESS
@@ -627,8 +627,8 @@ class AccessRequestAdmin(RuleAwareAdmin):
                     actor=request.user,
                     expected_version=version,
                 )
-            except services.ComplianceError as exc:
-                form.add_error(None, str(exc))
+            except DomainError as error:
+                self.show_refusal(request, error, form=form)
             else:
                 self.message_user(request, f"{obj.request_id} rejected.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:compliance_accessrequest_change", args=[pk]))

@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from compliance.choices import AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
-from compliance.models import AuditLog, ConsentLog
+from compliance.models import AccessRequest, AuditLog, ConsentLog
 from customer_ops.deadlines import erasure_target
 from customer_ops.registry import RecentAction
 
@@ -56,6 +56,12 @@ def by_deadline(qs: QuerySet, which: str, now: dt.datetime | None = None) -> Que
 def completed_this_week(qs: QuerySet, now: dt.datetime | None = None) -> QuerySet:
     """Deletion requests carried out since Monday (deletion_requests_status_idx, then the date)."""
     return qs.filter(request_status=RequestStatus.COMPLETED, completed_at__gte=week_start(now))
+
+
+def pending_access_request(customer_id: int) -> AccessRequest | None:
+    """The customer's access request awaiting a decision, if any: one at a time per
+    customer (the service refuses a second; the admin's form says so before saving)."""
+    return AccessRequest.objects.filter(customer_id=customer_id, status=AccessRequestStatus.PENDING).first()
 
 
 def access_requests_pending(qs: QuerySet, *, overdue: bool = False, now: dt.datetime | None = None) -> QuerySet:

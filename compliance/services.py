@@ -18,6 +18,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from compliance import selectors
 from compliance.choices import (
     AccessKind,
     AccessRequestStatus,
@@ -175,7 +176,7 @@ def access_request_create(*, customer: Customer, reason: str = "", actor) -> Acc
     with transaction.atomic():
         if not Customer.objects.select_for_update().filter(pk=customer.pk).exists():  # one at a time per customer
             raise ComplianceInvalid("No such customer.", field="customer")
-        pending = AccessRequest.objects.filter(customer_id=customer.pk, status=AccessRequestStatus.PENDING).first()
+        pending = selectors.pending_access_request(customer.pk)
         if pending is not None:
             raise ComplianceConflict(f"{pending.request_id} is already pending for this customer.")
         request = AccessRequest.objects.create(
