@@ -527,6 +527,7 @@ class AccessRequestAdmin(RuleAwareAdmin):
 
     form = AccessRequestForm
     list_display = ["request_id", "customer_ref", "status", "requested_at", "recorded", "decided_at"]
+    list_select_related = ["recorded_by"]  # "Recorded by" names the staff member
     list_filter = ["status", PendingAccessFilter]
     search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]

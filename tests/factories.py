@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from analytics import models as analytics
+from api import models as api_models
 from compliance import models as compliance
 from customer_ops import models as ops
 from fraud import models as fraud
@@ -240,13 +241,14 @@ class DataDeletionRequestFactory(factory.django.DjangoModelFactory):
 
 
 class AccessRequestFactory(factory.django.DjangoModelFactory):
-    """Not a spec table (no write rules): not in FACTORIES below."""
+    """Not a spec table (no write rules): not in FACTORIES below, but in ADMIN_FACTORIES."""
 
     class Meta:
         model = compliance.AccessRequest
 
     customer = factory.SubFactory(CustomerFactory)
     request_reason = "Wants a copy of their data"
+    recorded_by = factory.SubFactory(UserFactory)  # the list names the recorder: a join, not a query per row
 
 
 class AuditLogFactory(factory.django.DjangoModelFactory):
@@ -287,4 +289,38 @@ FACTORIES = {
         DataDeletionRequestFactory,
         AuditLogFactory,
     ]
+}
+
+
+class ApiClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = api_models.ApiClient
+
+    name = factory.Sequence(lambda n: f"system-{n}")
+    scopes = ["tickets:read"]
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = api_models.ApiToken
+
+    client = factory.SubFactory(ApiClientFactory)
+    prefix = factory.Sequence(lambda n: f"bo_{n:08d}")
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class ApiCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = api_models.ApiCall
+
+    client = factory.SubFactory(ApiClientFactory)
+    operation = "open_ticket"
+    method = "POST"
+    status = 201
+
+
+# Every admin-registered model the admin tests walk: the spec tables and the project's own.
+ADMIN_FACTORIES = {
+    **FACTORIES,
+    **{f._meta.model: f for f in [AccessRequestFactory, ApiClientFactory, ApiTokenFactory, ApiCallFactory]},
 }

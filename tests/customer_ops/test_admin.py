@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from customer_ops.admin_base import ReadOnlyAdminMixin
 from customer_ops.write_rules import rules_for
-from tests.factories import FACTORIES
+from tests.factories import ADMIN_FACTORIES as FACTORIES
 
 MODELS = sorted((m for m in admin.site._registry if m in FACTORIES), key=lambda m: m._meta.db_table)
 LOGS = [m for m in MODELS if rules_for(m) and rules_for(m).append_only]
