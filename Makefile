@@ -13,7 +13,7 @@ RUN_ENV := DEBUG=true
 # `make serve` is production whatever the shell has exported.
 SERVE_ENV := DEBUG=false
 
-.PHONY: run serve test lint format migrate seed clean
+.PHONY: run serve worker test lint format migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Serving http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
+	@echo "Serving http://$(HOST):$(PORT)/admin/ and delivering webhooks  (Ctrl-C stops both)"
+	@$(RUN_ENV) $(BIN)/python manage.py procrastinate worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: the environment's settings (README "Production"); refuses to start without
@@ -40,6 +42,12 @@ serve: $(VENV)/.runtime-installed
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
 	exec env $(SERVE_ENV) HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py
+
+# The webhook worker (README "Events"): delivers the events the services write, with the
+# environment's settings like `make serve`; production runs it beside `make serve`, as many
+# as needed (on any machine). Readiness: `manage.py worker_ready`.
+worker: $(VENV)/.runtime-installed
+	exec env $(SERVE_ENV) $(BIN)/python manage.py procrastinate worker
 
 test: $(VENV)/.dev-installed
 	$(RUN_ENV) $(BIN)/python -m pytest

@@ -22,7 +22,7 @@ from analytics.models import RewardHold
 from customer_ops.home import count_tile
 from customer_ops.registry import Tile, register_home
 from customer_ops.replica import read_replica
-from customer_ops.roles import Role
+from customer_ops.roles import Role, with_included
 
 # (key of dashboard.kpis, label, unit shown after the value)
 KPIS = [
@@ -94,7 +94,7 @@ def held_reward_tiles(request) -> list[Tile]:
 register_home(
     key="analytics_reward_holds",
     title="Referral rewards",
-    roles=(Role.FRAUD.value,),
+    roles=with_included(Role.FRAUD),
     tiles=held_reward_tiles,
     order=31,
     permission="analytics.view_rewardhold",

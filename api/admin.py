@@ -13,10 +13,15 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.urls import reverse
+from django.utils.html import format_html
 
 from api import services
-from api.models import ApiCall, ApiClient, ApiToken
+from api.home import failing
+from api.models import ApiCall, ApiClient, ApiToken, WebhookDelivery, WebhookSubscription
+from api.webhooks import services as webhook_services
 from customer_ops.admin_base import WRITES, BaseAdmin, EstimatedCountPaginator, RecentValuesListFilter
+from customer_ops.choices import EventType
 from customer_ops.errors import DomainError
 from customer_ops.scopes import API_SCOPES
 
@@ -160,3 +165,152 @@ class ApiCallAdmin(SuperuserOnly, BaseAdmin):
     def affected(self, obj):
         ids = obj.affected_ids
         return ", ".join(ids[:10]) + (f" … ({len(ids)})" if len(ids) > 10 else "")
+
+
+# --- webhooks (api.webhooks) ----------------------------------------------------------------
+
+
+class SubscriptionForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["client", "url", "event_types"]
+
+    def clean_url(self):  # the service's rule, as a form error
+        try:
+            return webhook_services.clean_url(self.cleaned_data.get("url", ""))
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+class SubscriptionActionForm(ActionForm):
+    since = forms.DateTimeField(
+        required=False, label="Replay failed since (UTC, YYYY-MM-DD HH:MM)", input_formats=["%Y-%m-%d %H:%M"]
+    )
+
+
+class FailingFilter(admin.SimpleListFilter):
+    """The home tile's list: failing (no success since the first failure) for over an hour."""
+
+    title = "failing"
+    parameter_name = "failing"
+
+    def lookups(self, request, model_admin):
+        return [("hour", "For over an hour")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "hour":
+            return queryset.filter(pk__in=failing().values("pk"))
+        return queryset
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(SuperuserOnly, BaseAdmin):
+    """Subscriptions: added here (the secret shown once) or through the API; paused, resumed,
+    deleted and their failed deliveries replayed by the actions (the services)."""
+
+    refused_writes = ("delete",)  # "Delete" is an action: the row stays for its deliveries
+    form = SubscriptionForm
+    list_display = ["id", "client", "url", "types", "status", "failing_since", "deliveries_link", "created_at"]
+    list_select_related = ["client"]
+    list_filter = ["status", FailingFilter, "client"]
+    action_form = SubscriptionActionForm
+    actions = ["pause", "resume", "delete_subscriptions", "replay_failed_since"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["client", "url", "types", "status", "failing_since", "deliveries_link", "created_at"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) if obj else ["client", "url", "event_types"]
+
+    @admin.display(description="event types")
+    def types(self, obj):
+        return ", ".join(obj.event_types)
+
+    @admin.display(description="deliveries")
+    def deliveries_link(self, obj):
+        url = reverse("admin:api_webhookdelivery_changelist") + f"?subscription__id__exact={obj.pk}"
+        return format_html('<a href="{}">deliveries</a>', url)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        created, secret = webhook_services.subscription_create(
+            client=obj.client, url=obj.url, event_types=form.cleaned_data["event_types"], actor=request.user
+        )
+        obj.pk = created.pk
+        self.message_user(
+            request,
+            f"Signing secret of subscription {created.pk}: {secret} -- copy it now, it is not shown again.",
+            messages.WARNING,
+        )
+
+    def _each(self, request, queryset, service, done: str):
+        for subscription in queryset:
+            try:
+                service(subscription=subscription, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"#{subscription.pk}: {error.message}", messages.ERROR)
+        self.message_user(request, done)
+
+    @admin.action(description="Pause (events kept, delivered on resume)", permissions=["manage"])
+    def pause(self, request, queryset):
+        self._each(request, queryset, webhook_services.subscription_pause, "Paused.")
+
+    @admin.action(description="Resume", permissions=["manage"])
+    def resume(self, request, queryset):
+        self._each(request, queryset, webhook_services.subscription_resume, "Resumed.")
+
+    @admin.action(description="Delete (nothing more delivered)", permissions=["manage"])
+    def delete_subscriptions(self, request, queryset):
+        self._each(request, queryset, webhook_services.subscription_delete, "Deleted.")
+
+    @admin.action(description="Replay the failed deliveries since the time above", permissions=["manage"])
+    def replay_failed_since(self, request, queryset):
+        form = SubscriptionActionForm(request.POST)
+        if not form.is_valid() or not form.cleaned_data.get("since"):
+            self.message_user(request, "Give the time to replay from, as YYYY-MM-DD HH:MM (UTC).", messages.ERROR)
+            return
+        since = form.cleaned_data["since"]
+        replayed = sum(
+            webhook_services.deliveries_replay_failed_since(subscription=s, since=since, actor=request.user)
+            for s in queryset
+        )
+        self.message_user(request, f"{replayed} failed deliveries replayed.")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(SuperuserOnly, BaseAdmin):
+    """Each event to each subscription: status, attempts, last answer, next attempt. Read-only
+    but for the replay action; never counted in full (a busy platform writes many)."""
+
+    refused_writes = WRITES
+    paginator = EstimatedCountPaginator
+    show_facets = admin.ShowFacets.NEVER
+    list_display = [
+        "id",
+        "subscription",
+        "event_type",
+        "customer_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "last_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_select_related = ["subscription__client", "event"]
+    list_filter = ["status", "subscription"]
+    ordering = ["-id"]
+    actions = ["replay"]
+
+    @admin.display(description="event")
+    def event_type(self, obj):
+        return obj.event.event_type
+
+    @admin.action(description="Replay (failed deliveries only)", permissions=["manage"])
+    def replay(self, request, queryset):
+        count = webhook_services.deliveries_replay(deliveries=list(queryset), actor=request.user)
+        self.message_user(request, f"{count} failed deliveries replayed.")

@@ -30,6 +30,7 @@ import json
 import typing
 
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from ninja import Header, Status
 from ninja.responses import NinjaJSONEncoder
@@ -66,7 +67,11 @@ def idempotent(handler):
             with transaction.atomic():
                 return handler(request, *args, **kwargs)
         client_id = request.auth.client_id
-        digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+        try:
+            body = request.body
+        except RawPostDataException:  # a form body an operation without one had parsed already
+            raise ApiProblem(415, "Send a JSON body (application/json), or none.") from None
+        digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
         with transaction.atomic():
             try:
                 with transaction.atomic():

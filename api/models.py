@@ -1,18 +1,21 @@
 """The service API's own tables: who may call (clients, tokens), what they did (calls,
-usage) and the replies kept for retries (idempotency keys).
+usage), the replies kept for retries (idempotency keys), and the webhook subscriptions and
+deliveries (``api.webhooks``).
 
 None of them holds customer data (ARCHITECTURE.md, "Personal data"): a client is another
 system of the platform, its contact a team; the call log keeps the operation, the status
-and the ids of the rows written, never a request body or a query string. So no table here
-points at a customer, and none declares ``personal_data``.
+and the ids of the rows written, never a request body or a query string; a delivery keeps
+the customer's id (its ordering key) and points at an event of ids and codes.
 """
 
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
+from customer_ops.choices import EventType
 from customer_ops.scopes import API_SCOPES
 
 
@@ -128,3 +131,99 @@ class ApiUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.minute:%Y-%m-%d %H:%M}: {self.calls}"
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "Active"
+    PAUSED = "PAUSED", "Paused: events are kept and delivered on resume"
+    DELETED = "DELETED", "Deleted: nothing more is delivered"
+
+
+class WebhookSubscription(models.Model):
+    """An endpoint of a calling system that receives the events it subscribed to
+    (``api.webhooks``), each delivery signed with ``secret`` (HMAC-SHA256, README "Events").
+
+    The secret is kept in clear because signing needs it; it is shown once, to the creator
+    (the API's answer or the admin's message), and never on a page afterwards. A deleted
+    subscription is kept (status ``DELETED``) so that its deliveries stay readable.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="subscriptions")
+    url = models.URLField(max_length=2000)
+    event_types = ArrayField(models.CharField(max_length=60), help_text="The event types it receives.")
+    secret = models.CharField(max_length=100, editable=False)
+    status = models.CharField(max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    # The first failed attempt since the last success: the superuser's home tile lists
+    # subscriptions failing for more than an hour.
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "api_webhook_subscriptions"
+        verbose_name = "webhook subscription"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(event_types__contained_by=EventType.values) & ~models.Q(event_types=[]),
+                name="api_webhook_subscriptions_event_types_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=SubscriptionStatus.values), name="api_webhook_subscriptions_status_valid"
+            ),
+        ]
+        indexes = [  # the fan-out's lookup: live subscriptions of an event type
+            GinIndex(fields=["event_types"], name="api_webhook_subs_types", condition=~models.Q(status="DELETED")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.client} → {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    DELIVERED = "DELIVERED", "Delivered"
+    FAILED = "FAILED", "Failed (retries exhausted)"
+    HELD = "HELD", "Held (subscription paused)"
+    CANCELLED = "CANCELLED", "Cancelled (subscription deleted)"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: its attempts and their outcome (``api.webhooks``).
+
+    Written in the transaction of the event (the fan-out), with its procrastinate job; the
+    worker updates it after each attempt. ``customer_id`` is copied from the event for the
+    job's lock (deliveries of one customer to one subscription go in order).
+    """
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.ForeignKey("customer_ops.OutboxEvent", on_delete=models.PROTECT, related_name="+")
+    customer_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, default="")  # ours, never the receiver's body
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "api_webhook_deliveries"
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="api_webhook_deliveries_once"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="api_webhook_deliveries_status_valid"
+            ),
+        ]
+        indexes = [
+            # the admin's deliveries of a subscription, newest first; replay of the failed since a time
+            models.Index(fields=["subscription", "-id"], name="api_webhook_deliveries_sub"),
+            models.Index(
+                fields=["subscription", "last_attempt_at"],
+                name="api_webhook_deliveries_failed",
+                condition=models.Q(status="FAILED"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery #{self.pk} ({self.status})"

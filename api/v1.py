@@ -47,6 +47,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("", "api.endpoints.pipeline.router"),
     ("", "api.endpoints.logs.router"),
     ("", "api.endpoints.decisions.router"),
+    ("", "api.endpoints.webhooks.router"),
 ]
 
 DESCRIPTION = """The back-office's door for the platform's other systems.

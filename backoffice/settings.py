@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "fraud",
     "analytics",
     "compliance",
+    "procrastinate.contrib.django",  # the task queue in PostgreSQL: webhook delivery (api.tasks)
     "ninja",  # the service API's framework: its docs page's templates and static files
     "api",
     "backoffice.apps.BackofficeConfig",  # production's system checks (backoffice/checks.py)
@@ -331,6 +332,20 @@ SUPPORT_SLA = {
 DISPUTE_RESPONSE_DAYS = {"REFUND": 7, "QUALITY": 7, "NON_DELIVERY": 5, "OVERCHARGE": 10, "FRAUD": 3}
 GDPR_ERASURE_DAYS = 30  # statutory: one month from the request
 DEADLINE_DUE_SOON_HOURS = 4  # "due soon" warning window
+
+# --- Events out (api.webhooks; README "Events") -------------------------------------------
+# Webhook endpoints must be https in production; development and the tests' receivers on
+# 127.0.0.1 use plain http.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+# The erasure fan-out: compliance's home page lists completed requests with a system
+# that has not confirmed after this many days.
+ERASURE_CONFIRMATION_DAYS = 7
+# procrastinate's worker (`make worker`): the webhook queue, several deliveries at once.
+# Finished jobs are deleted: the deliveries (api_webhook_deliveries) keep the record.
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": int(os.environ.get("WORKER_CONCURRENCY", "4")),
+    "delete_jobs": "successful",
+}
 
 LOGGING = {
     "version": 1,

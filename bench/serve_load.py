@@ -1,33 +1,39 @@
-"""Requests per second of a page served by ``make serve`` (production settings), with wrk.
+"""Requests per second, latency and server CPU per request of the pages people live in,
+served by ``make serve`` (production settings).
 
-    # 1. a production server on a database with the demo data
-    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_serve make migrate
-    SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/bo_serve \\
-        .venv/bin/python manage.py seed_demo --allow-production --password 'a-strong-one-2026'
+    # 1. a production server on a database with data (demo or generate_data)
     SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=... make serve PORT=8000 &
-    # 2. the load (same environment as the server: it creates its bench user in that database)
+    # 2. the load (same environment as the server: it creates its bench users in that database)
     SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=... \\
-        .venv/bin/python bench/serve_load.py [--url http://127.0.0.1:8000] [--path /admin/tickets/ticket/] \\
-        [--role lead] [--duration 20] [--connections 8]
+        .venv/bin/python bench/serve_load.py [--url http://127.0.0.1:8000] [--duration 12] \\
+        [--connections 1,4] [--pages all | --path /admin/tickets/ticket/ --role lead]
 
-It creates (or reuses) a staff user ``bench_serve_<role>`` with a confirmed TOTP device,
-signs in through the real sign-in form over HTTP (password and TOTP code, with the header a
-TLS proxy adds), checks the page answers 200 with that session, then runs ``wrk`` (``apt-get
-install wrk``; one thread, ``--connections`` keep-alive connections, ``--duration`` seconds,
-bounded) with the session cookie and prints wrk's report: requests/s and the latency
-distribution (50% is the median, 99% the 99th percentile). Run it on the server's machine
-(127.0.0.1), nothing else busy.
+For each role it creates (or reuses) a staff user ``bench_serve_<role>`` with a confirmed TOTP
+device and signs in through the real sign-in form over HTTP (password, then the code step,
+with the header a TLS proxy adds). Then, page by page and for each number of connections,
+it runs a closed loop of keep-alive HTTP/1.1 clients (one thread per connection) for
+``--duration`` seconds and prints requests/s, p50/p99 and the **server CPU per request**:
+the CPU time (user + system, from /proc) of the gunicorn master listening on the port and
+of its workers over the run, workers reaped meanwhile included (their time moves into the
+master's children's time), divided by the requests served. CPU per request barely moves
+when other processes share the machine; requests/s and latency do.
+
+``--pages all``: /healthz, the queue (default view), a ticket page, every role's home page,
+the alert queue, a trust page, a dispute page and a deletion request page.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import http.cookies
 import os
 import re
 import secrets
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -74,74 +80,184 @@ def _cookies(response) -> dict[str, str]:
     return {name: morsel.value for name, morsel in jar.items()}
 
 
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    return found.group(1) if found else ""
+
+
 def sign_in(base: str, username: str, password: str, device: TOTPDevice) -> str:
-    """The ``Cookie`` header of a signed-in session (password and TOTP code, through the form)."""
+    """The ``Cookie`` header of a signed-in session: the password form, then the code step."""
     opener = urllib.request.build_opener(_NoRedirect)
     login = base + "/admin/login/"
     with opener.open(urllib.request.Request(login, headers=PROXY)) as response:
         cookies = _cookies(response)
         page = response.read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    form = {
-        "csrfmiddlewaretoken": token,
-        "username": username,
-        "password": password,
-        "otp_device": device.persistent_id,
-        "otp_token": f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():0{device.digits}d}",
-        "next": "/admin/",
-    }
-    secure_origin = "https" + base.removeprefix("http")  # the browser's origin behind the proxy
-    headers = {**PROXY, "Origin": secure_origin, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-    request = urllib.request.Request(login, data=urllib.parse.urlencode(form).encode(), headers=headers)
-    try:
-        opener.open(request)
-        raise SystemExit("Sign-in failed: the form answered 200 (wrong password or code?)")
-    except urllib.error.HTTPError as answer:  # the redirect after a successful sign-in
-        if answer.code != 302:
-            raise
-        cookies.update(_cookies(answer))
-    if "sessionid" not in cookies:
-        raise SystemExit("Sign-in failed (no session cookie): check the user and the server's settings.")
+    origin = "https" + base.removeprefix("http")
+
+    def post(url: str, form: dict) -> tuple[int, str]:
+        headers = {**PROXY, "Origin": origin, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers)
+        try:
+            opener.open(request)
+            return 200, ""
+        except urllib.error.HTTPError as answer:
+            cookies.update(_cookies(answer))
+            return answer.code, answer.headers.get("Location") or ""
+
+    form = {"csrfmiddlewaretoken": csrf_of(page), "username": username, "password": password, "next": "/admin/"}
+    status, location = post(login, form)
+    if status != 302:
+        raise SystemExit(f"{username}: the password step answered {status}")
+    step = urllib.parse.urljoin(login, location)
+    headers = {**PROXY, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    with opener.open(urllib.request.Request(step, headers=headers)) as response:
+        cookies.update(_cookies(response))
+        page = response.read().decode()
+    code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():0{device.digits}d}"
+    status, location = post(step, {"csrfmiddlewaretoken": csrf_of(page), "otp_token": code})
+    if status != 302 or "login" in location:
+        raise SystemExit(f"{username}: the code step answered {status} {location}")
     return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+# --- the load -------------------------------------------------------------------------
+
+
+def server_pids(port: int) -> tuple[int, list[int]]:
+    """(the gunicorn master listening on ``port``, its workers), from ``ss`` and /proc."""
+    out = subprocess.run(["ss", "-ltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    pids = {int(p) for p in re.findall(r"pid=(\d+)", out)}
+    parents = {pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in pids}
+    (master,) = [pid for pid, parent in parents.items() if parent not in pids]
+    return master, [pid for pid, parent in parents.items() if parent == master]
+
+
+def server_cpu(port: int) -> float:
+    """CPU seconds of the server so far: the master's own and its reaped children's, plus the
+    running workers' (utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    master, workers = server_pids(port)
+    fields = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15])
+    for pid in workers:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # reaped between the two reads: counted in the master's cutime
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def load(base: str, path: str, cookie: str, connections: int, seconds: float) -> list[float]:
+    """A closed loop of ``connections`` keep-alive clients for ``seconds``: each request's ms."""
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    headers = {**PROXY, "Cookie": cookie} if cookie else dict(PROXY)
+    times: list[float] = []
+    failures: list[int] = []
+    deadline = time.perf_counter() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        mine = []
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - start) * 1000)
+            if response.status != 200:
+                failures.append(response.status)
+        conn.close()
+        times.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(f"{path}: {len(failures)} answers were not 200 ({failures[:3]})")
+    return times
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+DELETION_PAGE = "/admin/compliance/datadeletionrequest/{}/change/"
+
+
+def all_pages() -> list[tuple[str, str, str]]:
+    """(label, role key, path) of the pages people live in, samples from the middle of the data."""
+    from django.db.models import Max, Min
+
+    from compliance.models import DataDeletionRequest
+    from fraud.models import TrustScore
+    from tickets.models import Dispute, Ticket
+
+    def middle(model, **filters):
+        qs = model.objects.filter(**filters)
+        bounds = qs.aggregate(lo=Min("pk"), hi=Max("pk"))
+        if bounds["lo"] is None:
+            return None
+        return qs.filter(pk__gte=(bounds["lo"] + bounds["hi"]) // 2).order_by("pk").values_list("pk", flat=True)[0]
+
+    ticket = middle(Ticket, status__in=["OPEN", "IN_PROGRESS"]) or middle(Ticket)
+    pages = [
+        ("/healthz", "", "/healthz"),
+        ("queue (default view)", "agent", "/admin/tickets/ticket/"),
+        ("ticket page", "agent", f"/admin/tickets/ticket/{ticket}/change/"),
+    ]
+    pages += [(f"{role.key} home", role.key, "/admin/") for role in Role]
+    pages.append(("alert queue", "fraud", "/admin/fraud/fraudalert/"))
+    for label, role, model, url in [
+        ("trust page", "fraud", TrustScore, "/admin/fraud/trustscore/{}/change/"),
+        ("dispute page", "legal", Dispute, "/admin/tickets/dispute/{}/change/"),
+        (
+            "deletion request page",
+            "compliance",
+            DataDeletionRequest,
+            "/admin/compliance/datadeletionrequest/{}/change/",
+        ),
+    ]:
+        pk = middle(model)
+        if pk is not None:
+            pages.append((label, role, url.format(pk)))
+    return pages
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--path", default="/admin/tickets/ticket/")
-    parser.add_argument("--role", default="lead", choices=[r.key for r in Role])
-    parser.add_argument("--duration", type=int, default=20, help="seconds of load")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--pages", choices=["all", "one"], default="all")
+    parser.add_argument("--path", default="/admin/tickets/ticket/", help="with --pages one")
+    parser.add_argument("--role", default="lead", choices=[r.key for r in Role], help="with --pages one")
+    parser.add_argument("--duration", type=float, default=12, help="seconds of load per figure")
+    parser.add_argument("--connections", default="1,4")
     args = parser.parse_args()
-
-    role = next(r for r in Role if r.key == args.role)
-    username, password, device = bench_user(role)
-    cookie = sign_in(args.url, username, password, device)
-    check = urllib.request.Request(args.url + args.path, headers={**PROXY, "Cookie": cookie})
-    with urllib.request.urlopen(check) as response:
-        body = response.read()
-        assert response.status == 200 and b'id="user-tools"' in body, "the page did not answer signed in"
-    print(f"{args.path} as {username}: 200, {len(body):,} bytes; wrk for {args.duration}s, {args.connections} conns")
-    subprocess.run(
-        [
-            "wrk",
-            "--threads",
-            "1",
-            "--connections",
-            str(args.connections),
-            "--duration",
-            f"{args.duration}s",
-            "--timeout",
-            "30s",
-            "--latency",
-            "--header",
-            f"Cookie: {cookie}",
-            "--header",
-            "X-Forwarded-Proto: https",
-            args.url + args.path,
-        ],
-        check=True,
-    )
+    port = urllib.parse.urlsplit(args.url).port
+    counts = [int(c) for c in args.connections.split(",")]
+    pages = all_pages() if args.pages == "all" else [(args.path, args.role, args.path)]
+    cookies: dict[str, str] = {}
+    for _, role_key, _path in pages:
+        if role_key and role_key not in cookies:
+            role = next(r for r in Role if r.key == role_key)
+            cookies[role_key] = sign_in(args.url, *bench_user(role))
+    head = "  ".join(f"{n} conn: req/s  p50  p99" for n in counts)
+    print(f"{'page':<24} {head}   CPU ms/req")
+    for label, role_key, path in pages:
+        cookie = cookies.get(role_key, "")
+        load(args.url, path, cookie, 1, 1)  # warm-up (and the check that it answers 200)
+        cells, cpu_ms = [], []
+        for n in counts:
+            before = server_cpu(port)
+            start = time.perf_counter()
+            times = load(args.url, path, cookie, n, args.duration)
+            elapsed = time.perf_counter() - start
+            cpu_ms.append((server_cpu(port) - before) * 1000 / len(times))
+            cells.append(f"{len(times) / elapsed:12.1f} {pct(times, 0.5):4.0f} {pct(times, 0.99):4.0f}")
+        print(f"{label:<24} {'  '.join(cells)}   {' / '.join(f'{c:.1f}' for c in cpu_ms)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ import datetime as dt
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
@@ -19,10 +21,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from compliance import conf, erasure, export, holds, selectors, services
+from compliance import conf, erasure, export, holds, recipients, selectors, services
 from compliance.choices import (
     AccessKind,
     AccessRequestStatus,
@@ -32,7 +34,7 @@ from compliance.choices import (
     RequestStatus,
 )
 from compliance.holds import open_holds
-from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog, DataDeletionRequest
+from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog, DataDeletionRequest, ErasureRecipient
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
 from customer_ops.bad_input import is_valid_value
 from customer_ops.deadlines import DueState
@@ -145,6 +147,23 @@ class CompletedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "week":
             return selectors.completed_this_week(queryset)
+        return queryset
+
+
+class UnconfirmedFilter(admin.SimpleListFilter):
+    """Completed erasures with a system that has not confirmed after the confirmation days
+    (compliance's home tile; compliance.recipients)."""
+
+    title = "other systems"
+    parameter_name = "unconfirmed"
+    index_columns = ("request_status",)
+
+    def lookups(self, request, model_admin):
+        return [("late", f"A system unconfirmed after {settings.ERASURE_CONFIRMATION_DAYS} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "late":
+            return recipients.unconfirmed_after(queryset)
         return queryset
 
 
@@ -274,7 +293,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         "processed_at",
         "completed_at",
     ]
-    list_filter = ["request_status", ErasureDeadlineFilter, HoldFilter, CompletedFilter]
+    list_filter = ["request_status", ErasureDeadlineFilter, HoldFilter, CompletedFilter, UnconfirmedFilter]
     search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]
     readonly_fields = [
@@ -290,6 +309,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         "completed_at",
         "rejection_reason",
         "created_at",
+        "systems_confirmed",
     ]
     change_form_template = "admin/compliance/datadeletionrequest/change_form.html"
     show_facets = admin.ShowFacets.NEVER
@@ -306,6 +326,16 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
     @admin.display(description="Customer", ordering="customer_id")
     def customer_ref(self, obj):
         return _customer_link(obj.customer_id)
+
+    @admin.display(description="Other systems (erasure fan-out)")
+    def systems_confirmed(self, obj):
+        rows = list(obj.recipients.order_by("system")) if obj and obj.pk else []
+        if not rows:
+            return "-"
+        closed = "fully closed" if recipients.fully_closed(obj) else "not fully closed"
+        link = reverse("admin:compliance_erasurerecipient_changelist") + f"?q={obj.request_id}"
+        items = format_html_join("", "<li>{}: {}</li>", ((r.system, r.confirmed_at or r.state) for r in rows))
+        return format_html('<ul>{}</ul><p>{} (<a href="{}">details</a>)</p>', items, closed, link)
 
     @admin.display(description="Scopes")
     def scopes(self, obj):
@@ -760,3 +790,55 @@ class AccessLogAdmin(LogAdmin):
         )
         response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-{stamp}-{fmt}.zip"'
         return response
+
+
+class WaiverForm(ActionForm):
+    waiver_reason = forms.CharField(required=False, label="Why it will not confirm", max_length=500)
+
+
+class OpenRecipientFilter(admin.SimpleListFilter):
+    title = "confirmation"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", "Not confirmed (nor waived)"),
+            ("late", f"Not confirmed after {settings.ERASURE_CONFIRMATION_DAYS} days"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(recipients.OPEN)
+        if self.value() == "late":
+            late = timezone.now() - dt.timedelta(days=settings.ERASURE_CONFIRMATION_DAYS)
+            return queryset.filter(recipients.OPEN, notified_at__lte=late)
+        return queryset
+
+
+@admin.register(ErasureRecipient)
+class ErasureRecipientAdmin(RuleAwareAdmin):
+    """The systems a completed erasure was sent to (``data_subject_request.completed``) and
+    whether each confirmed; the compliance admin records why one will not (the action)."""
+
+    refused_writes = ("add", "change", "delete")
+    list_display = ["request", "system", "state", "notified_at", "confirmed_at", "waived_at", "waiver_reason"]
+    list_select_related = ["request"]
+    list_filter = [OpenRecipientFilter, "system"]
+    search_fields = ["=request__request_id"]
+    ordering = ["-notified_at", "-id"]
+    action_form = WaiverForm
+    actions = ["waive"]
+
+    def has_waive_permission(self, request):
+        return request.user.has_perm(recipients.PROCESS)
+
+    @admin.action(description="Record why it will not confirm (reason above)", permissions=["waive"])
+    def waive(self, request, queryset):
+        reason = request.POST.get("waiver_reason", "")
+        for recipient in queryset:
+            try:
+                recipients.erasure_recipient_waive(recipient=recipient, reason=reason, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{recipient.system}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{recipient.system}: recorded.")

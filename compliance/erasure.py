@@ -66,10 +66,12 @@ from compliance.errors import (  # noqa: F401  (ErasureError re-exported)
 )
 from compliance.holds import held_rows
 from compliance.models import AuditLog, DataDeletionRequest, ErasureRun
+from compliance.recipients import certificate_section, fully_closed
 from customer_ops.audit import audit
-from customer_ops.choices import CustomerStatus
+from customer_ops.choices import CustomerStatus, EventType
 from customer_ops.context import audit_actor
 from customer_ops.deadlines import Deadline, due, erasure_target
+from customer_ops.events import emit
 from customer_ops.models import Customer
 from customer_ops.permissions import requires
 from customer_ops.personal_data import (
@@ -497,6 +499,15 @@ def _finish(run_id: int) -> ErasureRun:
             new_value=RequestStatus.COMPLETED,
             reason=f"{AUDIT_PREFIX} {request.request_id}: completed, certificate sha256 {run.digest}",
         )
+        # Every subscribed system must erase the customer too (GDPR art. 17(2), 19); the
+        # fan-out records which ones (compliance.recipients).
+        emit(
+            EventType.DATA_SUBJECT_REQUEST_COMPLETED,
+            customer_id=run.customer_id,
+            request_id=request.request_id,
+            scope=list(request.deletion_scope),
+            completed_at=now,
+        )
         return run
 
 
@@ -539,6 +550,9 @@ def certificate(run: ErasureRun) -> dict:
         "outcome": run.outcome,
         "digest_algorithm": "sha256 over canonical JSON of {plan, outcome} (sorted keys, no spaces, UTF-8)",
         "digest": run.digest,
+        # Not sealed by the digest: the systems confirm after completion (compliance.recipients).
+        "recipients": certificate_section(run.request),
+        "fully_closed": fully_closed(run.request),
     }
 
 

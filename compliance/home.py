@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance import holds, selectors
+from compliance import holds, recipients, selectors
 from compliance.choices import AccessKind
 from compliance.models import AccessLog, AccessRequest, DataDeletionRequest
 from customer_ops.home import count_tile
@@ -55,6 +56,14 @@ def compliance_tiles(request) -> list[Tile]:
             _requests(completed="week"),
             selectors.completed_this_week(requests, now),
             state="ok",
+        )
+    )
+    tiles.append(
+        count_tile(
+            f"Erasures a system has not confirmed after {settings.ERASURE_CONFIRMATION_DAYS} days",
+            _requests(unconfirmed="late"),
+            recipients.unconfirmed_after(requests, now),
+            state="breached",
         )
     )
     if request.user.has_perm("compliance.view_accessrequest"):

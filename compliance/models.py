@@ -467,3 +467,59 @@ class AuditChainCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"chain {self.chain} at #{self.seq} ({self.recorded_at:%Y-%m-%d %H:%M})"
+
+
+class ErasureRecipient(models.Model):
+    """A system of the platform that received a completed erasure
+    (``data_subject_request.completed``, GDPR art. 17(2) and 19) and must confirm it erased
+    the customer too; not a spec table.
+
+    Written by the webhook fan-out in the transaction of the completion (one row per
+    subscribed system), confirmed by that system through the API (``erasure:confirm``), or
+    waived by a compliance admin with the reason why not. A deletion request is fully
+    closed when every recipient is confirmed or waived (:mod:`compliance.recipients`).
+    """
+
+    request = models.ForeignKey(DataDeletionRequest, on_delete=models.PROTECT, related_name="recipients")
+    system = models.CharField(max_length=100, editable=False, help_text="The API client the event was sent to.")
+    notified_at = models.DateTimeField(default=db.timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waived_by = db.staff("waived_by")
+    waiver_reason = models.TextField(blank=True, default="")
+
+    personal_data = PersonalData(
+        customer_path="request__customer",
+        text={"system": Keep("the name of an API client (a system of the platform)"), "waiver_reason": SCRUB},
+        keep_rows="Audit trail of the erasure: which systems confirmed it.",
+        export=Export(
+            columns="system notified_at confirmed_at", withheld="waived_by_id, waiver_reason: staff's record"
+        ),
+    )
+
+    class Meta:
+        db_table = "compliance_erasure_recipients"
+        constraints = [
+            models.UniqueConstraint(fields=["request", "system"], name="compliance_erasure_recipients_once"),
+            models.CheckConstraint(
+                condition=models.Q(waived_at__isnull=True) | ~models.Q(waiver_reason=""),
+                name="compliance_erasure_recipients_waiver_reason",
+            ),
+        ]
+        # compliance's home tile: recipients still open (neither confirmed nor waived)
+        indexes = [
+            models.Index(
+                fields=["notified_at"],
+                name="erasure_recipients_open_idx",
+                condition=models.Q(confirmed_at__isnull=True, waived_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.request_id})"
+
+    @property
+    def state(self) -> str:
+        if self.confirmed_at:
+            return "confirmed"
+        return "waived" if self.waived_at else "unconfirmed"

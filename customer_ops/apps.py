@@ -29,6 +29,10 @@ class CustomerOpsConfig(AppConfig):
         # the history tables of the ruled models their append-only triggers.
         post_migrate.connect(grant_after_migrate, sender=self)
         post_migrate.connect(history_rules.install, sender=self, dispatch_uid="history_append_only")
+        # A role that includes another (the fraud lead) holds its rights (customer_ops.roles).
+        from customer_ops.roles import sync_included_rights
+
+        post_migrate.connect(sync_included_rights, dispatch_uid="roles_included_rights")
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py

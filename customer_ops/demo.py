@@ -34,6 +34,7 @@ STAFF = [
     ("agent3", "Priya", "Shah", Role.AGENT),
     ("lead", "Lee", "Lead", Role.LEAD),
     ("fraud", "Fran", "Fraud", Role.FRAUD),
+    ("fraud_lead", "Farah", "Lead", Role.FRAUD_LEAD),
     ("legal", "Lucia", "Legal", Role.LEGAL),
     ("compliance", "Cora", "Compliance", Role.COMPLIANCE),
     ("analyst", "Ana", "Analyst", Role.ANALYST),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Cast, Upper
+from django.db.models.functions import Cast, Now, Upper
+from django.utils import timezone
 
 from customer_ops import db
-from customer_ops.choices import CustomerStatus, OrderStatus, ServiceType
-from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, PersonalData, Scope
-from customer_ops.write_rules import touch
+from customer_ops.choices import CustomerStatus, EventType, OrderStatus, ServiceType
+from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, Keep, PersonalData, Scope
+from customer_ops.write_rules import append_only, touch
 
 
 class Customer(models.Model):
@@ -184,3 +185,44 @@ class CustomerSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.pk} of customer {self.customer_id}"
+
+
+class OutboxEvent(models.Model):
+    """An event other systems of the platform act on, written in the transaction of the
+    change that caused it (a transactional outbox: ``customer_ops.events.emit``).
+
+    A rolled-back change leaves no row; a committed row is delivered by the service API's
+    webhook worker (``api.webhooks``). ``id`` orders events as they were written (the
+    delivery order per customer); ``event_id`` is what receivers de-duplicate on.
+    ``data`` holds ids and codes only, never personal data (the emitters build it from
+    ids, enum codes, amounts and times), so erasure has nothing to do here and rows may be
+    kept for the outbox's retention. Append-only.
+    """
+
+    event_id = models.UUIDField(unique=True, editable=False)
+    event_type = models.TextField(choices=EventType.choices, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", editable=False
+    )
+    occurred_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    api_version = models.TextField(editable=False)
+    data = models.JSONField(default=dict, editable=False)
+
+    personal_data = PersonalData(
+        text={
+            "event_type": ENUM,
+            "api_version": Keep("API version code"),
+            "data": Keep("ids, enum codes, amounts and times only: built by the emitting service"),
+        },
+        keep_rows="Ids and codes only; the other systems' delivery record (kept for the outbox retention).",
+        export=Export(columns=(), withheld="Technical record of notifications to other systems: ids and codes."),
+    )
+
+    class Meta:
+        db_table = "event_outbox"
+        triggers = [*append_only()]
+        constraints = [db.enum_check("event_outbox", "event_type", EventType)]
+        indexes = [models.Index(fields=["customer", "id"], name="event_outbox_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"

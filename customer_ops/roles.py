@@ -1,4 +1,4 @@
-"""The six staff roles (ARCHITECTURE.md, "Roles and what they may see").
+"""The staff roles (ARCHITECTURE.md, "Roles and what they may see").
 
 Each role is a Django group, created by this app's migration so that every database has
 them. Each app's own migration grants its tables' permissions to the roles (see
@@ -19,6 +19,8 @@ class Role(StrEnum):
     LEGAL = "Legal"
     COMPLIANCE = "Compliance admin"
     ANALYST = "Analyst"
+    # Holds every right of a fraud analyst (INCLUDES) and reassigns claims, decides in bulk.
+    FRAUD_LEAD = "Fraud lead"
 
     @property
     def key(self) -> str:
@@ -67,6 +69,31 @@ def grant(app_label: str, matrix: dict[str, list[Role]], action: str = "view"):
 
 ALL_ROLES = list(Role)
 
+# A role that holds every right of another, and more: the fraud lead is a fraud analyst who
+# also reassigns claims and decides in bulk. Its group gets every permission the included
+# group holds after each migrate (:func:`sync_included_rights`), so a later migration that
+# grants the analysts a right grants it to the lead too.
+INCLUDES: dict[Role, Role] = {Role.FRAUD_LEAD: Role.FRAUD}
+
+
+def sync_included_rights(sender=None, **kwargs) -> None:
+    """post_migrate: each including role's group holds its included group's permissions."""
+    from django.contrib.auth.models import Group
+
+    for role, included in INCLUDES.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        source = Group.objects.filter(name=included.value).first()
+        if source is not None:
+            group.permissions.add(*source.permissions.all())
+
+
+def with_included(*roles: Role) -> tuple[str, ...]:
+    """The group names of ``roles`` and of every role that includes one of them (a home
+    section for the fraud analysts is the fraud lead's too)."""
+    names = [role.value for role in roles]
+    names += [r.value for r, inc in INCLUDES.items() if inc in roles and r.value not in names]
+    return tuple(names)
+
 
 # The apps (labels) each role works in, in the order its home page lists them; the other
 # apps the user may open follow, as the stock admin orders them (AdminSite.get_app_list).
@@ -77,6 +104,7 @@ ROLE_APPS: dict[Role, list[str]] = {
     Role.LEGAL: ["tickets", "customer_ops"],
     Role.COMPLIANCE: ["compliance", "customer_ops"],
     Role.ANALYST: ["analytics"],
+    Role.FRAUD_LEAD: ["fraud", "analytics", "customer_ops"],
 }
 
 

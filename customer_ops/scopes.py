@@ -12,6 +12,8 @@ FRAUD_WRITE = "fraud:write"  # the ML pipeline: fraud alerts and suspicious acti
 LOGS_WRITE = "logs:write"  # auth and app systems: login, verification and activity history
 DECISIONS_READ = "decisions:read"  # order approval: may this customer order now
 PRIVACY_WRITE = "privacy:write"  # the privacy portal: deletion and access requests
+WEBHOOKS_MANAGE = "webhooks:manage"  # any system: its own webhook subscriptions
+ERASURE_CONFIRM = "erasure:confirm"  # a system holding customers: confirm it erased one
 
 API_SCOPES: dict[str, str] = {
     TICKETS_WRITE: "Open tickets, add customer messages and ratings",
@@ -20,4 +22,6 @@ API_SCOPES: dict[str, str] = {
     LOGS_WRITE: "Append login, verification and activity history",
     DECISIONS_READ: "Read the order-time decision for a customer",
     PRIVACY_WRITE: "File deletion and access requests",
+    WEBHOOKS_MANAGE: "Subscribe endpoints to events; list, pause and delete its subscriptions",
+    ERASURE_CONFIRM: "Confirm that it erased a customer after a completed erasure",
 }

@@ -70,3 +70,43 @@ class VerificationStatus(models.TextChoices):
     SUCCESS = "SUCCESS", "Success"
     FAILED = "FAILED", "Failed"
     EXPIRED = "EXPIRED", "Expired"
+
+
+# --- the project's own review vocabulary (not spec enums) ----------------------------------
+
+
+class AlertOutcome(models.TextChoices):
+    """What the analyst found (Sift's and Marble's decision outcomes). Precision counts
+    CONFIRMED_FRAUD over the three outcomes that decide the question; INCONCLUSIVE decides
+    nothing and is shown beside them."""
+
+    CONFIRMED_FRAUD = "CONFIRMED_FRAUD", "Confirmed fraud"
+    FALSE_POSITIVE = "FALSE_POSITIVE", "False positive"
+    LEGITIMATE = "LEGITIMATE", "Legitimate"
+    INCONCLUSIVE = "INCONCLUSIVE", "Inconclusive"
+
+
+DECIDING_OUTCOMES = (AlertOutcome.CONFIRMED_FRAUD, AlertOutcome.FALSE_POSITIVE, AlertOutcome.LEGITIMATE)
+
+
+class AlertReasonCode(models.TextChoices):
+    """Why, in a word the report can group by (a fixed list, Radar's review reasons)."""
+
+    STOLEN_PAYMENT = "STOLEN_PAYMENT", "Stolen payment method"
+    ACCOUNT_TAKEOVER = "ACCOUNT_TAKEOVER", "Account takeover"
+    PROMO_ABUSE = "PROMO_ABUSE", "Promotion or referral abuse"
+    FAKE_COMPLAINT = "FAKE_COMPLAINT", "Fake complaint or refund abuse"
+    LINKED_ACCOUNTS = "LINKED_ACCOUNTS", "Linked to known fraudulent accounts"
+    CUSTOMER_CONFIRMED = "CUSTOMER_CONFIRMED", "Customer confirmed the activity"
+    KNOWN_DEVICE_OR_PLACE = "KNOWN_DEVICE_OR_PLACE", "Known device, travel or shared network"
+    DATA_ERROR = "DATA_ERROR", "Detection or data error"
+    NOT_ENOUGH_EVIDENCE = "NOT_ENOUGH_EVIDENCE", "Not enough evidence"
+    OTHER = "OTHER", "Other (see the note)"
+
+
+class ListKind(models.TextChoices):
+    """What a list entry matches (Radar's lists)."""
+
+    DEVICE_ID = "DEVICE_ID", "Device id"
+    IP_RANGE = "IP_RANGE", "IP address or range"
+    EMAIL_DOMAIN = "EMAIL_DOMAIN", "Email domain"

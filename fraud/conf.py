@@ -158,3 +158,14 @@ IMPORT_MAX_COLUMNS: int = _setting("FRAUD_IMPORT_MAX_COLUMNS", 50)
 #: solely on automated processing (GDPR art. 22). Order approval gets the scores and
 #: ``requires_review`` with every decision and may route a risky order to review.
 DECISION_REFUSED_RISK_LEVELS: tuple[str, ...] = _setting("FRAUD_DECISION_REFUSED_RISK_LEVELS", ())
+
+#: An analyst who opens an alert or a suspicious activity from its queue, or takes the next
+#: one, holds it this long; others see who holds it and may not decide it meanwhile.
+CLAIM_MINUTES: int = _setting("FRAUD_CLAIM_MINUTES", 60)
+#: The precision report's default period, and the home tile's.
+PRECISION_DAYS: int = _setting("FRAUD_PRECISION_DAYS", 30)
+#: What a list entry's backtest looks back over (before it is saved).
+BACKTEST_DAYS: int = _setting("FRAUD_BACKTEST_DAYS", 30)
+#: The backtest counts at most this many matching rows ("100,000+"): its time stays bounded
+#: however broad the entry (bench/list_backtest.py).
+BACKTEST_MAX_ROWS: int = _setting("FRAUD_BACKTEST_MAX_ROWS", 100_000)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from customer_ops.choices import ServiceType
 from customer_ops.models import Customer
 from customer_ops.widgets import LabelledSplitDateTime
-from fraud.choices import AlertSeverity, AlertType, BlockType
+from fraud.choices import AlertOutcome, AlertReasonCode, AlertSeverity, AlertType, BlockType
 from fraud.models import FraudAlert
 
 NOTES = forms.Textarea(attrs={"rows": 3, "cols": 60})
@@ -92,6 +92,8 @@ class ActionForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("", "Choose the outcome…"), *AlertOutcome.choices])
+    reason_code = forms.ChoiceField(choices=[("", "Choose a reason…"), *AlertReasonCode.choices], label="Reason code")
     notes = forms.CharField(widget=NOTES, label="Resolution notes")
     action_taken = forms.CharField(widget=NOTES, required=False, label="Action taken (optional)")
     version = VersionField()
@@ -112,3 +114,29 @@ class RaiseAlertForm(forms.Form):
 class ConfirmFraudForm(forms.Form):
     notes = forms.CharField(widget=NOTES, help_text="Why: kept in the audit log.")
     version = VersionField()
+
+
+class ReassignForm(forms.Form):
+    analyst = forms.ModelChoiceField(
+        queryset=None, label="Hand it to", help_text="A fresh 60-minute claim for them, whoever holds it now."
+    )
+
+    def __init__(self, *args, analysts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["analyst"].queryset = analysts
+        self.fields["analyst"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.get_username()} ({u.get_username()})"
+        )
+
+
+class PrecisionPeriodForm(forms.Form):
+    """The precision report's period: decisions made from ``start`` to ``end`` (dates, UTC)."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Decided from")
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="to (inclusive)")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "The period must end on or after its start.")
+        return data

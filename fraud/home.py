@@ -6,6 +6,7 @@ suspicious-activity review queue, the blocks' status filter).
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from customer_ops.home import count_tile
 from customer_ops.registry import Tile, register_home
-from customer_ops.roles import Role
+from customer_ops.roles import Role, with_included
+from fraud import conf, precision
 from fraud.choices import AlertSeverity
 from fraud.models import Block, FraudAlert, SuspiciousActivity
 from fraud.selectors import blocks_ending_q
@@ -53,13 +55,33 @@ def fraud_tiles(request) -> list[Tile]:
             Block.objects.filter(blocks_ending_q(now)),
         )
     )
+    tiles.append(precision_tile(now))
     return tiles
+
+
+def precision_tile(now) -> Tile:
+    """Precision of the alerts decided over the last :data:`fraud.conf.PRECISION_DAYS` days
+    (the report's default period, which the tile opens)."""
+    today = timezone.localdate(now)
+    start = today - dt.timedelta(days=conf.PRECISION_DAYS - 1)
+    rows = precision.by_alert_type(
+        dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC),
+        dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC),
+    )
+    overall = precision.total(rows)
+    value = "–" if overall.precision is None else f"{overall.precision}%"
+    return Tile(
+        label=f"Alert precision, last {conf.PRECISION_DAYS} days",
+        url=reverse("admin:fraud_fraudalert_precision"),
+        value=value,
+        detail=f"{overall.confirmed} confirmed of {overall.decided} decided",
+    )
 
 
 register_home(
     key="fraud_queues",
     title="Fraud queues",
-    roles=(Role.FRAUD.value,),
+    roles=with_included(Role.FRAUD),
     tiles=fraud_tiles,
     order=30,
     permission="fraud.view_fraudalert",

@@ -26,7 +26,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customer_ops.audit import AuditEntry, audit_many
+from customer_ops.choices import EventType
 from customer_ops.context import current_actor
+from customer_ops.events import announce, outbox_insert_sql
+from customer_ops.registry import register_daily_job
 from fraud import changes, conf, links
 from fraud.choices import AlertSeverity
 from fraud.models import Block, TrustEngineRun
@@ -158,6 +161,19 @@ _SCORE_COLUMNS = (
     "false_complaint_score, verification_score, is_fraudulent, is_suspicious, requires_review"
 )
 
+# One ``customer.risk_level_changed`` event (customer_ops.events) per customer whose level
+# moved, in the upsert's own statement; a first score at the lowest level moves nothing
+# (as for the audit log).
+_RISK_EVENTS = outbox_insert_sql(
+    EventType.CUSTOMER_RISK_LEVEL_CHANGED,
+    f"""
+    SELECT up.customer_id, jsonb_build_object('customer_id', up.customer_id,
+           'previous_risk_level', prev.prev_risk_level, 'risk_level', up.risk_level) AS data
+    FROM up JOIN flagged prev ON prev.customer_id = up.customer_id
+    WHERE prev.prev_risk_level IS DISTINCT FROM up.risk_level
+      AND NOT (prev.prev_risk_level IS NULL AND up.risk_level = '{conf.LOWEST_RISK_LEVEL}')""",
+)
+
 _UPSERT = f"""
 up AS (
     INSERT INTO customer_trust_score AS ts
@@ -196,8 +212,10 @@ hist AS (
            up.order_completion_score, up.false_complaint_score, up.verification_score,
            up.is_suspicious, up.requires_review)
     RETURNING 1
-)
-SELECT up.customer_id, prev.prev_risk_level, up.risk_level, (SELECT count(*) FROM hist)
+),
+events AS ({_RISK_EVENTS})
+SELECT up.customer_id, prev.prev_risk_level, up.risk_level, (SELECT count(*) FROM hist),
+       (SELECT array_agg(id) FROM events)
 FROM up JOIN flagged prev ON prev.customer_id = up.customer_id
 WHERE prev.prev_risk_level IS DISTINCT FROM up.risk_level
 """
@@ -283,7 +301,8 @@ def _run_batch(target: tuple[str, str], params: dict) -> tuple[list[tuple], int]
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     history = rows[0][3] if rows else 0
-    return [(cid, old, new) for cid, old, new, _ in rows], history
+    announce((rows[0][4] or []) if rows else [])
+    return [(cid, old, new) for cid, old, new, _, _ in rows], history
 
 
 def _audit_risk_changes(changes: list[tuple[int, str | None, str]]) -> None:
@@ -411,6 +430,26 @@ class UnblockResult:
     lifted: list[int] = field(default_factory=list)  # block ids
 
 
+# The lift and its ``block.lifted`` events (customer_ops.events) in one statement.
+_UNBLOCK_EXPIRED_SQL = f"""
+WITH lifted AS (
+    UPDATE customer_blocks SET is_unblocked = true, unblocked_at = %(now)s,
+           unblock_reason = 'Expired: lifted automatically'
+    WHERE NOT is_unblocked AND auto_unblock AND blocked_until IS NOT NULL AND blocked_until <= %(now)s
+    RETURNING id, customer_id, block_type, service_type, unblocked_at
+),
+events AS ({
+    outbox_insert_sql(
+        EventType.BLOCK_LIFTED,
+        "SELECT customer_id, jsonb_build_object('customer_id', customer_id, 'block_id', id, 'block_type', block_type,"
+        " 'service_type', service_type, 'unblocked_at', unblocked_at, 'automatic', true) AS data FROM lifted",
+    )
+})
+SELECT coalesce((SELECT array_agg(id ORDER BY id) FROM lifted), '{{}}'),
+       coalesce((SELECT array_agg(id) FROM events), '{{}}')
+"""
+
+
 def unblock_expired(*, now: dt.datetime | None = None) -> UnblockResult:
     """Lift every block whose ``blocked_until`` has passed and that has ``auto_unblock``.
 
@@ -421,18 +460,11 @@ def unblock_expired(*, now: dt.datetime | None = None) -> UnblockResult:
     now = now or timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE customer_blocks SET is_unblocked = true, unblocked_at = %(now)s,
-                       unblock_reason = 'Expired: lifted automatically'
-                WHERE NOT is_unblocked AND auto_unblock AND blocked_until IS NOT NULL AND blocked_until <= %(now)s
-                RETURNING id
-                """,
-                {"now": now},
-            )
-            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(_UNBLOCK_EXPIRED_SQL, {"now": now})
+            ids, events = cursor.fetchone()
         if not ids:
             return UnblockResult()
+        announce(events)
         lifted = list(Block.objects.filter(pk__in=ids).order_by("id"))
         Block.history.bulk_history_create(lifted, update=True, default_change_reason="Expired: lifted automatically")
         audit_many(
@@ -491,3 +523,17 @@ def run_requested_recalculation(
     result = recalculate_trust_scores(batch_size=batch_size, progress=report)
     claimed.update(finished_at=timezone.now(), customers_done=result.customers, customers_total=result.customers)
     return result
+
+
+# --- lists: raise what matched (fraud.lists) ----------------------------------------------------
+
+
+def run_list_matches(days) -> str:
+    """The daily run: log rows of the range (or, for ``--all-customers``, the backtest window)."""
+    from fraud.lists import raise_list_matches
+
+    since = days.params()["start"] if days is not None else timezone.now() - dt.timedelta(days=conf.BACKTEST_DAYS)
+    return f"{raise_list_matches(since=since)} suspicious activities raised from list matches"
+
+
+register_daily_job(key="fraud_list_matches", label="list matches", run=run_list_matches, order=90)

@@ -473,3 +473,7 @@ class TrustEngineRun(models.Model):
     @classmethod
     def last(cls) -> TrustEngineRun | None:
         return cls.objects.order_by("-started_at", "-id").first()
+
+
+from fraud.models_lists import ListEntry, ListHit  # noqa: E402,F401  (lists and their hits)
+from fraud.models_review import ActivityClaim, AlertReview  # noqa: E402,F401  (the review queues' tables)

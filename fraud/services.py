@@ -25,9 +25,10 @@ from simple_history.utils import bulk_create_with_history
 from customer_ops import batches
 from customer_ops.audit import audit
 from customer_ops.batches import LONG_TEXT, Field
-from customer_ops.choices import ServiceType
+from customer_ops.choices import EventType, ServiceType
 from customer_ops.context import audit_actor
 from customer_ops.errors import Conflict, DomainError, Invalid, NotAllowed
+from customer_ops.events import emit
 from customer_ops.models import Customer
 from customer_ops.permissions import requires
 from customer_ops.scopes import FRAUD_WRITE, LOGS_WRITE
@@ -78,6 +79,7 @@ ADD_ACTIVITY = "fraud.add_suspiciousactivity"
 WORK_ALERT = "fraud.change_fraudalert"
 WORK_ACTIVITY = "fraud.change_suspiciousactivity"
 CONFIRM_FRAUD = "fraud.confirm_fraud_trustscore"
+BULK_DECIDE = "fraud.bulk_decide_alerts"
 RECALCULATE = "fraud.recalculate_trustscore"
 
 
@@ -191,6 +193,15 @@ def block_customer(
     )
     if alert is not None:
         alert_record_action(alert=alert, action=f"Blocked: {_describe(block)} (block #{block.pk})", actor=actor)
+    emit(
+        EventType.BLOCK_CREATED,
+        customer_id=customer.pk,
+        block_id=block.pk,
+        block_type=block.block_type,
+        service_type=block.service_type,
+        blocked_at=block.blocked_at,
+        blocked_until=block.blocked_until,
+    )
     return block
 
 
@@ -217,6 +228,15 @@ def unblock(*, block: Block, reason: str, actor, expected_version: dt.datetime |
         new_value="lifted",
         reason=reason,
         actor=audit_actor(actor),
+    )
+    emit(
+        EventType.BLOCK_LIFTED,
+        customer_id=block.customer_id,
+        block_id=block.pk,
+        block_type=block.block_type,
+        service_type=block.service_type,
+        unblocked_at=block.unblocked_at,
+        automatic=False,
     )
     return block
 
@@ -265,14 +285,24 @@ def alert_record_action(
 @requires(WORK_ALERT, what="work fraud alerts")
 @transaction.atomic
 def alert_resolve(
-    *, alert: FraudAlert, notes: str, actor, action: str = "", expected_version: dt.datetime | None = None
+    *,
+    alert: FraudAlert,
+    outcome: str,
+    reason_code: str,
+    notes: str,
+    actor,
+    action: str = "",
+    expected_version: dt.datetime | None = None,
 ) -> FraudAlert:
-    """Resolve an alert with resolution notes (and, optionally, the action taken)."""
+    """Decide an alert: its outcome and reason code (``fraud_alert_reviews``), the spec's
+    resolution columns with the notes (and, optionally, the action taken). Refused while
+    another analyst holds the alert (``fraud.services_review``); the decision ends the claim."""
     notes = _required(notes, "Resolution notes are required.")
     alert = _locked_alert(alert)
     _check_version(alert, expected_version, label=f"Alert #{alert.pk}")
     if alert.is_resolved:
         raise FraudConflict(f"Alert #{alert.pk} is already resolved.")
+    review.check_alert_decision(alert=alert, outcome=outcome, reason_code=reason_code, actor=actor)
     now = timezone.now()
     fields = ["is_resolved", "resolved_at", "resolution_notes"]
     if action.strip():
@@ -281,20 +311,25 @@ def alert_resolve(
     alert.is_resolved, alert.resolved_at, alert.resolution_notes = True, now, notes
     alert._history_user = actor
     alert.save(update_fields=fields)
+    review.record_alert_decision(alert=alert, outcome=outcome, reason_code=reason_code, notes=notes, actor=actor)
     return alert
 
 
-@requires(WORK_ALERT, what="work fraud alerts")
+@requires(BULK_DECIDE, what="decide several fraud alerts at once")
 @transaction.atomic
-def alerts_resolve(*, alerts: Iterable[FraudAlert], notes: str, actor) -> tuple[int, int]:
-    """Bulk resolve with one note. Returns (resolved, already resolved); all or nothing."""
+def alerts_resolve(
+    *, alerts: Iterable[FraudAlert], outcome: str, reason_code: str, notes: str, actor
+) -> tuple[int, int]:
+    """Bulk decision with one outcome, reason code and note: one outcome recorded per alert.
+    Needs its own permission (Sift gates bulk decisions the same way). Returns (resolved,
+    already resolved); all or nothing: an alert another analyst holds refuses the batch."""
     notes = _required(notes, "Resolution notes are required.")
     resolved = skipped = 0
     for alert in FraudAlert.objects.select_for_update().filter(pk__in=[a.pk for a in alerts]).order_by("pk"):
         if alert.is_resolved:
             skipped += 1
             continue
-        alert_resolve(alert=alert, notes=notes, actor=actor)
+        alert_resolve(alert=alert, outcome=outcome, reason_code=reason_code, notes=notes, actor=actor)
         resolved += 1
     return resolved, skipped
 
@@ -339,6 +374,8 @@ def suspicious_review(
     _check_version(activity, expected_version, label=f"Suspicious activity #{activity.pk}")
     if activity.reviewed:
         raise FraudConflict(f"Suspicious activity #{activity.pk} is already reviewed.")
+    review.check_activity_review(activity=activity, actor=actor)
+    review.end_activity_claim(activity)
     activity.reviewed, activity.reviewed_at, activity.reviewed_by = True, timezone.now(), actor
     activity.review_notes = notes
     activity.action_taken = action_taken.strip() or activity.action_taken
@@ -360,6 +397,9 @@ def suspicious_raise_alert(
     """Raise a fraud alert from a suspicious activity; the activity is marked reviewed with
     the alert as its action (or, if already reviewed, gets the alert as its action taken)."""
     activity = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
+    if not activity.reviewed:
+        review.check_activity_review(activity=activity, actor=actor)
+        review.end_activity_claim(activity)
     alert_type = alert_type or ALERT_TYPE_FOR_ACTIVITY.get(activity.activity_type, AlertType.PAYMENT_FRAUD)
     severity = severity or severity_for_risk(activity.risk_score)
     evidence = {
@@ -595,3 +635,28 @@ def verification_history_append(*, items: list[dict], actor) -> int:
     return batches.copy_rows(
         VerificationHistory, VERIFICATION_COLUMNS, ([row[c] for c in VERIFICATION_COLUMNS] for row in rows)
     )
+
+
+# --- the review queues (claims, take next, reassign): fraud.services_review ---------------------
+
+from fraud import services_review as review  # noqa: E402  (it imports this module's errors)
+from fraud.lists import list_entry_add  # noqa: E402
+from fraud.services_review import (  # noqa: E402
+    activity_claim,
+    activity_reassign,
+    activity_take_next,
+    alert_claim,
+    alert_reassign,
+    alert_take_next,
+)
+
+# The workflows this module offers from fraud.services_review (tests/test_service_permissions.py).
+__all__ = [
+    "activity_claim",
+    "activity_reassign",
+    "activity_take_next",
+    "alert_claim",
+    "alert_reassign",
+    "alert_take_next",
+    "list_entry_add",
+]

@@ -4,6 +4,7 @@ so that tests generated from the write-rule declarations can make a row of any t
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import factory
@@ -319,8 +320,74 @@ class ApiCallFactory(factory.django.DjangoModelFactory):
     status = 201
 
 
+class OutboxEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ops.OutboxEvent
+
+    event_id = factory.LazyFunction(uuid.uuid4)
+    event_type = "block.created"
+    customer = factory.SubFactory(CustomerFactory)
+    api_version = "1"
+    data = factory.LazyAttribute(lambda e: {"customer_id": e.customer.pk, "block_id": 1})
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = api_models.WebhookSubscription
+
+    client = factory.SubFactory(ApiClientFactory)
+    url = "https://orders.example.com/hooks"
+    event_types = ["block.created"]
+    secret = factory.Sequence(lambda n: f"whsec_test_{n}")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = api_models.WebhookDelivery
+
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    event = factory.SubFactory(OutboxEventFactory)
+    customer_id = factory.LazyAttribute(lambda d: d.event.customer_id)
+    status = "FAILED"
+    attempts = 13
+    last_status_code = 500
+
+
+class ErasureRecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = compliance.ErasureRecipient
+
+    request = factory.SubFactory(DataDeletionRequestFactory)
+    system = factory.Sequence(lambda n: f"system-{n}")
+
+
 # Every admin-registered model the admin tests walk: the spec tables and the project's own.
 ADMIN_FACTORIES = {
     **FACTORIES,
-    **{f._meta.model: f for f in [AccessRequestFactory, ApiClientFactory, ApiTokenFactory, ApiCallFactory]},
+    **{
+        f._meta.model: f
+        for f in [
+            AccessRequestFactory,
+            ApiClientFactory,
+            ApiTokenFactory,
+            ApiCallFactory,
+            WebhookSubscriptionFactory,
+            WebhookDeliveryFactory,
+            ErasureRecipientFactory,
+        ]
+    },
 }
+
+
+class ListEntryFactory(factory.django.DjangoModelFactory):
+    """Not a spec table: in ADMIN_FACTORIES only."""
+
+    class Meta:
+        model = fraud.ListEntry
+
+    kind = "DEVICE_ID"
+    value = factory.Sequence(lambda n: f"dev-listed-{n}")
+    reason = "Used by a card-testing ring"
+
+
+ADMIN_FACTORIES[fraud.ListEntry] = ListEntryFactory

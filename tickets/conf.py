@@ -72,3 +72,24 @@ CUSTOMER_ATTACHMENT_URL_MAX: int = getattr(settings, "TICKETS_CUSTOMER_ATTACHMEN
 
 # The customer-visible thread (tickets.selectors.customer_thread): messages per page.
 CUSTOMER_THREAD_PAGE_MAX: int = getattr(settings, "TICKETS_CUSTOMER_THREAD_PAGE_MAX", 100)
+
+
+# --- The ticket page's presence and live thread (read at call time: tests shorten them) ---
+
+
+def presence_poll_seconds() -> float:
+    """How often the ticket page sends its heartbeat and asks for new entries."""
+    return float(getattr(settings, "TICKETS_PRESENCE_POLL_SECONDS", 5))
+
+
+def presence_ttl_seconds() -> float:
+    """A heartbeat older than this no longer counts as "has the ticket open" (a few polls:
+    one lost request does not make a colleague vanish)."""
+    return float(getattr(settings, "TICKETS_PRESENCE_TTL_SECONDS", max(3 * presence_poll_seconds(), 15)))
+
+
+# Saved queue views an agent may keep (their home tiles are counted in one query).
+SAVED_VIEWS_MAX: int = getattr(settings, "TICKETS_SAVED_VIEWS_MAX", 12)
+
+# Tickets one bulk action may take (the result page lists each).
+BULK_MAX: int = getattr(settings, "TICKETS_BULK_MAX", 200)

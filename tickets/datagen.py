@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from customer_ops.datagen import NULL, Generator, connection
 from customer_ops.registry import register_scale_data
+from tickets.queue_order import rebuild_queue_order
 
 PER_CUSTOMER = {
     "customer_tickets": 3,
@@ -121,6 +122,8 @@ def generate_tickets_and_messages(gen: Generator) -> None:
             """,
             [first],
         )
+    # The queue's order of the open tickets (tickets_queue_order), which triggers keep too.
+    rebuild_queue_order()
 
 
 def generate_refunds_and_disputes(gen: Generator) -> None:

@@ -205,3 +205,77 @@ class RejectForm(VersionedForm):
 
 class ProcessForm(VersionedForm):
     refund_mode = forms.ChoiceField(label="Pay back through", choices=RefundMode.choices)
+
+
+# --- Merge and split (tickets.services.links) ------------------------------------------
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(
+        label="Merge this ticket into",
+        widget=forms.TextInput(attrs={"class": "vTextField", "placeholder": "TKT-…"}),
+        help_text="The ticket id of the customer's other ticket. This one is then closed.",
+    )
+    reason = forms.CharField(label="Why", required=False, widget=forms.TextInput(attrs={"class": "vTextField"}))
+
+    def clean_target(self):
+        from tickets.models import Ticket
+
+        ticket_id = self.cleaned_data["target"].strip()
+        ticket = Ticket.objects.filter(ticket_id=ticket_id).only("pk", "ticket_id").first()
+        if ticket is None:
+            raise ValidationError(f"No ticket {ticket_id}.")
+        return ticket
+
+
+class SplitForm(forms.Form):
+    message = forms.IntegerField(label="From the customer's message", min_value=1)
+    with_following = forms.BooleanField(label="And the messages after it", required=False)
+    subject = forms.CharField(
+        label="Subject of the new ticket",
+        required=False,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+        help_text="Empty: the message's first line.",
+    )
+
+    def set_messages(self, entries) -> SplitForm:
+        """Offer the customer messages shown on the page (the service checks again)."""
+        choices = [
+            (e.obj.pk, f"{e.obj.created_at:%Y-%m-%d %H:%M} – {e.obj.message_text[:60]}")
+            for e in entries
+            if e.kind == "message" and e.obj.sender_type == "CUSTOMER"
+        ]
+        self.fields["message"].widget = forms.Select(choices=choices)
+        return self
+
+
+# --- Bulk work from the queue (tickets.services.bulk) -----------------------------------
+
+
+class BulkAssignForm(forms.Form):
+    agent = AgentChoiceField(queryset=None, label="Assign the selected tickets to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = support_staff()
+
+
+class BulkPriorityForm(forms.Form):
+    priority = forms.ChoiceField(label="New priority", choices=Priority.choices)
+
+
+class BulkNoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note for each selected ticket",
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+    )
+
+
+class BulkResolveForm(forms.Form):
+    macro = forms.ModelChoiceField(queryset=None, label="Canned reply used as the resolution")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from tickets.models import Macro
+
+        self.fields["macro"].queryset = Macro.objects.filter(is_active=True).order_by("name")

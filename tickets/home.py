@@ -17,6 +17,7 @@ from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role
 from tickets import selectors
 from tickets.admin.tickets import can_work_tickets
+from tickets.choices import TicketStatus
 from tickets.models import RefundRequest, SlaEscalation, Ticket
 from tickets.services import disputes
 from tickets.services import refunds as refund_services
@@ -39,8 +40,9 @@ def _unassigned(user, now) -> Tile:
         "Unassigned, waiting",
         queue_url(queue="unassigned"),
         _tickets("unassigned", user, now),
-        # The first row of customer_tickets_open_idx (created_at order), without the SLA columns.
-        age_of=selectors.queue_view(Ticket.objects.all(), "unassigned", user=user, now=now),
+        # The same rows by the ticket's columns: the first of customer_tickets_open_idx
+        # (created_at order), without the SLA columns.
+        age_of=Ticket.objects.filter(status=TicketStatus.OPEN, assigned_to_agent__isnull=True),
         age_label="oldest waiting",
     )
 

@@ -282,3 +282,7 @@ def run_ticket_daily(days) -> str:
 
 
 register_daily_job(key="support_daily", label="support figures", run=run_ticket_daily, order=50)
+
+
+# The lead's team report tables (support_agent_weekly, support_category_weekly).
+from tickets import team_report  # noqa: E402, F401  (registers its daily job)

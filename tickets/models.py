@@ -25,7 +25,7 @@ from tickets.choices import (
     SenderType,
     TicketStatus,
 )
-from tickets.triggers import refunds_within_paid
+from tickets.triggers import QueueRebuildOnTargets, QueueSlotOnFirstReply, QueueSlotOnTicket, refunds_within_paid
 
 
 class Ticket(db.RuleBoundModel):
@@ -125,6 +125,12 @@ class Ticket(db.RuleBoundModel):
                 name="customer_tickets_resolved_idx",
                 condition=models.Q(resolved_at__isnull=False),
             ),
+            # The queue's "resolved by" filter (the team report's links), with the week's range.
+            models.Index(
+                fields=["resolved_by", "resolved_at"],
+                name="tickets_resolved_by_idx",
+                condition=models.Q(resolved_by__isnull=False),
+            ),
             # The queue's search on subject (admin search compares UPPER(subject) LIKE '%...%').
             GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="customer_tickets_subject_trgm"),
             # The queue's "follow-ups due" view.
@@ -138,7 +144,11 @@ class Ticket(db.RuleBoundModel):
             db.filter_index("service_type", "tickets_service_idx"),
             db.filter_index("issue_category", "tickets_category_idx"),
         ]
-        triggers = [never_update("ticket_id", "customer", "created_at"), touch()]
+        triggers = [
+            never_update("ticket_id", "customer", "created_at"),
+            touch(),
+            QueueSlotOnTicket(name="queue_slot"),  # tickets_queue_order follows status and priority
+        ]
         permissions = [
             ("work_ticket", "Can work own and unassigned tickets"),
             ("assign_ticket", "Can assign tickets to any agent"),
@@ -228,9 +238,70 @@ class TicketFirstResponse(models.Model):
 
     class Meta:
         db_table = "tickets_first_response"
+        triggers = [QueueSlotOnFirstReply(name="queue_slot")]  # the due time moves to the resolution target
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.first_response_at:%Y-%m-%d %H:%M}"
+
+
+class SlaTarget(models.Model):
+    """``settings.SUPPORT_SLA`` as rows, for the database's triggers to compute due times.
+
+    Written only by ``tickets.queue_order.sync_sla_targets`` (after every migrate, and by the
+    queue before its first read in a process whose settings differ); any change rewrites
+    every open ticket's row of ``tickets_queue_order`` (a statement trigger).
+    """
+
+    priority = models.TextField(primary_key=True, choices=Priority.choices)
+    priority_rank = models.SmallIntegerField()  # higher is more urgent (selectors.PRIORITY_RANK)
+    first_response = models.DurationField()
+    resolution = models.DurationField()
+
+    class Meta:
+        db_table = "tickets_sla_targets"
+        triggers = [QueueRebuildOnTargets(name="queue_rebuild")]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.first_response} / {self.resolution}"
+
+
+class TicketQueueSlot(models.Model):
+    """An open ticket's place in the queue: its SLA due time, priority rank and age.
+
+    A side table of ``customer_tickets`` (the spec's table keeps its columns): one row per
+    OPEN or IN_PROGRESS ticket, none for the others, kept by triggers on the ticket, its
+    first reply and the SLA targets (tickets/triggers.py), never written by Python. The
+    queue's open views read their first page from ``tickets_queue_order_idx``, in the
+    queue's own order, instead of sorting every open ticket. The views filter on this
+    table's columns (the row's existence is "open"), not on the ticket's: the planner
+    cannot know that every row here is an open ticket, and would sort rather than walk the
+    index for a filter it believes rare.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="queue_slot")
+    sla_due_at = models.DateTimeField()  # first-response due until an agent replied, then resolution due
+    priority_rank = models.SmallIntegerField()
+    created_at = models.DateTimeField()  # the ticket's (never updated)
+    unassigned = models.BooleanField()  # OPEN and nobody's: the "Unassigned" view and "take next"
+
+    class Meta:
+        db_table = "tickets_queue_order"
+        indexes = [
+            # selectors.queue_ordering() over the open tickets: due time, priority (most
+            # urgent first), age, id. The "SLA breached" and "due within the hour" views are
+            # a range of its first key.
+            models.Index(
+                fields=["sla_due_at", "-priority_rank", "created_at", "ticket"], name="tickets_queue_order_idx"
+            ),
+            models.Index(
+                fields=["sla_due_at", "-priority_rank", "created_at", "ticket"],
+                name="tickets_queue_unassigned_idx",
+                condition=models.Q(unassigned=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: due {self.sla_due_at:%Y-%m-%d %H:%M}"
 
 
 class Dispute(db.RuleBoundModel):
@@ -665,3 +736,16 @@ class RefundDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.service_type}"
+
+
+# The agent's workspace (merge and split links, presence, saved views, the team report).
+from tickets.workspace_models import (  # noqa: E402, F401
+    AgentWeekly,
+    CategoryWeekly,
+    PresenceState,
+    SavedQueueView,
+    TicketLink,
+    TicketLinkKind,
+    TicketMessageMove,
+    TicketPresence,
+)

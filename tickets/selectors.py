@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
 
+from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Count,
     Exists,
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, ticket_sla_targets
+from customer_ops.models import Customer
 from tickets import conf
 from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, RefundStatus, SenderType, TicketStatus
 from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
+from tickets.queue_order import ensure_sla_targets
 from tickets.services.errors import SupportError
 
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
@@ -61,28 +68,70 @@ def unread_count_subquery():
     )
 
 
+def computed_sla_due():
+    """The SLA due time computed from the ticket, its first reply and settings.SUPPORT_SLA:
+    the definition ``tickets_queue_order`` keeps (triggers, migration 0072_queue_order), which
+    the tests compare it with. Pages read the kept column (:func:`with_sla`)."""
+    return Case(
+        When(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED], then=None),
+        When(
+            first_reply__isnull=True,
+            then=F("created_at") + target_expression("priority", ticket_sla_targets("first_response")),
+        ),
+        default=F("created_at") + target_expression("priority", ticket_sla_targets("resolution")),
+    )
+
+
 def with_sla(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate each ticket with its SLA due times, computed in SQL from settings.SUPPORT_SLA.
+    """Annotate each ticket with its SLA due times.
 
     ``sla_due_at`` is the deadline the ticket works towards now: the first-response due
-    time until an agent has replied, then the resolution due time; NULL once resolved.
+    time until an agent has replied, then the resolution due time; NULL once resolved. It
+    is read from ``tickets_queue_order`` (one row per open ticket, kept by triggers, indexed
+    in the queue's order), so a filter or an order on it is an index read; the others are
+    computed from settings.SUPPORT_SLA for the rows shown.
     """
+    ensure_sla_targets()
     return qs.annotate(
         first_response_at=first_response_expression(),
         first_response_due=F("created_at") + target_expression("priority", ticket_sla_targets("first_response")),
         resolution_due=F("created_at") + target_expression("priority", ticket_sla_targets("resolution")),
-    ).annotate(
-        sla_due_at=Case(
-            When(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED], then=None),
-            When(first_response_at__isnull=True, then=F("first_response_due")),
-            default=F("resolution_due"),
-        ),
+        sla_due_at=F("queue_slot__sla_due_at"),
     )
+
+
+def watchers_subquery(since: dt.datetime, *, exclude_user=None):
+    """The names of the staff (but ``exclude_user``) who have the ticket open since ``since``
+    (``ticket_presence``), comma-separated; NULL when nobody: the queue's eye."""
+    from django.contrib.postgres.aggregates import StringAgg
+    from django.db.models.functions import Concat, NullIf, Trim
+
+    from tickets.models import TicketPresence
+
+    rows = TicketPresence.objects.filter(ticket=OuterRef("pk"), seen_at__gte=since)
+    if exclude_user is not None:
+        rows = rows.exclude(user_id=exclude_user.pk)
+    full = Trim(Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField()))
+    name = Coalesce(NullIf(full, Value("")), "user__username")
+    names = StringAgg(name, ", ", order_by="user__first_name")
+    return Subquery(rows.order_by().values("ticket").annotate(names=names).values("names"))
 
 
 def queue_ordering() -> list:
     """Time to SLA breach, then priority, then age (oldest first)."""
     return [F("sla_due_at").asc(nulls_last=True), F("priority_rank").desc(), F("created_at").asc(), F("id").asc()]
+
+
+def open_in_queue_order(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The open tickets of ``qs`` in the queue's order, read from ``tickets_queue_order_idx``
+    (the same order as :func:`queue_ordering`: the side table's columns equal the ticket's
+    for every open ticket), so a page is an index scan, not a sort of every open ticket."""
+    return qs.filter(queue_slot__isnull=False).order_by(
+        F("queue_slot__sla_due_at").asc(),
+        F("queue_slot__priority_rank").desc(),
+        F("queue_slot__created_at").asc(),
+        F("id").asc(),
+    )
 
 
 def ticket_queue() -> QuerySet[Ticket]:
@@ -98,6 +147,19 @@ def ticket_queue() -> QuerySet[Ticket]:
     )
 
 
+# An email address typed or pasted into the queue's search box.
+EMAIL_SHAPED = re.compile(r"[^@\s\"']+@[^@\s\"']+\.[^@\s\"']+")
+
+
+def customers_by_email(term: str) -> list[int]:
+    """The customers whose email is exactly ``term`` (as typed, or in lower or upper case),
+    when ``term`` is one email address; [] otherwise. One probe of the unique email index."""
+    term = term.strip()
+    if not EMAIL_SHAPED.fullmatch(term):
+        return []
+    return list(Customer.objects.filter(email__in={term, term.lower(), term.upper()}).values_list("pk", flat=True))
+
+
 # --- The queue's one-click views -------------------------------------------------------
 
 
@@ -105,12 +167,14 @@ def queue_view(qs: QuerySet[Ticket], view: str, *, user, now: dt.datetime | None
     now = now or timezone.now()
     if view == "mine":
         return qs.filter(assigned_to_agent=user, status__in=OPEN_STATUSES)
-    if view == "unassigned":
-        return qs.filter(assigned_to_agent__isnull=True, status=TicketStatus.OPEN)
+    # The open views filter on tickets_queue_order, whose rows are the open tickets (see
+    # TicketQueueSlot): the page is then a walk of its index in the queue's order.
+    if view == "unassigned":  # OPEN and nobody's
+        return qs.filter(queue_slot__unassigned=True)
     if view == "open":
-        return qs.filter(status__in=OPEN_STATUSES)
+        return qs.filter(queue_slot__isnull=False)
     if view == "breached":
-        return qs.filter(status__in=OPEN_STATUSES, sla_due_at__lt=now)
+        return qs.filter(queue_slot__sla_due_at__lt=now)
     if view == "escalated":
         return qs.filter(status__in=OPEN_STATUSES, escalated=True)
     if view == "follow_up":
@@ -128,18 +192,9 @@ def queue_view(qs: QuerySet[Ticket], view: str, *, user, now: dt.datetime | None
 
 
 def _due_between(qs: QuerySet[Ticket], start: dt.datetime, end: dt.datetime) -> QuerySet[Ticket]:
-    """Open tickets whose SLA due time falls in [start, end). The due time is computed, so
-    no index serves it; since it is ``created_at`` plus one of the targets, the same rows
-    were created within (start - longest target, end - shortest target), a range that
-    ``customer_tickets_open_idx`` serves (a few days of open tickets, not all of them)."""
-    targets = [*ticket_sla_targets("first_response").values(), *ticket_sla_targets("resolution").values()]
-    return qs.filter(
-        status__in=OPEN_STATUSES,
-        created_at__gt=start - max(targets),
-        created_at__lt=end - min(targets),
-        sla_due_at__gte=start,
-        sla_due_at__lt=end,
-    )
+    """Open tickets whose SLA due time falls in [start, end): a range of
+    ``tickets_queue_order_idx``, whatever the number of open tickets."""
+    return qs.filter(queue_slot__sla_due_at__gte=start, queue_slot__sla_due_at__lt=end)
 
 
 def _midnight(now: dt.datetime) -> dt.datetime:
@@ -169,8 +224,8 @@ HOME_VIEWS = [
 
 def next_unassigned(qs: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
     """The unassigned open tickets an agent may take, most urgent first (for "take next")."""
-    qs = with_sla(qs if qs is not None else Ticket.objects.all()).annotate(priority_rank=priority_rank_expression())
-    return qs.filter(status=TicketStatus.OPEN, assigned_to_agent__isnull=True).order_by(*queue_ordering())
+    qs = with_sla(qs if qs is not None else Ticket.objects.all())
+    return open_in_queue_order(qs.filter(queue_slot__unassigned=True))
 
 
 # --- The ticket page -------------------------------------------------------------------
@@ -181,28 +236,125 @@ class ThreadEntry:
     kind: str  # "message" or "note"
     obj: TicketMessage | InternalNote
     is_new: bool = False
+    origin: str = ""  # the ticket_id it was written on, when that is another ticket (merged or split)
 
     @property
     def created_at(self) -> dt.datetime:
         return self.obj.created_at
 
 
+# The ticket and every ticket merged into it, transitively (``ticket_links``, kind MERGED;
+# ticket_links_target_idx): the tickets whose thread the page shows. A merge refuses a
+# ticket already merged, so the links form a tree and the recursion ends.
+_FAMILY_SQL = """
+    WITH RECURSIVE family(id) AS (
+        SELECT %s::bigint
+        UNION
+        SELECT l.source_id FROM ticket_links l JOIN family f ON l.target_id = f.id WHERE l.kind = 'MERGED'
+    )
+    SELECT id FROM family
+"""
+
+
+def thread_family(ticket: Ticket | int) -> RawSQL:
+    """The ids of the tickets whose thread ``ticket``'s page shows, as a subquery."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    return RawSQL(_FAMILY_SQL, (pk,))
+
+
+def thread_messages(ticket: Ticket | int) -> QuerySet[TicketMessage]:
+    """The messages shown on ``ticket``: its own and its merged tickets', except those split
+    off to another ticket, plus those split off to it (``ticket_message_moves``)."""
+    family = thread_family(ticket)
+    return TicketMessage.objects.filter(
+        Q(ticket_id__in=family, move__isnull=True) | Q(move__to_ticket_id__in=thread_family(ticket))
+    ).annotate(origin=F("ticket__ticket_id"))
+
+
+def thread_notes(ticket: Ticket | int) -> QuerySet[InternalNote]:
+    """The internal notes shown on ``ticket``: its own and its merged tickets'."""
+    return InternalNote.objects.filter(ticket_id__in=thread_family(ticket)).annotate(origin=F("ticket__ticket_id"))
+
+
 def ticket_thread(ticket: Ticket, *, new_after: tuple[int, int] | None = None) -> list[ThreadEntry]:
-    """Messages and internal notes in order (two queries, whatever the thread length).
+    """Messages and internal notes in order (two queries, whatever the thread length),
+    those of the tickets merged into this one included (``origin`` names their ticket).
 
     ``new_after`` = (last message id, last note id) the agent had seen: entries after
     them are flagged ``is_new`` (a stale reply shows what changed).
     """
     seen_message, seen_note = new_after or (None, None)
+    own = ticket.ticket_id
+
+    def origin(obj) -> str:
+        return "" if obj.origin == own else obj.origin
+
     messages = [
-        ThreadEntry("message", m, is_new=seen_message is not None and m.pk > seen_message)
-        for m in TicketMessage.objects.filter(ticket=ticket).order_by("created_at", "id")
+        ThreadEntry("message", m, is_new=seen_message is not None and m.pk > seen_message, origin=origin(m))
+        for m in thread_messages(ticket).order_by("created_at", "id")
     ]
     notes = [
-        ThreadEntry("note", n, is_new=seen_note is not None and n.pk > seen_note)
-        for n in InternalNote.objects.filter(ticket=ticket).order_by("created_at", "id")
+        ThreadEntry("note", n, is_new=seen_note is not None and n.pk > seen_note, origin=origin(n))
+        for n in thread_notes(ticket).order_by("created_at", "id")
     ]
     return sorted(chain(messages, notes), key=lambda e: (e.created_at, e.kind, e.obj.pk))
+
+
+def ticket_links(ticket: Ticket) -> list[tuple[str, Ticket]]:
+    """What the ticket page says of the ticket's merges and splits: (label, other ticket),
+    one query."""
+    from tickets.models import TicketLink, TicketLinkKind
+
+    labels = {
+        (TicketLinkKind.MERGED, True): "Merged into",
+        (TicketLinkKind.MERGED, False): "Merged here:",
+        (TicketLinkKind.SPLIT, True): "Split from",
+        (TicketLinkKind.SPLIT, False): "Split off into",
+    }
+    rows = (
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .only("kind", "source__ticket_id", "source__status", "target__ticket_id", "target__status")
+        .order_by("created_at", "id")
+    )
+    found = []
+    for link in rows:
+        outgoing = link.source_id == ticket.pk
+        found.append((labels[(link.kind, outgoing)], link.target if outgoing else link.source))
+    return found
+
+
+def thread_entries_after(ticket: Ticket, seen: tuple[int, int]) -> list[ThreadEntry]:
+    """The entries of the thread newer than ``seen`` (the live thread's update: two queries)."""
+    messages = [
+        ThreadEntry("message", m, is_new=True, origin="" if m.origin == ticket.ticket_id else m.origin)
+        for m in thread_messages(ticket).filter(id__gt=seen[0]).order_by("created_at", "id")
+    ]
+    notes = [
+        ThreadEntry("note", n, is_new=True, origin="" if n.origin == ticket.ticket_id else n.origin)
+        for n in thread_notes(ticket).filter(id__gt=seen[1]).order_by("created_at", "id")
+    ]
+    return sorted(chain(messages, notes), key=lambda e: (e.created_at, e.kind, e.obj.pk))
+
+
+_LIVE_VERSION_SQL = f"""
+    SELECT (SELECT max(m.id) FROM customer_ticket_messages m
+             WHERE (m.ticket_id IN ({_FAMILY_SQL})
+                    AND NOT EXISTS (SELECT 1 FROM ticket_message_moves v WHERE v.message_id = m.id))
+                OR m.id IN (SELECT v.message_id FROM ticket_message_moves v
+                             WHERE v.to_ticket_id IN ({_FAMILY_SQL}))),
+           (SELECT max(n.id) FROM ticket_internal_notes n WHERE n.ticket_id IN ({_FAMILY_SQL}))
+"""
+
+
+def live_thread_version(ticket: Ticket | int) -> tuple[int, int]:
+    """(last message id, last note id) of the thread as shown, in one query: what the live
+    page compares with what it shows, and the stale-reply check with what the form carried."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_VERSION_SQL, (pk, pk, pk))
+        last_message, last_note = cursor.fetchone()
+    return last_message or 0, last_note or 0
 
 
 def thread_version(entries: list[ThreadEntry]) -> tuple[int, int]:

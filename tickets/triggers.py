@@ -78,3 +78,68 @@ def _statuses() -> str:
 
 def refunds_within_paid() -> RefundsWithinPaid:
     return RefundsWithinPaid(name="refunds_within_paid")
+
+
+# --- The queue's order: each open ticket's SLA due time, kept in an indexed side table ----
+#
+# ``tickets_queue_order`` (TicketQueueSlot) holds one row per open ticket with the queue's
+# sort key (SLA due time, priority rank, created_at), so the queue reads its first page from
+# an index instead of computing the due time of every open ticket and sorting them. Every
+# change that moves a ticket's key fires one of the triggers below, and each calls the one
+# SQL function that computes the key (``tickets_queue_refresh``, migration
+# 0072_queue_order), so there is a single definition of the due time in SQL:
+#
+# * a ticket inserted, or its status, priority or assignee changed (QueueSlotOnTicket);
+# * its first agent reply recorded or removed (QueueSlotOnFirstReply; the side table
+#   ``tickets_first_response`` is itself kept by triggers on the messages);
+# * the SLA targets changed (QueueRebuildOnTargets: every open ticket rewritten); the
+#   targets are ``settings.SUPPORT_SLA`` copied into ``tickets_sla_targets`` by
+#   ``tickets.queue_order.sync_sla_targets``.
+
+
+class QueueSlotOnTicket(StrictTrigger):
+    """AFTER INSERT, or UPDATE of the status, priority or assignee, of a ticket. (A WHEN clause
+    cannot read OLD on INSERT OR UPDATE, so the function skips the other updates.)"""
+
+    when = pgtrigger.After
+    operation = pgtrigger.Insert | pgtrigger.Update
+
+    def get_func(self, model):
+        return """
+            IF TG_OP = 'UPDATE' AND OLD.status IS NOT DISTINCT FROM NEW.status
+               AND OLD.priority IS NOT DISTINCT FROM NEW.priority
+               AND OLD.assigned_to_agent_id IS NOT DISTINCT FROM NEW.assigned_to_agent_id THEN
+                RETURN NULL;
+            END IF;
+            PERFORM public.tickets_queue_refresh(ARRAY[NEW.id]::bigint[]);
+            RETURN NULL;
+        """
+
+
+class QueueSlotOnFirstReply(StrictTrigger):
+    """AFTER INSERT, UPDATE or DELETE of a ticket's first-reply row: its due time moves from
+    the first-response target to the resolution target (or back)."""
+
+    when = pgtrigger.After
+    operation = pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete
+
+    def get_func(self, model):
+        return """
+            IF TG_OP = 'DELETE' THEN
+                PERFORM public.tickets_queue_refresh(ARRAY[OLD.ticket_id]::bigint[]);
+            ELSE
+                PERFORM public.tickets_queue_refresh(ARRAY[NEW.ticket_id]::bigint[]);
+            END IF;
+            RETURN NULL;
+        """
+
+
+class QueueRebuildOnTargets(StrictTrigger):
+    """AFTER any change of the SLA targets: every open ticket's due time is rewritten."""
+
+    when = pgtrigger.After
+    operation = pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete
+    level = pgtrigger.Statement
+
+    def get_func(self, model):
+        return "PERFORM public.tickets_queue_refresh(NULL); RETURN NULL;"

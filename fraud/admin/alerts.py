@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import admin, messages
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
 from customer_ops.errors import DomainError
-from fraud import selectors, services
+from fraud import conf, precision, selectors, services, services_review
 from fraud.admin.common import (
     CappedImportMixin,
     DefaultChoiceFilter,
@@ -28,11 +32,13 @@ from fraud.admin.common import (
     run,
     severity_badge,
 )
-from fraud.forms import ActionForm, ResolveForm, VersionField
+from fraud.forms import ActionForm, PrecisionPeriodForm, ReassignForm, ResolveForm, VersionField
 from fraud.models import FraudAlert
 from fraud.resources import FraudAlertResource
 
 WORK = "fraud.change_fraudalert"
+REASSIGN = services_review.REASSIGN
+BULK_DECIDE = services.BULK_DECIDE
 
 
 class AlertStatusFilter(DefaultChoiceFilter):
@@ -57,14 +63,26 @@ class AlertStatusFilter(DefaultChoiceFilter):
 @admin.register(FraudAlert)
 class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     resource_classes = [FraudAlertResource]
-    list_display = ["id", "customer", "alert_type", "severity", "age", "is_resolved", "action_summary", "created_at"]
+    list_display = [
+        "id",
+        "customer",
+        "alert_type",
+        "severity",
+        "age",
+        "is_resolved",
+        "held_by",
+        "action_summary",
+        "created_at",
+    ]
     list_display_links = ["id"]
     list_filter = [AlertStatusFilter, "alert_severity", "alert_type"]
     search_fields = ["=id", "=customer__id", "=customer__email"]
-    list_select_related = ["customer"]
+    # The claim and its holder come with the page's one query (a reverse one-to-one join).
+    list_select_related = ["customer", "review", "review__claimed_by"]
     list_per_page = 100
     show_facets = admin.ShowFacets.NEVER
     change_form_template = "admin/fraud/fraudalert/change_form.html"
+    import_export_change_list_template = "admin/fraud/fraudalert/change_list.html"  # + take next, report
     actions = ["resolve_selected"]
     history_list_display = ["is_resolved", "action_taken", "resolution_notes"]
     fieldsets = [
@@ -97,6 +115,9 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
     def has_work_permission(self, request):
         return request.user.has_perm(WORK)
 
+    def has_bulk_decide_permission(self, request):
+        return request.user.has_perm(BULK_DECIDE)
+
     def has_import_permission(self, request):
         return request.user.has_perm("fraud.add_fraudalert")
 
@@ -104,6 +125,10 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         # Annotate before ordering: the queue is ordered by the severity rank.
         qs = self.model._default_manager.get_queryset().annotate(severity_rank=selectors.SEVERITY_RANK)
         return qs.order_by(*self.get_ordering(request))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_take_next": self.has_work_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def get_ordering(self, request):
         if request.GET.get("status", "open") == "open":
@@ -117,6 +142,15 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
     @admin.display(description="Age")
     def age(self, obj):
         return timesince(obj.created_at, timezone.now()).split(",")[0]
+
+    @admin.display(description="Held by")
+    def held_by(self, obj):
+        review = getattr(obj, "review", None)
+        if obj.is_resolved or review is None or not review.claimed_by_id or review.claimed_until <= timezone.now():
+            return ""
+        return f"{review.claimed_by.get_full_name() or review.claimed_by.get_username()} until " + format(
+            timezone.localtime(review.claimed_until), "%H:%M"
+        )
 
     @admin.display(description="Action taken")
     def action_summary(self, obj):
@@ -137,6 +171,9 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         return [
             path("<path:object_id>/record-action/", view(self.record_action_view), name="fraud_fraudalert_action"),
             path("<path:object_id>/resolve/", view(self.resolve_view), name="fraud_fraudalert_resolve"),
+            path("<path:object_id>/reassign/", view(self.reassign_view), name="fraud_fraudalert_reassign"),
+            path("take-next/", view(self.take_next_view), name="fraud_fraudalert_take_next"),
+            path("precision/", view(self.precision_view), name="fraud_fraudalert_precision"),
             *super().get_urls(),
         ]
 
@@ -145,6 +182,13 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         extra_context = extra_context or {}
         if alert is not None and self.has_view_permission(request, alert):
             can_work = self.has_work_permission(request) and not alert.is_resolved
+            claim = self._claim_on_open(request, alert) if can_work and request.method == "GET" else None
+            extra_context.update(
+                claim=claim,
+                held_by_other=claim is not None and claim.claimed_by_id != request.user.pk,
+                can_reassign=not alert.is_resolved and request.user.has_perm(REASSIGN),
+                claim_minutes=conf.CLAIM_MINUTES,
+            )
             block_query = {
                 "customer": alert.customer_id,
                 "alert": alert.pk,
@@ -161,6 +205,70 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
                 customer_panels=customer_panels(request, alert.customer),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _claim_on_open(self, request, alert):
+        """Opening an open alert nobody holds claims it for the analyst (Sift's queue); the
+        live claim (theirs or someone else's) is shown either way."""
+        claim = services_review.alert_claim_of(alert)
+        if claim is None:
+            try:
+                services_review.alert_claim(alert=alert, actor=request.user)
+            except DomainError:
+                pass  # taken meanwhile: the page shows who holds it
+            claim = services_review.alert_claim_of(alert)
+        return claim
+
+    def take_next_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        require(request, WORK)
+        try:
+            alert = services.alert_take_next(actor=request.user)
+        except DomainError as error:
+            self.show_refusal(request, error)
+            return redirect_to_queue()
+        if alert is None:
+            self.message_user(request, "No open alert is waiting: every one is resolved or held.", messages.INFO)
+            return redirect_to_queue()
+        self.message_user(request, f"Alert #{alert.pk} is yours for {conf.CLAIM_MINUTES} minutes.", messages.SUCCESS)
+        return redirect_to(alert)
+
+    def reassign_view(self, request, object_id):
+        require(request, REASSIGN)
+        alert = self.get_object(request, object_id)
+        if alert is None:
+            raise Http404
+        form = ReassignForm(request.POST or None, analysts=analysts())
+        if request.method == "POST" and form.is_valid():
+            who = form.cleaned_data["analyst"]
+            done = f"Alert #{alert.pk} handed to {who.get_full_name() or who.get_username()}."
+            if run(request, services.alert_reassign, done, alert=alert, analyst=who, actor=request.user):
+                return redirect_to(alert)
+        return form_page(self, request, title=f"Reassign alert #{alert.pk}", form=form, obj=alert)
+
+    def precision_view(self, request):
+        """Precision per alert type and per model version over a chosen period."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        initial = {"start": today - dt.timedelta(days=conf.PRECISION_DAYS - 1), "end": today}
+        form = PrecisionPeriodForm(request.GET if "start" in request.GET else None, initial=initial)
+        period = form.cleaned_data if form.is_bound and form.is_valid() else initial
+        start = dt.datetime.combine(period["start"], dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(period["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        by_type = precision.by_alert_type(start, end)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Alert precision",
+            "form": form,
+            "period": period,
+            "by_type": by_type,
+            "by_model": precision.by_model_version(start, end),
+            "overall": precision.total(by_type),
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/fraud/fraudalert/precision.html", context)
 
     def _alert_for_work(self, request, object_id) -> FraudAlert:
         require(request, WORK)
@@ -185,19 +293,24 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             kwargs = {"alert": alert, "notes": data["notes"], "action": data["action_taken"], "actor": request.user}
+            kwargs |= {"outcome": data["outcome"], "reason_code": data["reason_code"]}
             kwargs["expected_version"] = data["version"]
             if run(request, services.alert_resolve, f"Alert #{alert.pk} resolved.", **kwargs):
                 return redirect_to(alert)
         return form_page(self, request, title=f"Resolve alert #{alert.pk}", form=form, obj=alert)
 
-    @admin.action(description="Resolve selected alerts with one note", permissions=["work"])
+    @admin.action(description="Decide selected alerts with one outcome", permissions=["bulk_decide"])
     def resolve_selected(self, request, queryset):
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             data = form.cleaned_data
             try:
                 resolved, skipped = services.alerts_resolve(
-                    alerts=list(queryset), notes=data["notes"], actor=request.user
+                    alerts=list(queryset),
+                    outcome=data["outcome"],
+                    reason_code=data["reason_code"],
+                    notes=data["notes"],
+                    actor=request.user,
                 )
             except DomainError as error:
                 self.show_refusal(request, error)
@@ -208,10 +321,28 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         return form_page(
             self,
             request,
-            title=f"Resolve {queryset.count()} alert(s) with one note",
+            title=f"Decide {queryset.count()} alert(s) with one outcome",
             form=form,
             extra={"bulk_action": "resolve_selected", "selected": queryset},
         )
+
+
+def analysts():
+    """Who an alert or activity may be handed to: active staff in the fraud roles."""
+    from django.contrib.auth import get_user_model
+
+    from customer_ops.roles import Role, with_included
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name__in=with_included(Role.FRAUD))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def redirect_to_queue() -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:fraud_fraudalert_changelist"))
 
 
 def alert_link(alert) -> str:

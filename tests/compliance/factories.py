@@ -5,7 +5,8 @@ from __future__ import annotations
 import factory
 
 from compliance import models as compliance
-from tests.factories import CustomerFactory, UserFactory
+from customer_ops.models import OutboxEvent
+from tests.factories import CustomerFactory, OutboxEventFactory, UserFactory
 
 
 class AccessLogFactory(factory.django.DjangoModelFactory):
@@ -22,3 +23,7 @@ class AccessLogFactory(factory.django.DjangoModelFactory):
 # Tables of this project (not of the spec) that declare write rules, with their factories:
 # the generated write-rule tests cover them too.
 OWN_FACTORIES = {compliance.AccessLog: AccessLogFactory}
+
+
+# The event outbox (customer_ops.events) is append-only too: walked like the project's other logs.
+OWN_FACTORIES[OutboxEvent] = OutboxEventFactory

@@ -272,11 +272,13 @@ def plant(identity: Identity, *, staff, other_customer=None) -> dict:
         _model("analytics.RewardHold").objects.create(**kw("analytics.RewardHold", reward=reward)),
     )
     add("compliance.ConsentLog", f.ConsentLogFactory(**kw("compliance.ConsentLog", customer=customer)))
+    deletion = f.DataDeletionRequestFactory(
+        **kw("compliance.DataDeletionRequest", customer=customer, request_status="REJECTED")
+    )
+    add("compliance.DataDeletionRequest", deletion)
     add(
-        "compliance.DataDeletionRequest",
-        f.DataDeletionRequestFactory(
-            **kw("compliance.DataDeletionRequest", customer=customer, request_status="REJECTED")
-        ),
+        "compliance.ErasureRecipient",
+        f.ErasureRecipientFactory(**kw("compliance.ErasureRecipient", request=deletion, waived_by=staff)),
     )
     for actor_type in ("CUSTOMER", "AGENT"):
         add(

@@ -117,11 +117,17 @@ def test_fraud_analyst_resolves_an_alert_and_reviews_an_activity_with_the_keyboa
     _focus(s, f"#result_list {_change_link('fraud_fraudalert', alert.pk)}")
     _enter(s)
     resolve = f'form[action="{reverse("admin:fraud_fraudalert_resolve", args=[alert.pk])}"]'
+    # The outcome and reason code: type-ahead in the focused list, as a keyboard user picks.
+    _focus(s, f"{resolve} select[name=outcome]")
+    s.page.keyboard.type("Confirmed")
+    _focus(s, f"{resolve} select[name=reason_code]")
+    s.page.keyboard.type("Stolen")
     _type(s, f"{resolve} textarea[name=notes]", "Card testing confirmed; cards blocked at the processor.")
     _focus(s, f"{resolve} input[type=submit]")
     _enter(s)
     alert.refresh_from_db()
     assert alert.is_resolved and alert.resolution_notes.startswith("Card testing confirmed")
+    assert (alert.review.outcome, alert.review.reason_code) == ("CONFIRMED_FRAUD", "STOLEN_PAYMENT")
 
     # Back to the home page through the breadcrumbs (Shift+Tab: they come before the content).
     _focus(s, '.breadcrumbs a[href="/admin/"]', backwards=True)

@@ -19,7 +19,15 @@ from customer_ops.models import Customer
 from customer_ops.roles import Role
 from fraud import conf
 from fraud.jobs import next_requested_run, recalculate_trust_scores, run_requested_recalculation
-from fraud.models import Block, FraudAlert, SuspiciousActivity, TrustRecalculation, TrustScore, VerificationHistory
+from fraud.models import (
+    AlertReview,
+    Block,
+    FraudAlert,
+    SuspiciousActivity,
+    TrustRecalculation,
+    TrustScore,
+    VerificationHistory,
+)
 from tests.assertions import assert_page_shows, unchanged
 from tests.factories import (
     BlockFactory,
@@ -147,21 +155,33 @@ def test_resolve_page_calls_the_service_and_bad_input_writes_nothing(fraud_clien
     assert response.status_code == 200 and response.context["form"].errors
     alert.refresh_from_db()
     assert not alert.is_resolved
-    response = fraud_client.post(url, {"notes": "Verified with the bank", "action_taken": "Called"})
+    decision = {"outcome": "LEGITIMATE", "reason_code": "CUSTOMER_CONFIRMED"}
+    with unchanged(*FRAUD_TABLES):  # no outcome: a form error
+        response = fraud_client.post(url, {"notes": "Verified with the bank"})
+    assert response.status_code == 200 and set(response.context["form"].errors) == {"outcome", "reason_code"}
+    response = fraud_client.post(url, {"notes": "Verified with the bank", "action_taken": "Called", **decision})
     assert response.status_code == 302
     alert.refresh_from_db()
     assert (alert.is_resolved, alert.action_taken, alert.action_taken_by) == (True, "Called", analyst)
-    response = fraud_client.post(url, {"notes": "again"}, follow=True)  # already resolved: a message
+    assert (alert.review.outcome, alert.review.reason_code, alert.review.decided_by) == (*decision.values(), analyst)
+    response = fraud_client.post(url, {"notes": "again", **decision}, follow=True)  # already resolved: a message
     assert "already resolved" in response.content.decode()
 
 
-def test_bulk_resolve_action_with_one_note(fraud_client):
+def test_bulk_decision_needs_its_permission_and_records_one_outcome_per_alert(client, fraud_client, make_staff):
     alerts = [FraudAlertFactory() for _ in range(3)]
     data = {"action": "resolve_selected", "_selected_action": [a.pk for a in alerts]}
-    assert fraud_client.post("/admin/fraud/fraudalert/", data).status_code == 200  # the note form
-    response = fraud_client.post("/admin/fraud/fraudalert/", {**data, "apply": "1", "notes": "Test accounts"})
+    decision = {"apply": "1", "notes": "Test accounts", "outcome": "FALSE_POSITIVE", "reason_code": "DATA_ERROR"}
+    with unchanged(*FRAUD_TABLES):  # an analyst without the bulk right: the action is not offered
+        response = fraud_client.post("/admin/fraud/fraudalert/", {**data, **decision}, follow=True)
+    assert response.status_code == 200 and "resolve_selected" not in response.content.decode()
+    assert not FraudAlert.objects.filter(is_resolved=True).exists()
+    client.force_login(make_staff(Role.FRAUD_LEAD))
+    assert client.post("/admin/fraud/fraudalert/", data).status_code == 200  # the decision form
+    response = client.post("/admin/fraud/fraudalert/", {**data, **decision})
     assert response.status_code == 302
     assert set(FraudAlert.objects.values_list("is_resolved", "resolution_notes")) == {(True, "Test accounts")}
+    assert list(AlertReview.objects.values_list("outcome", flat=True)) == ["FALSE_POSITIVE"] * 3
 
 
 def test_block_from_an_alert_prefills_the_form_and_records_the_action(fraud_client):
@@ -397,7 +417,9 @@ def test_a_page_opened_before_someone_else_changed_the_row_is_refused_not_overwr
     )
     with unchanged(*apps.get_app_config("fraud").get_models()):
         response = fraud_client.post(
-            f"/admin/fraud/fraudalert/{alert.pk}/resolve/", {"notes": "ok", "version": version}, follow=True
+            f"/admin/fraud/fraudalert/{alert.pk}/resolve/",
+            {"notes": "ok", "version": version, "outcome": "LEGITIMATE", "reason_code": "OTHER"},
+            follow=True,
         )
     assert_page_shows(response, present=["was changed by someone else", f"Alert #{alert.pk}"])
     assert not FraudAlert.objects.get(pk=alert.pk).is_resolved

@@ -106,13 +106,17 @@ def test_record_action_then_resolve_then_refuse_changes(analyst):
     alert.refresh_from_db()
     assert (alert.action_taken, alert.action_taken_by) == ("Called the customer", analyst)
     assert alert.action_taken_at is not None
-    services.alert_resolve(alert=alert, notes="False positive", actor=analyst)
+    services.alert_resolve(
+        outcome="FALSE_POSITIVE", reason_code="DATA_ERROR", alert=alert, notes="False positive", actor=analyst
+    )
     alert.refresh_from_db()
     assert alert.is_resolved and alert.resolved_at and alert.resolution_notes == "False positive"
     assert alert.action_taken == "Called the customer"  # kept
     assert [h.history_type for h in alert.history.all()] == ["~", "~", "+"]
     with unchanged(*APP_TABLES), pytest.raises(FraudError, match="already resolved"):
-        services.alert_resolve(alert=alert, notes="again", actor=analyst)
+        services.alert_resolve(
+            outcome="FALSE_POSITIVE", reason_code="DATA_ERROR", alert=alert, notes="again", actor=analyst
+        )
     with unchanged(*APP_TABLES), pytest.raises(FraudError, match="resolved"):
         services.alert_record_action(alert=alert, action="late", actor=analyst)
 
@@ -120,15 +124,21 @@ def test_record_action_then_resolve_then_refuse_changes(analyst):
 def test_resolve_requires_notes(analyst):
     alert = FraudAlertFactory()
     with unchanged(*APP_TABLES), pytest.raises(FraudError, match="notes are required"):
-        services.alert_resolve(alert=alert, notes=" ", actor=analyst)
+        services.alert_resolve(
+            outcome="FALSE_POSITIVE", reason_code="DATA_ERROR", alert=alert, notes=" ", actor=analyst
+        )
     alert.refresh_from_db()
     assert not alert.is_resolved
 
 
-def test_bulk_resolve_with_one_note(analyst):
+def test_bulk_resolve_with_one_note(make_staff):
+    from customer_ops.roles import Role
+
+    lead = make_staff(Role.FRAUD_LEAD)  # bulk decisions are the lead's right
     alerts = [FraudAlertFactory() for _ in range(3)]
     done = FraudAlertFactory(is_resolved=True, resolution_notes="earlier")
-    assert services.alerts_resolve(alerts=[*alerts, done], notes="Batch: test accounts", actor=analyst) == (3, 1)
+    kwargs = {"outcome": "FALSE_POSITIVE", "reason_code": "DATA_ERROR", "notes": "Batch: test accounts"}
+    assert services.alerts_resolve(alerts=[*alerts, done], actor=lead, **kwargs) == (3, 1)
     assert set(FraudAlert.objects.values_list("resolution_notes", flat=True)) == {"Batch: test accounts", "earlier"}
 
 
@@ -215,7 +225,9 @@ def test_a_caller_other_than_the_admin_cannot_skip_the_role_check(make_staff):
     with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not lift blocks"):
         services.unblock(block=block, reason="Paid back", actor=agent)
     with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not work fraud alerts"):
-        services.alert_resolve(alert=alert, notes="False positive", actor=agent)
+        services.alert_resolve(
+            outcome="FALSE_POSITIVE", reason_code="DATA_ERROR", alert=alert, notes="False positive", actor=agent
+        )
     with unchanged(*APP_TABLES), pytest.raises(NotAllowed, match="may not confirm fraud"):
         services.trust_confirm_fraud(customer=customer, notes="Ring", actor=agent)
 
@@ -238,8 +250,22 @@ def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(analyst):
     assert seen is not None  # alerts have no updated_at: their latest history row is the version
     services.alert_record_action(alert=alert, action="Called again", actor=analyst, expected_version=seen)
     with unchanged(*APP_TABLES), pytest.raises(Conflict, match="changed by someone else"):
-        services.alert_resolve(alert=alert, notes="False positive", actor=analyst, expected_version=seen)
-    services.alert_resolve(alert=alert, notes="ok", actor=analyst, expected_version=services.row_version(alert))
+        services.alert_resolve(
+            outcome="FALSE_POSITIVE",
+            reason_code="DATA_ERROR",
+            alert=alert,
+            notes="False positive",
+            actor=analyst,
+            expected_version=seen,
+        )
+    services.alert_resolve(
+        outcome="FALSE_POSITIVE",
+        reason_code="DATA_ERROR",
+        alert=alert,
+        notes="ok",
+        actor=analyst,
+        expected_version=services.row_version(alert),
+    )
 
     activity = SuspiciousActivityFactory()
     services.suspicious_review(

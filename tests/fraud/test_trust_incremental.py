@@ -133,7 +133,9 @@ def _change_everything(c, placed, dispute, refund, alert, activity, analyst):
     refund.refund_status = "REJECTED"
     refund.save()
     VerificationHistoryFactory(customer=c[5], verification_type="IDENTITY")
-    services.alert_resolve(alert=alert, notes="false positive", actor=analyst)
+    services.alert_resolve(
+        outcome="FALSE_POSITIVE", reason_code="DATA_ERROR", alert=alert, notes="false positive", actor=analyst
+    )
     services.suspicious_review(activity=SuspiciousActivity.objects.get(pk=activity.pk), notes="ok", actor=analyst)
     services.trust_confirm_fraud(customer=c[8], notes="chargeback ring", actor=analyst)
     ActivityLogFactory(customer=c[11], device_id="dev-9")  # a new link to the blocked c[9]

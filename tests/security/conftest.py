@@ -68,6 +68,7 @@ def walk_objects(db) -> dict:
         f.FraudAlertFactory(customer=customer),
         f.BlockFactory(customer=customer),
         f.SuspiciousActivityFactory(customer=customer),
+        f.ListEntryFactory(),
         f.VerificationHistoryFactory(customer=customer),
         f.ActivityLogFactory(customer=customer, order=order),
         f.LoginHistoryFactory(customer=customer),

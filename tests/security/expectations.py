@@ -15,9 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 A, L, F, G, C, N = "agent", "lead", "fraud", "legal", "compliance", "analyst"
+FL = "fraud_lead"  # holds every right of a fraud analyst (customer_ops.roles.INCLUDES), and more
 S = "superuser"
 NOROLE = "norole"
-EVERYONE = frozenset({A, L, F, G, C, N, S, NOROLE})
+EVERYONE = frozenset({A, L, F, FL, G, C, N, S, NOROLE})
+
+
+def _including(personas) -> frozenset[str]:
+    """The personas, and the fraud lead wherever the fraud analyst is."""
+    personas = frozenset(personas)
+    return personas | {FL} if F in personas else personas
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class Rule:
 
 
 def only(*personas: str, ok: int = 200, denied: int = 403) -> Rule:
-    return Rule(frozenset(personas) | {S}, ok, denied)
+    return Rule(_including(personas) | {S}, ok, denied)
 
 
 def everyone(status: int) -> Rule:
@@ -57,7 +64,7 @@ class Rights:
 
 
 def rights(view=(), add=(), change=(), delete=()) -> Rights:
-    return Rights(frozenset(view) | {S}, frozenset(add), frozenset(change), frozenset(delete))
+    return Rights(_including(view) | {S}, _including(add), _including(change), _including(delete))
 
 
 ALL6 = (A, L, F, G, C, N)
@@ -83,6 +90,7 @@ MODEL_RIGHTS: dict[str, Rights] = {
     "fraud.fraudalert": rights((F,)),
     "fraud.block": rights((A, L, F, G), add=(F, S)),  # lifted through its own URL, never edited
     "fraud.suspiciousactivity": rights((F,)),
+    "fraud.listentry": rights((F,), add=(F, S)),  # added with its backtest, never edited
     "fraud.verificationhistory": rights((A, L, F, C)),
     # analytics
     "analytics.activitylog": rights((A, L, F, C, N)),
@@ -184,6 +192,11 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "tickets_ticket_rate": {"GET": nobody(), "POST": nobody()},  # the customer's rating: no staff member records it
     "tickets_ticket_follow_up": post_only(*WORKERS, ok=302),  # an empty form clears the follow-up date
     "tickets_ticket_close": post_only(L),
+    "tickets_ticket_merge": post_only(*WORKERS),  # a lead, or the agent owning both (the service checks)
+    "tickets_ticket_split": post_only(*WORKERS),
+    # the ticket page's heartbeat: whoever may open the ticket; an empty POST names no seen ids
+    "tickets_ticket_team_report": {"GET": only(L)},  # the lead's team report
+    "tickets_ticket_presence": {"GET": everyone(405), "POST": only(A, L, F, G, C, ok=400)},
     "tickets_ticket_export": {"GET": only(L)},  # leads export the queue
     **history_urls("tickets.ticket"),
     # --- refunds: agents raise (the add URL), leads approve/reject and process --------
@@ -200,6 +213,12 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     # --- fraud ----------------------------------------------------------------------
     "fraud_fraudalert_action": form_page(F),
     "fraud_fraudalert_resolve": form_page(F),
+    # the review queues: take next claims (then the alert's page), the lead reassigns
+    "fraud_fraudalert_take_next": post_only(F, ok=302),
+    "fraud_fraudalert_reassign": form_page(FL),
+    "fraud_fraudalert_precision": {"GET": only(F)},
+    "fraud_suspiciousactivity_take_next": post_only(F, ok=302),
+    "fraud_suspiciousactivity_reassign": form_page(FL),
     "fraud_fraudalert_import": {"GET": only(F)},
     "fraud_fraudalert_process_import": {"GET": everyone(405), "POST": only(F)},
     **history_urls("fraud.fraudalert"),
@@ -260,8 +279,15 @@ def expectations() -> dict[str, dict[str, Rule]]:
 # Admin actions of the change lists (changelist POST with action=...): who gets each.
 # ``delete_selected`` follows the model's delete right.
 ACTIONS: dict[str, dict[str, frozenset[str]]] = {
-    "tickets.ticket": {"assign_to_me": only(*WORKERS).allowed, "close_selected": only(L).allowed},
-    "fraud.fraudalert": {"resolve_selected": only(F).allowed},
+    "tickets.ticket": {
+        "assign_to_me": only(*WORKERS).allowed,
+        "close_selected": only(L).allowed,
+        "bulk_assign": only(L).allowed,  # assigning to someone else is a lead's
+        "bulk_priority": only(*WORKERS).allowed,
+        "bulk_note": only(*WORKERS).allowed,
+        "bulk_resolve": only(*WORKERS).allowed,
+    },
+    "fraud.fraudalert": {"resolve_selected": only(FL).allowed},  # bulk decisions: the lead's right
     "fraud.block": {"lift_selected": only(F).allowed},
     "fraud.trustscore": {"recalculate_selected": only(F).allowed},
     "axes.accessattempt": {"cleanup_expired_attempts": only().allowed},

@@ -26,10 +26,12 @@ from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
 from tickets import conf, forms, macros, selectors
+from tickets.admin import bulk, live, report
 from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context
 from tickets.choices import TicketStatus
 from tickets.models import InternalNote, Macro, RefundOrigin, SlaEscalation, Ticket, TicketMessage
 from tickets.resources import TicketQueueResource
+from tickets.services import links, presence
 from tickets.services import tickets as services
 from tickets.services.errors import StaleThread
 
@@ -131,6 +133,18 @@ def _close(t: Ticket, d: dict, u) -> str:
     return f"{t.ticket_id} closed."
 
 
+def _merge(t: Ticket, d: dict, u) -> str:
+    link = links.ticket_merge(source=t, target=d["target"], actor=u, reason=d["reason"])
+    return f"{t.ticket_id} merged into {link.target.ticket_id} and closed."
+
+
+def _split(t: Ticket, d: dict, u) -> str:
+    new = links.ticket_split(
+        ticket=t, message=d["message"], with_following=d["with_following"], subject=d["subject"], actor=u
+    )
+    return f"Split off into a new ticket, {new.ticket_id}."
+
+
 # The ticket page's actions, in the order of their URLs: the one table the URLs, the role
 # checks, the page's forms and what each POST does are read from.
 ACTIONS: dict[str, TicketAction] = {
@@ -199,6 +213,21 @@ ACTIONS: dict[str, TicketAction] = {
         initial=_versioned,
         run=_close,
     ),
+    # A lead, or the agent owning both tickets (links.ticket_merge checks the other ticket).
+    "merge": TicketAction(
+        form=forms.MergeForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and not s.closed,
+        initial=lambda s: {},
+        run=_merge,
+    ),
+    "split": TicketAction(
+        form=forms.SplitForm,
+        may=can_work_tickets,
+        shown=lambda s: s.can_work and not s.closed,
+        initial=lambda s: {},
+        run=_split,
+    ),
 }
 
 
@@ -250,12 +279,12 @@ class AgentFilter(admin.SimpleListFilter):
 class QueuePaginator(EstimatedCountPaginator):
     """Sorts narrow rows, then loads the page's wide ones (a "deferred join").
 
-    The queue's order (SLA due time, priority, age) is computed per ticket, so PostgreSQL
-    sorts every ticket the filters let through. Sorting the ticket ids with just the sort
-    key (a top-N heap of a few kB) instead of whole rows with their customer, agent,
-    unread-count and escalation columns (an on-disk merge sort at 300,000 tickets) is
-    several times faster; the second query loads the page's rows by primary key, so the
-    unread counts and escalation flags are computed for the rows shown only.
+    The open tickets' order (SLA due time, priority, age) is read from an index of
+    ``tickets_queue_order``; the resolved and closed tickets after them are sorted with
+    just the sort key (a top-N heap of a few kB) instead of whole rows with their
+    customer, agent, unread-count and escalation columns. The second query loads the
+    page's rows by primary key, so the unread counts and escalation flags are computed for
+    the rows shown only.
     """
 
     def _get_page(self, object_list, *args, **kwargs):
@@ -269,15 +298,16 @@ class QueuePaginator(EstimatedCountPaginator):
     def _page_ids(page_qs: QuerySet) -> list[int]:
         """The page's ids. In the queue's own order, every open ticket (its SLA due time set)
         comes before every resolved or closed one (NULLS LAST): a page is read from the
-        open tickets first (``customer_tickets_open_idx``; what agents work, a small part of
-        all tickets), and from the others only for the pages past the last open ticket.
+        open tickets first, in order from ``tickets_queue_order_idx`` (an index scan that
+        stops at the page's end, whatever the number of open tickets), and from the others
+        only for the pages past the last open ticket.
         """
         bottom, top = page_qs.query.low_mark, page_qs.query.high_mark
         qs = page_qs.all()
         qs.query.clear_limits()
         if top is None or list(qs.query.order_by) != selectors.queue_ordering():
             return list(page_qs.values_list("pk", flat=True))
-        open_ = qs.filter(status__in=selectors.OPEN_STATUSES)
+        open_ = selectors.open_in_queue_order(qs)
         ids = list(open_.values_list("pk", flat=True)[bottom:top])
         if len(ids) == top - bottom:
             return ids
@@ -300,9 +330,19 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         "age_col",
         "sla_col",
         "unread_col",
+        "presence_col",
     ]
     list_display_links = ["ticket_id"]
-    list_filter = [QueueViewFilter, "status", "priority", "service_type", "issue_category", AgentFilter]
+    list_filter = [
+        QueueViewFilter,
+        "status",
+        "priority",
+        "service_type",
+        "issue_category",
+        AgentFilter,
+        report.ResolvedWeekFilter,  # the team report's links
+        report.ResolvedByFilter,
+    ]
     # Each backed by an index: ticket_id unique; UPPER(...) trigram indexes on the customer's
     # name, email and phone (customer_ops) and on the subject (customer_tickets_subject_trgm).
     search_fields = ["=ticket_id", "customer__email", "customer__phone", "customer__full_name", "subject"]
@@ -311,7 +351,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     list_max_show_all = 200
     paginator = QueuePaginator  # no exact COUNT over every ticket; sorts ids, then loads the page
     show_facets = admin.ShowFacets.NEVER
-    actions = ["assign_to_me", "close_selected"]
+    actions = ["assign_to_me", "close_selected", "bulk_assign", "bulk_priority", "bulk_note", "bulk_resolve"]
 
     class Media:
         css = {"all": ["tickets/support.css"]}
@@ -325,6 +365,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     def has_work_permission(self, request):
         return can_work_tickets(request.user)
 
+    def has_assign_permission(self, request):
+        return request.user.has_perm(services.ASSIGN_ANY)
+
     def has_close_permission(self, request):
         return request.user.has_perm(services.CLOSE)
 
@@ -333,14 +376,29 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     # --- the queue ---------------------------------------------------------------------
 
+    def get_search_results(self, request, queryset, search_term):
+        # What agents paste most: a customer's email. Its exact match is one probe of the
+        # unique email index; the trigram search would read every customer sharing the
+        # address's trigrams ("@example.com": nearly everyone), so it runs only when no
+        # customer has that exact address.
+        customers = selectors.customers_by_email(search_term)
+        if customers:
+            return queryset.filter(customer_id__in=customers), False
+        return super().get_search_results(request, queryset, search_term)
+
     def get_queryset(self, request):
-        return selectors.ticket_queue()
+        # The eye: who else has the ticket open now (a subquery per row of the page shown,
+        # served by ticket_presence_once; the sorting query of QueuePaginator does not read it).
+        return selectors.ticket_queue().annotate(
+            watchers=selectors.watchers_subquery(presence.presence_cutoff(), exclude_user=request.user)
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "queue_views": selectors.QUEUE_VIEWS,
             "can_take_next": can_work_tickets(request.user),
+            "can_see_report": request.user.has_perm(report.PERMISSION),
         }
         return super().changelist_view(request, extra_context)
 
@@ -408,6 +466,13 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             return ""
         return format_html('<span class="badge badge-unread">{}</span>', obj.unread_count)
 
+    @admin.display(description="open by")
+    def presence_col(self, obj):
+        if not obj.watchers:
+            return ""
+        text = f"Open now by {obj.watchers}"
+        return format_html('<span class="presence-eye" title="{}" role="img" aria-label="{}">👁</span>', text, text)
+
     # --- bulk actions: each ticket through the service ---------------------------------
 
     def _bulk(self, request, queryset, call, done: str):
@@ -436,6 +501,24 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     def close_selected(self, request, queryset):
         self._bulk(request, queryset, lambda t: services.ticket_close(ticket=t, actor=request.user), "closed")
 
+    # Bulk work: a form page, then the per-ticket result page (tickets.admin.bulk).
+
+    @admin.action(description="Assign selected tickets to an agent…", permissions=["assign"])
+    def bulk_assign(self, request, queryset):
+        return bulk.run(self, request, queryset, "assign")
+
+    @admin.action(description="Change the priority of selected tickets…", permissions=["work"])
+    def bulk_priority(self, request, queryset):
+        return bulk.run(self, request, queryset, "priority")
+
+    @admin.action(description="Add an internal note to selected tickets…", permissions=["work"])
+    def bulk_note(self, request, queryset):
+        return bulk.run(self, request, queryset, "note")
+
+    @admin.action(description="Resolve selected tickets with a canned reply…", permissions=["work"])
+    def bulk_resolve(self, request, queryset):
+        return bulk.run(self, request, queryset, "resolve")
+
     # --- URLs ---------------------------------------------------------------------------
 
     def get_urls(self):
@@ -444,6 +527,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             path("take-next/", wrap(self.take_next_view), name="tickets_ticket_take_next"),
             # The ticket page once had a form here; its POST (a stale tab) gets a clear 403.
             path("<int:pk>/rate/", wrap(self.rating_refused_view), name="tickets_ticket_rate"),
+            # The ticket page's heartbeat and live thread (tickets/static/tickets/live.js).
+            path("<int:pk>/presence/", wrap(self.presence_view), name="tickets_ticket_presence"),
+            path("team-report/", wrap(self.team_report_view), name="tickets_ticket_team_report"),
         ]
         for action in ACTIONS:
             custom.append(
@@ -471,6 +557,12 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
         self.message_user(request, f"{ticket.ticket_id} is now yours.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+    def team_report_view(self, request):
+        return report.report_view(self, request)
+
+    def presence_view(self, request, pk: int):
+        return live.presence_view(self, request, pk)
 
     def rating_refused_view(self, request, pk: int):
         """The satisfaction rating is the customer's (services.ticket_record_customer_rating):
@@ -540,6 +632,8 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             reply.is_valid()
             reply.add_error(None, error.message)
             forms_["reply"] = reply
+        if "split" in forms_:
+            forms_["split"].set_messages(entries)
 
         macro_list = []
         if show["reply"]:
@@ -551,8 +645,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         request.current_ticket_pk = ticket.pk  # the tickets panel marks this one
         panels = render_panels(ticket.customer, request, only=conf.TICKET_SIDEBAR_PANELS)
         customer_viewed.send(sender=Customer, customer=ticket.customer, request=request)
+        # The refunds raised from this ticket and from the tickets merged into it.
         refunds = list(
-            RefundOrigin.objects.filter(ticket=ticket)
+            RefundOrigin.objects.filter(ticket_id__in=selectors.thread_family(ticket))
             .select_related("refund")
             .only("refund__refund_request_id", "refund__refund_status", "refund__requested_amount", "ticket_id")
         )
@@ -574,6 +669,11 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "refunds": refunds,
             "can_raise_refund": state.can_work and user.has_perm("tickets.add_refundrequest"),
             "media": self.media,
+            "links": selectors.ticket_links(ticket),
+            "present": presence.present_on(ticket, exclude_user=user),
+            "poll_seconds": conf.presence_poll_seconds(),
+            "seen": seen,
+            "version": state.version,
         }
         return TemplateResponse(request, "admin/tickets/ticket/workspace.html", context)
 

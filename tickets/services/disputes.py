@@ -26,8 +26,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from customer_ops.audit import audit
+from customer_ops.choices import EventType
 from customer_ops.context import audit_actor
 from customer_ops.deadlines import Deadline, dispute_response_target, due
+from customer_ops.events import emit
 from customer_ops.permissions import requires
 from customer_ops.personal_data import restrict_fields
 from tickets.choices import DisputedAgainst, DisputeStatus, DisputeType
@@ -261,6 +263,17 @@ def _transition(
             reason=f"{dispute.dispute_id}: {reason}",
             actor=audit_actor(actor),
         )
+        if target == DisputeStatus.RESOLVED:
+            emit(
+                EventType.DISPUTE_RESOLVED,
+                customer_id=dispute.customer_id,
+                dispute_id=dispute.dispute_id,
+                order_id=dispute.order_id,
+                dispute_type=dispute.dispute_type,
+                resolution_amount=dispute.resolution_amount,
+                refund_amount=dispute.refund_amount,
+                resolved_at=dispute.resolved_at,
+            )
     return dispute
 
 

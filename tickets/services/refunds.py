@@ -30,7 +30,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from customer_ops.choices import EventType
 from customer_ops.context import audit_actor
+from customer_ops.events import emit
 from customer_ops.models import Order
 from customer_ops.permissions import requires
 from tickets import conf, selectors
@@ -240,6 +242,20 @@ def _status(refund: RefundRequest, to: str, *, actor, reason: str = "") -> None:
     )
 
 
+def _refund_event(event_type: EventType, refund: RefundRequest, **data) -> None:
+    """What the refund processing system hears: ids, amounts and the decision's time."""
+    emit(
+        event_type,
+        customer_id=refund.customer_id,
+        refund_request_id=refund.refund_request_id,
+        order_id=refund.order_id,
+        refund_type=refund.refund_type,
+        requested_amount=refund.requested_amount,
+        processed_at=refund.processed_at,
+        **data,
+    )
+
+
 def approval_limit(user) -> Decimal | None:
     """The most ``user`` may bring an order's approved refunds to (None: no limit; 0: may
     not approve)."""
@@ -303,6 +319,7 @@ def refund_approve(
         fields=["refund_status", "approved_amount", "processed_by", "processed_at"],
         reason=f"Approved {amount}",
     )
+    _refund_event(EventType.REFUND_APPROVED, refund, approved_amount=refund.approved_amount)
     return refund
 
 
@@ -325,6 +342,7 @@ def refund_reject(
     save_with_history(
         refund, user=actor, fields=["refund_status", "rejection_reason", "processed_by", "processed_at"], reason=reason
     )
+    _refund_event(EventType.REFUND_REJECTED, refund)
     return refund
 
 

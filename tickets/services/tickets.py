@@ -24,10 +24,11 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from customer_ops.choices import EventType
 from customer_ops.context import Actor, audit_actor
+from customer_ops.events import emit
 from customer_ops.permissions import checked_inside, requires
 from tickets import selectors
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
@@ -130,6 +131,13 @@ def _set_status(ticket: Ticket, to: str, *, user, actor, reason: str = "") -> st
         reason=reason or f"Ticket {ticket.ticket_id}",
     )
     _system_message(ticket, f"Status changed from {_label(old)} to {_label(to)} by {staff_name(user)}.")
+    emit(
+        EventType.TICKET_STATUS_CHANGED,
+        customer_id=ticket.customer_id,
+        ticket_id=ticket.ticket_id,
+        previous_status=old,
+        status=to,
+    )
     return old
 
 
@@ -202,9 +210,8 @@ def ticket_take_next(*, actor) -> Ticket | None:
 
 
 def _thread_version(ticket: Ticket) -> tuple[int, int]:
-    last_message = TicketMessage.objects.filter(ticket=ticket).aggregate(m=Max("id"))["m"] or 0
-    last_note = InternalNote.objects.filter(ticket=ticket).aggregate(m=Max("id"))["m"] or 0
-    return last_message, last_note
+    # The thread as the page shows it: the tickets merged into this one included.
+    return selectors.live_thread_version(ticket)
 
 
 def _check_thread(ticket: Ticket, seen: tuple[int, int] | None) -> None:
@@ -235,7 +242,7 @@ def ticket_reply(
     if ticket.status == TicketStatus.CLOSED:
         raise SupportError(f"{ticket.ticket_id} is closed: replies are no longer possible.")
     _check_thread(ticket, seen)
-    return TicketMessage.objects.create(
+    message = TicketMessage.objects.create(
         ticket=ticket,
         message_text=text,
         message_type=MessageType.FILE if attachments else MessageType.TEXT,
@@ -245,6 +252,15 @@ def ticket_reply(
         attachments=list(attachments or []),
         is_read=True,
     )
+    emit(
+        EventType.TICKET_MESSAGE_CREATED,
+        customer_id=ticket.customer_id,
+        ticket_id=ticket.ticket_id,
+        message_id=message.pk,
+        sender_type=message.sender_type,
+        message_type=message.message_type,
+    )
+    return message
 
 
 @requires(NOTE, error=NotAllowed, message="Your role may not add internal notes.")

@@ -1,0 +1,196 @@
+"""The lead's team report: the daily job's weekly rows against a plain-Python computation on
+random tickets, idempotence, the page, its links and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import statistics
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from customer_ops.dates import day_range
+from tests.assertions import assert_page_shows
+from tests.factories import TicketFactory, TicketMessageFactory
+from tickets.models import AgentWeekly, CategoryWeekly, Ticket
+from tickets.team_report import run_team_weekly
+
+pytestmark = pytest.mark.django_db
+CATEGORIES = ["ORDER", "PAYMENT", "DELIVERY", "REFUND"]
+PRIORITIES = ["LOW", "MEDIUM", "HIGH", "URGENT", "CRITICAL"]
+
+
+def _make_tickets(agents, rng: random.Random, now: dt.datetime) -> list[dict]:
+    facts = []
+    for _ in range(90):
+        created = now - dt.timedelta(days=rng.uniform(2, 40), minutes=rng.randint(0, 1000))
+        resolution = rng.randint(5, 4000)
+        resolved = created + dt.timedelta(minutes=resolution, seconds=rng.randint(0, 59))
+        if resolved >= now:
+            continue
+        agent = rng.choice([*agents, None])
+        rating = rng.choice([None, 1, 2, 3, 4, 5])
+        priority = rng.choice(PRIORITIES)
+        ticket = TicketFactory(
+            created_at=created,
+            issue_category=rng.choice(CATEGORIES),
+            priority=priority,
+            status="RESOLVED",
+            resolved_at=resolved,
+            resolved_by=agent,
+            resolution="Done",
+            resolution_time_minutes=resolution,
+            customer_satisfaction_rating=rating,
+        )
+        first = None
+        if rng.random() < 0.8:
+            first = created + dt.timedelta(minutes=rng.randint(0, 600), seconds=rng.randint(0, 59))
+            TicketMessageFactory(ticket=ticket, sender_type="AGENT", created_at=first)
+            TicketMessageFactory(ticket=ticket, sender_type="AGENT", created_at=first + dt.timedelta(minutes=5))
+        facts.append({"ticket": ticket, "agent": agent, "first": first, "rating": rating, "priority": priority})
+    return facts
+
+
+def _reference(facts, key) -> dict:
+    """Plain Python, from the definitions in tickets/team_report.py."""
+    groups: dict = {}
+    for f in facts:
+        t = f["ticket"]
+        if key == "agent" and f["agent"] is None:
+            continue
+        day = t.resolved_at.astimezone(dt.UTC).date()
+        week = day - dt.timedelta(days=day.weekday())
+        group = f["agent"].pk if key == "agent" else t.issue_category
+        groups.setdefault((week, group), []).append(f)
+    result = {}
+    for k, rows in groups.items():
+        sla = settings.SUPPORT_SLA
+        firsts = [max(0, int((f["first"] - f["ticket"].created_at).total_seconds() // 60)) for f in rows if f["first"]]
+        met = sum(
+            1
+            for f in rows
+            if f["first"] is not None
+            and f["first"]
+            <= f["ticket"].created_at + dt.timedelta(minutes=sla[f["priority"]]["first_response_minutes"])
+            and f["ticket"].resolved_at
+            <= f["ticket"].created_at + dt.timedelta(minutes=sla[f["priority"]]["resolution_minutes"])
+        )
+        ratings = [f["rating"] for f in rows if f["rating"] is not None]
+        result[k] = (
+            len(rows),
+            len(firsts),
+            Decimal(str(statistics.median(firsts))).quantize(Decimal("0.1")) if firsts else None,
+            Decimal(str(statistics.median([f["ticket"].resolution_time_minutes for f in rows]))).quantize(
+                Decimal("0.1")
+            ),
+            met,
+            len(ratings),
+            sum(ratings),
+        )
+    return result
+
+
+def _stored(model, key):
+    return {
+        (r.week, getattr(r, key)): (
+            r.resolved,
+            r.first_replies,
+            r.first_reply_median,
+            r.resolution_median,
+            r.sla_met,
+            r.ratings,
+            r.rating_sum,
+        )
+        for r in model.objects.all()
+    }
+
+
+@pytest.fixture
+def report_data(make_staff):
+    from customer_ops.roles import Role
+
+    agents = [make_staff(Role.AGENT, username=f"rep{i}", first_name=f"Rep{i}", last_name="Agent") for i in range(3)]
+    now = timezone.now()
+    return _make_tickets(agents, random.Random(24), now), now
+
+
+def test_weekly_rows_equal_a_plain_computation(report_data):
+    facts, now = report_data
+    run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))  # + its 28-day look-back
+    assert _stored(AgentWeekly, "agent_id") == _reference(facts, "agent")
+    assert _stored(CategoryWeekly, "issue_category") == _reference(facts, "category")
+    ids = set(AgentWeekly.objects.values_list("id", flat=True))
+    run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))  # idempotent: same rows, same ids
+    assert set(AgentWeekly.objects.values_list("id", flat=True)) == ids
+    assert _stored(AgentWeekly, "agent_id") == _reference(facts, "agent")
+
+
+def test_a_rating_given_later_is_picked_up_and_emptied_weeks_removed(report_data):
+    facts, now = report_data
+    days = day_range(now.date() - dt.timedelta(days=20), now.date())
+    run_team_weekly(days)
+    unrated = next(f for f in facts if f["rating"] is None and f["ticket"].resolved_at > now - dt.timedelta(days=14))
+    Ticket.objects.filter(pk=unrated["ticket"].pk).update(customer_satisfaction_rating=5)
+    unrated["rating"] = 5
+    Ticket.objects.filter(pk__in=[f["ticket"].pk for f in facts if f["agent"] is None]).update(
+        resolved_at=None, resolved_by=None, status="IN_PROGRESS", resolution_time_minutes=None
+    )
+    kept = [f for f in facts if f["agent"] is not None]
+    run_team_weekly(days)
+    assert _stored(CategoryWeekly, "issue_category") == _reference(kept, "category")
+
+
+def test_the_page_links_each_figure_and_exports_csv(client, lead, report_data):
+    facts, now = report_data
+    run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))
+    client.force_login(lead)
+    page = client.get(reverse("admin:tickets_ticket_team_report"))
+    row = AgentWeekly.objects.select_related("agent").order_by("-week").first()
+    link = f"resolved_by={row.agent_id}&amp;resolved_week={row.week}"
+    assert_page_shows(page, present=["Per agent and week", row.agent.first_name, link])
+    queue = client.get(
+        reverse("admin:tickets_ticket_changelist") + f"?resolved_by={row.agent_id}&resolved_week={row.week}"
+    )
+    assert queue.status_code == 200
+    assert {t.pk for t in queue.context["cl"].result_list} == {
+        f["ticket"].pk
+        for f in facts
+        if f["agent"] == row.agent
+        and (d := f["ticket"].resolved_at.astimezone(dt.UTC).date()) - dt.timedelta(days=d.weekday()) == row.week
+    }
+    export = client.get(reverse("admin:tickets_ticket_team_report") + "?format=csv")
+    lines = list(csv.reader(io.StringIO(export.content.decode())))
+    assert lines[0][:3] == ["group", "name", "week"]
+    assert len(lines) == 1 + AgentWeekly.objects.count() + CategoryWeekly.objects.count()
+
+
+def test_the_csv_never_carries_a_formula(client, lead, make_staff):
+    from customer_ops.roles import Role
+
+    evil = make_staff(Role.AGENT, username="evil", first_name="=HYPERLINK(1)", last_name="")
+    TicketFactory(status="RESOLVED", resolved_at=timezone.now(), resolved_by=evil, resolution_time_minutes=3)
+    run_team_weekly(day_range(timezone.now().date()))
+    client.force_login(lead)
+    body = client.get(reverse("admin:tickets_ticket_team_report") + "?format=csv").content.decode()
+    assert "'=HYPERLINK(1)" in body and ",=HYPERLINK" not in body
+
+
+@pytest.mark.parametrize("who", ["agent", "fraud"])
+def test_only_leads_see_the_report(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("admin:tickets_ticket_team_report")).status_code == 403
+
+
+def test_report_page_query_budget(client, lead, report_data, django_assert_max_num_queries):
+    facts, now = report_data
+    run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))
+    client.force_login(lead)
+    with django_assert_max_num_queries(10) as queries:
+        assert client.get(reverse("admin:tickets_ticket_team_report")).status_code == 200
+    print(f"\nteam report page: {len(queries)} queries")
