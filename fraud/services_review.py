@@ -17,6 +17,7 @@ through :mod:`fraud.services` (its ``__all__``), like every fraud workflow.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -106,7 +107,35 @@ def unclaimed_activities(now: dt.datetime | None = None):
     )
 
 
-# --- alerts --------------------------------------------------------------------------------------
+# --- one claim mechanism for both queues ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """What differs between the alert queue and the suspicious-activity queue."""
+
+    claim_model: type
+    key: str  # the claim row's column naming the parent row
+    label: str  # in conflict messages: "Alert #12 is held by ..."
+    audit_label: str  # in the audit reason of a reassignment
+    audit_field: str
+    done_field: str  # the parent's boolean saying the review is over
+    done_word: str  # "resolved" / "reviewed"
+
+    def is_done(self, row) -> bool:
+        return getattr(row, self.done_field)
+
+
+ALERTS = _Queue(AlertReview, "alert_id", "Alert", "Fraud alert", "fraud_alert.claimed_by", "is_resolved", "resolved")
+ACTIVITIES = _Queue(
+    ActivityClaim,
+    "activity_id",
+    "Suspicious activity",
+    "Suspicious activity",
+    "suspicious_activity.claimed_by",
+    "reviewed",
+    "reviewed",
+)
 
 
 def _claim_row(model, key: str, pk: int):
@@ -116,62 +145,57 @@ def _claim_row(model, key: str, pk: int):
     return row
 
 
-def _claim_alert(alert: FraudAlert, *, to, actor, now: dt.datetime, override: bool) -> AlertReview:
-    if alert.is_resolved:
-        raise FraudConflict(f"Alert #{alert.pk} is resolved: there is nothing to claim.")
-    review = _claim_row(AlertReview, "alert_id", alert.pk)
+def _claim(queue: _Queue, row, *, to, actor, now: dt.datetime, override: bool):
+    """Claim the locked ``row`` for ``to``; ``override`` (a lead's reassignment) takes it from
+    whoever holds it, audited on the customer."""
+    if queue.is_done(row):
+        raise FraudConflict(f"{queue.label} #{row.pk} is {queue.done_word}: there is nothing to claim.")
+    claim = _claim_row(queue.claim_model, queue.key, row.pk)
     if not override:
-        _refuse_if_held(review, to, f"Alert #{alert.pk}", now)
-    previous = review.claimed_by if review.claimed_by_id and review.claimed_until > now else None
-    review.claimed_by, review.claimed_until = to, claim_ends(now)
-    review.save(update_fields=["claimed_by", "claimed_until", "updated_at"])
+        _refuse_if_held(claim, to, f"{queue.label} #{row.pk}", now)
+    previous = claim.claimed_by if claim.claimed_by_id and claim.claimed_until > now else None
+    claim.claimed_by, claim.claimed_until = to, claim_ends(now)
+    claim.save(update_fields=["claimed_by", "claimed_until", "updated_at"])
     if override and previous is not None and previous.pk != to.pk:
         audit(
-            customer_id=alert.customer_id,
+            customer_id=row.customer_id,
             action_type="UPDATE",
-            action_field="fraud_alert.claimed_by",
+            action_field=queue.audit_field,
             old_value=_name(previous),
             new_value=_name(to),
-            reason=f"Fraud alert #{alert.pk} reassigned by {_name(actor)}",
+            reason=f"{queue.audit_label} #{row.pk} reassigned by {_name(actor)}",
             actor=audit_actor(actor),
         )
-    return review
+    return claim
 
 
-@requires(WORK_ALERT, what="work fraud alerts")
-@transaction.atomic
-def alert_claim(*, alert: FraudAlert, actor) -> AlertReview:
-    """Hold an open alert for ``actor`` for :data:`fraud.conf.CLAIM_MINUTES` (again, if they
-    already hold it). Refused while someone else holds it."""
-    locked = FraudAlert.objects.select_for_update().get(pk=alert.pk)
-    return _claim_alert(locked, to=actor, actor=actor, now=timezone.now(), override=False)
+def _take_next(queue: _Queue, candidates, *, actor):
+    """Claim the first of ``candidates`` (the unclaimed queue, in its order) for ``actor``.
 
-
-@requires(WORK_ALERT, what="work fraud alerts")
-@transaction.atomic
-def alert_take_next(*, actor) -> FraudAlert | None:
-    """Claim the most severe, then oldest, open alert nobody holds; None when there is none.
-
-    ``FOR UPDATE SKIP LOCKED`` on the alert row, as the ticket queue's "take next": analysts
-    pressing it at once each lock a different alert. The anti-join is read from the
-    statement's snapshot, so an alert claimed by a transaction that committed just before our
-    lock is caught by the re-check under the lock (a fresh statement) and skipped.
+    ``FOR UPDATE SKIP LOCKED`` on the parent row, as the ticket queue's "take next": analysts
+    pressing it at once each lock a different row. The anti-join is read from the statement's
+    snapshot, so a row claimed by a transaction that committed just before our lock is caught
+    by the re-check under the lock (a fresh statement) and skipped.
     """
     now = timezone.now()
     skipped: list[int] = []
     for _ in range(TAKE_NEXT_TRIES):
-        candidate = (
-            unclaimed_open_alerts(now).exclude(pk__in=skipped).select_for_update(skip_locked=True, of=("self",)).first()
-        )
+        candidate = candidates(now).exclude(pk__in=skipped).select_for_update(skip_locked=True, of=("self",)).first()
         if candidate is None:
             return None
-        review = AlertReview.objects.filter(pk=candidate.pk).first()
-        if review is not None and review.held_by_other(actor, now):
+        claim = queue.claim_model.objects.filter(pk=candidate.pk).first()
+        if claim is not None and claim.held_by_other(actor, now):
             skipped.append(candidate.pk)
             continue
-        _claim_alert(candidate, to=actor, actor=actor, now=now, override=False)
+        _claim(queue, candidate, to=actor, actor=actor, now=now, override=False)
         return candidate
     return None
+
+
+def _reassign(queue: _Queue, model, pk: int, *, analyst, actor):
+    analyst = _staff_member(getattr(analyst, "pk", analyst))
+    locked = model.objects.select_for_update().get(pk=pk)
+    return _claim(queue, locked, to=analyst, actor=actor, now=timezone.now(), override=True)
 
 
 def _staff_member(user_id) -> object:
@@ -183,13 +207,30 @@ def _staff_member(user_id) -> object:
     return user
 
 
+# --- alerts --------------------------------------------------------------------------------------
+
+
+@requires(WORK_ALERT, what="work fraud alerts")
+@transaction.atomic
+def alert_claim(*, alert: FraudAlert, actor) -> AlertReview:
+    """Hold an open alert for ``actor`` for :data:`fraud.conf.CLAIM_MINUTES` (again, if they
+    already hold it). Refused while someone else holds it."""
+    locked = FraudAlert.objects.select_for_update().get(pk=alert.pk)
+    return _claim(ALERTS, locked, to=actor, actor=actor, now=timezone.now(), override=False)
+
+
+@requires(WORK_ALERT, what="work fraud alerts")
+@transaction.atomic
+def alert_take_next(*, actor) -> FraudAlert | None:
+    """Claim the most severe, then oldest, open alert nobody holds; None when there is none."""
+    return _take_next(ALERTS, unclaimed_open_alerts, actor=actor)
+
+
 @requires(REASSIGN, what="reassign claimed alerts")
 @transaction.atomic
 def alert_reassign(*, alert: FraudAlert, analyst, actor) -> AlertReview:
     """A fraud lead hands an open alert to ``analyst`` (a fresh claim), whoever held it."""
-    analyst = _staff_member(getattr(analyst, "pk", analyst))
-    locked = FraudAlert.objects.select_for_update().get(pk=alert.pk)
-    return _claim_alert(locked, to=analyst, actor=actor, now=timezone.now(), override=True)
+    return _reassign(ALERTS, FraudAlert, alert.pk, analyst=analyst, actor=actor)
 
 
 def check_alert_decision(*, alert: FraudAlert, outcome: str, reason_code: str, actor) -> None:
@@ -230,64 +271,25 @@ def record_alert_decision(*, alert: FraudAlert, outcome: str, reason_code: str, 
 # --- suspicious activities -----------------------------------------------------------------------
 
 
-def _claim_activity(activity: SuspiciousActivity, *, to, actor, now: dt.datetime, override: bool) -> ActivityClaim:
-    if activity.reviewed:
-        raise FraudConflict(f"Suspicious activity #{activity.pk} is reviewed: there is nothing to claim.")
-    claim = _claim_row(ActivityClaim, "activity_id", activity.pk)
-    if not override:
-        _refuse_if_held(claim, to, f"Suspicious activity #{activity.pk}", now)
-    previous = claim.claimed_by if claim.claimed_by_id and claim.claimed_until > now else None
-    claim.claimed_by, claim.claimed_until = to, claim_ends(now)
-    claim.save(update_fields=["claimed_by", "claimed_until", "updated_at"])
-    if override and previous is not None and previous.pk != to.pk:
-        audit(
-            customer_id=activity.customer_id,
-            action_type="UPDATE",
-            action_field="suspicious_activity.claimed_by",
-            old_value=_name(previous),
-            new_value=_name(to),
-            reason=f"Suspicious activity #{activity.pk} reassigned by {_name(actor)}",
-            actor=audit_actor(actor),
-        )
-    return claim
-
-
 @requires(WORK_ACTIVITY, what="review suspicious activity")
 @transaction.atomic
 def activity_claim(*, activity: SuspiciousActivity, actor) -> ActivityClaim:
     """Hold a suspicious activity awaiting review for ``actor``."""
     locked = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
-    return _claim_activity(locked, to=actor, actor=actor, now=timezone.now(), override=False)
+    return _claim(ACTIVITIES, locked, to=actor, actor=actor, now=timezone.now(), override=False)
 
 
 @requires(WORK_ACTIVITY, what="review suspicious activity")
 @transaction.atomic
 def activity_take_next(*, actor) -> SuspiciousActivity | None:
-    """Claim the oldest suspicious activity awaiting review that nobody holds (as
-    :func:`alert_take_next`)."""
-    now = timezone.now()
-    skipped: list[int] = []
-    for _ in range(TAKE_NEXT_TRIES):
-        candidate = (
-            unclaimed_activities(now).exclude(pk__in=skipped).select_for_update(skip_locked=True, of=("self",)).first()
-        )
-        if candidate is None:
-            return None
-        claim = ActivityClaim.objects.filter(pk=candidate.pk).first()
-        if claim is not None and claim.held_by_other(actor, now):
-            skipped.append(candidate.pk)
-            continue
-        _claim_activity(candidate, to=actor, actor=actor, now=now, override=False)
-        return candidate
-    return None
+    """Claim the oldest suspicious activity awaiting review that nobody holds."""
+    return _take_next(ACTIVITIES, unclaimed_activities, actor=actor)
 
 
 @requires(REASSIGN, what="reassign claimed alerts")
 @transaction.atomic
 def activity_reassign(*, activity: SuspiciousActivity, analyst, actor) -> ActivityClaim:
-    analyst = _staff_member(getattr(analyst, "pk", analyst))
-    locked = SuspiciousActivity.objects.select_for_update().get(pk=activity.pk)
-    return _claim_activity(locked, to=analyst, actor=actor, now=timezone.now(), override=True)
+    return _reassign(ACTIVITIES, SuspiciousActivity, activity.pk, analyst=analyst, actor=actor)
 
 
 def check_activity_review(*, activity: SuspiciousActivity, actor) -> None:

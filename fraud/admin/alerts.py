@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
 from customer_ops.errors import DomainError
 from fraud import conf, precision, selectors, services, services_review
+from fraud.admin.claims import ClaimedQueueMixin
 from fraud.admin.common import (
     CappedImportMixin,
     DefaultChoiceFilter,
@@ -32,12 +33,11 @@ from fraud.admin.common import (
     run,
     severity_badge,
 )
-from fraud.forms import ActionForm, PrecisionPeriodForm, ReassignForm, ResolveForm, VersionField
+from fraud.forms import ActionForm, PrecisionPeriodForm, ResolveForm, VersionField
 from fraud.models import FraudAlert
 from fraud.resources import FraudAlertResource
 
 WORK = "fraud.change_fraudalert"
-REASSIGN = services_review.REASSIGN
 BULK_DECIDE = services.BULK_DECIDE
 
 
@@ -61,7 +61,13 @@ class AlertStatusFilter(DefaultChoiceFilter):
 
 
 @admin.register(FraudAlert)
-class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+    claim_relation, done_field, label, waiting, done_word = "review", "is_resolved", "Alert", "open alert", "resolved"
+    work_permission, service_kwarg = WORK, "alert"
+    claim_of = staticmethod(services_review.alert_claim_of)
+    claim_service = staticmethod(services.alert_claim)
+    take_next_service = staticmethod(services.alert_take_next)
+    reassign_service = staticmethod(services.alert_reassign)
     resource_classes = [FraudAlertResource]
     list_display = [
         "id",
@@ -126,10 +132,6 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         qs = self.model._default_manager.get_queryset().annotate(severity_rank=selectors.SEVERITY_RANK)
         return qs.order_by(*self.get_ordering(request))
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_take_next": self.has_work_permission(request)}
-        return super().changelist_view(request, extra_context)
-
     def get_ordering(self, request):
         if request.GET.get("status", "open") == "open":
             return ["severity_rank", "created_at", "id"]  # most severe, then oldest
@@ -142,15 +144,6 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
     @admin.display(description="Age")
     def age(self, obj):
         return timesince(obj.created_at, timezone.now()).split(",")[0]
-
-    @admin.display(description="Held by")
-    def held_by(self, obj):
-        review = getattr(obj, "review", None)
-        if obj.is_resolved or review is None or not review.claimed_by_id or review.claimed_until <= timezone.now():
-            return ""
-        return f"{review.claimed_by.get_full_name() or review.claimed_by.get_username()} until " + format(
-            timezone.localtime(review.claimed_until), "%H:%M"
-        )
 
     @admin.display(description="Action taken")
     def action_summary(self, obj):
@@ -182,13 +175,7 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
         extra_context = extra_context or {}
         if alert is not None and self.has_view_permission(request, alert):
             can_work = self.has_work_permission(request) and not alert.is_resolved
-            claim = self._claim_on_open(request, alert) if can_work and request.method == "GET" else None
-            extra_context.update(
-                claim=claim,
-                held_by_other=claim is not None and claim.claimed_by_id != request.user.pk,
-                can_reassign=not alert.is_resolved and request.user.has_perm(REASSIGN),
-                claim_minutes=conf.CLAIM_MINUTES,
-            )
+            extra_context.update(self.claim_context(request, alert))
             block_query = {
                 "customer": alert.customer_id,
                 "alert": alert.pk,
@@ -205,46 +192,6 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
                 customer_panels=customer_panels(request, alert.customer),
             )
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
-
-    def _claim_on_open(self, request, alert):
-        """Opening an open alert nobody holds claims it for the analyst (Sift's queue); the
-        live claim (theirs or someone else's) is shown either way."""
-        claim = services_review.alert_claim_of(alert)
-        if claim is None:
-            try:
-                services_review.alert_claim(alert=alert, actor=request.user)
-            except DomainError:
-                pass  # taken meanwhile: the page shows who holds it
-            claim = services_review.alert_claim_of(alert)
-        return claim
-
-    def take_next_view(self, request):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        require(request, WORK)
-        try:
-            alert = services.alert_take_next(actor=request.user)
-        except DomainError as error:
-            self.show_refusal(request, error)
-            return redirect_to_queue()
-        if alert is None:
-            self.message_user(request, "No open alert is waiting: every one is resolved or held.", messages.INFO)
-            return redirect_to_queue()
-        self.message_user(request, f"Alert #{alert.pk} is yours for {conf.CLAIM_MINUTES} minutes.", messages.SUCCESS)
-        return redirect_to(alert)
-
-    def reassign_view(self, request, object_id):
-        require(request, REASSIGN)
-        alert = self.get_object(request, object_id)
-        if alert is None:
-            raise Http404
-        form = ReassignForm(request.POST or None, analysts=analysts())
-        if request.method == "POST" and form.is_valid():
-            who = form.cleaned_data["analyst"]
-            done = f"Alert #{alert.pk} handed to {who.get_full_name() or who.get_username()}."
-            if run(request, services.alert_reassign, done, alert=alert, analyst=who, actor=request.user):
-                return redirect_to(alert)
-        return form_page(self, request, title=f"Reassign alert #{alert.pk}", form=form, obj=alert)
 
     def precision_view(self, request):
         """Precision per alert type and per model version over a chosen period."""
@@ -325,24 +272,6 @@ class FraudAlertAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, Ru
             form=form,
             extra={"bulk_action": "resolve_selected", "selected": queryset},
         )
-
-
-def analysts():
-    """Who an alert or activity may be handed to: active staff in the fraud roles."""
-    from django.contrib.auth import get_user_model
-
-    from customer_ops.roles import Role, with_included
-
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name__in=with_included(Role.FRAUD))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def redirect_to_queue() -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("admin:fraud_fraudalert_changelist"))
 
 
 def alert_link(alert) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.contrib import admin
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
 from customer_ops.errors import DomainError
-from fraud import conf, services, services_review
+from fraud import services, services_review
+from fraud.admin.claims import ClaimedQueueMixin
 from fraud.admin.common import (
     CappedImportMixin,
     DefaultChoiceFilter,
@@ -24,7 +24,7 @@ from fraud.admin.common import (
     require,
     run,
 )
-from fraud.forms import RaiseAlertForm, ReassignForm, ReviewForm
+from fraud.forms import RaiseAlertForm, ReviewForm
 from fraud.models import SuspiciousActivity
 from fraud.resources import SuspiciousActivityResource
 
@@ -51,7 +51,16 @@ class ReviewQueueFilter(DefaultChoiceFilter):
 
 
 @admin.register(SuspiciousActivity)
-class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin):
+class SuspiciousActivityAdmin(
+    ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, SimpleHistoryAdmin, RuleAwareAdmin
+):
+    claim_relation, done_field, done_word = "claim", "reviewed", "reviewed"
+    label, waiting = "Suspicious activity", "suspicious activity"
+    work_permission, service_kwarg = WORK, "activity"
+    claim_of = staticmethod(services_review.activity_claim_of)
+    claim_service = staticmethod(services.activity_claim)
+    take_next_service = staticmethod(services.activity_take_next)
+    reassign_service = staticmethod(services.activity_reassign)
     resource_classes = [SuspiciousActivityResource]
     list_display = [
         "id",
@@ -108,14 +117,6 @@ class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryA
             return ["created_at", "id"]  # oldest first
         return ["-created_at", "-id"]
 
-    @admin.display(description="Held by")
-    def held_by(self, obj):
-        claim = getattr(obj, "claim", None)
-        if obj.reviewed or claim is None or not claim.claimed_by_id or claim.claimed_until <= timezone.now():
-            return ""
-        who = claim.claimed_by.get_full_name() or claim.claimed_by.get_username()
-        return f"{who} until {timezone.localtime(claim.claimed_until):%H:%M}"
-
     @admin.display(description="")
     def raise_alert_link(self, obj):
         url = reverse("admin:fraud_suspiciousactivity_raise_alert", args=[obj.pk])
@@ -154,64 +155,10 @@ class SuspiciousActivityAdmin(ReadOnlyHistory, CappedImportMixin, SimpleHistoryA
         extra_context = extra_context or {}
         if activity is not None:
             can_review = request.user.has_perm(WORK) and not activity.reviewed
-            claim = self._claim_on_open(request, activity) if can_review and request.method == "GET" else None
             extra_context.update(
-                can_work=request.user.has_perm(WORK),
-                can_review=can_review,
-                claim=claim,
-                held_by_other=claim is not None and claim.claimed_by_id != request.user.pk,
-                can_reassign=not activity.reviewed and request.user.has_perm(services_review.REASSIGN),
+                can_work=request.user.has_perm(WORK), can_review=can_review, **self.claim_context(request, activity)
             )
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_take_next": request.user.has_perm(WORK)}
-        return super().changelist_view(request, extra_context)
-
-    def _claim_on_open(self, request, activity):
-        """Opening an activity nobody holds claims it (as an alert's page does)."""
-        claim = services_review.activity_claim_of(activity)
-        if claim is None:
-            try:
-                services_review.activity_claim(activity=activity, actor=request.user)
-            except DomainError:
-                pass  # taken meanwhile: the page shows who holds it
-            claim = services_review.activity_claim_of(activity)
-        return claim
-
-    def take_next_view(self, request):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        require(request, WORK)
-        queue = HttpResponseRedirect(reverse("admin:fraud_suspiciousactivity_changelist"))
-        try:
-            activity = services.activity_take_next(actor=request.user)
-        except DomainError as error:
-            self.show_refusal(request, error)
-            return queue
-        if activity is None:
-            self.message_user(
-                request, "No suspicious activity is waiting: every one is reviewed or held.", messages.INFO
-            )
-            return queue
-        self.message_user(request, f"Suspicious activity #{activity.pk} is yours for {conf.CLAIM_MINUTES} minutes.")
-        return redirect_to(activity)
-
-    def reassign_view(self, request, object_id):
-        from fraud.admin.alerts import analysts
-
-        require(request, services_review.REASSIGN)
-        activity = self.get_object(request, object_id)
-        if activity is None:
-            raise Http404
-        form = ReassignForm(request.POST or None, analysts=analysts())
-        if request.method == "POST" and form.is_valid():
-            who = form.cleaned_data["analyst"]
-            done = f"Suspicious activity #{activity.pk} handed to {who.get_full_name() or who.get_username()}."
-            kwargs = {"activity": activity, "analyst": who, "actor": request.user}
-            if run(request, services.activity_reassign, done, **kwargs):
-                return redirect_to(activity)
-        return form_page(self, request, title=f"Reassign suspicious activity #{activity.pk}", form=form, obj=activity)
 
     def _activity(self, request, object_id) -> SuspiciousActivity:
         require(request, WORK)
