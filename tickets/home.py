@@ -202,13 +202,11 @@ register_home(
 )
 
 
-def saved_view_tiles(request) -> list[Tile] | None:
+def saved_view_tiles(request) -> list[Tile]:
     """The user's own queue views, each counted by the queue's own change list (so a view
     refused now shows as refused), all counted in one statement."""
     model_admin = admin.site._registry[Ticket]
     views = list(saved_views.views_of(request.user))
-    if not views:
-        return None
     built = [(view, saved_views.view_queryset(model_admin, request, view)) for view in views]
     counts = iter(saved_views.bounded_counts([qs for _, qs in built if qs is not None]))
     tiles = []
