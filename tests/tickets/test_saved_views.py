@@ -142,3 +142,15 @@ def test_the_home_tiles_cost_the_same_queries_for_1_and_10_views(client, agent, 
     assert ten == one
     tiles = {t.label: t.count for s in client.get(HOME).context["home_sections"] for t in s["tiles"]}
     assert tiles["view 0"] == 3 and tiles["view 9"] == 2 == Ticket.objects.filter(priority="LOW").count()
+
+
+def test_a_full_set_of_views_is_a_form_error(client, agent, monkeypatch):
+    from tickets import saved_views
+
+    monkeypatch.setattr(saved_views, "MAX_VIEWS", 2)  # the home page counts them all in one statement
+    for name in ("one", "two"):
+        SavedQueueView.objects.create(owner=agent, name=name, query="")
+    client.force_login(agent)
+    with unchanged(SavedQueueView):
+        response = client.post(SAVE, {"name": "three", "query": ""})
+    assert_page_shows(response, present=["You have 2 views already: delete one first."])
