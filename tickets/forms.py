@@ -279,3 +279,25 @@ class BulkResolveForm(forms.Form):
         from tickets.models import Macro
 
         self.fields["macro"].queryset = Macro.objects.filter(is_active=True).order_by("name")
+
+
+class SaveViewForm(forms.Form):
+    """Names the queue's current filters, search and order as a view of the user's own."""
+
+    name = forms.CharField(max_length=60, strip=True)
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self):
+        from tickets import saved_views  # the views' module imports the models, not the forms
+
+        name = self.cleaned_data["name"]
+        mine = saved_views.views_of(self.owner)
+        if mine.filter(name__iexact=name).exists():
+            raise ValidationError("You already have a view with this name.")
+        if mine.count() >= saved_views.MAX_VIEWS:
+            raise ValidationError(f"You have {saved_views.MAX_VIEWS} views already: delete one first.")
+        return name

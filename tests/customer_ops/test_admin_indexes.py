@@ -9,7 +9,12 @@ What counts as "behind it":
   also an index leading with ``col`` on the related table (its primary key counts);
 * a text search (``"col"``, ``"^col"``): a trigram GIN index on ``UPPER(col)``, the
   expression the admin compares;
-* a filter class of the project's own: the columns it names in ``index_columns``;
+* a filter class of the project's own: the columns it names in ``index_columns``, which it
+  compares with a value (``=``, ``IN``, a range). Such a comparison is never true for NULL,
+  so it implies ``col IS NOT NULL`` (PostgreSQL proves the same and reads a partial index
+  ``WHERE col IS NOT NULL``); a partial index with that predicate on its own leading column
+  serves it. Any other predicate serves only its own condition, not the filter's every value;
+  and Django's own field filters also offer "empty" (``IS NULL``), so they need a full index;
 * the list's default ordering: an index leading with its first column (read forwards or
   backwards; PostgreSQL sorts ties on the next columns incrementally), so a page is read
   in order instead of sorting the whole table.
@@ -37,15 +42,21 @@ def _index_definitions(table: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _leads_with(table: str, column: str, *, partial_ok: bool = False) -> bool:
+def _leads_with(table: str, column: str, *, partial_ok: bool = False, not_null_ok: bool = False) -> bool:
     for definition in _index_definitions(table):
-        if " WHERE " in definition and not partial_ok:
+        if " WHERE " in definition and not partial_ok and not _implied_by_comparison(definition, column, not_null_ok):
             continue  # a partial index serves its own condition, not a filter's every value
         columns = definition[definition.index(" USING ") :].split("(", 1)[1]
         first = columns.split(",")[0].split(")")[0].strip().strip('"').split(" ")[0]
         if first == column:
             return True
     return False
+
+
+def _implied_by_comparison(definition: str, column: str, comparing: bool) -> bool:
+    """True for ``... WHERE (col IS NOT NULL)`` on ``column``, when the query compares it with a value."""
+    predicate = definition.split(" WHERE ", 1)[1].replace('"', "").strip()
+    return comparing and predicate == f"({column} IS NOT NULL)"
 
 
 def _leading_columns(definition: str) -> list[str]:
@@ -81,7 +92,7 @@ def _search_gaps(model, spec: str) -> list[str]:
     path = spec.lstrip("=^@")
     fields = get_fields_from_path(model, path)
     gaps = []
-    if len(fields) > 1 and not _leads_with(model._meta.db_table, fields[0].column):
+    if len(fields) > 1 and not _leads_with(model._meta.db_table, fields[0].column, not_null_ok=True):  # a join
         gaps.append(f"{model._meta.db_table}.{fields[0].column}")
     last = fields[-1]
     table = last.model._meta.db_table
@@ -95,12 +106,13 @@ def _search_gaps(model, spec: str) -> list[str]:
     return gaps
 
 
-def _filter_columns(model, spec) -> list[str]:
+def _filter_columns(model, spec) -> tuple[list[str], bool]:
+    """The columns a filter reads, and whether it only compares them with values (see above)."""
     if isinstance(spec, tuple):
         spec = spec[0]
     if isinstance(spec, str):
-        return [get_fields_from_path(model, spec)[0].column]
-    return list(spec.index_columns)
+        return [get_fields_from_path(model, spec)[0].column], False
+    return list(spec.index_columns), True
 
 
 @pytest.mark.django_db
@@ -110,8 +122,9 @@ def test_every_search_field_and_list_filter_has_an_index(model, model_admin):
     for spec in model_admin.search_fields:
         gaps += [f"search {spec!r}: {gap}" for gap in _search_gaps(model, spec)]
     for spec in model_admin.list_filter:
-        for column in _filter_columns(model, spec):
-            if not _leads_with(model._meta.db_table, column):
+        columns, comparing = _filter_columns(model, spec)
+        for column in columns:
+            if not _leads_with(model._meta.db_table, column, not_null_ok=comparing):
                 gaps.append(f"filter {getattr(spec, '__name__', spec)!r}: {model._meta.db_table}.{column}")
     if gap := _ordering_gap(model, model_admin):
         gaps.append(gap)

@@ -127,3 +127,25 @@ def test_the_team_report(open_session, make_staff):
     with s.page.expect_navigation():
         s.page.locator("#report-agents tbody td.num a").first.click()
     assert "resolved in the week of" in s.text().lower() or "resolved_week" in s.page.url
+
+
+def test_an_agent_saves_a_view_and_opens_it_from_the_home_page(open_session, make_staff):
+    make_staff(Role.AGENT, username="agent", password=PASSWORD, first_name="Ada", last_name="Agent")
+    urgent = TicketFactory(subject="Parcel lost", priority="HIGH")
+    TicketFactory(subject="Parcel late", priority="LOW")
+    s = open_session("workspace-saved-view")
+    s.login("agent")
+    s.go(reverse("admin:tickets_ticket_changelist") + "?priority__exact=HIGH&q=Parcel")
+    s.page.fill("#id_view_name", "Urgent parcels")
+    with s.page.expect_navigation():
+        s.form(reverse("admin:tickets_ticket_save_view")).locator("button[type=submit]").click()
+    assert "Urgent parcels" in s.text() and urgent.ticket_id in s.text() and "Parcel late" not in s.text()
+
+    s.go("/admin/")
+    tile = s.page.locator("a", has_text="Urgent parcels").first
+    assert "1" in tile.inner_text()
+    s.shot("saved-view")
+    with s.page.expect_navigation():
+        tile.click()
+    s.page.wait_for_load_state()
+    assert urgent.ticket_id in s.text() and "Parcel late" not in s.text()

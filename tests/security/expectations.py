@@ -198,6 +198,11 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "tickets_ticket_team_report": {"GET": only(L)},  # the lead's team report
     "tickets_ticket_presence": {"GET": everyone(405), "POST": only(A, L, F, G, C, ok=400)},
     "tickets_ticket_export": {"GET": only(L)},  # leads export the queue
+    # personal queue views: whoever may open the queue; only the owner's own (the walk's
+    # id is nobody's view: 404); an empty POST is a form error
+    "tickets_ticket_save_view": post_only(A, L, F, G, C),
+    "tickets_ticket_saved_view": {"GET": only(A, L, F, G, C, ok=404), "POST": only(A, L, F, G, C, ok=404)},
+    "tickets_ticket_delete_view": {"GET": everyone(405), "POST": only(A, L, F, G, C, ok=404)},
     **history_urls("tickets.ticket"),
     # --- refunds: agents raise (the add URL), leads approve/reject and process --------
     "tickets_refund_approve": post_only(L),

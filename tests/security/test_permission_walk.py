@@ -90,6 +90,7 @@ def _urls_of(u: AdminUrl, objects: dict) -> list[tuple[str, str]]:
         "object_id": obj.pk,
         "pk": obj.pk,
         "id": obj.pk,
+        "view_id": obj.pk,  # a saved queue view: none is the persona's
         "customer_id": customer.pk,
         "field": REVEAL_FIELD.get(opts.model_name),
         "action": "investigate",

@@ -12,12 +12,14 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
 from customer_ops.dates import day_range
-from tests.assertions import assert_page_shows
+from tests.assertions import assert_page_shows, explain
 from tests.factories import TicketFactory, TicketMessageFactory
+from tickets.admin.report import ResolvedByFilter, ResolvedWeekFilter
 from tickets.models import AgentWeekly, CategoryWeekly, Ticket
 from tickets.team_report import run_team_weekly
 
@@ -194,3 +196,20 @@ def test_report_page_query_budget(client, lead, report_data, django_assert_max_n
     with django_assert_max_num_queries(10) as queries:
         assert client.get(reverse("admin:tickets_ticket_team_report")).status_code == 200
     print(f"\nteam report page: {len(queries)} queries")
+
+
+@pytest.mark.parametrize(
+    "filter_class, value, index",
+    [
+        (ResolvedWeekFilter, "2026-11-30", "customer_tickets_resolved_idx"),
+        (ResolvedByFilter, "7", "tickets_resolved_by_idx"),
+    ],
+)
+def test_the_report_links_are_served_by_the_partial_resolved_indexes(rf, filter_class, value, index):
+    # The premise of the index walker's rule (a comparison implies IS NOT NULL): PostgreSQL
+    # reads these partial indexes for the filters' own queries.
+    model_admin = admin.site._registry[Ticket]
+    request = rf.get("/", {filter_class.parameter_name: value})
+    spec = filter_class(request, {filter_class.parameter_name: [value]}, Ticket, model_admin)
+    plan = explain(spec.queryset(request, Ticket.objects.all()), bitmap_only=True)
+    assert not plan.whole and plan.uses("customer_tickets") == {index}, plan.text

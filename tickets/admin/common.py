@@ -34,3 +34,9 @@ def admin_context(model_admin: admin.ModelAdmin, request, obj, title: str) -> di
         "title": title,
         "has_view_permission": True,
     }
+
+
+def request_memo(request) -> dict:
+    """A dict kept for one request, shared with its copies (tickets.saved_views builds the
+    queue's change list once per view on copies of the home page's request)."""
+    return request.__dict__.setdefault("_tickets_memo", {})

@@ -25,9 +25,10 @@ from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.panels import customer_viewed, render_panels
-from tickets import conf, forms, macros, selectors
+from tickets import conf, forms, macros, saved_views, selectors
 from tickets.admin import bulk, live, report
-from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context
+from tickets.admin import saved_views as saved_view_pages
+from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context, request_memo
 from tickets.choices import TicketStatus
 from tickets.models import InternalNote, Macro, RefundOrigin, SlaEscalation, Ticket, TicketMessage
 from tickets.resources import TicketQueueResource
@@ -261,8 +262,10 @@ class AgentFilter(admin.SimpleListFilter):
     index_columns = ("assigned_to_agent_id",)
 
     def lookups(self, request, model_admin):
-        staff = [(str(u.pk), u.get_full_name() or u.get_username()) for u in forms.support_staff()]
-        return [("none", "Unassigned"), *staff]
+        memo = request_memo(request)  # once per request, however many saved views are counted
+        if "support_staff" not in memo:
+            memo["support_staff"] = [(str(u.pk), u.get_full_name() or u.get_username()) for u in forms.support_staff()]
+        return [("none", "Unassigned"), *memo["support_staff"]]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -399,6 +402,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "queue_views": selectors.QUEUE_VIEWS,
             "can_take_next": can_work_tickets(request.user),
             "can_see_report": request.user.has_perm(report.PERMISSION),
+            "saved_views": saved_views.views_of(request.user),
         }
         return super().changelist_view(request, extra_context)
 
@@ -530,6 +534,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             # The ticket page's heartbeat and live thread (tickets/static/tickets/live.js).
             path("<int:pk>/presence/", wrap(self.presence_view), name="tickets_ticket_presence"),
             path("team-report/", wrap(self.team_report_view), name="tickets_ticket_team_report"),
+            path("views/save/", wrap(self.save_view_view), name="tickets_ticket_save_view"),
+            path("views/<int:view_id>/", wrap(self.open_view_view), name="tickets_ticket_saved_view"),
+            path("views/<int:view_id>/delete/", wrap(self.delete_view_view), name="tickets_ticket_delete_view"),
         ]
         for action in ACTIONS:
             custom.append(
@@ -560,6 +567,21 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     def team_report_view(self, request):
         return report.report_view(self, request)
+
+    def save_view_view(self, request):
+        return saved_view_pages.save_view(self, request)
+
+    def open_view_view(self, request, view_id: int):
+        return saved_view_pages.open_view(self, request, view_id)
+
+    def delete_view_view(self, request, view_id: int):
+        return saved_view_pages.delete_view(self, request, view_id)
+
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if getattr(request, "counting_only", False):  # tickets.saved_views: the rows, not a page
+            return type("CountingChangeList", (changelist,), {"get_results": lambda self, request: None})
+        return changelist
 
     def presence_view(self, request, pk: int):
         return live.presence_view(self, request, pk)

@@ -1,0 +1,94 @@
+"""An agent's own saved views of the queue (``ticket_saved_views``).
+
+A view is the queue's query string (filters, search, order). It is never trusted: each
+use goes through the queue's own change list again (opening it redirects to the queue;
+the home tile builds the same change list without its results), so a field made
+confidential after saving is refused there exactly as a typed URL is (a 400 from
+``ConfidentialLookupsMixin``). Every view is read and written for its owner only.
+
+Not audited: ``customer_audit_log`` records changes to a customer's data, and a view
+changes nothing of a customer (as the team's macros are not audited either).
+"""
+
+from __future__ import annotations
+
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
+from django.core.exceptions import FieldError, ValidationError
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+
+from customer_ops.home import COUNT_CAP
+from tickets.admin.common import request_memo
+from tickets.models import SavedQueueView
+
+MAX_NAME = 60
+# Per owner: the home page counts them all in one statement, which should stay small.
+MAX_VIEWS = 20
+# The queue's state that is no part of a view (the page shown, one-off flags).
+NOT_SAVED = {PAGE_VAR, ALL_VAR, ERROR_FLAG, "_changelist_filters"}
+
+
+def views_of(user) -> QuerySet[SavedQueueView]:
+    """The user's own views (ticket_saved_views_name_once, owner first)."""
+    return SavedQueueView.objects.filter(owner=user)
+
+
+def saved_query(params: QueryDict) -> str:
+    """The queue's query string as a view keeps it."""
+    kept = QueryDict(mutable=True)
+    for key, values in params.lists():
+        if key not in NOT_SAVED:
+            kept.setlist(key, values)
+    return kept.urlencode()
+
+
+def queue_url(view: SavedQueueView) -> str:
+    return reverse("admin:tickets_ticket_changelist") + ("?" + view.query if view.query else "")
+
+
+def open_url(view: SavedQueueView) -> str:
+    return reverse("admin:tickets_ticket_saved_view", args=[view.pk])
+
+
+def view_queryset(model_admin, request, view: SavedQueueView) -> QuerySet | None:
+    """The queue's rows of ``view`` for ``request.user``, built by the queue's own change
+    list (its filters, search and checks); ``None`` when the queue refuses the view now."""
+    request_memo(request)  # before the copy, so that the copies share it
+    probe = request.__class__.__new__(request.__class__)
+    probe.__dict__.update(request.__dict__)
+    probe.GET = QueryDict(view.query)
+    probe.counting_only = True  # TicketAdmin.get_changelist: no results, no paging queries
+    try:
+        return model_admin.get_changelist_instance(probe).queryset
+    except (DisallowedModelAdminLookup, IncorrectLookupParameters, FieldError, ValidationError, ValueError):
+        return None
+
+
+def bounded_counts(querysets: list[QuerySet]) -> list[tuple[int, bool]]:
+    """``(count, capped)`` of each queryset, as ``customer_ops.home.bounded_count`` gives
+    one, in a single statement whatever the number of querysets."""
+    if not querysets:
+        return []
+    parts, params = [], []
+    for qs in querysets:
+        sql, qs_params = qs.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")
+        params += qs_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [(min(n, COUNT_CAP), n > COUNT_CAP) for n in row]
+
+
+def create_view(*, owner, name: str, query: str) -> SavedQueueView:
+    return SavedQueueView.objects.create(owner=owner, name=name.strip(), query=query)
+
+
+def delete_view(*, owner, view_id: int) -> int:
+    """Deletes the owner's view ``view_id``; 0 when it is not theirs (or gone)."""
+    deleted, _ = views_of(owner).filter(pk=view_id).delete()
+    return deleted
