@@ -60,7 +60,7 @@ def deadline_html(request, done_at=None) -> str:
     state = deadline.state(soon=dt.timedelta(days=7))
     label = {DueState.BREACHED: "OVERDUE", DueState.DUE_SOON: "due within 7 days"}.get(state, state.value)
     handling = dsr.cached_handling(request)
-    extended = " extended" if handling is not None and handling.extended_until is not None else ""
+    extended = ", extended" if handling is not None and handling.extended_until is not None else ""
     return format_html(
         '<span class="due due-{}">{} ({}{})</span>', state.value, f"{deadline.due_at:%Y-%m-%d}", label, extended
     )

@@ -291,3 +291,26 @@ def test_an_export_naming_someone_elses_request_is_not_recorded_against_it(clien
     )
     b"".join(response.streaming_content)
     assert AccessLog.objects.get(customer_id=customer.pk, kind=AccessKind.EXPORT).detail == "json archive"
+
+
+# --- who may open the new pages (the role walk's expectations, checked here too) ------------
+
+
+@pytest.mark.parametrize(
+    "role, status", [(Role.COMPLIANCE, 200), (Role.AGENT, 403), (Role.FRAUD, 403), (Role.LEGAL, 403)]
+)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "compliance_deletion_verify",
+        "compliance_deletion_extend",
+        "compliance_access_verify",
+        "compliance_access_extend",
+    ],
+)
+def test_only_compliance_officers_open_the_verify_and_extend_pages(client, make_staff, recorder, name, role, status):
+    request = _deletion(recorder) if "deletion" in name else _access(recorder)
+    client.force_login(make_staff(role))
+    with unchanged(RequestHandling):
+        assert client.get(reverse(f"admin:{name}", args=[request.pk])).status_code == status
+        assert client.post(reverse(f"admin:{name}", args=[request.pk]), {}).status_code == status
