@@ -22,6 +22,7 @@ from compliance.models import AccessRequest, DataDeletionRequest, RequestHandlin
 from customer_ops.audit import audit
 from customer_ops.context import audit_actor
 from customer_ops.deadlines import erasure_target
+from customer_ops.permissions import checked_inside
 
 PROCESS_DELETION = "compliance.process_datadeletionrequest"
 PROCESS_ACCESS = "compliance.process_accessrequest"
@@ -29,6 +30,8 @@ MAX_EXTENSION_MONTHS = 2  # art. 12(3): "by two further months where necessary"
 TEXT_MAX = 2000
 
 Request = DataDeletionRequest | AccessRequest
+# Deletion and access requests share these services; each needs its kind's permission.
+BY_KIND = "the processing permission of the request's kind (deletion or access request)"
 
 
 # --- the effective deadline: the one computation -----------------------------------------
@@ -139,6 +142,7 @@ def _text(value, *, what: str, field: str, required: bool = True) -> str:
 # --- identity verification ------------------------------------------------------------------
 
 
+@checked_inside(BY_KIND)
 def verify_identity(*, request: Request, method: str, reference: str, actor) -> RequestHandling:
     """Record how the requester's identity was checked; approval needs it (art. 12(6))."""
     _check_perm(request, actor, "record identity verification")
@@ -179,6 +183,7 @@ def require_verified(request: Request) -> None:
 # --- extension (art. 12(3)) -------------------------------------------------------------------
 
 
+@checked_inside(BY_KIND)
 def extend_deadline(*, request: Request, months: int, reason: str, customer_told_on: dt.date, actor) -> RequestHandling:
     """Extend the statutory deadline once, by 1 or 2 further months, with the reason and the
     date the customer was told (which must be within the original month)."""
