@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from compliance import conf, erasure, export, holds, recipients, selectors, services
+from compliance import conf, dsr, erasure, export, holds, recipients, selectors, services
 from compliance.choices import (
     AccessKind,
     AccessRequestStatus,
@@ -33,11 +33,11 @@ from compliance.choices import (
     ConsentType,
     RequestStatus,
 )
+from compliance.dsr_admin import RequestHandlingAdminMixin, deadline_html, refusal_reason_field, wording_list
 from compliance.holds import open_holds
 from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog, DataDeletionRequest, ErasureRecipient
 from customer_ops.admin_base import EstimatedCountPaginator, LogAdmin, RuleAwareAdmin
 from customer_ops.bad_input import is_valid_value
-from customer_ops.deadlines import DueState
 from customer_ops.errors import DomainError
 from customer_ops.models import Customer
 from customer_ops.personal_data import Scope
@@ -276,13 +276,17 @@ class ApproveForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    rejection_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    refusal_reason = refusal_reason_field()
+    rejection_reason = forms.CharField(label="Explanation", widget=forms.Textarea(attrs={"rows": 3}))
     version = VersionField()
 
 
 @admin.register(DataDeletionRequest)
-class DataDeletionRequestAdmin(RuleAwareAdmin):
+class DataDeletionRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
     form = DeletionRequestForm
+    process_permission = PROCESS
+    url_prefix = "compliance_deletion"
+    list_select_related = ["handling"]  # the effective deadline per row
     list_display = [
         "request_id",
         "customer_ref",
@@ -310,6 +314,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
         "rejection_reason",
         "created_at",
         "systems_confirmed",
+        "handling_summary",
     ]
     change_form_template = "admin/compliance/datadeletionrequest/change_form.html"
     show_facets = admin.ShowFacets.NEVER
@@ -345,12 +350,9 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
     def statutory_deadline(self, obj):
         if obj is None or obj.requested_at is None:
             return "-"
-        deadline = services.erasure_deadline(obj)
-        state = deadline.state(soon=dt.timedelta(days=7))
         if obj.request_status == RequestStatus.REJECTED:
-            return f"{deadline.due_at:%Y-%m-%d} (rejected)"
-        label = {DueState.BREACHED: "OVERDUE", DueState.DUE_SOON: "due within 7 days"}.get(state, state.value)
-        return format_html('<span class="due due-{}">{} ({})</span>', state.value, f"{deadline.due_at:%Y-%m-%d}", label)
+            return f"{services.erasure_deadline(obj).due_at:%Y-%m-%d} (rejected)"
+        return deadline_html(obj, done_at=obj.completed_at)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -376,6 +378,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 self.admin_site.admin_view(require_POST(self.certificate_view)),
                 name="compliance_deletion_certificate",
             ),
+            *self.handling_urls(),
             *super().get_urls(),
         ]
 
@@ -407,6 +410,8 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 report=_report(run),
                 holds=open_holds(obj.customer_id) if obj.request_status in {"PENDING", "PROCESSING"} else [],
                 can_process=can_process,
+                can_extend=request.user.has_perm(PROCESS) and obj.request_status in selectors.OPEN_REQUESTS,
+                refusal_wording=wording_list(),
                 version=version,
                 reject_form=RejectForm(initial={"version": version}),
             )
@@ -449,6 +454,7 @@ class DataDeletionRequestAdmin(RuleAwareAdmin):
                 services.deletion_request_reject(
                     request=obj,
                     reason=form.cleaned_data["rejection_reason"],
+                    refusal_reason=form.cleaned_data["refusal_reason"],
                     actor=request.user,
                     expected_version=form.cleaned_data["version"],
                 )
@@ -550,14 +556,17 @@ class PendingAccessFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(RuleAwareAdmin):
+class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
     """Right-of-access requests: recorded here or by the privacy portal, decided under four
     eyes; an approved request's page offers the customer's data export (recorded in the
     access log, like every export)."""
 
     form = AccessRequestForm
-    list_display = ["request_id", "customer_ref", "status", "requested_at", "recorded", "decided_at"]
-    list_select_related = ["recorded_by"]  # "Recorded by" names the staff member
+    process_permission = PROCESS_ACCESS
+    url_prefix = "compliance_access"
+    list_display = ["request_id", "customer_ref", "status", "requested_at", "deadline", "recorded", "decided_at"]
+    # "Recorded by" names the staff member; the deadline reads the handling row
+    list_select_related = ["recorded_by", "handling"]
     list_filter = ["status", PendingAccessFilter]
     search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]
@@ -571,6 +580,9 @@ class AccessRequestAdmin(RuleAwareAdmin):
         "decided_at",
         "decided_by",
         "rejection_reason",
+        "deadline",
+        "handling_summary",
+        "exports",
     ]
     change_form_template = "admin/compliance/accessrequest/change_form.html"
     show_facets = admin.ShowFacets.NEVER
@@ -585,6 +597,25 @@ class AccessRequestAdmin(RuleAwareAdmin):
     @admin.display(description="Customer", ordering="customer_id")
     def customer_ref(self, obj):
         return _customer_link(obj.customer_id)
+
+    @admin.display(description="Deadline")
+    def deadline(self, obj):
+        if obj is None or obj.requested_at is None:
+            return "-"
+        if obj.status != AccessRequestStatus.PENDING:
+            return f"{dsr.due_at(obj):%Y-%m-%d} ({obj.get_status_display().lower()})"
+        return deadline_html(obj)
+
+    @admin.display(description="Exports downloaded for this request")
+    def exports(self, obj):
+        rows = selectors.request_exports(obj) if obj is not None and obj.pk else []
+        if not rows:
+            return "-"
+        return format_html_join(
+            "",
+            "<div>{} by {}: {}</div>",
+            ((f"{r.created_at:%Y-%m-%d %H:%M}", _staff_name(r.staff), r.detail) for r in rows),
+        )
 
     @admin.display(description="Recorded by")
     def recorded(self, obj):
@@ -610,6 +641,7 @@ class AccessRequestAdmin(RuleAwareAdmin):
         return [
             path("<int:pk>/approve/", self.admin_site.admin_view(self.approve_view), name="compliance_access_approve"),
             path("<int:pk>/reject/", self.admin_site.admin_view(self.reject_view), name="compliance_access_reject"),
+            *self.handling_urls(),
             *super().get_urls(),
         ]
 
@@ -622,6 +654,8 @@ class AccessRequestAdmin(RuleAwareAdmin):
                 can_process=pending and request.user.has_perm(PROCESS_ACCESS),
                 recorded_by_you=obj.recorded_by_id is not None and obj.recorded_by_id == request.user.pk,
                 can_export=obj.status == AccessRequestStatus.APPROVED and request.user.has_perm(EXPORT),
+                can_extend=pending and request.user.has_perm(PROCESS_ACCESS),
+                refusal_wording=wording_list(),
                 version=obj.updated_at.isoformat(),
                 reject_form=RejectForm(),
             )
@@ -655,6 +689,7 @@ class AccessRequestAdmin(RuleAwareAdmin):
                 services.access_request_reject(
                     request=obj,
                     reason=form.cleaned_data["rejection_reason"],
+                    refusal_reason=form.cleaned_data["refusal_reason"],
                     actor=request.user,
                     expected_version=version,
                 )
@@ -777,11 +812,13 @@ class AccessLogAdmin(LogAdmin):
         fmt = request.POST.get("format", "json")
         if fmt not in export.FORMATS:
             fmt = "json"
+        # From an approved access request's page: the download is recorded against the request.
+        answered = selectors.approved_access_request(customer.pk, request.POST.get("access_request", ""))
         services.access_record(
             staff=request.user,
             customer_id=customer.pk,
             kind=AccessKind.EXPORT,
-            detail=f"{fmt} archive",
+            detail=f"{answered.request_id} {fmt} archive" if answered else f"{fmt} archive",
             request=request,
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

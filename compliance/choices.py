@@ -65,3 +65,24 @@ class AccessRequestStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     APPROVED = "APPROVED", "Approved"
     REJECTED = "REJECTED", "Rejected"
+
+
+class VerificationMethod(models.TextChoices):
+    """How a data subject's identity was checked before their request is approved."""
+
+    ACCOUNT_LOGIN = "ACCOUNT_LOGIN", "Signed in to their account (authenticated channel)"
+    EMAIL_LINK = "EMAIL_LINK", "Confirmed a link sent to the email address on file"
+    SMS_CODE = "SMS_CODE", "Confirmed a code sent to the phone number on file"
+    ID_DOCUMENT = "ID_DOCUMENT", "Identity document checked"
+    KNOWLEDGE = "KNOWLEDGE", "Answered account-specific questions"
+
+
+class RefusalReason(models.TextChoices):
+    """Why a data-subject request is refused (GDPR art. 12(4), 12(5), 17(3))."""
+
+    MANIFESTLY_UNFOUNDED = "MANIFESTLY_UNFOUNDED", "Manifestly unfounded"
+    EXCESSIVE = "EXCESSIVE", "Excessive (e.g. repetitive)"
+    IDENTITY_NOT_VERIFIED = "IDENTITY_NOT_VERIFIED", "Identity could not be verified"
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION", "Legal obligation to retain the data"
+    LEGAL_CLAIMS = "LEGAL_CLAIMS", "Needed for legal claims"
+    OTHER = "OTHER", "Other"

@@ -54,8 +54,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from compliance import conf, scrub
-from compliance.choices import AuditAction, ErasureState, RequestStatus
+from compliance import conf, dsr, scrub
+from compliance.choices import AuditAction, ErasureState, RefusalReason, RequestStatus
 from compliance.errors import (  # noqa: F401  (ErasureError re-exported)
     ComplianceConflict,
     ComplianceInvalid,
@@ -70,7 +70,7 @@ from compliance.recipients import certificate_section, fully_closed
 from customer_ops.audit import audit
 from customer_ops.choices import CustomerStatus, EventType
 from customer_ops.context import audit_actor
-from customer_ops.deadlines import Deadline, due, erasure_target
+from customer_ops.deadlines import Deadline
 from customer_ops.events import emit
 from customer_ops.models import Customer
 from customer_ops.permissions import requires
@@ -580,8 +580,8 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 
 def erasure_deadline(request: DataDeletionRequest) -> Deadline:
-    """The statutory deadline: 30 days (``GDPR_ERASURE_DAYS``) from ``requested_at``."""
-    return due(request.requested_at, erasure_target(), done_at=request.completed_at)
+    """The effective deadline (:func:`compliance.dsr.due_at`: the statutory month, or the extended date)."""
+    return Deadline(due_at=dsr.due_at(request), done_at=request.completed_at)
 
 
 @requires(RECORD_REQUEST, scope=PRIVACY_WRITE, what="record deletion requests")
@@ -685,6 +685,7 @@ def deletion_request_approve(
     """
     with transaction.atomic():
         request = _locked_pending(request, "approved", expected_version)
+        dsr.require_verified(request)
         recorder_id, recorder_name = deletion_request_recorder(request)
         if recorder_id is not None and recorder_id == actor.pk:
             raise ComplianceNotAllowed(
@@ -711,13 +712,20 @@ def deletion_request_approve(
 
 @requires(PROCESS, what="approve or reject deletion requests")
 def deletion_request_reject(
-    *, request: DataDeletionRequest, reason: str, actor, expected_version: int | None = None
+    *,
+    request: DataDeletionRequest,
+    reason: str,
+    actor,
+    expected_version: int | None = None,
+    refusal_reason: str = RefusalReason.OTHER,
 ) -> DataDeletionRequest:
-    """PENDING -> REJECTED, with the reason (required); refused as a conflict if the request
-    changed since ``expected_version`` (:func:`deletion_request_version`)."""
+    """PENDING -> REJECTED, with the reason code from the list (:class:`RefusalReason`) and
+    the free text (required); refused as a conflict if the request changed since
+    ``expected_version`` (:func:`deletion_request_version`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ComplianceInvalid("A rejection needs a reason.")
+    dsr.check_refusal_reason(refusal_reason)
     with transaction.atomic():
         request = _locked_pending(request, "rejected", expected_version)
         request.request_status = RequestStatus.REJECTED
@@ -725,13 +733,14 @@ def deletion_request_reject(
         request.processed_at = timezone.now()
         request.processed_by = actor
         request.save(update_fields=["request_status", "rejection_reason", "processed_at", "processed_by"])
+        dsr.record_refusal(request, refusal_reason)
         audit(
             customer_id=request.customer_id,
             action_type=AuditAction.STATUS_CHANGE,
             action_field="request_status",
             old_value=RequestStatus.PENDING,
             new_value=RequestStatus.REJECTED,
-            reason=f"{AUDIT_PREFIX} {request.request_id}: rejected: {reason}",
+            reason=f"{AUDIT_PREFIX} {request.request_id}: rejected ({refusal_reason}): {reason}",
             actor=audit_actor(actor),
         )
     return request

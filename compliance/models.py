@@ -16,7 +16,9 @@ from compliance.choices import (
     ConsentStatus,
     ConsentType,
     ErasureState,
+    RefusalReason,
     RequestStatus,
+    VerificationMethod,
 )
 from customer_ops import db
 from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Export, Identifier, Keep, PersonalData, Scope
@@ -369,6 +371,84 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return self.request_id
+
+
+class RequestHandling(models.Model):
+    """How a data-subject request (a deletion or an access request) was handled beyond the
+    spec's columns; not a spec table. One row per request, written by
+    :mod:`compliance.dsr`: the identity verification approval needs, the one extension of
+    the statutory deadline (GDPR art. 12(3)), and the refusal reason from the fixed list.
+    """
+
+    customer = models.ForeignKey(
+        "customer_ops.Customer", on_delete=models.PROTECT, related_name="request_handling", db_index=False
+    )
+    deletion_request = models.OneToOneField(
+        DataDeletionRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="handling"
+    )
+    access_request = models.OneToOneField(
+        AccessRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="handling"
+    )
+    verification_method = models.TextField(choices=VerificationMethod.choices, blank=True, default="")
+    verification_reference = models.TextField(blank=True, default="")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = db.staff("verified_by")
+    # The deadline after the one extension; empty: the statutory month applies.
+    extended_until = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True, default="")
+    customer_told_on = models.DateField(null=True, blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extended_by = db.staff("extended_by")
+    refusal_reason = models.TextField(choices=RefusalReason.choices, blank=True, default="")
+    created_at = db.created_at()
+
+    personal_data = PersonalData(
+        text={
+            "verification_method": ENUM,
+            "verification_reference": SCRUB,
+            "extension_reason": SCRUB,
+            "refusal_reason": ENUM,
+        },
+        keep_rows="Record of how the request was handled (accountability, art. 5(2)); free text is scrubbed.",
+        export=Export(
+            columns="verification_method verified_at extended_until customer_told_on refusal_reason",
+            withheld="verification_reference, extension_reason and the staff ids: the officers' record (art. 15(4)).",
+        ),
+    )
+
+    class Meta:
+        db_table = "compliance_request_handling"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(deletion_request__isnull=True) ^ models.Q(access_request__isnull=True),
+                name="compliance_request_handling_one_request",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified_at__isnull=True) | ~models.Q(verification_method=""),
+                name="compliance_request_handling_verified_how",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extended_until__isnull=True)
+                | (~models.Q(extension_reason="") & models.Q(customer_told_on__isnull=False)),
+                name="compliance_request_handling_extension_why",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verification_method__in=[*VerificationMethod.values, ""]),
+                name="request_handling_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refusal_reason__in=[*RefusalReason.values, ""]),
+                name="request_handling_refusal_valid",
+            ),
+        ]
+        indexes = [
+            # the deadline filters and tiles: extended requests by their new deadline
+            models.Index(fields=["extended_until"], name="request_handling_extended_idx"),
+            models.Index(fields=["customer"], name="request_handling_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Handling of {self.deletion_request or self.access_request}"
 
 
 # --- the hash chain over the two audit logs (compliance/chain.py, docs/audit_chain.md) ----------

@@ -9,9 +9,9 @@ from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from compliance.choices import AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
-from compliance.models import AccessRequest, AuditLog, ConsentLog
-from customer_ops.deadlines import erasure_target
+from compliance import dsr
+from compliance.choices import AccessKind, AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
+from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog
 from customer_ops.registry import RecentAction
 
 # Requests still to be decided or carried out (the statutory deadline runs).
@@ -41,15 +41,15 @@ def week_start(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def by_deadline(qs: QuerySet, which: str, now: dt.datetime | None = None) -> QuerySet:
-    """Open requests by statutory deadline (``GDPR_ERASURE_DAYS`` from ``requested_at``):
-    ``"overdue"`` or ``"week"`` (due within 7 days). deletion_requests_status_idx."""
+    """Open requests by effective deadline (:mod:`compliance.dsr`: the statutory month or the
+    extended date): ``"overdue"`` or ``"week"`` (due within 7 days).
+    deletion_requests_status_idx, request_handling_extended_idx."""
     now = now or timezone.now()
     open_ = qs.filter(request_status__in=OPEN_REQUESTS)
-    limit = now - erasure_target()
     if which == "overdue":
-        return open_.filter(requested_at__lt=limit)
+        return dsr.due_before(open_, now)
     if which == "week":
-        return open_.filter(requested_at__gte=limit, requested_at__lt=limit + dt.timedelta(days=7))
+        return dsr.due_between(open_, now, now + dt.timedelta(days=7))
     return qs
 
 
@@ -65,12 +65,34 @@ def pending_access_request(customer_id: int) -> AccessRequest | None:
 
 
 def access_requests_pending(qs: QuerySet, *, overdue: bool = False, now: dt.datetime | None = None) -> QuerySet:
-    """Access requests awaiting a decision; ``overdue``: past the statutory month (the
-    same ``GDPR_ERASURE_DAYS``, art. 12(3)). access_requests_status_idx."""
+    """Access requests awaiting a decision; ``overdue``: past the effective deadline (the
+    statutory month, art. 12(3), or the extended date: :mod:`compliance.dsr`).
+    access_requests_status_idx, request_handling_extended_idx."""
     pending = qs.filter(status=AccessRequestStatus.PENDING)
     if overdue:
-        return pending.filter(requested_at__lt=(now or timezone.now()) - erasure_target())
+        return dsr.due_before(pending, now or timezone.now())
     return pending
+
+
+def approved_access_request(customer_id: int, pk: str) -> AccessRequest | None:
+    """The customer's approved access request with this id (as posted by its page), or None."""
+    if not str(pk).isdigit():
+        return None
+    return AccessRequest.objects.filter(
+        pk=int(pk), customer_id=customer_id, status=AccessRequestStatus.APPROVED
+    ).first()
+
+
+def request_exports(request: AccessRequest) -> list[AccessLog]:
+    """The exports downloaded for this access request (who, when, format), newest first:
+    the access log's rows naming it (staff_access_customer_idx)."""
+    return list(
+        AccessLog.objects.filter(
+            customer_id=request.customer_id, kind=AccessKind.EXPORT, detail__startswith=f"{request.request_id} "
+        )
+        .select_related("staff")
+        .order_by("-created_at")
+    )
 
 
 # --- the home page's "recent actions": the staff member's own audit entries --------------

@@ -18,7 +18,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from compliance import selectors
+from compliance import dsr, selectors
 from compliance.choices import (
     AccessKind,
     AccessRequestStatus,
@@ -26,7 +26,9 @@ from compliance.choices import (
     ConsentMethod,
     ConsentStatus,
     ConsentType,
+    RefusalReason,
 )
+from compliance.dsr import extend_deadline, verify_identity
 from compliance.erasure import (  # the erasure's workflow lives with the erasure; this is the app's service surface
     deletion_request_approve,
     deletion_request_create,
@@ -73,6 +75,8 @@ __all__ = [
     "deletion_request_run",
     "deletion_request_version",
     "erasure_deadline",
+    "extend_deadline",
+    "verify_identity",
 ]
 
 
@@ -218,7 +222,7 @@ def _locked_pending_access(request: AccessRequest | int, expected_version: dt.da
     return locked
 
 
-def _decide(request: AccessRequest, to: str, *, actor, reason: str = "") -> AccessRequest:
+def _decide(request: AccessRequest, to: str, *, actor, reason: str = "", code: str = "") -> AccessRequest:
     request.status = to
     request.decided_at = timezone.now()
     request.decided_by = _staff(actor)
@@ -230,7 +234,9 @@ def _decide(request: AccessRequest, to: str, *, actor, reason: str = "") -> Acce
         action_field="access_request.status",
         old_value=AccessRequestStatus.PENDING,
         new_value=to,
-        reason=f"{ACCESS_AUDIT_PREFIX} {request.request_id}: {to.lower()}" + (f": {reason}" if reason else ""),
+        reason=f"{ACCESS_AUDIT_PREFIX} {request.request_id}: {to.lower()}"
+        + (f" ({code})" if code else "")
+        + (f": {reason}" if reason else ""),
         actor=audit_actor(actor),
     )
     return request
@@ -244,6 +250,7 @@ def access_request_approve(
     links to it). Four eyes: whoever recorded the request may not approve it."""
     with transaction.atomic():
         request = _locked_pending_access(request, expected_version, "approved")
+        dsr.require_verified(request)
         if request.recorded_by_id is not None and request.recorded_by_id == getattr(actor, "pk", None):
             raise ComplianceNotAllowed(
                 f"You recorded {request.request_id}: another compliance officer must approve it (four eyes)."
@@ -253,10 +260,18 @@ def access_request_approve(
 
 @requires(PROCESS_ACCESS_REQUEST, what="approve or reject access requests")
 def access_request_reject(
-    *, request: AccessRequest | int, reason: str, actor, expected_version: dt.datetime | None = None
+    *,
+    request: AccessRequest | int,
+    reason: str,
+    actor,
+    expected_version: dt.datetime | None = None,
+    refusal_reason: str = RefusalReason.OTHER,
 ) -> AccessRequest:
-    """PENDING -> REJECTED, with the reason (required: the customer is told why)."""
+    """PENDING -> REJECTED, with the reason code from the list (:class:`RefusalReason`) and
+    the free text (required: the customer is told why)."""
     reason = _reason(reason, required=True, what="rejection reason")
+    dsr.check_refusal_reason(refusal_reason)
     with transaction.atomic():
         request = _locked_pending_access(request, expected_version, "rejected")
-        return _decide(request, AccessRequestStatus.REJECTED, actor=actor, reason=reason)
+        dsr.record_refusal(request, refusal_reason)
+        return _decide(request, AccessRequestStatus.REJECTED, actor=actor, reason=reason, code=refusal_reason)

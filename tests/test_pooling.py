@@ -13,7 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from customer_ops.scheduled import lock_alias
-from tests.factories import ActivityLogFactory
+from tests.factories import ActivityLogFactory, identity_verified
 
 UPDATE = "UPDATE customer_activity_log SET ip_address = %s WHERE id = %s"
 
@@ -30,7 +30,9 @@ def test_an_erasure_grant_ends_with_its_transaction():
     row = ActivityLogFactory()
     officer = second_officer(Role.COMPLIANCE)
     request = services.deletion_request_create(customer=row.customer, scopes=["ALL"], reason="t", actor=officer)
-    services.deletion_request_approve(request=request, actor=second_officer(Role.COMPLIANCE))
+    approving_officer = second_officer(Role.COMPLIANCE)
+    identity_verified(request, approving_officer)
+    services.deletion_request_approve(request=request, actor=approving_officer)
     erasure.start_run(request)
     request.refresh_from_db()
     with transaction.atomic(), connection.cursor() as cursor:

@@ -13,7 +13,7 @@ from customer_ops.roles import Role
 from customer_ops.scopes import PRIVACY_WRITE, TICKETS_WRITE
 from tests.api.conftest import assert_problem, bearer
 from tests.assertions import unchanged
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, identity_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,9 @@ def test_deletion_request_is_filed_pending_and_any_officer_may_approve_it(client
     filed = DataDeletionRequest.objects.get(request_id=body["request_id"])
     entry = AuditLog.objects.get(customer_id=customer.pk, action_field="deletion_request")
     assert entry.actor_name == "api:privacy-portal"
-    deletion_request_approve(request=filed, actor=make_staff(Role.COMPLIANCE))  # four eyes: the portal recorded it
+    approving_officer = make_staff(Role.COMPLIANCE)
+    identity_verified(filed, approving_officer)
+    deletion_request_approve(request=filed, actor=approving_officer)  # four eyes: the portal recorded it
     filed.refresh_from_db()
     assert filed.request_status == "PROCESSING"
 
@@ -65,7 +67,9 @@ def test_access_request_is_filed_pending(client, portal, make_staff):
     assert filed.status == "PENDING" and filed.recorded_via == "api:privacy-portal"
     with unchanged(AccessRequest, AuditLog):  # one pending request per customer at a time
         assert_problem(post(client, "/api/v1/privacy/access-requests", {"customer_id": customer.pk}, portal), 409)
-    access_request_approve(request=filed, actor=make_staff(Role.COMPLIANCE))  # four eyes: the portal recorded it
+    approving_officer = make_staff(Role.COMPLIANCE)
+    identity_verified(filed, approving_officer)
+    access_request_approve(request=filed, actor=approving_officer)  # four eyes: the portal recorded it
     filed.refresh_from_db()
     assert filed.status == "APPROVED"
 

@@ -38,6 +38,7 @@ from tests import factories as f
 from tests.api.conftest import assert_problem, bearer
 from tests.api.webhook_receiver import Receiver
 from tests.assertions import unchanged
+from tests.factories import identity_verified
 from tickets.services import disputes as dispute_svc
 from tickets.services import refunds as refund_svc
 from tickets.services import tickets as ticket_svc
@@ -92,7 +93,9 @@ def _erasure(customer, make_staff):
 
     staff = make_staff(Role.COMPLIANCE)
     request = services.deletion_request_create(customer=customer, scopes=["ALL"], reason="asked", actor=staff)
-    services.deletion_request_approve(request=request, actor=make_staff(Role.COMPLIANCE))
+    approving_officer = make_staff(Role.COMPLIANCE)
+    identity_verified(request, approving_officer)
+    services.deletion_request_approve(request=request, actor=approving_officer)
     services.deletion_request_run(request=request)
     request.refresh_from_db()
     return request

@@ -145,8 +145,10 @@ def approve_and_run(customer, scopes, staff, **kwargs):
     """Recorded by ``staff``, approved by another compliance officer (four eyes), then run."""
     from compliance import services
     from customer_ops.roles import Role
+    from tests.factories import identity_verified
 
     request = services.deletion_request_create(customer=customer, scopes=scopes, reason="test", actor=staff)
+    identity_verified(request, staff)
     services.deletion_request_approve(request=request, actor=second_officer(Role.COMPLIANCE))
     run = services.deletion_request_run(request=request, **kwargs)
     request.refresh_from_db()

@@ -277,6 +277,21 @@ def plant(identity: Identity, *, staff, other_customer=None) -> dict:
     )
     add("compliance.DataDeletionRequest", deletion)
     add(
+        "compliance.RequestHandling",
+        _model("compliance.RequestHandling").objects.create(
+            **kw(
+                "compliance.RequestHandling",
+                customer=customer,
+                deletion_request=deletion,
+                verification_method="ID_DOCUMENT",
+                verified_at=deletion.requested_at,
+                verified_by=staff,
+                extended_until=deletion.requested_at,
+                customer_told_on=deletion.requested_at.date(),
+            )
+        ),
+    )
+    add(
         "compliance.ErasureRecipient",
         f.ErasureRecipientFactory(**kw("compliance.ErasureRecipient", request=deletion, waived_by=staff)),
     )

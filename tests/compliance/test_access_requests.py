@@ -21,6 +21,7 @@ from customer_ops.roles import Role
 from customer_ops.scopes import API_SCOPES, PRIVACY_WRITE
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
+from tests.factories import identity_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,8 @@ def customer(db):
 
 @pytest.fixture
 def pending(customer, officer):
-    return services.access_request_create(customer=customer, reason="  wants a copy  ", actor=officer)
+    request = services.access_request_create(customer=customer, reason="  wants a copy  ", actor=officer)
+    return f.identity_verified(request, officer)
 
 
 def _fresh(request) -> AccessRequest:
@@ -68,6 +70,7 @@ def test_the_privacy_portal_files_a_request_and_any_officer_approves_it(customer
     assert (row.recorded_by_id, row.recorded_via) == (None, "api:privacy-portal")
     entry = AuditLog.objects.get(customer=customer, action_field="access_request")
     assert (entry.actor_type, entry.actor_id, entry.actor_name) == ("SYSTEM", None, "api:privacy-portal")
+    identity_verified(request, officer)
     services.access_request_approve(request=request, actor=officer)
     assert _fresh(request).status == AccessRequestStatus.APPROVED
 
@@ -213,6 +216,7 @@ def test_home_tiles_count_pending_and_overdue_requests(rf, officer, customer, ap
         requested_at=timezone.now() - dt.timedelta(days=settings.GDPR_ERASURE_DAYS + 1)
     )
     decided = services.access_request_create(customer=f.CustomerFactory(), actor=PORTAL)
+    identity_verified(decided, approver)
     services.access_request_approve(request=decided, actor=approver)
     request = rf.get("/")
     request.user = officer
@@ -237,6 +241,7 @@ def test_the_export_gives_the_request_but_not_who_handled_it():
 def test_the_privacy_portal_files_a_deletion_request_any_officer_approves(customer, officer):
     request = services.deletion_request_create(customer=customer, scopes=["ALL"], reason="via portal", actor=PORTAL)
     assert services.deletion_request_recorder(request) == (None, "api:privacy-portal")
+    identity_verified(request, officer)
     services.deletion_request_approve(request=request, actor=officer)
     assert DataDeletionRequest.objects.get(pk=request.pk).request_status == RequestStatus.PROCESSING
     entry = AuditLog.objects.get(action_field="request_status", new_value="PROCESSING")

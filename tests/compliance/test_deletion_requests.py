@@ -43,7 +43,10 @@ def approver(make_staff):
 def pending(compliance_user):
     customer = f.CustomerFactory(full_name="Pending Person")
     f.OrderFactory(customer=customer, delivery_address="7 Pending Road")
-    return services.deletion_request_create(customer=customer, scopes=["ALL"], reason="leaving", actor=compliance_user)
+    request = services.deletion_request_create(
+        customer=customer, scopes=["ALL"], reason="leaving", actor=compliance_user
+    )
+    return f.identity_verified(request, compliance_user)
 
 
 def _status(request):
@@ -115,7 +118,8 @@ def test_the_officer_who_recorded_a_request_cannot_approve_it(pending, complianc
 
     services.deletion_request_approve(request=pending, actor=approver)
     # The trail shows both: who recorded (the CREATE entry) and who approved, naming the recorder.
-    recorded, approved = _trail(pending)[-2:]
+    trail = _trail(pending)
+    recorded, approved = trail[0], trail[-1]  # between them: the identity verification
     assert recorded == (compliance_user.pk, f"GDPR erasure {pending.request_id}: recorded")
     assert approved[0] == approver.pk
     assert (
@@ -182,11 +186,11 @@ def test_the_admin_sends_the_version_it_showed(client, approver, pending):
     with unchanged(*ERASABLE_TABLES):
         refused = client.post(approve, {"version": seen}, follow=True)
         assert "was changed by someone else since you opened it" in refused.content.decode()
-        stale = client.post(reject, {"rejection_reason": "Not verified", "version": seen})
+        stale = client.post(reject, {"refusal_reason": "OTHER", "rejection_reason": "Not verified", "version": seen})
         assert stale.status_code == 200 and "changed by someone else" in str(stale.context["form"].errors)
         garbled = client.post(approve, {"version": "not-a-version"}, follow=True)
         assert "version is unreadable" in garbled.content.decode()
-        garbled = client.post(reject, {"rejection_reason": "Not verified", "version": "-1"})
+        garbled = client.post(reject, {"refusal_reason": "OTHER", "rejection_reason": "Not verified", "version": "-1"})
         assert "version is unreadable" in garbled.content.decode()
     assert _status(pending) == RequestStatus.PENDING
 
@@ -244,6 +248,9 @@ def test_pending_request_page_shows_the_plan_and_holds(client, compliance_user, 
         "customer_disputes",
         "tickets_historicaldispute",
         "customer_data_deletion_requests",
+        # the identity verification: its row and its audit entry
+        "compliance_request_handling",
+        "customer_audit_log",
     }
     assert tables["orders"]["action"] == "redact" and tables["orders"]["columns"] == {
         "ACTIVITY_LOCATION": ["delivery_address"]

@@ -17,6 +17,7 @@ from customer_ops.models import Customer, Order
 from customer_ops.personal_data import Scope, declarations
 from tests import factories as f
 from tests.compliance.conftest import approve_and_run, find_everywhere
+from tests.factories import identity_verified
 from tickets.models import Dispute, TicketMessage
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,7 @@ def test_history_tables_are_found_generically_and_erased(rich_customer, staff):
 
 def test_plan_counts_equal_what_the_erasure_did(rich_customer, staff, approver):
     request = services.deletion_request_create(customer=rich_customer.customer, scopes=["ALL"], actor=staff)
+    identity_verified(request, approver)
     preview = erasure.plan_for(request)
     services.deletion_request_approve(request=request, actor=approver)
     run = services.deletion_request_run(request=request)
@@ -97,6 +99,7 @@ def test_plan_counts_equal_what_the_erasure_did(rich_customer, staff, approver):
 def test_killed_half_way_a_rerun_finishes_and_does_nothing_twice(rich_customer, staff, approver):
     customer = rich_customer.customer
     request = services.deletion_request_create(customer=customer, scopes=["ALL"], actor=staff)
+    identity_verified(request, approver)
     services.deletion_request_approve(request=request, actor=approver)
     chunks = []
 
@@ -165,6 +168,7 @@ def test_an_open_dispute_holds_its_records_until_it_closes(rich_customer, staff,
     assert any(reason in k["reason"] for k in kept["tickets.ticketmessage"])
     assert any(reason in k["reason"] for k in kept["customer_ops.customer"])
 
+    identity_verified(request, approver)
     services.deletion_request_approve(request=request, actor=approver)
     run = services.deletion_request_run(request=request)
     request.refresh_from_db()

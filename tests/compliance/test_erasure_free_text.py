@@ -25,6 +25,7 @@ from customer_ops.models import Customer
 from customer_ops.personal_data import KEPT, declarations, history_declarations
 from customer_ops.roles import Role
 from tests.compliance.planting import Identity, plant, scan, text_columns
+from tests.factories import identity_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,7 @@ def test_erasure_leaves_no_identifier_in_any_text_column_and_spares_everyone_els
     request = deletion_request_create(
         customer=customer, scopes=["ALL"], reason=f"asked by {target.email}", actor=recorder
     )
+    identity_verified(request, approver)
     deletion_request_approve(request=request, actor=approver)
     out = io.StringIO()
     call_command("process_deletion_requests", stdout=out)

@@ -21,6 +21,7 @@ from customer_ops.write_rules import erasure_bypass
 from tests import factories as f
 from tests.assertions import unchanged
 from tests.compliance.conftest import second_officer
+from tests.factories import identity_verified
 
 AuditLog = apps.get_model("compliance", "AuditLog")
 ActivityLog = apps.get_model("analytics", "ActivityLog")
@@ -45,7 +46,9 @@ def officer(make_staff):
 def _running(customer, officer, scopes=("ALL",)):
     """An approved request whose erasure has started (its plan stored), nothing erased yet."""
     request = services.deletion_request_create(customer=customer, scopes=list(scopes), reason="test", actor=officer)
-    services.deletion_request_approve(request=request, actor=second_officer(Role.COMPLIANCE))
+    approving_officer = second_officer(Role.COMPLIANCE)
+    identity_verified(request, approving_officer)
+    services.deletion_request_approve(request=request, actor=approving_officer)
     erasure.start_run(request)
     request.refresh_from_db()
     return request

@@ -28,6 +28,7 @@ from tests.factories import (
     OrderFactory,
     RefundRequestFactory,
     SuspiciousActivityFactory,
+    identity_verified,
 )
 from tickets.models import Dispute, RefundRequest
 
@@ -188,6 +189,7 @@ def test_compliance_approves_a_colleagues_deletion_request_with_the_keyboard(ope
         requested_at=timezone.now() - dt.timedelta(days=25),
         actor=colleague,
     )
+    identity_verified(request, colleague)  # approval needs it (compliance.dsr)
 
     s = open_session("keyboard-compliance")
     _sign_in(s, "compliance")

@@ -279,6 +279,12 @@ def test_compliance_admin_runs_an_erasure_and_downloads_an_export(open_session, 
     assert DataDeletionRequest.objects.get(pk=request.pk).request_status == "PENDING"
     s.shot("reject-without-reason")
 
+    # Approval needs the requester's identity verified: recorded on its own page first.
+    s.go(reverse("admin:compliance_deletion_verify", args=[request.pk]))
+    s.page.select_option("#id_method", "EMAIL_LINK")
+    s.page.fill("#id_reference", "reply to message 88")
+    _submit(s, s.page.locator("input[type=submit].default"))
+    assert "identity verification recorded" in s.text()
     s.go(change)
     approve = s.form(reverse("admin:compliance_deletion_approve", args=[request.pk]))
     _submit(s, approve.locator("input[type=submit]"))

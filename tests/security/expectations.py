@@ -255,6 +255,11 @@ CUSTOM: dict[str, dict[str, Rule]] = {
     "compliance_deletion_certificate": post_only(C, ok=302),
     "compliance_access_approve": {"GET": only(C, ok=302), "POST": only(C, ok=302)},
     "compliance_access_reject": form_page(C),
+    # identity verification and the deadline's extension (compliance.dsr_admin): form pages
+    "compliance_deletion_verify": form_page(C),
+    "compliance_deletion_extend": form_page(C),
+    "compliance_access_verify": form_page(C),
+    "compliance_access_extend": form_page(C),
     "compliance_auditlog_trail": {"GET": only(L, F, G, C)},
     "compliance_customer_export": post_only(C),  # right of access: the zip (POST: it records the download)
     # --- two-factor sign-in: the code pages need a pending sign-in (else back to the login
