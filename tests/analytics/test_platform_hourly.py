@@ -119,7 +119,7 @@ def test_figures_an_update_does_not_move_write_nothing():
 
 
 @pytest.mark.django_db
-def test_rebuild_recomputes_every_hour_and_truncate_empties():
+def test_rebuild_recomputes_every_hour():
     reference.make_random_data(6)
     PlatformHourly.objects.update(total_orders=99)
     PlatformHourly.objects.create(hour=dt.datetime(2020, 1, 1, tzinfo=UTC), service_type="FOOD", total_orders=1)
