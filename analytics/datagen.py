@@ -128,8 +128,13 @@ register_scale_data(
     per_customer={"customer_login_history": 10, "customer_activity_log": 100},
 )
 # After every step that writes orders (on the load's connection): the load skips the
-# triggers that keep the hours.
-register_scale_data(key="analytics_platform_hourly", generate=lambda gen: rebuild_platform_hourly(OWNER), order=90)
+# triggers that keep the hours. Rows derive from the orders: no share per customer (0).
+register_scale_data(
+    key="analytics_platform_hourly",
+    generate=lambda gen: rebuild_platform_hourly(OWNER),
+    order=90,
+    per_customer={"analytics_platform_hourly": 0},
+)
 register_scale_data(
     key="analytics_referrals", generate=generate_referrals, order=40, per_customer={"customer_referrals": 0.05}
 )
