@@ -2,7 +2,7 @@
 
 Each ``data(f)`` gets the dashboard's filters (:func:`analytics.filters.dashboard_filters`)
 and returns Chart.js data; one small query each: the days of ``analytics_platform_daily``
-(:func:`analytics.dashboard.platform_days`) and the last two days' orders.
+(:func:`analytics.dashboard.platform_days`) and the last two days' hours (``analytics_platform_hourly``).
 """
 
 from __future__ import annotations

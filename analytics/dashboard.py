@@ -21,19 +21,23 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from analytics.jobs import PLATFORM_METRICS, PLATFORM_SOURCE_SQL, service_orders
+from analytics.jobs import PLATFORM_METRICS, service_orders
 from analytics.models import ALL_SERVICES, COHORT_WEEKS
 from customer_ops.dates import split_range
 from customer_ops.replica import read_connection
 
-_PLATFORM_SQL = f"""
+_PLATFORM_SQL = """
     SELECT day, service_type, total_orders, completed_orders, cancelled_orders, total_spent
     FROM analytics_platform_daily
     WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s
       AND (%(service)s = '' OR service_type = %(service)s)
     UNION ALL
-    SELECT * FROM ({PLATFORM_SOURCE_SQL.replace("%(start)s", "%(raw_start)s")}) recent
-    WHERE %(service)s = '' OR service_type = %(service)s
+    SELECT (hour AT TIME ZONE 'UTC')::date, service_type, sum(total_orders)::int, sum(completed_orders)::int,
+           sum(cancelled_orders)::int, sum(total_spent)
+    FROM analytics_platform_hourly
+    WHERE hour >= %(raw_start)s AND hour < %(end)s
+      AND (%(service)s = '' OR service_type = %(service)s)
+    GROUP BY 1, 2
 """
 
 
@@ -44,7 +48,7 @@ def platform_days(f: dict) -> dict[tuple[dt.date, str], dict]:
     if "_platform_days" in f:  # one query per request: the charts and the KPIs share it
         return f["_platform_days"]
     with read_connection().cursor() as cursor:  # the replica inside read_replica()
-        cursor.execute(_PLATFORM_SQL, split_range(f))  # the last RAW_DAYS from the orders
+        cursor.execute(_PLATFORM_SQL, split_range(f))  # the last RAW_DAYS per hour (PlatformHourly)
         f["_platform_days"] = {
             (day, service): dict(zip(PLATFORM_METRICS, values, strict=True))
             for day, service, *values in cursor.fetchall()

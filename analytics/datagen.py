@@ -4,7 +4,9 @@ the fraud tables (the shared random stream keeps this order)."""
 
 from __future__ import annotations
 
+from analytics.platform_hourly import rebuild_platform_hourly
 from customer_ops.datagen import CLOCK, NULL, Generator
+from customer_ops.db_roles import OWNER
 from customer_ops.registry import register_scale_data
 
 
@@ -124,6 +126,14 @@ register_scale_data(
     generate=generate_logs,
     order=10,
     per_customer={"customer_login_history": 10, "customer_activity_log": 100},
+)
+# After every step that writes orders (on the load's connection): the load skips the
+# triggers that keep the hours. Rows derive from the orders: no share per customer (0).
+register_scale_data(
+    key="analytics_platform_hourly",
+    generate=lambda gen: rebuild_platform_hourly(OWNER),
+    order=90,
+    per_customer={"analytics_platform_hourly": 0},
 )
 register_scale_data(
     key="analytics_referrals", generate=generate_referrals, order=40, per_customer={"customer_referrals": 0.05}

@@ -533,6 +533,40 @@ class PlatformDaily(models.Model):
         return f"{self.day} {self.service_type}"
 
 
+class PlatformHourly(models.Model):
+    """``analytics_platform_hourly``: the platform's orders per UTC hour and service, the
+    same metrics as :class:`PlatformDaily`, kept by triggers on ``orders`` (migration
+    0069_platform_hourly) so that the dashboard's live days (``RAW_DAYS``) read at most
+    48 rows per service instead of every order of those days.
+
+    Triggers rather than a job: an order's status moves (completed, cancelled) at any time,
+    and a job would leave the page either stale or reading the orders since its last run;
+    statement-level triggers add each statement's net change once, so the figures equal the
+    plain count of the orders at every commit. Rows whose figures all fall to zero are
+    deleted. Written only by those triggers."""
+
+    hour = models.DateTimeField()  # the UTC hour's start
+    service_type = models.TextField(choices=ServiceType.choices)
+    total_orders = models.IntegerField(default=0, db_default=0)
+    completed_orders = models.IntegerField(default=0, db_default=0)
+    cancelled_orders = models.IntegerField(default=0, db_default=0)
+    total_spent = db.money(default=0, db_default=0)  # order_amount of the completed orders
+
+    # No personal_data declaration: platform-wide counts, no customer column (nothing to erase or export).
+
+    class Meta:
+        db_table = "analytics_platform_hourly"
+        verbose_name_plural = "platform hourly figures"
+        ordering = ["-hour", "service_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "service_type"], name="platform_hourly_unique"),
+            db.enum_check("analytics_platform_hourly", "service_type", ServiceType),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.service_type}"
+
+
 # --- the dashboard's cohorts (tables of this project, not the spec's) -----------------------
 
 COHORT_WEEKS = 8  # weeks after the first order's week that the retention matrix shows

@@ -434,7 +434,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     @admin.display(description="age", ordering="created_at")
     def age_col(self, obj):
-        return timesince(obj.created_at).split(",")[0]
+        return timesince(obj.created_at, depth=1)  # the largest unit only
 
     @admin.display(description="SLA", ordering="sla_due_at")
     def sla_col(self, obj):
@@ -448,10 +448,10 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             state = DueState.MET if obj.resolved_at <= obj.resolution_due else DueState.MISSED
             return format_html('<span class="badge badge-{}">{}</span>', state.value, state.value.replace("_", " "))
         if due < now:
-            text = f"breached {timesince(due, now).split(',')[0]} ago"
+            text = f"breached {timesince(due, now, depth=1)} ago"
             state = DueState.BREACHED
         else:
-            text = f"due in {timesince(now, due).split(',')[0]}"
+            text = f"due in {timesince(now, due, depth=1)}"
             state = DueState.DUE_SOON if (due - now).total_seconds() < 4 * 3600 else DueState.OK
         kind = "reply" if obj.first_response_at is None else "resolve"
         return format_html(
