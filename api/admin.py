@@ -280,6 +280,13 @@ class WebhookSubscriptionAdmin(SuperuserOnly, BaseAdmin):
         self.message_user(request, f"{replayed} failed deliveries replayed.")
 
 
+class SubscriptionFilter(admin.RelatedFieldListFilter):
+    """The subscriptions with their clients in one query (a subscription's name shows its client)."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(s.pk, str(s)) for s in WebhookSubscription.objects.select_related("client").order_by("pk")]
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(SuperuserOnly, BaseAdmin):
     """Each event to each subscription: status, attempts, last answer, next attempt. Read-only
@@ -302,7 +309,7 @@ class WebhookDeliveryAdmin(SuperuserOnly, BaseAdmin):
         "delivered_at",
     ]
     list_select_related = ["subscription__client", "event"]
-    list_filter = ["status", "subscription"]
+    list_filter = ["status", ("subscription", SubscriptionFilter)]
     ordering = ["-id"]
     actions = ["replay"]
 

@@ -195,7 +195,11 @@ class WebhookDelivery(models.Model):
     """
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.PROTECT, related_name="deliveries")
-    event = models.ForeignKey("customer_ops.OutboxEvent", on_delete=models.PROTECT, related_name="+")
+    # No database FK: the outbox is an append-only log whose TRUNCATE its own trigger must
+    # refuse, and the retention job deletes an expired event with its deliveries.
+    event = models.ForeignKey(
+        "customer_ops.OutboxEvent", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     customer_id = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)

@@ -836,6 +836,7 @@ class WaiverForm(ActionForm):
 class OpenRecipientFilter(admin.SimpleListFilter):
     title = "confirmation"
     parameter_name = "state"
+    index_columns = ("notified_at",)  # erasure_recipients_open_idx (partial: the open ones)
 
     def lookups(self, request, model_admin):
         return [

@@ -592,7 +592,10 @@ class ErasureRecipient(models.Model):
                 fields=["notified_at"],
                 name="erasure_recipients_open_idx",
                 condition=models.Q(confirmed_at__isnull=True, waived_at__isnull=True),
-            )
+            ),
+            # the admin list: newest first, and its filter by system
+            models.Index(fields=["-notified_at", "-id"], name="erasure_recipients_recent_idx"),
+            models.Index(fields=["system", "-notified_at"], name="erasure_recipients_system_idx"),
         ]
 
     def __str__(self) -> str:

@@ -74,7 +74,7 @@ def emit(event_type: EventType | str, *, customer_id: int, **data) -> OutboxEven
         event_id=uuid.uuid4(),
         event_type=EventType(event_type),
         customer_id=customer_id,
-        occurred_at=timezone.now(),
+        created_at=timezone.now(),
         api_version=API_VERSION,
         data=_plain({"customer_id": customer_id, **data}),
     )
@@ -88,7 +88,7 @@ def outbox_insert_sql(event_type: EventType, rows: str) -> str:
     and ``data`` (a jsonb object of ids and codes). The job passes the returned ids to
     :func:`announce`."""
     return f"""
-        INSERT INTO event_outbox (event_id, event_type, customer_id, occurred_at, api_version, data)
+        INSERT INTO event_outbox (event_id, event_type, customer_id, created_at, api_version, data)
         SELECT gen_random_uuid(), '{EventType(event_type).value}', e.customer_id, now(), '{API_VERSION}', e.data
         FROM ({rows}) AS e
         ORDER BY e.customer_id
@@ -100,7 +100,7 @@ def envelope(event: OutboxEvent) -> dict:
     return {
         "id": str(event.event_id),
         "type": event.event_type,
-        "created_at": event.occurred_at.isoformat(),
+        "created_at": event.created_at.isoformat(),
         "api_version": event.api_version,
         "data": event.data,
     }

@@ -187,7 +187,7 @@ class CustomerSession(models.Model):
         return f"Session {self.pk} of customer {self.customer_id}"
 
 
-class OutboxEvent(models.Model):
+class OutboxEvent(db.RuleBoundModel):
     """An event other systems of the platform act on, written in the transaction of the
     change that caused it (a transactional outbox: ``customer_ops.events.emit``).
 
@@ -204,7 +204,7 @@ class OutboxEvent(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", editable=False
     )
-    occurred_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     api_version = models.TextField(editable=False)
     data = models.JSONField(default=dict, editable=False)
 

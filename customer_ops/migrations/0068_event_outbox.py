@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('event_id', models.UUIDField(editable=False, unique=True)),
                 ('event_type', models.TextField(choices=[('ticket.message_created', 'A message the customer sees was added to a ticket'), ('ticket.status_changed', "A ticket's status changed"), ('refund.approved', 'A refund request was approved'), ('refund.rejected', 'A refund request was rejected'), ('block.created', 'A customer was blocked'), ('block.lifted', 'A block was lifted (by staff or on expiry)'), ('customer.risk_level_changed', "The trust engine moved a customer's risk level"), ('dispute.resolved', 'A dispute was resolved'), ('data_subject_request.completed', 'An erasure completed: erase the customer too')], editable=False)),
-                ('occurred_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
+                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
                 ('api_version', models.TextField(editable=False)),
                 ('data', models.JSONField(default=dict, editable=False)),
                 ('customer', models.ForeignKey(db_constraint=False, editable=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='customer_ops.customer')),

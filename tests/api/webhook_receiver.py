@@ -2,7 +2,9 @@
 
 It verifies each delivery's signature with the README's check (``api.webhooks.signing.verify``)
 and records what it got. ``answers`` scripts its replies (status codes in turn, then
-``default``); ``hold`` makes it wait before answering (to kill a worker mid-delivery).
+``default``); ``fail`` answers 500 to the bodies it holds true for, once each (deliveries run
+concurrently, so "the first request" is not a particular event); ``hold`` makes it wait
+before answering (to kill a worker mid-delivery).
 Used by tests/api/test_webhooks*.py and bench/events.py.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,11 +36,13 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     default: int = 200
     hold: threading.Event | None = None
+    fail: Callable[[dict], bool] | None = None
     received: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._failed: set[str] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,13 +51,18 @@ class Receiver:
                 ok = bool(receiver.secret) and signing.verify(
                     receiver.secret, raw, self.headers.get(signing.HEADER, "")
                 )
+                body = json.loads(raw or b"{}")
                 with receiver._lock:
                     status = receiver.answers.pop(0) if receiver.answers else receiver.default
+                    event_id = self.headers.get("Webhook-Id", "")
+                    if receiver.fail is not None and receiver.fail(body) and event_id not in receiver._failed:
+                        receiver._failed.add(event_id)
+                        status = 500
                     receiver.received.append(
                         Received(
-                            event_id=self.headers.get("Webhook-Id", ""),
+                            event_id=event_id,
                             delivery=self.headers.get("Webhook-Delivery", ""),
-                            body=json.loads(raw or b"{}"),
+                            body=body,
                             signature_ok=ok,
                             status=status,
                             at=time.time(),

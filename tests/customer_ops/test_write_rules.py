@@ -8,6 +8,7 @@ table nor a rule can be forgotten.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def _changed(field: models.Field, value):
         return value + Decimal(1)
     if isinstance(field, models.TextField | models.CharField):
         return value + "x"
+    if isinstance(field, models.UUIDField):
+        return uuid.uuid4()
     raise AssertionError(f"no changed value for {field!r}")
 
 
@@ -134,6 +137,8 @@ def _changed_sql(field: models.Field) -> str:
         return f"{column} + 1"
     if isinstance(field, models.TextField | models.CharField):
         return f"{column} || 'x'"
+    if isinstance(field, models.UUIDField):
+        return "gen_random_uuid()"
     raise AssertionError(f"no changed SQL for {field!r}")
 
 
