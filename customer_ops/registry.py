@@ -121,7 +121,8 @@ class Tile:
 
 @dataclass(frozen=True)
 class HomeSection:
-    """A block of the home page ("what needs me now?") for the roles in ``roles``.
+    """A block of the home page ("what needs me now?") for the roles in ``roles`` (none:
+    the superuser's alone).
 
     ``tiles(request)`` returns the section's tiles (or ``None`` to hide it); it must run a
     fixed number of queries, whatever the size of the tables (the page's budget is tested).

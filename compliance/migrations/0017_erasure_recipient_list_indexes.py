@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0015_erasure_recipient_system_not_editable'),
+        ('compliance', '0016_request_handling'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
