@@ -133,16 +133,18 @@ def delete_subscription(request, subscription_id: SubscriptionId):
 
 
 @router.post(
-    "/privacy/deletion-requests/{request_id}/erasure-confirmation",
+    "/privacy/deletion-requests/{deletion_request}/erasure-confirmation",
     auth=Scoped(ERASURE_CONFIRM),
     response={201: ConfirmationOut},
     summary="Confirm an erasure",
 )
 @idempotent
-def confirm_erasure(request, request_id: typing.Annotated[str, Field(max_length=40)]):
+def confirm_erasure(request, deletion_request: typing.Annotated[str, Field(max_length=40)]):
     """The calling system has erased the customer of a completed deletion request it received
     (`data_subject_request.completed`). Confirming again answers the first confirmation."""
-    recipient = erasure_recipient_confirm(request_id=request_id, actor=request.auth)
+    # The path names it `deletion_request`, like `{ticket}`: a `*_id` URL parameter is taken
+    # for a bigint row id (customer_ops.bad_input) and a request id is a string (DEL-…).
+    recipient = erasure_recipient_confirm(request_id=deletion_request, actor=request.auth)
     affected(request, [recipient.request.request_id])
     return Status(
         201,

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from customer_ops.admin_base import EstimatedCountPaginator, show_refusal
+from customer_ops.admin_base import BaseAdmin, EstimatedCountPaginator, show_refusal
 from customer_ops.errors import DomainError
 from customer_ops.widgets import LabelledSplitDateTime
 from fraud import lists, services
@@ -38,7 +38,7 @@ class ListEntryForm(forms.Form):
 
 
 @admin.register(ListEntry)
-class ListEntryAdmin(admin.ModelAdmin):
+class ListEntryAdmin(BaseAdmin):
     list_display = ["id", "kind", "value", "reason", "added_by", "created_at", "expires_at"]
     list_filter = ["kind"]
     search_fields = ["=value"]  # list_entries_value_idx
@@ -49,12 +49,7 @@ class ListEntryAdmin(admin.ModelAdmin):
     fields = ["kind", "value", "reason", "added_by", "created_at", "expires_at"]
     readonly_fields = fields
     Media = FraudMedia
-
-    def has_change_permission(self, request, obj=None):
-        return False  # an entry is added with its reason and expiry, never edited
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_writes = ("change", "delete")  # an entry is added with its reason and expiry, never edited
 
     def add_view(self, request, form_url="", extra_context=None):
         """Step 1: the form; step 2: its backtest, and "Save entry"; step 3: saved."""
