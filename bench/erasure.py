@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--commit", action="store_true")
     args = parser.parse_args()
 
-    from compliance import services
+    from compliance import dsr, services
     from compliance.jobs import process_deletion_requests
     from compliance.models import DataDeletionRequest
     from tests.compliance.planting import Identity, plant, scan
@@ -90,6 +90,7 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE customer_activity_log")
             request = services.deletion_request_create(customer=customer, scopes=["ALL"], actor=recorder)
+            dsr.verify_identity(request=request, method="ACCOUNT_LOGIN", reference="bench", actor=approver)
             started = time.perf_counter()
             services.deletion_request_approve(request=request, actor=approver)
             approved = time.perf_counter()

@@ -385,7 +385,7 @@ def resolved_customer(ticket_base_url: str) -> int:
 def erasure_through_the_job(pool_db: str) -> None:
     from django.contrib.auth import get_user_model
 
-    from compliance import services
+    from compliance import dsr, services
     from compliance.choices import RequestStatus
     from compliance.models import DataDeletionRequest
     from customer_ops.models import Customer
@@ -399,7 +399,9 @@ def erasure_through_the_job(pool_db: str) -> None:
     request = services.deletion_request_create(
         customer=customer, scopes=[Scope.ALL], reason="scale-out check", actor=users.get(username="compliance")
     )
-    services.deletion_request_approve(request=request, actor=users.get(username="admin"))
+    admin = users.get(username="admin")
+    dsr.verify_identity(request=request, method="ACCOUNT_LOGIN", reference="scale-out", actor=admin)
+    services.deletion_request_approve(request=request, actor=admin)
     result = manage("process_deletion_requests")
     request.refresh_from_db()
     check(
@@ -431,7 +433,7 @@ def bypass_does_not_leak() -> None:
     from django.db import connection, transaction
 
     from analytics.models import ActivityLog
-    from compliance import erasure, services
+    from compliance import dsr, erasure, services
     from customer_ops.roles import Role
     from customer_ops.write_rules import erasure_bypass
 
@@ -440,6 +442,7 @@ def bypass_does_not_leak() -> None:
     request = services.deletion_request_create(
         customer=row.customer, scopes=["DEVICES_NETWORK"], reason="scale-out check", actor=officers[0]
     )
+    dsr.verify_identity(request=request, method="ACCOUNT_LOGIN", reference="scale-out", actor=officers[1])
     services.deletion_request_approve(request=request, actor=officers[1])
     erasure.start_run(request)
     update = "UPDATE customer_activity_log SET device_id = device_id || '' WHERE id = %s"

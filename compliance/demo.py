@@ -95,7 +95,7 @@ def seed_compliance(ctx: dict) -> None:
 
     # One request carried out end to end (plan, report, certificate on its page): recorded
     # by the admin login, approved by the compliance login (four eyes), erased as the job would.
-    from compliance import services
+    from compliance import dsr, services
     from customer_ops.context import acting_as, actor_for_user
 
     officer, recorder = users["compliance"], users["admin"]
@@ -108,6 +108,7 @@ def seed_compliance(ctx: dict) -> None:
             actor=recorder,
         )
     with acting_as(actor_for_user(officer, ip_address="10.20.0.30", user_agent="Mozilla/5.0")):
+        dsr.verify_identity(request=erased, method="ACCOUNT_LOGIN", reference="Signed in to the app", actor=officer)
         services.deletion_request_approve(request=erased, actor=officer)
     services.deletion_request_run(request=erased)
 

@@ -244,7 +244,9 @@ def plant(identity: Identity, *, staff, other_customer=None) -> dict:
         ),
     )
     add("fraud.TrustScore", f.TrustScoreFactory(customer=customer))
-    add("fraud.FraudAlert", f.FraudAlertFactory(**kw("fraud.FraudAlert", customer=customer, is_resolved=True)))
+    alert = f.FraudAlertFactory(**kw("fraud.FraudAlert", customer=customer, is_resolved=True))
+    add("fraud.FraudAlert", alert)
+    add("fraud.AlertReview", _model("fraud.AlertReview").objects.create(**kw("fraud.AlertReview", alert=alert)))
     add("fraud.Block", f.BlockFactory(**kw("fraud.Block", customer=customer, is_unblocked=True)))
     add("fraud.SuspiciousActivity", f.SuspiciousActivityFactory(**kw("fraud.SuspiciousActivity", customer=customer)))
     add(

@@ -123,6 +123,12 @@ MODEL_RIGHTS: dict[str, Rights] = {
     "api.apiclient": rights((), **SU_ALL),
     "api.apitoken": rights(()),
     "api.apicall": rights(()),
+    # webhook subscriptions: added and edited by the administrator, "deleted" by an action (the
+    # row stays for its deliveries); deliveries are the worker's, replayed by an action
+    "api.webhooksubscription": rights((), add=SU, change=SU),
+    "api.webhookdelivery": rights(()),
+    # the systems an erasure was sent to: compliance reads them, waives by an action
+    "compliance.erasurerecipient": rights((C,)),
 }
 
 
@@ -303,6 +309,11 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     "axes.accessattempt": {"cleanup_expired_attempts": only().allowed},
     "api.apiclient": {"issue_token": only().allowed},
     "api.apitoken": {"revoke_selected": only().allowed, "rotate_selected": only().allowed},
+    "api.webhooksubscription": {
+        name: only().allowed for name in ("pause", "resume", "delete_subscriptions", "replay_failed_since")
+    },
+    "api.webhookdelivery": {"replay": only().allowed},
+    "compliance.erasurerecipient": {"waive": only(C).allowed},
 }
 
 
