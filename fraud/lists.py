@@ -135,10 +135,16 @@ SELECT entry_id, customer_id, id, %(now)s FROM raised
 LOCK_KEY = 25_0001
 
 
-def raise_list_matches(*, since: dt.datetime | None = None, now: dt.datetime | None = None) -> int:
+# The service API's log ingest looks back this far after each batch (a batch whose run was
+# skipped, below, is caught by the next one or by the daily job).
+INGEST_WINDOW = dt.timedelta(minutes=10)
+
+
+def raise_list_matches(*, since: dt.datetime | None = None, now: dt.datetime | None = None, wait: bool = True) -> int:
     """Raise one suspicious activity per (live entry, customer) matched by a log row written
     since ``since`` (default: a day ago) and after the entry was added; a pair already raised
-    is never raised again. Returns how many were raised."""
+    is never raised again. Returns how many were raised. ``wait=False`` (the ingest path)
+    returns 0 at once while another run holds the lock, so batches never queue behind it."""
     now = now or timezone.now()
     since = since or now - dt.timedelta(days=1)
     parts = [
@@ -148,9 +154,20 @@ def raise_list_matches(*, since: dt.datetime | None = None, now: dt.datetime | N
     ]
     sql = RAISE_SQL.format(matches=" UNION ".join(parts))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        else:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                return 0
         cursor.execute(sql, {"now": now, "since": since, "activity_type": ACTIVITY_TYPE})
         return cursor.rowcount
+
+
+def raise_list_matches_after_ingest() -> int:
+    """The ingest path's run: the rows of the last :data:`INGEST_WINDOW`, without waiting."""
+    now = timezone.now()
+    return raise_list_matches(since=now - INGEST_WINDOW, now=now, wait=False)
 
 
 # --- the service ------------------------------------------------------------------------------

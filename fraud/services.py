@@ -640,7 +640,7 @@ def verification_history_append(*, items: list[dict], actor) -> int:
 # --- the review queues (claims, take next, reassign): fraud.services_review ---------------------
 
 from fraud import services_review as review  # noqa: E402  (it imports this module's errors)
-from fraud.lists import list_entry_add  # noqa: E402
+from fraud.lists import list_entry_add, raise_list_matches_after_ingest  # noqa: E402
 from fraud.services_review import (  # noqa: E402
     activity_claim,
     activity_reassign,
@@ -659,4 +659,5 @@ __all__ = [
     "alert_reassign",
     "alert_take_next",
     "list_entry_add",
+    "raise_list_matches_after_ingest",
 ]

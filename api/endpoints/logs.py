@@ -20,7 +20,11 @@ VerificationsIn = batch_schema("VerificationHistoryIn", fraud.MAX_LOG_ROWS)
 ActivitiesIn = batch_schema("ActivityLogIn", ingest.MAX_LOG_ROWS)
 
 
-def _written(request, count: int):
+def _written(request, count: int, *, match_lists: bool = False):
+    if match_lists:
+        # Logins and activities are what the fraud lists match (device, address, domain): raised
+        # now, in the batch's transaction, rather than by the next daily job.
+        fraud.raise_list_matches_after_ingest()
     affected(request, [f"{count} rows"])  # a log's rows are many and anonymous: the count is the record
     return Status(201, {"written": count, "ids": []})
 
@@ -34,7 +38,7 @@ def _written(request, count: int):
 )
 @idempotent
 def append_logins(request, payload: LoginsIn):
-    return _written(request, ingest.login_history_append(items=payload.items, actor=request.auth))
+    return _written(request, ingest.login_history_append(items=payload.items, actor=request.auth), match_lists=True)
 
 
 @router.post(
@@ -58,4 +62,4 @@ def append_verifications(request, payload: VerificationsIn):
 )
 @idempotent
 def append_activities(request, payload: ActivitiesIn):
-    return _written(request, ingest.activity_log_append(items=payload.items, actor=request.auth))
+    return _written(request, ingest.activity_log_append(items=payload.items, actor=request.auth), match_lists=True)

@@ -3,12 +3,14 @@ are all or nothing with every bad item named; the decision costs two queries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from analytics.models import ActivityLog, LoginHistory
 from api.models import ApiCall
+from customer_ops.roles import Role
 from customer_ops.scopes import DECISIONS_READ, FRAUD_WRITE, LOGS_WRITE
 from fraud.models import FraudAlert, SuspiciousActivity, VerificationHistory
 from tests.api.conftest import assert_problem, bearer
@@ -135,3 +137,24 @@ def test_decision_refusals(client, approval, make_token):
     assert_problem(client.get(url, **approval), 422)
     assert_problem(client.get(url, {"service": "FOOD"}), 401)
     assert_problem(client.get(url, {"service": "FOOD"}, **bearer(make_token([FRAUD_WRITE])[1])), 403)
+
+
+def test_ingested_logins_and_activities_are_matched_against_the_lists(client, auth_system, make_staff):
+    """The ingest path raises list matches with the batch (issue 25, item 3), once per customer."""
+    from fraud import services as fraud_services
+    from fraud.models import ListEntry
+
+    analyst = make_staff(Role.FRAUD)
+    entry = fraud_services.list_entry_add(kind="DEVICE_ID", value="dev-ring-1", reason="ring", actor=analyst)
+    ListEntry.objects.filter(pk=entry.pk).update(created_at=entry.created_at - dt.timedelta(minutes=1))
+    ring, bystander = CustomerFactory(), CustomerFactory()
+    login = {"customer_id": ring.pk, "login_method": "PASSWORD", "login_success": True, "device_id": "dev-ring-1"}
+    other = {**login, "customer_id": bystander.pk, "device_id": "dev-other"}
+    raised = SuspiciousActivity.objects.filter(evidence__list_entry_id=entry.pk)
+    assert post(client, "/api/v1/logs/logins", {"items": [login, other]}, auth_system).status_code == 201
+    assert list(raised.values_list("customer_id", flat=True)) == [ring.pk]
+    second = CustomerFactory()
+    activity = {"customer_id": second.pk, "activity_type": "APP_OPENED", "device_id": "dev-ring-1"}
+    again = {**activity, "customer_id": ring.pk}  # the ring customer is raised once per entry
+    assert post(client, "/api/v1/logs/activities", {"items": [activity, again]}, auth_system).status_code == 201
+    assert sorted(raised.values_list("customer_id", flat=True)) == sorted([ring.pk, second.pk])
