@@ -82,6 +82,7 @@ from customer_ops.personal_data import (
     historical_models,  # noqa: F401  (re-exported: the erasure tests find history tables here)
     history_declarations,
 )
+from customer_ops.registry import staff_text_scrubbers
 from customer_ops.scopes import PRIVACY_WRITE
 from customer_ops.write_rules import erasure_bypass
 
@@ -458,6 +459,9 @@ def run_erasure(
     for step in steps():
         _run_step(run.pk, step, scopes, patterns, chunk_size, on_chunk)
         _release_holds(run.pk, step, scopes, patterns)
+    if patterns:
+        for scrubber in staff_text_scrubbers.ordered():  # saved searches naming the customer
+            scrubber.scrub(patterns, conf.ERASURE_REDACTED_TEXT)
     return _finish(run.pk)
 
 

@@ -162,6 +162,19 @@ class ActionFeed:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class StaffTextScrubber:
+    """Text staff typed about customers in a table that leads to no customer (a saved search):
+    ``scrub(patterns, marker)`` rewrites every match of the erased customer's identifiers
+    (the erasure's regular expressions, for ``erasure_scrub``) with ``marker`` and returns
+    how many rows it changed. Run by every
+    erasure after its steps, since the table's rows cannot be found from the customer."""
+
+    key: str
+    scrub: Callable[[list[str], str], int]
+    order: int = 100
+
+
 @dataclass
 class _Registry:
     items: dict[str, Any] = field(default_factory=dict)
@@ -180,6 +193,7 @@ scale_data = _Registry()
 daily_jobs = _Registry()
 home_sections = _Registry()
 action_feeds = _Registry()
+staff_text_scrubbers = _Registry()
 
 
 def register_panel(**kwargs) -> None:
@@ -204,6 +218,10 @@ def register_daily_job(**kwargs) -> None:
 
 def register_home(**kwargs) -> None:
     home_sections.add(HomeSection(**kwargs))
+
+
+def register_staff_text_scrubber(**kwargs) -> None:
+    staff_text_scrubbers.add(StaffTextScrubber(**kwargs))
 
 
 def register_recent_actions(**kwargs) -> None:

@@ -154,3 +154,34 @@ def test_a_full_set_of_views_is_a_form_error(client, agent, monkeypatch):
     with unchanged(SavedQueueView):
         response = client.post(SAVE, {"name": "three", "query": ""})
     assert_page_shows(response, present=["You have 2 views already: delete one first."])
+
+
+def test_an_erasure_rewrites_the_saved_searches_that_name_the_customer(agent, agent2, make_staff):
+    """A view's search is staff text about a customer in a table that leads to no customer:
+    the erasure finds it by the customer's identifiers (decoded from the query string)."""
+    from compliance import services
+    from customer_ops.roles import Role
+    from tests import factories as f
+
+    customer = f.CustomerFactory(full_name="Quilla Marchbanks", email="quilla.m@example.org")
+    other = f.CustomerFactory(email="someone.else@example.org")
+    TicketFactory(customer=customer)
+    by_email = SavedQueueView.objects.create(
+        owner=agent, name="Her tickets", query=urlencode({"q": "quilla.m@example.org", "priority__exact": "HIGH"})
+    )
+    by_name = SavedQueueView.objects.create(owner=agent2, name="Name", query=urlencode({"q": "Quilla  Marchbanks"}))
+    untouched = SavedQueueView.objects.create(owner=agent, name="Other", query=urlencode({"q": other.email}))
+    officer, approver = make_staff(Role.COMPLIANCE), make_staff(Role.COMPLIANCE)
+    request = services.deletion_request_create(customer=customer, scopes=["ALL"], reason="asked", actor=officer)
+    f.identity_verified(request, officer)
+    services.deletion_request_approve(request=request, actor=approver)
+    services.deletion_request_run(request=request)
+
+    for view in (by_email, by_name):
+        view.refresh_from_db()
+        assert "quilla" not in view.query.lower() and "marchbanks" not in view.query.lower(), view.query
+        assert "erased" in view.query
+    by_email.refresh_from_db()
+    assert "priority__exact=HIGH" in by_email.query  # the rest of the view stays
+    untouched.refresh_from_db()
+    assert untouched.query == urlencode({"q": other.email})
