@@ -30,13 +30,12 @@ class _Claim(models.Model):
     class Meta:
         abstract = True
 
+    def is_live(self, now) -> bool:
+        """Someone holds the row: a claim that has not lapsed (as ``live_claim_q`` in SQL)."""
+        return self.claimed_by_id is not None and self.claimed_until is not None and self.claimed_until > now
+
     def held_by_other(self, user, now) -> bool:
-        return (
-            self.claimed_by_id is not None
-            and self.claimed_until is not None
-            and self.claimed_until > now
-            and self.claimed_by_id != getattr(user, "pk", None)
-        )
+        return self.is_live(now) and self.claimed_by_id != getattr(user, "pk", None)
 
 
 class AlertReview(_Claim):

@@ -153,7 +153,7 @@ def _claim(queue: _Queue, row, *, to, actor, now: dt.datetime, override: bool):
     claim = _claim_row(queue.claim_model, queue.key, row.pk)
     if not override:
         _refuse_if_held(claim, to, f"{queue.label} #{row.pk}", now)
-    previous = claim.claimed_by if claim.claimed_by_id and claim.claimed_until > now else None
+    previous = claim.claimed_by if claim.is_live(now) else None
     claim.claimed_by, claim.claimed_until = to, claim_ends(now)
     claim.save(update_fields=["claimed_by", "claimed_until", "updated_at"])
     if override and previous is not None and previous.pk != to.pk:

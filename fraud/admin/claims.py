@@ -54,10 +54,8 @@ class ClaimedQueueMixin:
     @admin.display(description="Held by")
     def held_by(self, obj):
         claim = getattr(obj, self.claim_relation, None)
-        if getattr(obj, self.done_field) or claim is None or not claim.claimed_by_id:
+        if getattr(obj, self.done_field) or claim is None or not claim.is_live(timezone.now()):
             return ""
-        if claim.claimed_until <= timezone.now():
-            return ""  # lapsed
         return f"{_name(claim.claimed_by)} until {timezone.localtime(claim.claimed_until):%H:%M}"
 
     def changelist_view(self, request, extra_context=None):
