@@ -2,10 +2,10 @@
 
 Registered with :func:`customer_ops.events.on_events` (``api.apps``), so it runs inside the
 transaction of the change: one statement inserts a delivery row per event and live
-subscription of its type and defers one procrastinate job per delivery
+subscription of its type, another defers one procrastinate job per delivery
 (``procrastinate_defer_jobs_v1``, the function procrastinate's own ``defer`` calls), so
 a rolled-back change leaves neither, and a committed one has both. A set of 10,000 events
-(the trust engine's) is still one statement.
+(the trust engine's) is still a few statements.
 
 Ordering: every job of one subscription and customer carries the lock
 ``webhook-<subscription>-<customer>``; procrastinate runs the jobs of a lock one at a time
@@ -32,35 +32,42 @@ JOBS_SQL = """
         FROM {rows} ORDER BY id
     )) AS ids"""
 
-FAN_OUT_SQL = f"""
-WITH d AS (
-    INSERT INTO api_webhook_deliveries
-        (subscription_id, event_id, customer_id, status, attempts, last_error, created_at)
-    SELECT s.id, e.id, e.customer_id, CASE WHEN s.status = 'ACTIVE' THEN 'PENDING' ELSE 'HELD' END, 0, '', now()
-    FROM event_outbox e
-    JOIN api_webhook_subscriptions s
-      ON s.status <> 'DELETED' AND s.event_types @> ARRAY[e.event_type]::varchar[]
-    WHERE e.id = ANY(%(ids)s)
-    ORDER BY e.id, s.id
-    RETURNING id, subscription_id, customer_id, event_id, status
-),
-pending AS (SELECT * FROM d WHERE status = 'PENDING'),
-jobs AS ({JOBS_SQL.format(rows="pending")})
--- The systems an erasure's completion reaches: compliance expects each to confirm.
+# One delivery per event and live subscription of its type (a paused one's HELD, no job).
+FAN_OUT_SQL = """
+INSERT INTO api_webhook_deliveries
+    (subscription_id, event_id, customer_id, status, attempts, last_error, created_at)
+SELECT s.id, e.id, e.customer_id, CASE WHEN s.status = 'ACTIVE' THEN 'PENDING' ELSE 'HELD' END, 0, '', now()
+FROM event_outbox e
+JOIN api_webhook_subscriptions s
+  ON s.status <> 'DELETED' AND s.event_types @> ARRAY[e.event_type]::varchar[]
+WHERE e.id = ANY(%(ids)s)
+ORDER BY e.id, s.id
+RETURNING id, status
+"""
+
+# The systems an erasure's completion reaches: compliance expects each to confirm.
+RECIPIENTS_SQL = """
 SELECT e.data ->> 'request_id', c.name
-FROM jobs, d
+FROM api_webhook_deliveries d
 JOIN event_outbox e ON e.id = d.event_id
 JOIN api_webhook_subscriptions s ON s.id = d.subscription_id
 JOIN api_clients c ON c.id = s.client_id
-WHERE e.event_type = %(erasure)s
+WHERE d.id = ANY(%(ids)s) AND e.event_type = %(erasure)s
 """
 
 
 def fan_out(event_ids: list[int]) -> None:
+    # Three set-based statements, not one with CTEs: a CTE that only calls a function runs
+    # only if the statement reads it, and the planner may skip it (no job deferred at all).
+    with connection.cursor() as cursor:
+        cursor.execute(FAN_OUT_SQL, {"ids": event_ids})
+        deliveries = cursor.fetchall()
+    if not deliveries:
+        return
+    defer_deliveries(sorted(pk for pk, status in deliveries if status == "PENDING"))
     with connection.cursor() as cursor:
         cursor.execute(
-            FAN_OUT_SQL,
-            {"ids": event_ids, "queue": QUEUE, "task": TASK, "erasure": EventType.DATA_SUBJECT_REQUEST_COMPLETED},
+            RECIPIENTS_SQL, {"ids": [pk for pk, _ in deliveries], "erasure": EventType.DATA_SUBJECT_REQUEST_COMPLETED}
         )
         recipients: dict[str, set[str]] = {}
         for request_id, system in cursor.fetchall():
