@@ -27,10 +27,32 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The owner role created and migrated the test database (tests/settings.py); the tests
     then connect as the runtime role, as the web process and the jobs do."""
     with django_db_blocker.unblock():
+        _no_autovacuum()
         owner = _connect_default_as(settings.TEST_RUNTIME_CREDENTIALS)
     yield
     with django_db_blocker.unblock():
         _connect_default_as(owner)  # the owner drops the test database
+
+
+def _no_autovacuum() -> None:
+    """Test harness only: the plan tests (tests/assertions.py ``explain``) read plans over a few
+    rows, priced from the planner's defaults for never-analysed tables. Autovacuum, visiting
+    after transactional tests commit and truncate, would leave statistics of "zero or one row"
+    at moments nobody chose, and a plan priced for one row joins anything any way (the CI run
+    of 2026-12-05 failed so). The test database's statistics come from the tests alone: their
+    own ANALYZE, or none. Runs as the owner, before the switch to the runtime role."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            """
+            DO $$ DECLARE t regclass; BEGIN
+                FOR t IN SELECT oid FROM pg_class WHERE relkind IN ('r', 'm')
+                    AND relnamespace = current_schema()::regnamespace AND relowner = current_user::regrole
+                LOOP
+                    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t);
+                END LOOP;
+            END $$
+            """
+        )
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ from customer_ops.roles import Role
 from fraud.services import block_customer
 from tests import factories as f
 from tests.api.webhook_receiver import Receiver
+from tests.production.env import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -88,12 +89,12 @@ def sql(statement: str, params=()) -> list[tuple]:
 
 
 def worker_process() -> subprocess.Popen:
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "backoffice.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        # The embedded PostgreSQL's HOST is a socket directory: database_url() quotes it.
+        "DATABASE_URL": database_url(connection.settings_dict),
         "WORKER_CONCURRENCY": "2",
     }
     env.pop("DATABASE_OWNER_URL", None)
