@@ -8,7 +8,9 @@ something real to point at. They carry no write rules of this domain.
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+import datetime as dt
+
+from django.contrib.postgres.indexes import BrinIndex, GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Cast, Now, Upper
 from django.utils import timezone
@@ -187,6 +189,12 @@ class CustomerSession(models.Model):
         return f"Session {self.pk} of customer {self.customer_id}"
 
 
+# How long the outbox keeps an event: well past the webhook retry schedule (about three
+# days), a month for a receiver's team to ask for a replay (Stripe keeps events 30 days).
+# The purge (``api.retention``) deletes only events whose deliveries are all finished.
+OUTBOX_RETENTION = dt.timedelta(days=30)
+
+
 class OutboxEvent(db.RuleBoundModel):
     """An event other systems of the platform act on, written in the transaction of the
     change that caused it (a transactional outbox: ``customer_ops.events.emit``).
@@ -196,7 +204,7 @@ class OutboxEvent(db.RuleBoundModel):
     delivery order per customer); ``event_id`` is what receivers de-duplicate on.
     ``data`` holds ids and codes only, never personal data (the emitters build it from
     ids, enum codes, amounts and times), so erasure has nothing to do here and rows may be
-    kept for the outbox's retention. Append-only.
+    kept for the outbox's retention (:data:`OUTBOX_RETENTION`). Append-only until then.
     """
 
     event_id = models.UUIDField(unique=True, editable=False)
@@ -220,9 +228,13 @@ class OutboxEvent(db.RuleBoundModel):
 
     class Meta:
         db_table = "event_outbox"
-        triggers = [*append_only()]
+        triggers = [*append_only(retention=OUTBOX_RETENTION)]
         constraints = [db.enum_check("event_outbox", "event_type", EventType)]
-        indexes = [models.Index(fields=["customer", "id"], name="event_outbox_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "id"], name="event_outbox_customer_idx"),
+            # The retention purge (api.webhooks.retention): rows arrive in time order.
+            BrinIndex(fields=["created_at"], name="event_outbox_created_brin"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,11 +113,28 @@ class NeverUpdate(StrictTrigger, pgtrigger.ReadOnly):
 
 class AppendOnly(StrictTrigger, pgtrigger.Protect):
     """``pgtrigger.Protect`` on UPDATE and DELETE, with a message that says why; an
-    erasure's grant lets its rows and columns through."""
+    erasure's grant lets its rows and columns through.
+
+    ``retention``: a row whose ``created_at`` is older than this may be deleted (a log with a
+    retention period, purged by a job). The period is written into the function, not read
+    from a setting or a table, so no role can shorten it; ``now()`` is the transaction's
+    start, which no session can move."""
+
+    def __init__(self, *, retention: dt.timedelta | None = None, **kwargs):
+        self.retention = retention
+        super().__init__(**kwargs)
 
     def get_func(self, model):
+        purge = ""
+        if self.retention is not None:
+            seconds = int(self.retention.total_seconds())
+            purge = (
+                f"IF TG_OP = 'DELETE' AND OLD.created_at < now() - interval '{seconds} seconds' THEN"
+                " RETURN OLD; END IF;"
+            )
         return self.format_sql(
             f"""
+            {purge}
             IF {_permitted("NULL")} THEN
                 IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
                 RETURN NEW;
@@ -165,10 +183,11 @@ class NoTruncate(StrictTrigger):
         )
 
 
-def append_only() -> tuple[AppendOnly, NoTruncate]:
-    """The two triggers of an immutable log: ``triggers = [*append_only()]``."""
+def append_only(*, retention: dt.timedelta | None = None) -> tuple[AppendOnly, NoTruncate]:
+    """The two triggers of an immutable log: ``triggers = [*append_only()]``. With a
+    ``retention``, rows older than it may be deleted (see :class:`AppendOnly`)."""
     return (
-        AppendOnly(name=APPEND_ONLY, operation=pgtrigger.Update | pgtrigger.Delete),
+        AppendOnly(name=APPEND_ONLY, operation=pgtrigger.Update | pgtrigger.Delete, retention=retention),
         NoTruncate(name=NO_TRUNCATE),
     )
 
@@ -190,6 +209,7 @@ class Rules:
     append_only: bool
     never_update: tuple[str, ...]  # field names
     touched: str | None  # the auto-managed timestamp field, if any
+    retention: dt.timedelta | None = None  # an append-only log's rows may be deleted past it
 
     @property
     def trigger_uris(self) -> list[str]:
@@ -210,6 +230,7 @@ def rules_for(model: type[models.Model]) -> Rules | None:
         append_only=APPEND_ONLY in by_name,
         never_update=tuple(protected.fields) if protected else (),
         touched=touched.field if touched else None,
+        retention=getattr(by_name.get(APPEND_ONLY), "retention", None),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, connections, models, transaction
+from django.utils import timezone
 
 from customer_ops.write_rules import (
     ImmutableRecordError,
@@ -74,6 +75,7 @@ SPEC_AUTO_UPDATED_AT = {
 
 RULED = ruled_models()
 LOGS = [m for m in RULED if rules_for(m).append_only]
+RETAINED = [m for m in LOGS if rules_for(m).retention]
 PROTECTED = [(m, f) for m in RULED for f in rules_for(m).never_update]
 TOUCHED = [m for m in RULED if rules_for(m).touched]
 
@@ -199,6 +201,26 @@ class TestImmutableLogs:
     def test_insert_is_allowed(self, model):
         FACTORIES[model]()
         assert model.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", RETAINED, ids=_id)
+def test_a_log_with_a_retention_frees_only_the_rows_past_it(model):
+    """The retention's exception is DELETE of a row older than the period, as the
+    database's clock has it; a row a minute short of it is still immutable, and no row
+    may be updated whatever its age."""
+    retention = rules_for(model).retention
+    table = model._meta.db_table
+    now = timezone.now()
+    young = FACTORIES[model](created_at=now - retention + dt.timedelta(minutes=1))
+    old = FACTORIES[model](created_at=now - retention - dt.timedelta(minutes=1))
+    field = _allowed_field(model)
+    with unchanged(old), pytest.raises(DatabaseError, match=_immutable(table, "UPDATE")):
+        _raw(f"UPDATE {table} SET {field.column} = {_changed_sql(field)} WHERE id = %s", [old.pk])
+    with unchanged(young), pytest.raises(DatabaseError, match=_immutable(table, "DELETE")):
+        _raw(f"DELETE FROM {table} WHERE id = %s", [young.pk])
+    _raw(f"DELETE FROM {table} WHERE id = %s", [old.pk])
+    assert list(model.objects.values_list("pk", flat=True)) == [young.pk]
 
 
 # --- never-update columns -------------------------------------------------------------
