@@ -4,6 +4,7 @@ tickets with their messages, refund requests and disputes, on the platform's ord
 from __future__ import annotations
 
 from customer_ops.datagen import NULL, Generator, connection
+from customer_ops.db_roles import OWNER
 from customer_ops.registry import register_scale_data
 from tickets.queue_order import rebuild_queue_order
 
@@ -123,7 +124,9 @@ def generate_tickets_and_messages(gen: Generator) -> None:
             [first],
         )
     # The queue's order of the open tickets (tickets_queue_order), which triggers keep too.
-    rebuild_queue_order()
+    # On the load's own (owner) connection: another session would wait for the load's
+    # uncommitted rows, and the load for it.
+    rebuild_queue_order(using=OWNER)
 
 
 def generate_refunds_and_disputes(gen: Generator) -> None:
