@@ -35,6 +35,7 @@ from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, Ref
 from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
 from tickets.queue_order import ensure_sla_targets
 from tickets.services.errors import SupportError
+from tickets.workspace_models import TicketMessageMove
 
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 # Higher is more urgent; the queue sorts on it after the SLA due time.
@@ -265,10 +266,11 @@ def thread_family(ticket: Ticket | int) -> RawSQL:
 def thread_messages(ticket: Ticket | int) -> QuerySet[TicketMessage]:
     """The messages shown on ``ticket``: its own and its merged tickets', except those split
     off to another ticket, plus those split off to it (``ticket_message_moves``)."""
-    family = thread_family(ticket)
-    return TicketMessage.objects.filter(
-        Q(ticket_id__in=family, move__isnull=True) | Q(move__to_ticket_id__in=thread_family(ticket))
-    ).annotate(origin=F("ticket__ticket_id"))
+    # Two indexed reads united, not one OR across the join: PostgreSQL cannot serve
+    # "on these tickets or moved to them" from an index and would read every message.
+    own = TicketMessage.objects.filter(ticket_id__in=thread_family(ticket), move__isnull=True).values("pk")
+    moved_in = TicketMessageMove.objects.filter(to_ticket_id__in=thread_family(ticket)).values("message_id")
+    return TicketMessage.objects.filter(pk__in=own.union(moved_in, all=True)).annotate(origin=F("ticket__ticket_id"))
 
 
 def thread_notes(ticket: Ticket | int) -> QuerySet[InternalNote]:

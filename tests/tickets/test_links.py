@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance.models import AuditLog
-from tests.assertions import assert_page_shows, unchanged
+from tests.assertions import assert_page_shows, explain, unchanged
 from tests.factories import RefundRequestFactory, TicketFactory, TicketMessageFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory
@@ -244,3 +244,14 @@ def test_every_table_of_the_app_is_unchanged_by_a_refused_page_merge(client, age
     with unchanged(*apps.get_app_config("tickets").get_models()):
         response = client.post(reverse("admin:tickets_ticket_merge", args=[source.pk]), {"target": stranger.ticket_id})
     assert_page_shows(response, present=["different customers"])
+
+
+def test_the_thread_reads_its_messages_through_indexes(lead, mixed):
+    """On, merged into or moved to the ticket: each read on its own index, never every
+    message of every ticket (an OR across the move's join did, 285 ms at 100k customers)."""
+    ticket, _, _, second, _ = mixed
+    new = ticket_split(ticket=ticket, message=second, with_following=True, actor=lead)
+    for shown in (ticket, new):
+        plan = explain(selectors.thread_messages(shown).order_by("created_at", "id"), bitmap_only=True)
+        assert "customer_ticket_messages" not in plan.whole, plan.text
+        assert plan.uses("customer_ticket_messages"), plan.text
