@@ -191,7 +191,8 @@ class CustomerSession(models.Model):
 
 # How long the outbox keeps an event: well past the webhook retry schedule (about three
 # days), a month for a receiver's team to ask for a replay (Stripe keeps events 30 days).
-# The purge (``api.retention``) deletes only events whose deliveries are all finished.
+# The purge (``api.webhooks.retention``) deletes only events whose deliveries are all
+# finished. The ORM refuses every delete here (customer_ops.guards); only that SQL purges.
 OUTBOX_RETENTION = dt.timedelta(days=30)
 
 

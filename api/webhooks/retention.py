@@ -4,9 +4,9 @@ with their finished deliveries and procrastinate's record of their failed jobs.
 An event is kept while any of its deliveries can still be sent (``PENDING``, or ``HELD``
 for a paused subscription, however old): a receiver never misses an event to the purge.
 The age test is the database's (``now()``), the one the outbox's append-only trigger
-applies, so the job never asks for a delete the trigger refuses. Three set-based
-statements in one transaction; the outbox's BRIN index on ``created_at`` finds the old
-events without reading the month that is kept.
+applies, so the job never asks for a delete the trigger refuses. Two set-based
+statements in one transaction, then procrastinate's own clean-up of its jobs; the outbox's
+BRIN index on ``created_at`` finds the old events without reading the month that is kept.
 """
 
 from __future__ import annotations
