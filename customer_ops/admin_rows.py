@@ -13,6 +13,7 @@ lists, popups) keep Django's own rows.
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,14 +31,23 @@ from django.contrib.admin.utils import (
     display_for_field,
     display_for_value,
     lookup_field,
+    quote,
 )
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
-from django.urls import NoReverseMatch
-from django.utils.html import conditional_escape, escape
+from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
+_PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
+_PLAIN_KEY = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.~")
+
+
+def _escape(value) -> str:
+    """``conditional_escape`` without its lazy-string wrapper: the same text."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
 
 
 @dataclass(frozen=True)
@@ -126,10 +136,22 @@ class RowRenderer:
         self.cl = cl
         self.columns = _columns(cl)
         self._filters_suffix: str | None = None
+        self._url_template: str | None = None
+
+    def _change_url(self, row) -> str:
+        """``cl.url_for_result``: one ``reverse()`` per page, each plain key put in its place."""
+        key = str(quote(getattr(row, self.cl.pk_attname)))
+        if self._url_template is None:
+            opts = self.cl.opts
+            name = f"admin:{opts.app_label}_{opts.model_name}_change"
+            self._url_template = reverse(name, args=(_PK,), current_app=self.cl.model_admin.admin_site.name)
+        if _PK in self._url_template and _PLAIN_KEY.issuperset(key):
+            return self._url_template.replace(_PK, key)
+        return self.cl.url_for_result(row)  # a key reverse() would percent-encode
 
     def _url(self, row) -> str | None:
         try:
-            url = self.cl.url_for_result(row)
+            url = self._change_url(row)
         except NoReverseMatch:
             return None
         if self._filters_suffix is None:
@@ -145,11 +167,11 @@ class RowRenderer:
         cells = []
         for column in self.columns:
             shown, class_attr = _cell(column, row, model_admin)
-            content = conditional_escape(shown)
+            content = _escape(shown)
             if column.link:
                 url = self._url(row)
                 if url is not None:
-                    content = f'<a href="{escape(url)}">{content}</a>'
+                    content = f'<a href="{html.escape(url)}">{content}</a>'
             cells.append(f"<{column.tag}{class_attr}>{content}</{column.tag}>")
         return mark_safe("".join(cells))
 

@@ -12,10 +12,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.timesince import timesince
 from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, RuleAwareAdmin
+from customer_ops.durations import since
 from customer_ops.errors import DomainError
 from fraud import conf, precision, selectors, services, services_review
 from fraud.admin.claims import ClaimedQueueMixin
@@ -143,7 +143,7 @@ class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, Sim
 
     @admin.display(description="Age")
     def age(self, obj):
-        return timesince(obj.created_at, timezone.now()).split(",")[0]
+        return since(obj.created_at, timezone.now())
 
     @admin.display(description="Action taken")
     def action_summary(self, obj):
