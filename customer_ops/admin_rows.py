@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.contrib.admin.templatetags.admin_list import (
     ResultList,
+    _boolean_icon,
     _coerce_field_name,
     result_headers,
     result_hidden_fields,
@@ -63,6 +64,7 @@ class Column:
     field: models.Field | None = None  # a model field shown through display_for_field
     call: Callable | None = None  # the admin's (or list_display's) callable
     boolean: bool = False
+    choices: dict | None = None  # a choice field's labels (Django builds the dict per cell)
 
     def value(self, row, model_admin):
         """(value, field, empty, boolean) of this column for ``row``, as ``lookup_field``."""
@@ -94,7 +96,8 @@ def _columns(cl) -> list[Column]:
         except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
             field = None
         if field is not None:
-            columns.append(Column(name, css, link, tag, default_empty, field=field))
+            choices = _choices(field)
+            columns.append(Column(name, css, link, tag, default_empty, field=field, choices=choices))
             continue
         if callable(name) or (hasattr(model_admin, name) and name != "__str__"):
             call = name if callable(name) else getattr(model_admin, name)
@@ -105,7 +108,17 @@ def _columns(cl) -> list[Column]:
     return columns
 
 
-def _cell(column: Column, row, model_admin) -> tuple[object, str]:
+def _choices(field) -> dict | None:
+    flat = getattr(field, "flatchoices", None)
+    if not flat:
+        return None
+    try:
+        return dict(flat)
+    except TypeError:  # unhashable choices: Django's own path, per cell
+        return None
+
+
+def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str]:
     """The cell's shown value and its class attribute, as ``items_for_result`` makes them."""
     classes = column.css
     try:
@@ -115,13 +128,20 @@ def _cell(column: Column, row, model_admin) -> tuple[object, str]:
     if isinstance(value, str) and value.strip() == "":
         value = ""
     if field is None or field.auto_created:
-        shown = display_for_value(value, empty, boolean)
+        shown = icon(value) if boolean else display_for_value(value, empty, boolean)
         if isinstance(value, (datetime.date, datetime.time)):
             classes += " nowrap"
     else:
         if isinstance(field.remote_field, models.ManyToOneRel):
             related = getattr(row, field.name)
             shown = empty if related is None else related
+        elif column.choices is not None and field is column.field:
+            try:
+                shown = column.choices.get(value, empty)
+            except TypeError:  # an unhashable value: Django's path
+                shown = display_for_field(value, field, empty, avoid_link=column.link)
+        elif isinstance(field, models.BooleanField):
+            shown = icon(value)
         else:
             shown = display_for_field(value, field, empty, avoid_link=column.link)
         if isinstance(field, _NOWRAP_FIELDS):
@@ -137,6 +157,14 @@ class RowRenderer:
         self.columns = _columns(cl)
         self._filters_suffix: str | None = None
         self._url_template: str | None = None
+        self._icons: dict = {}
+
+    def _icon(self, value) -> str:
+        """Django's yes/no/unknown icon: three static URLs a page, not one per cell."""
+        key = (type(value), value)  # the alt text is the value as given (1 is not True)
+        if key not in self._icons:
+            self._icons[key] = _boolean_icon(value)
+        return self._icons[key]
 
     def _change_url(self, row) -> str:
         """``cl.url_for_result``: one ``reverse()`` per page, each plain key put in its place."""
@@ -166,7 +194,7 @@ class RowRenderer:
         model_admin = self.cl.model_admin
         cells = []
         for column in self.columns:
-            shown, class_attr = _cell(column, row, model_admin)
+            shown, class_attr = _cell(column, row, model_admin, self._icon)
             content = _escape(shown)
             if column.link:
                 url = self._url(row)
