@@ -10,8 +10,8 @@ links to, with the same filters, so the figure and the list agree.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils.timesince import timesince
 
+from customer_ops import durations
 from customer_ops.admin_base import EstimatedCountPaginator
 from customer_ops.registry import RecentAction, Tile, action_feeds, home_sections
 from customer_ops.roles import roles_of
@@ -26,13 +26,15 @@ def bounded_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     whose cost stays bounded (``COUNT(*)`` over a ``LIMIT cap + 1`` subquery) however many
     rows match."""
     cap = COUNT_CAP if cap is None else cap
+    if not qs.query.combinator:
+        qs = qs.values("pk")  # the subquery selects keys only, none of qs's annotations
     n = qs.order_by()[: cap + 1].count()
     return min(n, cap), n > cap
 
 
 def age(since, now=None) -> str:
     """The time since ``since`` in its largest unit ("3 hours", "2 days")."""
-    return timesince(since, now).split(",")[0]
+    return durations.since(since, now)
 
 
 def count_tile(

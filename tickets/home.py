@@ -29,8 +29,9 @@ def queue_url(**params) -> str:
 
 
 def _tickets(view: str, user, now):
-    """The queue's rows of ``view`` without the columns only the page shows (unread counts)."""
-    qs = selectors.with_sla(Ticket.objects.all())
+    """The queue's rows of ``view`` without the columns only the page shows (SLA times,
+    unread counts): the views filter on the ticket's and ``tickets_queue_order``'s columns."""
+    qs = Ticket.objects.all()
     if view == "escalated":
         qs = qs.annotate(escalated=Exists(SlaEscalation.objects.filter(ticket=OuterRef("pk"))))
     return selectors.queue_view(qs, view, user=user, now=now)
