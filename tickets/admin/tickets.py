@@ -345,6 +345,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         AgentFilter,
         report.ResolvedWeekFilter,  # the team report's links
         report.ResolvedByFilter,
+        report.ReportFigureFilter,
     ]
     # Each backed by an index: ticket_id unique; UPPER(...) trigram indexes on the customer's
     # name, email and phone (customer_ops) and on the subject (customer_tickets_subject_trgm).
