@@ -32,7 +32,7 @@ from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, tic
 from customer_ops.models import Customer
 from tickets import conf
 from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, RefundStatus, SenderType, TicketStatus
-from tickets.models import InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
+from tickets.models import Dispute, InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
 from tickets.queue_order import ensure_sla_targets
 from tickets.services.errors import SupportError
 from tickets.workspace_models import TicketMessageMove
@@ -276,6 +276,18 @@ def thread_messages(ticket: Ticket | int) -> QuerySet[TicketMessage]:
 def thread_notes(ticket: Ticket | int) -> QuerySet[InternalNote]:
     """The internal notes shown on ``ticket``: its own and its merged tickets'."""
     return InternalNote.objects.filter(ticket_id__in=thread_family(ticket)).annotate(origin=F("ticket__ticket_id"))
+
+
+def thread_disputes(ticket: Ticket | int) -> QuerySet[Dispute]:
+    """The disputes raised on ``ticket`` and on the tickets merged into it (a dispute keeps
+    its ``ticket_id``: the merge links, it does not move). What every role that may see
+    disputes sees: never the legal fields. One query (customer_disputes' ticket index)."""
+    return (
+        Dispute.objects.filter(ticket_id__in=thread_family(ticket))
+        .annotate(origin=F("ticket__ticket_id"))
+        .only("pk", "dispute_id", "dispute_type", "dispute_status", "disputed_amount", "ticket_id")
+        .order_by("created_at", "id")
+    )
 
 
 def ticket_thread(ticket: Ticket, *, new_after: tuple[int, int] | None = None) -> list[ThreadEntry]:

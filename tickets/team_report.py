@@ -125,6 +125,40 @@ def run_team_weekly(days) -> str:
 register_daily_job(key="support_team_weekly", label="support team report", run=run_team_weekly, order=55)
 
 
+# --- The tickets behind each figure -----------------------------------------------------
+
+
+def figure_tickets(qs, figure: str):
+    """The tickets of ``qs`` that ``figure`` counts, by the definitions above (the queue's
+    "report figure" filter, which the report's links pair with the week and the agent or
+    category): ``None`` for an unknown figure.
+
+    * ``first_reply``: with a first agent reply (the first-reply median's tickets);
+    * ``sla_met`` / ``sla_missed``: the SLA met, or not (no reply counts as missed);
+    * ``rated``: with a satisfaction rating (the average's and the count's tickets).
+
+    The resolved count and the resolution median are of every resolved ticket (the week's
+    filter alone).
+    """
+    from django.db.models import BooleanField, Case, F, Q, Value, When
+
+    from customer_ops.deadlines import target_expression
+
+    resolved = qs.filter(resolved_at__isnull=False)
+    if figure == "first_reply":
+        return resolved.filter(first_reply__isnull=False)
+    if figure == "rated":
+        return resolved.filter(customer_satisfaction_rating__isnull=False)
+    if figure in ("sla_met", "sla_missed"):
+        kinds = ("first_response", "resolution")
+        due = {kind: F("created_at") + target_expression("priority", ticket_sla_targets(kind)) for kind in kinds}
+        met = Q(first_reply__first_response_at__lte=due["first_response"], resolved_at__lte=due["resolution"])
+        # A CASE, not ~Q: a missing reply or target (NULL) is "not met", as in _FACTS.
+        flag = Case(When(met, then=Value(True)), default=Value(False), output_field=BooleanField())
+        return resolved.alias(report_sla_met=flag).filter(report_sla_met=figure == "sla_met")
+    return None
+
+
 # --- The report page's reads ------------------------------------------------------------
 
 QUARTER_WEEKS = 13

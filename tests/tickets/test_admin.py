@@ -166,15 +166,22 @@ def test_agent_may_not_export(as_agent):
 
 # --- the ticket page ----------------------------------------------------------------------
 
+# Whatever the thread's length: session and user, the ticket, permissions, the thread (two),
+# macros, the customer panels, the refunds and the disputes of the ticket and the tickets
+# merged into it, the links, who else is here, and the session's save.
+TICKET_PAGE_QUERIES = 26
 
-def test_ticket_page_with_200_messages_stays_within_25_queries(as_agent, agent, ticket, django_assert_max_num_queries):
+
+def test_ticket_page_with_200_messages_stays_within_its_query_budget(
+    as_agent, agent, ticket, django_assert_max_num_queries
+):
     svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
     TicketMessageFactory.create_batch(150, ticket=ticket, sender_type="CUSTOMER")
     TicketMessageFactory.create_batch(50, ticket=ticket, sender_type="AGENT", attachments=["https://x.test/a.jpg"])
     InternalNoteFactory.create_batch(5, ticket=ticket)
     MacroFactory.create_batch(3)
     RefundRequestFactory.create_batch(3, customer=ticket.customer, order=ticket.order, requested_amount="1.00")
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(TICKET_PAGE_QUERIES):
         response = as_agent.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     assert response.status_code == 200
     assert len(response.context["entries"]) >= 205
@@ -182,7 +189,7 @@ def test_ticket_page_with_200_messages_stays_within_25_queries(as_agent, agent, 
 
 def test_lead_ticket_page_query_budget(as_lead, ticket, django_assert_max_num_queries):
     TicketMessageFactory.create_batch(200, ticket=ticket)
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(TICKET_PAGE_QUERIES):
         assert as_lead.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])).status_code == 200
 
 

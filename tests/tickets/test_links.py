@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from compliance.models import AuditLog
 from tests.assertions import assert_page_shows, explain, unchanged
-from tests.factories import RefundRequestFactory, TicketFactory, TicketMessageFactory
+from tests.factories import DisputeFactory, RefundRequestFactory, TicketFactory, TicketMessageFactory
 from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory
 from tickets import selectors
-from tickets.models import InternalNote, RefundOrigin, Ticket, TicketLink, TicketMessage, TicketMessageMove
+from tickets.models import Dispute, InternalNote, RefundOrigin, Ticket, TicketLink, TicketMessage, TicketMessageMove
 from tickets.services import StaleThread, SupportError
 from tickets.services import tickets as svc
 from tickets.services.errors import NotAllowed
@@ -83,15 +83,44 @@ def test_merge_is_audited_on_both_tickets(lead, pair):
     assert fields == ["customer_tickets.status", "ticket_links.merged", "ticket_links.merged"]
 
 
+def _section(client, ticket, section: str) -> str:
+    """The ticket page's list ``section`` ("ticket-refunds", "ticket-disputes"), not the
+    customer's panels beside it (which list every refund and dispute of the customer)."""
+    html = assert_page_shows(
+        client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])), present=[ticket.ticket_id]
+    )
+    if f'id="{section}"' not in html:
+        return ""
+    start = html.index(f'id="{section}"')
+    return html[start : html.index("</ul>", start)]
+
+
 def test_refunds_of_the_merged_ticket_are_listed_on_the_target(client, lead, pair):
     target, source = pair
     refund = RefundRequestFactory(customer=source.customer, requested_amount="3.00")
     RefundOrigin.objects.create(refund=refund, ticket=source, raised_by=lead)
-    ticket_merge(source=source, target=target, actor=lead)
     client.force_login(lead)
-    page = client.get(reverse("admin:tickets_ticket_change", args=[target.pk]))
-    assert_page_shows(page, present=[refund.refund_request_id])
+    assert refund.refund_request_id not in _section(client, target, "ticket-refunds")
+    ticket_merge(source=source, target=target, actor=lead)
+    assert refund.refund_request_id in _section(client, target, "ticket-refunds")
     assert fresh(refund).pk and RefundOrigin.objects.get(refund=refund).ticket_id == source.pk  # still points there
+
+
+def test_disputes_of_the_merged_ticket_are_listed_on_the_target(client, lead, pair):
+    target, source = pair
+    raised_on_source = DisputeFactory(customer=source.customer, order=source.order, ticket=source)
+    own = DisputeFactory(customer=target.customer, order=target.order, ticket=target)
+    # The same customer's dispute on a ticket not merged: the customer panel shows it, the list does not.
+    elsewhere = DisputeFactory(customer=target.customer, ticket=TicketFactory(customer=target.customer))
+    client.force_login(lead)
+    before = _section(client, target, "ticket-disputes")
+    assert own.dispute_id in before and raised_on_source.dispute_id not in before
+    ticket_merge(source=source, target=target, actor=lead)
+    listed = _section(client, target, "ticket-disputes")
+    assert own.dispute_id in listed and raised_on_source.dispute_id in listed
+    assert f"raised on {source.ticket_id}" in listed and elsewhere.dispute_id not in listed
+    assert raised_on_source.dispute_id in _section(client, source, "ticket-disputes")  # the source keeps it too
+    assert Dispute.objects.get(pk=raised_on_source.pk).ticket_id == source.pk  # the row still points there
 
 
 def test_agent_owning_both_merges(agent, pair):
@@ -195,6 +224,36 @@ def test_split_moves_a_message_and_what_follows_to_a_new_ticket(client, lead, mi
     assert_page_shows(
         client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])), present=["Split off into", new.ticket_id]
     )
+
+
+def test_split_is_audited_on_both_tickets(lead, mixed):
+    ticket, first, reply, second, after = mixed
+    last = AuditLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    new = ticket_split(ticket=ticket, message=second, with_following=True, actor=lead)
+    entries = sorted(
+        AuditLog.objects.filter(id__gt=last).values_list(
+            "customer_id", "action_type", "action_field", "new_value", "action_reason", "actor_id"
+        )
+    )
+    link = f"{ticket.ticket_id} -> {new.ticket_id}"
+    assert entries == [
+        (
+            ticket.customer_id,
+            "CREATE",
+            "ticket_links.split",
+            link,
+            f"Ticket {new.ticket_id}: split (2 messages)",
+            lead.pk,
+        ),
+        (
+            ticket.customer_id,
+            "UPDATE",
+            "ticket_links.split",
+            link,
+            f"Ticket {ticket.ticket_id}: split (2 messages)",
+            lead.pk,
+        ),
+    ]
 
 
 def test_split_of_one_message_only(lead, mixed):

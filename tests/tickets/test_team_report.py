@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import random
+import re
 import statistics
 from decimal import Decimal
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 from customer_ops.dates import day_range
 from tests.assertions import assert_page_shows, explain
 from tests.factories import TicketFactory, TicketMessageFactory
-from tickets.admin.report import ResolvedByFilter, ResolvedWeekFilter
+from tickets.admin.report import ReportFigureFilter, ResolvedByFilter, ResolvedWeekFilter
 from tickets.models import AgentWeekly, CategoryWeekly, Ticket
 from tickets.team_report import run_team_weekly
 
@@ -148,24 +150,117 @@ def test_a_rating_given_later_is_picked_up_and_emptied_weeks_removed(report_data
     assert _stored(CategoryWeekly, "issue_category") == _reference(kept, "category")
 
 
-def test_the_page_links_each_figure_and_exports_csv(client, lead, report_data):
+def _week_of(ticket) -> dt.date:
+    day = ticket.resolved_at.astimezone(dt.UTC).date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _met(f) -> bool:
+    sla, t = settings.SUPPORT_SLA[f["priority"]], f["ticket"]
+    return (
+        f["first"] is not None
+        and f["first"] <= t.created_at + dt.timedelta(minutes=sla["first_response_minutes"])
+        and t.resolved_at <= t.created_at + dt.timedelta(minutes=sla["resolution_minutes"])
+    )
+
+
+# Per column of the page: the tickets behind the figure, in plain Python.
+BEHIND = [
+    lambda f: True,  # tickets resolved
+    lambda f: f["first"] is not None,  # median first reply: the tickets with one
+    lambda f: True,  # median resolution: every resolved ticket
+    _met,  # SLA met %: the met ones (the cell's second link: the missed ones)
+    lambda f: f["rating"] is not None,  # satisfaction: the rated ones
+    lambda f: f["rating"] is not None,  # ratings
+]
+CELL = re.compile(
+    r'<td class="num"><a href="([^"]+)">([^<]+)</a>(?: <small><a href="([^"]+)">(\d+) missed</a></small>)?</td>'
+)
+
+
+def _page_rows(body: str, table: str) -> dict[tuple[str, str], list[tuple]]:
+    """{(name, week): [(figure, url, missed count, missed url)] * 6} of one table of the page."""
+    part = body[body.index(f'id="{table}"') :]
+    part = part[: part.index("</table>")]
+    rows = {}
+    for name, week, cells in re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td>(.*?)</tr>', part):
+        rows[(html.unescape(name), week)] = [
+            (value, html.unescape(url), missed, html.unescape(missed_url))
+            for url, value, missed_url, missed in CELL.findall(cells)
+        ]
+    return rows
+
+
+def _listed(client, url: str) -> list[Ticket]:
+    page = client.get(url)
+    assert page.status_code == 200, url
+    cl = page.context["cl"]
+    assert cl.result_count <= cl.list_per_page  # the whole set on one page
+    return list(cl.result_list)
+
+
+def _median_minutes(values) -> str:
+    return str(Decimal(str(statistics.median(values))).quantize(Decimal("0.1")))
+
+
+def _assert_links_open_the_tickets_counted(client, row, cells, facts):
+    """Each figure's link lists exactly the tickets the figure counts: the same ids as the
+    plain computation, as many as the figure says, and the medians and the average
+    recomputed from the rows listed equal the figures shown."""
+    resolved, first_median, resolution_median, sla, average, ratings = (cell[0] for cell in cells)
+    for column, (_, url, _, _) in enumerate(cells):
+        listed = _listed(client, url)
+        assert {t.pk for t in listed} == {f["ticket"].pk for f in facts if BEHIND[column](f)}, (column, url)
+        if column == 0:
+            assert len(listed) == int(resolved) == row.resolved
+        elif column == 1:
+            assert len(listed) == row.first_replies
+            minutes = [
+                max(0, int((t.first_reply.first_response_at - t.created_at).total_seconds() // 60)) for t in listed
+            ]
+            assert _median_minutes(minutes) == first_median
+        elif column == 2:
+            assert _median_minutes([t.resolution_time_minutes for t in listed]) == resolution_median
+        elif column == 3:
+            assert len(listed) == row.sla_met and float(sla) == round(100 * len(listed) / int(resolved), 1)
+        else:
+            assert len(listed) == int(ratings)
+            assert float(average) == round(sum(t.customer_satisfaction_rating for t in listed) / len(listed), 2)
+    _, _, missed, missed_url = cells[3]
+    listed = _listed(client, missed_url)
+    assert {t.pk for t in listed} == {f["ticket"].pk for f in facts if not _met(f)}
+    assert len(listed) == int(missed) == row.resolved - row.sla_met
+
+
+def test_each_figure_links_to_the_tickets_it_counts(client, lead, report_data):
     facts, now = report_data
     run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))
     client.force_login(lead)
     page = client.get(reverse("admin:tickets_ticket_team_report"))
-    row = AgentWeekly.objects.select_related("agent").order_by("-week").first()
-    link = f"resolved_by={row.agent_id}&amp;resolved_week={row.week}"
-    assert_page_shows(page, present=["Per agent and week", row.agent.first_name, link])
-    queue = client.get(
-        reverse("admin:tickets_ticket_changelist") + f"?resolved_by={row.agent_id}&resolved_week={row.week}"
-    )
-    assert queue.status_code == 200
-    assert {t.pk for t in queue.context["cl"].result_list} == {
-        f["ticket"].pk
-        for f in facts
-        if f["agent"] == row.agent
-        and (d := f["ticket"].resolved_at.astimezone(dt.UTC).date()) - dt.timedelta(days=d.weekday()) == row.week
-    }
+    body = assert_page_shows(page, present=["Per agent and week", "Per category and week"])
+    # The busiest rows of each table, with tickets on both sides of every figure.
+    agent_row = max(AgentWeekly.objects.select_related("agent"), key=lambda r: (r.resolved, r.sla_met))
+    category_row = max(CategoryWeekly.objects.all(), key=lambda r: (r.resolved, r.sla_met))
+    for row, table, name, in_row in [
+        (agent_row, "report-agents", agent_row.agent_name, lambda f: f["agent"] == agent_row.agent),
+        (
+            category_row,
+            "report-categories",
+            category_row.get_issue_category_display(),
+            lambda f: f["ticket"].issue_category == category_row.issue_category,
+        ),
+    ]:
+        cells = _page_rows(body, table)[(name, f"{row.week:%Y-%m-%d}")]
+        assert len(cells) == 6
+        behind = [f for f in facts if in_row(f) and _week_of(f["ticket"]) == row.week]
+        assert 0 < row.sla_met < row.resolved and row.ratings and row.first_replies, "a row with every kind of ticket"
+        _assert_links_open_the_tickets_counted(client, row, cells, behind)
+
+
+def test_the_page_exports_csv(client, lead, report_data):
+    facts, now = report_data
+    run_team_weekly(day_range(now.date() - dt.timedelta(days=20), now.date()))
+    client.force_login(lead)
     export = client.get(reverse("admin:tickets_ticket_team_report") + "?format=csv")
     lines = list(csv.reader(io.StringIO(export.content.decode())))
     assert lines[0][:3] == ["group", "name", "week"]
@@ -203,6 +298,8 @@ def test_report_page_query_budget(client, lead, report_data, django_assert_max_n
     [
         (ResolvedWeekFilter, "2026-11-30", "customer_tickets_resolved_idx"),
         (ResolvedByFilter, "7", "tickets_resolved_by_idx"),
+        (ReportFigureFilter, "sla_missed", "customer_tickets_resolved_idx"),
+        (ReportFigureFilter, "rated", "customer_tickets_resolved_idx"),
     ],
 )
 def test_the_report_links_are_served_by_the_partial_resolved_indexes(rf, filter_class, value, index):

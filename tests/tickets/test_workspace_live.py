@@ -4,6 +4,8 @@ queue's eye, and their query budgets."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -11,7 +13,9 @@ from django.utils import timezone
 
 from tests.assertions import assert_page_shows, unchanged
 from tests.factories import TicketFactory, TicketMessageFactory
+from tests.tickets.conftest import fresh
 from tests.tickets.factories import InternalNoteFactory
+from tickets import forms
 from tickets.admin.tickets import TicketAdmin
 from tickets.models import TicketPresence
 from tickets.services import presence
@@ -80,6 +84,31 @@ def test_new_entries_come_with_the_poll(client, agent, agent2, ticket):
     assert body["new"] == 2 and body["seen"] == [reply.pk, note.pk]
     assert f'id="message-{reply.pk}"' in body["entries"] and "We are on it" in body["entries"]
     assert f'id="note-{note.pk}"' in body["entries"] and f'id="message-{old.pk}"' not in body["entries"]
+
+
+def test_a_status_change_by_another_user_changes_the_polled_version(client, agent, lead, ticket):
+    """live.js shows "This ticket was changed meanwhile" when the poll's ``version`` differs
+    from the page's ``data-version``: equal until someone else changes the ticket."""
+    svc.ticket_assign(ticket=ticket, agent=agent, actor=agent)
+    TicketMessageFactory(ticket=ticket, sender_type="CUSTOMER")  # unread: opening the page marks it read
+    client.force_login(agent)
+    page = assert_page_shows(
+        client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk])), present=['id="live"']
+    )
+    version = html.unescape(re.search(r'data-version="([^"]+)"', page).group(1))
+    seen = (
+        int(re.search(r'data-seen-message="(\d+)"', page).group(1)),
+        int(re.search(r'data-seen-note="(\d+)"', page).group(1)),
+    )
+    for _ in range(2):  # polls of an unchanged ticket: no banner
+        quiet = _beat(client, ticket, seen).json()
+        assert (quiet["version"], quiet["status"], quiet["new"]) == (version, "In progress", 0)
+
+    svc.ticket_resolve(ticket=ticket, resolution="Refunded the delivery fee", actor=lead)
+    changed = _beat(client, ticket, seen).json()
+    assert changed["version"] != version and changed["status"] == "Resolved"
+    assert changed["version"] == forms.version_of(fresh(ticket))
+    assert "Status changed from in progress to resolved" in changed["entries"]  # and the entry itself
 
 
 @pytest.mark.parametrize(

@@ -349,6 +349,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         AgentFilter,
         report.ResolvedWeekFilter,  # the team report's links
         report.ResolvedByFilter,
+        report.ReportFigureFilter,
     ]
     # Each backed by an index: ticket_id unique; UPPER(...) trigram indexes on the customer's
     # name, email and phone (customer_ops) and on the subject (customer_tickets_subject_trgm).
@@ -676,6 +677,8 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             .select_related("refund")
             .only("refund__refund_request_id", "refund__refund_status", "refund__requested_amount", "ticket_id")
         )
+        # Likewise the disputes (customer_disputes.ticket_id), for the roles that may see them.
+        disputes = list(selectors.thread_disputes(ticket)) if user.has_perm("tickets.view_dispute") else []
         now = timezone.now()
         context = {
             **admin_context(self, request, ticket, f"{ticket.ticket_id}: {ticket.subject}"),
@@ -692,6 +695,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             "macros": macro_list,
             "panels": panels,
             "refunds": refunds,
+            "disputes": disputes,
             "can_raise_refund": state.can_work and user.has_perm("tickets.add_refundrequest"),
             "media": self.media,
             "links": selectors.ticket_links(ticket),
