@@ -176,10 +176,59 @@ def test_the_extended_deadline_moves_the_access_filter_and_tile(rf, client, reco
     assert _tiles(recorder, rf)["Access requests overdue"] == 1
     dsr.extend_deadline(request=request, months=1, reason="Large", customer_told_on=_days_ago(2), actor=recorder)
     assert _tiles(recorder, rf)["Access requests overdue"] == 0
-    assert not selectors.access_requests_pending(AccessRequest.objects.all(), overdue=True).exists()
+    assert not selectors.by_deadline(AccessRequest.objects.all(), "overdue").exists()
     client.force_login(recorder)
     listing = client.get(reverse("admin:compliance_accessrequest_changelist") + "?deadline=overdue")
     assert listing.status_code == 200 and list(listing.context["cl"].result_list) == []
+
+
+def _approved(request, approver):
+    f.identity_verified(request, approver)
+    return services.access_request_approve(request=request, actor=approver)
+
+
+def test_an_approved_access_request_stays_on_the_deadline_until_its_export(rf, client, recorder, approver):
+    overdue = _approved(_access(recorder, days_ago=DAYS + 1), approver)  # due yesterday
+    due_soon = _approved(_access(recorder, days_ago=DAYS - 3), approver)  # due in 3 days
+    _approved(_access(recorder, days_ago=2), approver)  # due in four weeks: in neither
+    requests = AccessRequest.objects.all()
+    assert set(selectors.by_deadline(requests, "overdue")) == {overdue}
+    assert set(selectors.by_deadline(requests, "week")) == {due_soon}
+    tiles = _tiles(recorder, rf)
+    assert (tiles["Access requests overdue"], tiles["Access requests due within 7 days"]) == (1, 1)
+    assert tiles["Access requests awaiting a decision"] == 0
+    client.force_login(recorder)
+    listing = reverse("admin:compliance_accessrequest_changelist")
+    for which, expected in (("overdue", [overdue]), ("week", [due_soon])):
+        page = client.get(listing + f"?deadline={which}")
+        assert page.status_code == 200 and list(page.context["cl"].result_list) == expected, which
+
+    for request in (overdue, due_soon):  # the export answers them: off the deadline
+        services.access_request_export(request=request, fmt="json", actor=approver)
+    assert not selectors.by_deadline(requests, "overdue").exists()
+    assert not selectors.by_deadline(requests, "week").exists()
+    tiles = _tiles(recorder, rf)
+    assert (tiles["Access requests overdue"], tiles["Access requests due within 7 days"]) == (0, 0)
+    page = client.get(listing + "?deadline=overdue")
+    assert list(page.context["cl"].result_list) == []
+
+
+def test_a_pending_access_request_due_within_7_days_is_in_the_week_filter_and_tile(rf, recorder):
+    due_soon = _access(recorder, days_ago=DAYS - 3)
+    _access(recorder, days_ago=DAYS + 1)  # overdue: not "within 7 days"
+    assert set(selectors.by_deadline(AccessRequest.objects.all(), "week")) == {due_soon}
+    assert _tiles(recorder, rf)["Access requests due within 7 days"] == 1
+    dsr.extend_deadline(request=due_soon, months=1, reason="Large", customer_told_on=_days_ago(1), actor=recorder)
+    assert _tiles(recorder, rf)["Access requests due within 7 days"] == 0
+
+
+def test_an_approved_access_request_can_be_extended_a_completed_one_cannot(recorder, approver):
+    request = _approved(_access(recorder, days_ago=5), approver)
+    dsr.extend_deadline(request=request, months=1, reason="Large", customer_told_on=_days_ago(1), actor=recorder)
+    other = _approved(_access(recorder, days_ago=5), approver)
+    services.access_request_export(request=other, fmt="csv", actor=approver)
+    with unchanged(RequestHandling), pytest.raises(services.ComplianceConflict, match="is closed"):
+        dsr.extend_deadline(request=other, months=1, reason="Late", customer_told_on=_days_ago(1), actor=recorder)
 
 
 def test_the_extension_is_audited(recorder):
