@@ -680,7 +680,7 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
                 can_export=exportable and request.user.has_perm(EXPORT),
                 completed=obj.status == AccessRequestStatus.COMPLETED,
                 can_extend=obj.status in selectors.OPEN_ACCESS_REQUESTS and request.user.has_perm(PROCESS_ACCESS),
-                refusal_wording=wording_list(),
+                refusal_wording=wording_list(access=True),
                 version=obj.updated_at.isoformat(),
                 reject_form=RejectForm(),
             )

@@ -16,7 +16,7 @@ from compliance import dsr, selectors, services
 from compliance.choices import AccessKind, RefusalReason, RequestStatus
 from compliance.home import compliance_tiles
 from compliance.models import AccessLog, AccessRequest, AuditLog, DataDeletionRequest, RequestHandling
-from compliance.wording import CUSTOMER_WORDING
+from compliance.wording import ACCESS_WORDING, CUSTOMER_WORDING
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
@@ -298,12 +298,30 @@ def test_each_deletion_refusal_reason_is_recorded_audited_and_worded(client, rec
 
 
 @pytest.mark.parametrize("code", RefusalReason.values)
-def test_each_access_refusal_reason_is_recorded_and_audited(recorder, approver, code):
+def test_each_access_refusal_reason_is_recorded_audited_and_worded(client, recorder, approver, code):
     request = _access(recorder)
-    services.access_request_reject(request=request, reason="See our letter", refusal_reason=code, actor=approver)
+    client.force_login(approver)
+    page = client.get(reverse("admin:compliance_accessrequest_change", args=[request.pk]))
+    assert_page_shows(page, present=[ACCESS_WORDING[code]])  # the list shown before refusing
+    client.post(
+        reverse("admin:compliance_access_reject", args=[request.pk]),
+        {"refusal_reason": code, "rejection_reason": "See our letter"},
+    )
     assert RequestHandling.objects.get(access_request=request).refusal_reason == code
     entry = AuditLog.objects.filter(customer_id=request.customer_id).latest("id")
-    assert f"rejected ({code}): See our letter" in entry.action_reason
+    assert entry.new_value == "REJECTED" and f"rejected ({code}): See our letter" in entry.action_reason
+    page = client.get(reverse("admin:compliance_accessrequest_change", args=[request.pk]))
+    # what the customer is told, in the words for an access request (no erasure's reasons)
+    assert_page_shows(
+        page,
+        present=[RefusalReason(code).label, f"The customer is told: <q>{ACCESS_WORDING[code]}</q>"],
+        absent=[CUSTOMER_WORDING[code]] if CUSTOMER_WORDING[code] != ACCESS_WORDING[code] else [],
+    )
+
+
+def test_the_access_wording_never_speaks_of_erasure():
+    for code in RefusalReason.values:
+        assert "eras" not in ACCESS_WORDING[code].lower() and "17(3)" not in ACCESS_WORDING[code], code
 
 
 def test_an_unlisted_refusal_reason_is_refused(recorder, approver):
