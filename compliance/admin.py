@@ -540,31 +540,44 @@ class AccessRequestForm(forms.ModelForm):
 
 
 class PendingAccessFilter(admin.SimpleListFilter):
-    """Pending requests by age against the statutory month (``GDPR_ERASURE_DAYS``, art. 12(3))."""
+    """Open requests (pending, or approved with no export yet) by effective deadline
+    (:func:`compliance.selectors.by_deadline`, as the deletion list's), and those awaiting a
+    decision. access_requests_status_idx."""
 
     title = "statutory deadline"
     parameter_name = "deadline"
     index_columns = ("status",)
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue"), ("pending", "Awaiting a decision")]
+        return [("overdue", "Overdue"), ("week", "Due within 7 days"), ("pending", "Awaiting a decision")]
 
     def queryset(self, request, queryset):
-        if self.value() in ("overdue", "pending"):
-            return selectors.access_requests_pending(queryset, overdue=self.value() == "overdue")
+        if self.value() in ("overdue", "week"):
+            return selectors.by_deadline(queryset, self.value())
+        if self.value() == "pending":
+            return selectors.access_requests_pending(queryset)
         return queryset
 
 
 @admin.register(AccessRequest)
 class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
     """Right-of-access requests: recorded here or by the privacy portal, decided under four
-    eyes; an approved request's page offers the customer's data export (recorded in the
-    access log, like every export)."""
+    eyes; an approved request's page offers the customer's data export, whose download
+    completes the request (recorded against it and in the access log, like every export)."""
 
     form = AccessRequestForm
     process_permission = PROCESS_ACCESS
     url_prefix = "compliance_access"
-    list_display = ["request_id", "customer_ref", "status", "requested_at", "deadline", "recorded", "decided_at"]
+    list_display = [
+        "request_id",
+        "customer_ref",
+        "status",
+        "requested_at",
+        "deadline",
+        "recorded",
+        "decided_at",
+        "completed_at",
+    ]
     # "Recorded by" names the staff member; the deadline reads the handling row
     list_select_related = ["recorded_by", "handling"]
     list_filter = ["status", PendingAccessFilter]
@@ -580,6 +593,7 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
         "decided_at",
         "decided_by",
         "rejection_reason",
+        "completion",
         "deadline",
         "handling_summary",
         "exports",
@@ -602,9 +616,18 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
     def deadline(self, obj):
         if obj is None or obj.requested_at is None:
             return "-"
-        if obj.status != AccessRequestStatus.PENDING:
-            return f"{dsr.due_at(obj):%Y-%m-%d} ({obj.get_status_display().lower()})"
-        return deadline_html(obj)
+        if obj.status in selectors.OPEN_ACCESS_REQUESTS:
+            return deadline_html(obj)
+        if obj.status == AccessRequestStatus.COMPLETED:
+            return deadline_html(obj, done_at=obj.completed_at)
+        return f"{dsr.due_at(obj):%Y-%m-%d} ({obj.get_status_display().lower()})"
+
+    @admin.display(description="Completed by the export")
+    def completion(self, obj):
+        if obj is None or obj.export_log_id is None:
+            return "-"
+        log = obj.export_log
+        return f"{obj.completed_at:%Y-%m-%d %H:%M} by {_staff_name(log.staff)}: {log.detail}"
 
     @admin.display(description="Exports downloaded for this request")
     def exports(self, obj):
@@ -650,12 +673,14 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
         extra_context = extra_context or {}
         if obj is not None and self.has_view_permission(request, obj):
             pending = obj.status == AccessRequestStatus.PENDING
+            exportable = obj.status in (AccessRequestStatus.APPROVED, AccessRequestStatus.COMPLETED)
             extra_context.update(
                 can_process=pending and request.user.has_perm(PROCESS_ACCESS),
                 recorded_by_you=obj.recorded_by_id is not None and obj.recorded_by_id == request.user.pk,
-                can_export=obj.status == AccessRequestStatus.APPROVED and request.user.has_perm(EXPORT),
-                can_extend=pending and request.user.has_perm(PROCESS_ACCESS),
-                refusal_wording=wording_list(),
+                can_export=exportable and request.user.has_perm(EXPORT),
+                completed=obj.status == AccessRequestStatus.COMPLETED,
+                can_extend=obj.status in selectors.OPEN_ACCESS_REQUESTS and request.user.has_perm(PROCESS_ACCESS),
+                refusal_wording=wording_list(access=True),
                 version=obj.updated_at.isoformat(),
                 reject_form=RejectForm(),
             )
@@ -677,7 +702,9 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
                 self.show_refusal(request, error)
             else:
                 self.message_user(
-                    request, f"{obj.request_id} approved: the customer's data export is below.", messages.SUCCESS
+                    request,
+                    f"{obj.request_id} approved: download the customer's data export below to complete it.",
+                    messages.SUCCESS,
                 )
         return HttpResponseRedirect(reverse("admin:compliance_accessrequest_change", args=[pk]))
 
@@ -812,15 +839,19 @@ class AccessLogAdmin(LogAdmin):
         fmt = request.POST.get("format", "json")
         if fmt not in export.FORMATS:
             fmt = "json"
-        # From an approved access request's page: the download is recorded against the request.
-        answered = selectors.approved_access_request(customer.pk, request.POST.get("access_request", ""))
-        services.access_record(
-            staff=request.user,
-            customer_id=customer.pk,
-            kind=AccessKind.EXPORT,
-            detail=f"{answered.request_id} {fmt} archive" if answered else f"{fmt} archive",
-            request=request,
-        )
+        # From an approved access request's page: the download completes the request and is
+        # recorded against it; from elsewhere, in the access log only.
+        answered = selectors.exportable_access_request(customer.pk, request.POST.get("access_request", ""))
+        if answered is not None:
+            services.access_request_export(request=answered, fmt=fmt, actor=request.user, http_request=request)
+        else:
+            services.access_record(
+                staff=request.user,
+                customer_id=customer.pk,
+                kind=AccessKind.EXPORT,
+                detail=f"{fmt} archive",
+                request=request,
+            )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = StreamingHttpResponse(
             export.stream_customer(customer.pk, user=request.user, fmt=fmt), content_type="application/zip"

@@ -60,10 +60,14 @@ class ErasureState(models.TextChoices):
 
 
 class AccessRequestStatus(models.TextChoices):
-    """A right-of-access request (GDPR art. 15): decided once, by a compliance officer."""
+    """A right-of-access request (GDPR art. 15), in the deletion request's states: decided
+    once by a compliance officer (PENDING -> APPROVED or REJECTED), then COMPLETED when the
+    customer's data export is produced for it. PENDING and APPROVED are open: the deadline
+    runs until the request is completed."""
 
     PENDING = "PENDING", "Pending"
     APPROVED = "APPROVED", "Approved"
+    COMPLETED = "COMPLETED", "Completed"
     REJECTED = "REJECTED", "Rejected"
 
 

@@ -105,7 +105,10 @@ def _key(request: Request) -> dict:
 
 def _is_open(request: Request, *, pending_only: bool) -> bool:
     if isinstance(request, AccessRequest):
-        return request.status == AccessRequestStatus.PENDING
+        # Approved but not yet answered by an export: still open (its deadline may be extended).
+        if pending_only:
+            return request.status == AccessRequestStatus.PENDING
+        return request.status in (AccessRequestStatus.PENDING, AccessRequestStatus.APPROVED)
     states = [RequestStatus.PENDING] if pending_only else [RequestStatus.PENDING, RequestStatus.PROCESSING]
     return request.request_status in states
 

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from compliance import dsr
 from compliance.choices import RefusalReason, VerificationMethod
-from compliance.wording import CUSTOMER_WORDING, customer_wording
+from compliance.wording import customer_wording
 from customer_ops.deadlines import Deadline, DueState
 from customer_ops.errors import DomainError
 
@@ -46,11 +46,14 @@ def refusal_reason_field() -> forms.ChoiceField:
     return forms.ChoiceField(label="Reason (from the list)", choices=RefusalReason.choices)
 
 
-def wording_list():
-    """Each refusal reason with what the customer is told, for the pages that refuse."""
+def wording_list(*, access: bool = False):
+    """Each refusal reason with what the customer is told, for the pages that refuse (of an
+    access request with ``access``, else of a deletion request)."""
     return format_html(
         '<dl class="refusal-wording">{}</dl>',
-        format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((r.label, CUSTOMER_WORDING[r]) for r in RefusalReason)),
+        format_html_join(
+            "", "<dt>{}</dt><dd>{}</dd>", ((r.label, customer_wording(r, access=access)) for r in RefusalReason)
+        ),
     )
 
 
@@ -109,7 +112,7 @@ class RequestHandlingAdminMixin:
                 format_html(
                     "<p>Refused: {}. The customer is told: <q>{}</q></p>",
                     row.get_refusal_reason_display(),
-                    customer_wording(row.refusal_reason),
+                    customer_wording(row.refusal_reason, access=row.access_request_id is not None),
                 )
             )
         return format_html_join("", "{}", ((p,) for p in parts))

@@ -67,21 +67,31 @@ def compliance_tiles(request) -> list[Tile]:
         )
     )
     if request.user.has_perm("compliance.view_accessrequest"):
+        # Open access requests (pending, or approved and not yet answered by an export) by
+        # deadline, as the deletion tiles above; then those awaiting a decision.
         access = reverse("admin:compliance_accessrequest_changelist") + "?"
-        pending = selectors.access_requests_pending(AccessRequest.objects.all(), now=now)
+        requests = AccessRequest.objects.all()
         tiles.append(
             count_tile(
                 "Access requests overdue",
                 access + urlencode({"deadline": "overdue"}),
-                selectors.access_requests_pending(AccessRequest.objects.all(), overdue=True, now=now),
+                selectors.by_deadline(requests, "overdue", now),
                 state="breached",
+            )
+        )
+        tiles.append(
+            count_tile(
+                "Access requests due within 7 days",
+                access + urlencode({"deadline": "week"}),
+                selectors.by_deadline(requests, "week", now),
+                state="due_soon",
             )
         )
         tiles.append(
             count_tile(
                 "Access requests awaiting a decision",
                 access + urlencode({"deadline": "pending"}),
-                pending,
+                selectors.access_requests_pending(requests),
             )
         )
     if request.user.has_perm("compliance.view_accesslog"):

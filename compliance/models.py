@@ -314,10 +314,13 @@ class AccessRequest(models.Model):
     """A customer's right-of-access request (GDPR art. 15), filed by the privacy portal (a
     calling system) or recorded by a compliance officer; not a spec table.
 
-    Decided once under four eyes (``compliance.access_requests``): whoever recorded it may
-    not approve it. Approval is the officer's go-ahead for the customer data export
-    (``compliance.export``), which the request's page links to; nothing is exported by the
-    request itself. ``updated_at`` is the version a decision checks (``expected_version``).
+    Decided once under four eyes (:mod:`compliance.services`): whoever recorded it may not
+    approve it. Approval is the officer's go-ahead for the customer data export
+    (``compliance.export``), which the request's page offers; producing that export
+    completes the request (``access_request_export``): ``completed_at`` and ``export_log``,
+    the access-log row of the download (who, when, which format). Until then an approved
+    request stays open and its deadline runs. ``updated_at`` is the version a decision
+    checks (``expected_version``).
     """
 
     request_id = models.TextField(
@@ -337,6 +340,18 @@ class AccessRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = db.staff("decided_by")
     rejection_reason = models.TextField(blank=True, default="", db_default="")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The export that answered the request: its row in the staff access log. No database FK,
+    # as for the outbox's deliveries: the log is append-only (its triggers refuse DELETE and
+    # TRUNCATE, so the row cannot go), and its own TRUNCATE trigger must be what refuses.
+    export_log = models.OneToOneField(
+        AccessLog,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="answered_request",
+    )
     created_at = db.created_at()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -351,19 +366,36 @@ class AccessRequest(models.Model):
         keep_rows="Record of the request and its decision (accountability, art. 5(2)); free text is scrubbed.",
         export=Export(
             columns=(
-                "id request_id customer_id request_reason status requested_at decided_at rejection_reason created_at"
+                "id request_id customer_id request_reason status requested_at decided_at rejection_reason "
+                "completed_at created_at"
             ),
-            withheld="recorded_by_id, decided_by_id and recorded_via: the staff members and systems that handled it "
-            "(art. 15(4)).",
+            withheld="recorded_by_id, decided_by_id, recorded_via and export_log_id: the staff members and systems "
+            "that handled it (art. 15(4)).",
         ),
     )
 
     class Meta:
         db_table = "compliance_access_requests"
         ordering = ["-requested_at", "-id"]
-        constraints = [db.enum_check("compliance_access_requests", "status", AccessRequestStatus)]
+        constraints = [
+            db.enum_check("compliance_access_requests", "status", AccessRequestStatus),
+            # The database's backstop for access_request_export: a completed request names
+            # the export that answered it, and only a completed one does.
+            models.CheckConstraint(
+                condition=models.Q(
+                    status=AccessRequestStatus.COMPLETED, completed_at__isnull=False, export_log__isnull=False
+                )
+                | (
+                    ~models.Q(status=AccessRequestStatus.COMPLETED)
+                    & models.Q(completed_at__isnull=True, export_log__isnull=True)
+                ),
+                name="compliance_access_requests_completed_by_export",
+                violation_error_message="A completed access request names its export, and only a completed one.",
+            ),
+        ]
         indexes = [
-            models.Index(fields=["status", "requested_at"], name="access_requests_status_idx"),  # the home tile
+            # the deadline filters and the home tiles: open requests (PENDING, APPROVED) by age
+            models.Index(fields=["status", "requested_at"], name="access_requests_status_idx"),
             models.Index(fields=["customer", "-requested_at"], name="access_requests_customer_idx"),
             models.Index(fields=["-requested_at", "-id"], name="access_requests_order_idx"),  # the admin list's order
         ]

@@ -16,6 +16,8 @@ from customer_ops.registry import RecentAction
 
 # Requests still to be decided or carried out (the statutory deadline runs).
 OPEN_REQUESTS = (RequestStatus.PENDING, RequestStatus.PROCESSING)
+# The same for access requests: approved but not yet answered by an export is still open.
+OPEN_ACCESS_REQUESTS = (AccessRequestStatus.PENDING, AccessRequestStatus.APPROVED)
 
 
 def current_consents(customer_id: int) -> dict[str, ConsentLog | None]:
@@ -40,12 +42,19 @@ def week_start(now: dt.datetime | None = None) -> dt.datetime:
     return today - dt.timedelta(days=today.weekday())
 
 
+def open_requests(qs: QuerySet) -> QuerySet:
+    """The open rows of a deletion- or access-request queryset (the deadline runs)."""
+    if qs.model is AccessRequest:
+        return qs.filter(status__in=OPEN_ACCESS_REQUESTS)
+    return qs.filter(request_status__in=OPEN_REQUESTS)
+
+
 def by_deadline(qs: QuerySet, which: str, now: dt.datetime | None = None) -> QuerySet:
-    """Open requests by effective deadline (:mod:`compliance.dsr`: the statutory month or the
-    extended date): ``"overdue"`` or ``"week"`` (due within 7 days).
-    deletion_requests_status_idx, request_handling_extended_idx."""
+    """Open deletion or access requests by effective deadline (:mod:`compliance.dsr`: the
+    statutory month or the extended date): ``"overdue"`` or ``"week"`` (due within 7 days).
+    deletion_requests_status_idx / access_requests_status_idx, request_handling_extended_idx."""
     now = now or timezone.now()
-    open_ = qs.filter(request_status__in=OPEN_REQUESTS)
+    open_ = open_requests(qs)
     if which == "overdue":
         return dsr.due_before(open_, now)
     if which == "week":
@@ -64,22 +73,21 @@ def pending_access_request(customer_id: int) -> AccessRequest | None:
     return AccessRequest.objects.filter(customer_id=customer_id, status=AccessRequestStatus.PENDING).first()
 
 
-def access_requests_pending(qs: QuerySet, *, overdue: bool = False, now: dt.datetime | None = None) -> QuerySet:
-    """Access requests awaiting a decision; ``overdue``: past the effective deadline (the
-    statutory month, art. 12(3), or the extended date: :mod:`compliance.dsr`).
-    access_requests_status_idx, request_handling_extended_idx."""
-    pending = qs.filter(status=AccessRequestStatus.PENDING)
-    if overdue:
-        return dsr.due_before(pending, now or timezone.now())
-    return pending
+def access_requests_pending(qs: QuerySet) -> QuerySet:
+    """Access requests awaiting a decision (access_requests_status_idx). Their deadline, and
+    that of approved requests not yet answered by an export: :func:`by_deadline`."""
+    return qs.filter(status=AccessRequestStatus.PENDING)
 
 
-def approved_access_request(customer_id: int, pk: str) -> AccessRequest | None:
-    """The customer's approved access request with this id (as posted by its page), or None."""
+def exportable_access_request(customer_id: int, pk: str) -> AccessRequest | None:
+    """The customer's access request with this id (as posted by its page) whose export may be
+    downloaded: approved (the download completes it) or completed (a further copy); else None."""
     if not str(pk).isdigit():
         return None
     return AccessRequest.objects.filter(
-        pk=int(pk), customer_id=customer_id, status=AccessRequestStatus.APPROVED
+        pk=int(pk),
+        customer_id=customer_id,
+        status__in=[AccessRequestStatus.APPROVED, AccessRequestStatus.COMPLETED],
     ).first()
 
 

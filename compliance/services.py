@@ -18,7 +18,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from compliance import dsr, selectors
+from compliance import dsr, export, selectors
 from compliance.choices import (
     AccessKind,
     AccessRequestStatus,
@@ -55,6 +55,7 @@ from customer_ops.scopes import PRIVACY_WRITE
 RECORD_CONSENT = "compliance.add_consentlog"
 RECORD_ACCESS_REQUEST = "compliance.add_accessrequest"
 PROCESS_ACCESS_REQUEST = "compliance.process_accessrequest"
+EXPORT_CUSTOMER_DATA = "compliance.export_customer_data"
 ACCESS_REASON_MAX = 2000  # characters of a request's or a rejection's reason
 
 
@@ -66,6 +67,7 @@ __all__ = [
     "access_record",
     "access_request_approve",
     "access_request_create",
+    "access_request_export",
     "access_request_reject",
     "consent_record",
     "deletion_request_approve",
@@ -151,6 +153,11 @@ def access_record(*, staff, customer_id: int, kind: str, detail: str = "", reque
 
 
 # --- access requests (right of access, GDPR art. 15) --------------------------------------
+#
+#   PENDING ──approve (four eyes, identity verified)──▶ APPROVED ──export produced──▶ COMPLETED
+#      └─────reject (reason from the list)──────────▶ REJECTED
+#
+# PENDING and APPROVED are open: the deadline (compliance.dsr) runs until COMPLETED.
 
 ACCESS_AUDIT_PREFIX = "Right of access"  # every audit entry about an access request starts so
 
@@ -275,3 +282,49 @@ def access_request_reject(
         request = _locked_pending_access(request, expected_version, "rejected")
         dsr.record_refusal(request, refusal_reason)
         return _decide(request, AccessRequestStatus.REJECTED, actor=actor, reason=reason, code=refusal_reason)
+
+
+@requires(EXPORT_CUSTOMER_DATA, what="download customer data exports")
+def access_request_export(*, request: AccessRequest | int, fmt: str, actor, http_request=None) -> AccessLog:
+    """Record the customer's data export produced for an access request, against it.
+
+    APPROVED -> COMPLETED: the download's access-log row is written and the request names it
+    (``export_log``, ``completed_at``), audited like the other transitions. A further copy
+    from a completed request is recorded in the access log under the request's id and
+    changes nothing else. A pending or rejected request gives no export (Conflict). The row
+    is written when the download starts, as every export's is (the zip is then streamed).
+    """
+    if fmt not in export.FORMATS:
+        raise ComplianceInvalid(f"The export format must be one of {', '.join(export.FORMATS)}.", field="format")
+    pk = request.pk if isinstance(request, AccessRequest) else request
+    with transaction.atomic():
+        locked = AccessRequest.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise ComplianceInvalid("No such access request.", field="request")
+        if locked.status not in (AccessRequestStatus.APPROVED, AccessRequestStatus.COMPLETED):
+            raise ComplianceConflict(
+                f"{locked.request_id} is {locked.get_status_display().lower()}: "
+                "only an approved request's export can be downloaded."
+            )
+        log = access_record(
+            staff=actor,
+            customer_id=locked.customer_id,
+            kind=AccessKind.EXPORT,
+            detail=f"{locked.request_id} {fmt} archive",
+            request=http_request,
+        )
+        if locked.status == AccessRequestStatus.APPROVED:
+            locked.status = AccessRequestStatus.COMPLETED
+            locked.completed_at = log.created_at
+            locked.export_log = log
+            locked.save(update_fields=["status", "completed_at", "export_log", "updated_at"])
+            audit(
+                customer_id=locked.customer_id,
+                action_type=AuditAction.STATUS_CHANGE,
+                action_field="access_request.status",
+                old_value=AccessRequestStatus.APPROVED,
+                new_value=AccessRequestStatus.COMPLETED,
+                reason=f"{ACCESS_AUDIT_PREFIX} {locked.request_id}: completed ({fmt} archive exported)",
+                actor=audit_actor(actor),
+            )
+    return log

@@ -1,4 +1,4 @@
-"""What the customer is told when their data-subject request is refused, per reason."""
+"""What the customer is told when their data-subject request is refused, per reason and kind."""
 
 from compliance.choices import RefusalReason
 
@@ -29,6 +29,22 @@ CUSTOMER_WORDING = {
     ),
 }
 
+# An access request (art. 15) is refused in the same words, but for two reasons the deletion
+# wording speaks of erasure (art. 17(3)): for an access request they are the restrictions a
+# law may set on the right of access (art. 23(1)).
+ACCESS_WORDING = {
+    **CUSTOMER_WORDING,
+    RefusalReason.LEGAL_OBLIGATION: (
+        "A legal obligation prevents us from giving you this data (GDPR art. 23(1)). "
+        "You may complain to a supervisory authority or seek a judicial remedy."
+    ),
+    RefusalReason.LEGAL_CLAIMS: (
+        "Giving you this data now would prejudice the establishment, exercise or defence of legal claims "
+        "(GDPR art. 23(1)(j)). You may complain to a supervisory authority or seek a judicial remedy."
+    ),
+}
 
-def customer_wording(code: str) -> str:
-    return CUSTOMER_WORDING.get(code, "")
+
+def customer_wording(code: str, *, access: bool = False) -> str:
+    """What the customer is told for a refusal with ``code``: of an access request, or a deletion request."""
+    return (ACCESS_WORDING if access else CUSTOMER_WORDING).get(code, "")

@@ -268,12 +268,14 @@ def _locked_alert(alert: FraudAlert) -> FraudAlert:
 def alert_record_action(
     *, alert: FraudAlert, action: str, actor, expected_version: dt.datetime | None = None
 ) -> FraudAlert:
-    """Record what was done about an alert (``action_taken``, when and by whom)."""
+    """Record what was done about an alert (``action_taken``, when and by whom). Refused,
+    as a decision is, while another analyst holds the alert (``fraud.services_review``)."""
     action = _required(action, "The action taken is required.")
     alert = _locked_alert(alert)
     _check_version(alert, expected_version, label=f"Alert #{alert.pk}")
     if alert.is_resolved:
         raise FraudConflict(f"Alert #{alert.pk} is resolved: its record is closed.")
+    review.check_alert_held(alert=alert, actor=actor)
     alert.action_taken = action
     alert.action_taken_at = timezone.now()
     alert.action_taken_by = actor

@@ -9,9 +9,10 @@ taking the next one, reassigning, and recording an alert's decision with its out
                                                        ▼ (lead)     ▼
                                             claimed by B      resolved, outcome recorded
 
-While A's claim runs, nobody else may decide the row (``alert_resolve``, ``suspicious_review``
-refuse with a conflict naming A); a fraud lead (or the superuser) may reassign it. Offered
-through :mod:`fraud.services` (its ``__all__``), like every fraud workflow.
+While A's claim runs, nobody else may decide the row or record what was done about it
+(``alert_resolve``, ``alert_record_action``, ``suspicious_review`` refuse with a conflict
+naming A); a fraud lead (or the superuser) may reassign it. Offered through
+:mod:`fraud.services` (its ``__all__``), like every fraud workflow.
 """
 
 from __future__ import annotations
@@ -233,6 +234,13 @@ def alert_reassign(*, alert: FraudAlert, analyst, actor) -> AlertReview:
     return _reassign(ALERTS, FraudAlert, alert.pk, analyst=analyst, actor=actor)
 
 
+def check_alert_held(*, alert: FraudAlert, actor) -> None:
+    """Called with the alert locked by every write that records what was decided or done
+    about it (``alert_resolve``, ``alert_record_action``): refused while someone else holds it."""
+    claim = AlertReview.objects.select_related("claimed_by").filter(pk=alert.pk).first()
+    _refuse_if_held(claim, actor, f"Alert #{alert.pk}", timezone.now())
+
+
 def check_alert_decision(*, alert: FraudAlert, outcome: str, reason_code: str, actor) -> None:
     """Called by ``alert_resolve`` with the alert locked: the outcome and reason are valid,
     and nobody else holds the alert."""
@@ -242,8 +250,7 @@ def check_alert_decision(*, alert: FraudAlert, outcome: str, reason_code: str, a
         )
     if reason_code not in AlertReasonCode.values:
         raise FraudInvalid("Choose a reason code from the list.", field="reason_code")
-    claim = AlertReview.objects.select_related("claimed_by").filter(pk=alert.pk).first()
-    _refuse_if_held(claim, actor, f"Alert #{alert.pk}", timezone.now())
+    check_alert_held(alert=alert, actor=actor)
 
 
 def record_alert_decision(*, alert: FraudAlert, outcome: str, reason_code: str, notes: str, actor) -> AlertReview:

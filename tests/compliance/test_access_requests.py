@@ -8,13 +8,14 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from compliance import export, services
-from compliance.choices import AccessRequestStatus, RequestStatus
+from compliance.choices import AccessKind, AccessRequestStatus, RequestStatus
 from compliance.home import compliance_tiles
-from compliance.models import AccessRequest, AuditLog, DataDeletionRequest
+from compliance.models import AccessLog, AccessRequest, AuditLog, DataDeletionRequest
 from customer_ops.context import CallingSystem
 from customer_ops.errors import Conflict, Invalid, NotAllowed
 from customer_ops.roles import Role
@@ -158,6 +159,70 @@ def test_only_a_compliance_officer_decides(pending, make_staff, role):
 def test_an_unknown_request_is_refused(approver):
     with pytest.raises(Invalid, match="No such access request"):
         services.access_request_approve(request=10**12, actor=approver)
+
+
+# --- completing: the export produced for the approved request ----------------------------
+
+
+def _download(client, request, fmt="csv", customer_id=None):
+    response = client.post(
+        reverse("admin:compliance_customer_export", args=[customer_id or request.customer_id]),
+        {"format": fmt, "access_request": str(request.pk)},
+    )
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+
+
+def test_the_export_completes_the_approved_request_recorded_against_it(client, pending, approver, officer):
+    services.access_request_approve(request=pending, actor=approver)
+    client.force_login(officer)  # any officer with the export right; four eyes held at approval
+    _download(client, pending, "csv")
+    row = _fresh(pending)
+    log = AccessLog.objects.get(customer_id=pending.customer_id, kind=AccessKind.EXPORT)
+    assert (row.status, row.export_log_id, row.completed_at) == (AccessRequestStatus.COMPLETED, log.pk, log.created_at)
+    assert (log.staff_id, log.detail) == (officer.pk, f"{pending.request_id} csv archive")
+    entry = AuditLog.objects.get(action_field="access_request.status", new_value="COMPLETED")
+    assert (entry.old_value, entry.actor_id) == ("APPROVED", officer.pk)
+    assert entry.action_reason == f"Right of access {pending.request_id}: completed (csv archive exported)"
+
+    _download(client, pending, "json")  # a further copy: recorded, the completion unchanged
+    again = _fresh(pending)
+    assert (again.status, again.export_log_id, again.completed_at) == (row.status, log.pk, row.completed_at)
+    assert AccessLog.objects.filter(detail=f"{pending.request_id} json archive").count() == 1
+    assert AuditLog.objects.filter(action_field="access_request.status", new_value="COMPLETED").count() == 1
+    page = client.get(reverse("admin:compliance_accessrequest_change", args=[pending.pk]))
+    assert_page_shows(page, present=["Completed", f"{pending.request_id} csv archive", "A further copy"])
+
+
+def test_a_pending_or_rejected_request_gives_no_export(pending, approver, officer):
+    for state in ("pending", "rejected"):
+        if state == "rejected":
+            services.access_request_reject(request=pending, reason="not the account holder", actor=approver)
+        with (
+            unchanged(AccessRequest, AccessLog),
+            pytest.raises(Conflict, match="only an approved request's export"),
+        ):
+            services.access_request_export(request=pending, fmt="json", actor=officer)
+
+
+def test_an_export_from_the_page_of_a_pending_request_completes_nothing(client, pending, approver):
+    client.force_login(approver)
+    _download(client, pending, "json")  # the id of a request not approved: an ordinary export
+    assert _fresh(pending).status == AccessRequestStatus.PENDING
+    assert AccessLog.objects.get(customer_id=pending.customer_id, kind=AccessKind.EXPORT).detail == "json archive"
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.LEAD, Role.FRAUD, Role.LEGAL, Role.ANALYST])
+def test_only_who_may_export_completes_a_request(pending, approver, make_staff, role):
+    services.access_request_approve(request=pending, actor=approver)
+    with unchanged(AccessRequest, AccessLog), pytest.raises(NotAllowed, match="download customer data exports"):
+        services.access_request_export(request=pending, fmt="json", actor=make_staff(role))
+
+
+def test_the_database_refuses_a_completed_request_without_its_export(pending, approver):
+    services.access_request_approve(request=pending, actor=approver)
+    with pytest.raises(IntegrityError, match="completed_by_export"), transaction.atomic():
+        AccessRequest.objects.filter(pk=pending.pk).update(status="COMPLETED", completed_at=timezone.now())
 
 
 # --- the admin ----------------------------------------------------------------------------

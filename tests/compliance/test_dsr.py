@@ -16,7 +16,7 @@ from compliance import dsr, selectors, services
 from compliance.choices import AccessKind, RefusalReason, RequestStatus
 from compliance.home import compliance_tiles
 from compliance.models import AccessLog, AccessRequest, AuditLog, DataDeletionRequest, RequestHandling
-from compliance.wording import CUSTOMER_WORDING
+from compliance.wording import ACCESS_WORDING, CUSTOMER_WORDING
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
@@ -176,10 +176,59 @@ def test_the_extended_deadline_moves_the_access_filter_and_tile(rf, client, reco
     assert _tiles(recorder, rf)["Access requests overdue"] == 1
     dsr.extend_deadline(request=request, months=1, reason="Large", customer_told_on=_days_ago(2), actor=recorder)
     assert _tiles(recorder, rf)["Access requests overdue"] == 0
-    assert not selectors.access_requests_pending(AccessRequest.objects.all(), overdue=True).exists()
+    assert not selectors.by_deadline(AccessRequest.objects.all(), "overdue").exists()
     client.force_login(recorder)
     listing = client.get(reverse("admin:compliance_accessrequest_changelist") + "?deadline=overdue")
     assert listing.status_code == 200 and list(listing.context["cl"].result_list) == []
+
+
+def _approved(request, approver):
+    f.identity_verified(request, approver)
+    return services.access_request_approve(request=request, actor=approver)
+
+
+def test_an_approved_access_request_stays_on_the_deadline_until_its_export(rf, client, recorder, approver):
+    overdue = _approved(_access(recorder, days_ago=DAYS + 1), approver)  # due yesterday
+    due_soon = _approved(_access(recorder, days_ago=DAYS - 3), approver)  # due in 3 days
+    _approved(_access(recorder, days_ago=2), approver)  # due in four weeks: in neither
+    requests = AccessRequest.objects.all()
+    assert set(selectors.by_deadline(requests, "overdue")) == {overdue}
+    assert set(selectors.by_deadline(requests, "week")) == {due_soon}
+    tiles = _tiles(recorder, rf)
+    assert (tiles["Access requests overdue"], tiles["Access requests due within 7 days"]) == (1, 1)
+    assert tiles["Access requests awaiting a decision"] == 0
+    client.force_login(recorder)
+    listing = reverse("admin:compliance_accessrequest_changelist")
+    for which, expected in (("overdue", [overdue]), ("week", [due_soon])):
+        page = client.get(listing + f"?deadline={which}")
+        assert page.status_code == 200 and list(page.context["cl"].result_list) == expected, which
+
+    for request in (overdue, due_soon):  # the export answers them: off the deadline
+        services.access_request_export(request=request, fmt="json", actor=approver)
+    assert not selectors.by_deadline(requests, "overdue").exists()
+    assert not selectors.by_deadline(requests, "week").exists()
+    tiles = _tiles(recorder, rf)
+    assert (tiles["Access requests overdue"], tiles["Access requests due within 7 days"]) == (0, 0)
+    page = client.get(listing + "?deadline=overdue")
+    assert list(page.context["cl"].result_list) == []
+
+
+def test_a_pending_access_request_due_within_7_days_is_in_the_week_filter_and_tile(rf, recorder):
+    due_soon = _access(recorder, days_ago=DAYS - 3)
+    _access(recorder, days_ago=DAYS + 1)  # overdue: not "within 7 days"
+    assert set(selectors.by_deadline(AccessRequest.objects.all(), "week")) == {due_soon}
+    assert _tiles(recorder, rf)["Access requests due within 7 days"] == 1
+    dsr.extend_deadline(request=due_soon, months=1, reason="Large", customer_told_on=_days_ago(1), actor=recorder)
+    assert _tiles(recorder, rf)["Access requests due within 7 days"] == 0
+
+
+def test_an_approved_access_request_can_be_extended_a_completed_one_cannot(recorder, approver):
+    request = _approved(_access(recorder, days_ago=5), approver)
+    dsr.extend_deadline(request=request, months=1, reason="Large", customer_told_on=_days_ago(1), actor=recorder)
+    other = _approved(_access(recorder, days_ago=5), approver)
+    services.access_request_export(request=other, fmt="csv", actor=approver)
+    with unchanged(RequestHandling), pytest.raises(services.ComplianceConflict, match="is closed"):
+        dsr.extend_deadline(request=other, months=1, reason="Late", customer_told_on=_days_ago(1), actor=recorder)
 
 
 def test_the_extension_is_audited(recorder):
@@ -249,12 +298,30 @@ def test_each_deletion_refusal_reason_is_recorded_audited_and_worded(client, rec
 
 
 @pytest.mark.parametrize("code", RefusalReason.values)
-def test_each_access_refusal_reason_is_recorded_and_audited(recorder, approver, code):
+def test_each_access_refusal_reason_is_recorded_audited_and_worded(client, recorder, approver, code):
     request = _access(recorder)
-    services.access_request_reject(request=request, reason="See our letter", refusal_reason=code, actor=approver)
+    client.force_login(approver)
+    page = client.get(reverse("admin:compliance_accessrequest_change", args=[request.pk]))
+    assert_page_shows(page, present=[ACCESS_WORDING[code]])  # the list shown before refusing
+    client.post(
+        reverse("admin:compliance_access_reject", args=[request.pk]),
+        {"refusal_reason": code, "rejection_reason": "See our letter"},
+    )
     assert RequestHandling.objects.get(access_request=request).refusal_reason == code
     entry = AuditLog.objects.filter(customer_id=request.customer_id).latest("id")
-    assert f"rejected ({code}): See our letter" in entry.action_reason
+    assert entry.new_value == "REJECTED" and f"rejected ({code}): See our letter" in entry.action_reason
+    page = client.get(reverse("admin:compliance_accessrequest_change", args=[request.pk]))
+    # what the customer is told, in the words for an access request (no erasure's reasons)
+    assert_page_shows(
+        page,
+        present=[RefusalReason(code).label, f"The customer is told: <q>{ACCESS_WORDING[code]}</q>"],
+        absent=[CUSTOMER_WORDING[code]] if CUSTOMER_WORDING[code] != ACCESS_WORDING[code] else [],
+    )
+
+
+def test_the_access_wording_never_speaks_of_erasure():
+    for code in RefusalReason.values:
+        assert "eras" not in ACCESS_WORDING[code].lower() and "17(3)" not in ACCESS_WORDING[code], code
 
 
 def test_an_unlisted_refusal_reason_is_refused(recorder, approver):

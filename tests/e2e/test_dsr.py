@@ -1,6 +1,7 @@
 """The data-subject-request pages in a real browser, under the strict CSP and axe (issue 25,
 part 4): an extended deletion request, its verify and extend pages, an access request with
-its deadline and refusal form. Screenshot: artifacts/screenshots/dsr-extended-request.png."""
+its deadline and refusal form, a completed access request. Screenshot:
+artifacts/screenshots/dsr-extended-request.png."""
 
 from __future__ import annotations
 
@@ -51,4 +52,10 @@ def test_dsr_pages(open_session, make_staff):
     s.go(reverse("admin:compliance_access_extend", args=[access.pk]))
     s.go(reverse("admin:compliance_access_reject", args=[access.pk]))
     s.go(reverse("admin:compliance_accessrequest_changelist"))
-    assert officer.pk
+    s.go(reverse("admin:compliance_accessrequest_changelist") + "?deadline=week")
+    completed = services.access_request_create(customer=CustomerFactory(), actor=other)
+    identity_verified(completed, other)
+    services.access_request_approve(request=completed, actor=officer)
+    services.access_request_export(request=completed, fmt="json", actor=officer)
+    s.go(reverse("admin:compliance_accessrequest_change", args=[completed.pk]))
+    assert "Completed by the export" in s.text() and f"{completed.request_id} json archive" in s.text()

@@ -119,6 +119,23 @@ def test_the_backtest_reads_through_the_indexes(kind, condition):
     assert scans and all("inet" in line or "device" in line for line in scans), plan.text
 
 
+def test_the_email_domain_backtest_reads_customers_through_the_domain_index():
+    """The domain's customers are found through ``customers_email_domain_idx`` (the
+    expression the condition compares), never by reading ``customers`` whole; each log
+    partition is then reached through its ``(customer_id, created_at)`` index."""
+    since = timezone.now() - dt.timedelta(days=30)
+    with connection.cursor() as cursor:
+        sql = cursor.mogrify(
+            lists.backtest_sql("EMAIL_DOMAIN"), {"value": "burner.example", "since": since, "cap": 100}
+        )
+    plan = explain(sql, bitmap_only=True)
+    assert not plan.whole and "Seq Scan on customers" not in plan.text, plan.text
+    assert plan.uses("customers") == {"customers_email_domain_idx"}, plan.text
+    assert plan.keys["customers"] == {"lower(split_part(email::text, '@'::text, 2))"}, plan.text
+    for log in lists.LOGS:
+        assert plan.keys.get(log) == {"customer_id"}, plan.text
+
+
 def test_bad_entries_are_refused_and_write_nothing(analyst):
     for kind, value, message in [
         ("IP_RANGE", "300.1.1.1", "CIDR"),

@@ -69,6 +69,29 @@ def test_a_decision_by_who_does_not_hold_the_claim_is_refused_and_changes_nothin
     assert alert.is_resolved and alert.resolution_notes == "Card testing"
 
 
+def test_the_action_taken_by_who_does_not_hold_the_claim_is_refused_and_changes_nothing(ana, ben):
+    alert = FraudAlertFactory()
+    services.alert_claim(alert=alert, actor=ana)
+    before = (alert.action_taken, alert.action_taken_at, alert.action_taken_by_id)
+    with unchanged(alert, *FRAUD_TABLES), pytest.raises(Conflict, match="held by Ana Alpha until"):
+        services.alert_record_action(alert=alert, action="Called the customer", actor=ben)
+    # blocking from the alert records the action taken: refused with it, no block written
+    with unchanged(alert, *FRAUD_TABLES), pytest.raises(Conflict, match="held by Ana Alpha until"):
+        services.block_customer(
+            customer=alert.customer, block_type="ACCOUNT_BLOCK", reason="Ring", actor=ben, alert=alert
+        )
+    alert.refresh_from_db()
+    assert (alert.action_taken, alert.action_taken_at, alert.action_taken_by_id) == before
+
+    services.alert_record_action(alert=alert, action="Called the customer", actor=ana)  # the holder may
+    alert.refresh_from_db()
+    assert (alert.action_taken, alert.action_taken_by) == ("Called the customer", ana)
+    AlertReview.objects.filter(pk=alert.pk).update(claimed_until=timezone.now() - dt.timedelta(seconds=1))
+    services.alert_record_action(alert=alert, action="Emailed the customer", actor=ben)  # lapsed: anyone may
+    alert.refresh_from_db()
+    assert (alert.action_taken, alert.action_taken_by) == ("Emailed the customer", ben)
+
+
 def test_a_lapsed_claim_can_be_taken(ana, ben):
     alert = FraudAlertFactory()
     services.alert_claim(alert=alert, actor=ana)
