@@ -122,7 +122,9 @@ def test_the_backtest_reads_through_the_indexes(kind, condition):
 def test_the_email_domain_backtest_reads_customers_through_the_domain_index():
     """The domain's customers are found through ``customers_email_domain_idx`` (the
     expression the condition compares), never by reading ``customers`` whole; each log
-    partition is then reached through its ``(customer_id, created_at)`` index."""
+    partition is then read through an index: its ``(customer_id, created_at)`` index per
+    customer, or its ``created_at`` index over the 30 days (PostgreSQL 18 prefers the latter
+    on a test's near-empty tables), never whole."""
     since = timezone.now() - dt.timedelta(days=30)
     with connection.cursor() as cursor:
         sql = cursor.mogrify(
@@ -133,7 +135,7 @@ def test_the_email_domain_backtest_reads_customers_through_the_domain_index():
     assert plan.uses("customers") == {"customers_email_domain_idx"}, plan.text
     assert plan.keys["customers"] == {"lower(split_part(email::text, '@'::text, 2))"}, plan.text
     for log in lists.LOGS:
-        assert plan.keys.get(log) == {"customer_id"}, plan.text
+        assert plan.keys.get(log) in ({"customer_id"}, {"created_at"}), plan.text
 
 
 def test_bad_entries_are_refused_and_write_nothing(analyst):
