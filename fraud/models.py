@@ -475,5 +475,6 @@ class TrustEngineRun(models.Model):
         return cls.objects.order_by("-started_at", "-id").first()
 
 
+from fraud.models_daily import AlertDaily  # noqa: E402,F401  (the dashboard's alert figures)
 from fraud.models_lists import ListEntry, ListHit  # noqa: E402,F401  (lists and their hits)
 from fraud.models_review import ActivityClaim, AlertReview  # noqa: E402,F401  (the review queues' tables)
