@@ -1,7 +1,8 @@
 """Dashboard charts of support: tickets opened and resolved per day, the median resolution
 time by category, and refund amounts per day. One or two queries each, whatever the range,
-over the tables that ``run_daily_jobs`` keeps (``tickets.jobs.run_ticket_daily``) and the
-tickets and refunds of the last ``RAW_DAYS`` days."""
+over the tables that ``run_daily_jobs`` keeps (``tickets.jobs.run_ticket_daily``) and, for
+the last ``RAW_DAYS`` days, the hours triggers keep (``support_ticket_hourly``,
+tickets/models_hourly.py) or the resolved tickets and refunds themselves."""
 
 from __future__ import annotations
 
@@ -33,12 +34,8 @@ _PER_DAY_SQL = f"""
      WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {_SERVICE}
      GROUP BY day
     UNION ALL
-    SELECT (created_at AT TIME ZONE 'UTC')::date, count(*), 0 FROM customer_tickets
-     WHERE created_at >= %(raw_start)s AND created_at < %(end)s AND {_SERVICE}
-     GROUP BY 1
-    UNION ALL
-    SELECT (resolved_at AT TIME ZONE 'UTC')::date, 0, count(*) FROM customer_tickets
-     WHERE resolved_at >= %(raw_start)s AND resolved_at < %(end)s AND {_SERVICE}
+    SELECT (hour AT TIME ZONE 'UTC')::date, sum(opened), sum(resolved) FROM support_ticket_hourly
+     WHERE hour >= %(raw_start)s AND hour < %(end)s AND {_SERVICE}
      GROUP BY 1
 """
 
