@@ -1,7 +1,7 @@
 """How each role's main pages grow with the data: 30,000, 100,000 and 300,000 customers.
 
     DEBUG=true .venv/bin/python bench/growth.py [--sizes 30000,100000,300000] [--runs 5] \\
-        [--server postgres://postgres@127.0.0.1:5432] [--prefix growth_] [--regenerate] [--prepare-only]
+        [--server postgres://postgres@127.0.0.1:5432] [--prefix growth_] [--regenerate] [--prepare-only] [--pages TEXT]
 
 For each size the script uses the database ``<prefix><size>`` on ``--server`` (a superuser
 URL: it creates what is missing): created, migrated and filled with
@@ -229,7 +229,7 @@ def measure(client, page: Page, runs: int) -> Measure:
     return Measure(median=statistics.median(times), queries=queries, times=times)
 
 
-def run(names: dict[int, str], runs: int) -> dict[str, dict[int, Measure]]:
+def run(names: dict[int, str], runs: int, only: str = "") -> dict[str, dict[int, Measure]]:
     import django
 
     django.setup()
@@ -250,6 +250,7 @@ def run(names: dict[int, str], runs: int) -> dict[str, dict[int, Measure]]:
         page_sets[size] = {p.label: p for p in pages()}
 
     labels = [label for label in page_sets[min(names)] if all(label in s for s in page_sets.values())]
+    labels = [label for label in labels if only.lower() in label.lower()]
     results: dict[str, dict[int, Measure]] = {}
     for label in labels:
         results[label] = {}
@@ -283,6 +284,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--json", help="also write the timings to this file")
     parser.add_argument("--prepare-only", action="store_true", help="make the databases, measure nothing")
+    parser.add_argument("--pages", default="", help="only the pages whose label contains this text")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     names = {size: f"{args.prefix}{size}" for size in sizes}
@@ -295,7 +297,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = f"{args.server}/{names[sizes[0]]}"
     os.environ.setdefault("DEBUG", "true")
     print(f"{'page':<30} " + "  ".join(f"{s // 1000:>5}k" for s in sizes) + "   (median ms)")
-    results = run(names, args.runs)
+    results = run(names, args.runs, args.pages)
     roles = {p.label: p.role for p in pages()}
     print()
     print(table(results, sizes, roles))
