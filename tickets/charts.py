@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from customer_ops.dates import split_range
 from customer_ops.registry import register_chart
 from customer_ops.replica import read_connection
 from tickets.choices import IssueCategory
-from tickets.models import RESOLUTION_BUCKET_EDGES
+from tickets.models import CATEGORY_BUCKET_EDGES, RESOLUTION_BUCKET_EDGES
 
 
 def _labels(f: dict) -> list[str]:
@@ -21,10 +22,10 @@ def _labels(f: dict) -> list[str]:
 
 
 def _split(f: dict) -> dict:
-    """The range split at ``RAW_DAYS`` ago (customer_ops.dates), with the histogram's edges:
-    older days from the support tables run_daily_jobs keeps, the recent ones from the
-    tickets and refunds themselves."""
-    return {**split_range(f), "edges": RESOLUTION_BUCKET_EDGES}
+    """The range split at ``RAW_DAYS`` ago (customer_ops.dates): older days from the support
+    tables run_daily_jobs keeps, the recent ones from the hours triggers keep or the tickets
+    and refunds themselves."""
+    return split_range(f)
 
 
 _SERVICE = "(%(service)s = '' OR service_type = %(service)s)"
@@ -57,11 +58,13 @@ def tickets_per_day(f: dict) -> dict:
     }
 
 
-# Resolved tickets with a resolution time, per category and bucket, over the range.
-_BUCKETS_SQL = f"""
+# Resolved tickets with a resolution time, per category and bucket, over the range: older days
+# from a daily histogram table, the live days from the tickets.
+def _buckets_sql(histograms: str, of_service: str) -> str:
+    return f"""
     SELECT issue_category, b.i - 1, sum(b.n)
-      FROM support_ticket_daily d, unnest(d.resolution_histogram) WITH ORDINALITY b(n, i)
-     WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {_SERVICE} AND b.n > 0
+      FROM {histograms} d, unnest(d.resolution_histogram) WITH ORDINALITY b(n, i)
+     WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {of_service} AND b.n > 0
      GROUP BY 1, 2
     UNION ALL
     SELECT issue_category, width_bucket(resolution_time_minutes, %(edges)s::int[]), count(*)
@@ -71,13 +74,15 @@ _BUCKETS_SQL = f"""
      GROUP BY 1, 2
 """
 
+
 # The tickets per minute value within one bucket per category (the buckets holding the medians).
-_MINUTES_SQL = f"""
+def _minutes_sql(of_service: str) -> str:
+    return f"""
     WITH wanted AS (SELECT * FROM unnest(%(categories)s::text[], %(low)s::int[], %(high)s::int[]) w(cat, low, high))
     SELECT m.issue_category, m.minutes, sum(m.tickets)
       FROM wanted w JOIN support_resolution_minutes_daily m
         ON m.issue_category = w.cat AND m.minutes >= w.low AND m.minutes < w.high
-     WHERE m.day BETWEEN %(first)s AND %(last)s AND m.day < %(raw_first)s AND {_SERVICE}
+     WHERE m.day BETWEEN %(first)s AND %(last)s AND m.day < %(raw_first)s AND {of_service}
      GROUP BY 1, 2
     UNION ALL
     SELECT t.issue_category, t.resolution_time_minutes, count(*)
@@ -88,12 +93,33 @@ _MINUTES_SQL = f"""
 """
 
 
-def _bucket_bounds(bucket: int) -> tuple[int, int]:
-    """Minutes ``[low, high)`` of a resolution-time bucket (the last one is open-ended)."""
-    edges = RESOLUTION_BUCKET_EDGES
-    low = edges[bucket - 1] if bucket > 0 else 0
-    high = edges[bucket] if bucket < len(edges) else 2**31 - 1
-    return low, high
+@dataclass(frozen=True)
+class _MedianPlan:
+    """Where the median reads a range's buckets and minutes, and the buckets' edges."""
+
+    buckets_sql: str
+    minutes_sql: str
+    edges: list[int]
+
+    def bounds(self, bucket: int) -> tuple[int, int]:
+        """Minutes ``[low, high)`` of a bucket (the last one is open-ended)."""
+        low = self.edges[bucket - 1] if bucket > 0 else 0
+        high = self.edges[bucket] if bucket < len(self.edges) else 2**31 - 1
+        return low, high
+
+
+# A service chosen: its rows of the per-service histograms (half-octave buckets). Every service
+# (the default view): the histograms run_ticket_daily keeps over the services, one row a day
+# per category in eighth-octave buckets (support_category_daily), so that the second query
+# reads every service's minutes of a bucket about a quarter as wide.
+_PLANS = {
+    True: _MedianPlan(
+        _buckets_sql("support_ticket_daily", "service_type = %(service)s"),
+        _minutes_sql("m.service_type = %(service)s"),
+        RESOLUTION_BUCKET_EDGES,
+    ),
+    False: _MedianPlan(_buckets_sql("support_category_daily", "true"), _minutes_sql("true"), CATEGORY_BUCKET_EDGES),
+}
 
 
 def _nth(counts: Counter, n: int, skipped: int) -> int:
@@ -111,9 +137,10 @@ def median_resolution_by_category(f: dict) -> dict:
     """The median resolution time per category of the tickets resolved in the range, exactly
     ``percentile_cont(0.5)`` over them, in two queries whatever the range: the buckets first,
     then the minutes of the (at most two) buckets that hold each category's middle tickets."""
-    params = _split(f)
+    plan = _PLANS[bool(f["service_type"])]
+    params = {**_split(f), "edges": plan.edges}
     with read_connection().cursor() as cursor:
-        cursor.execute(_BUCKETS_SQL, params)
+        cursor.execute(plan.buckets_sql, params)
         buckets: dict[str, Counter] = defaultdict(Counter)
         for category, bucket, n in cursor.fetchall():
             buckets[category][bucket] += n
@@ -134,9 +161,9 @@ def median_resolution_by_category(f: dict) -> dict:
         wanted = sorted({(c, b) for c, rows in middles.items() for _, b, _ in rows})
         minutes: dict[tuple[str, int], Counter] = defaultdict(Counter)
         if wanted:
-            bounds = [_bucket_bounds(b) for _, b in wanted]
+            bounds = [plan.bounds(b) for _, b in wanted]
             cursor.execute(
-                _MINUTES_SQL,
+                plan.minutes_sql,
                 {
                     **params,
                     "categories": [c for c, _ in wanted],
@@ -145,7 +172,7 @@ def median_resolution_by_category(f: dict) -> dict:
                 },
             )
             for category, value, n in cursor.fetchall():
-                minutes[(category, bisect_right(RESOLUTION_BUCKET_EDGES, value))][value] += n
+                minutes[(category, bisect_right(plan.edges, value))][value] += n
 
     medians = {
         category: sum(_nth(minutes[(category, b)], p, before) for p, b, before in rows) / len(rows)

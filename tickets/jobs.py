@@ -36,7 +36,7 @@ from customer_ops.db import upsert_set
 from customer_ops.deadlines import ticket_sla_targets
 from customer_ops.registry import register_daily_job
 from tickets.choices import MessageType, Priority, SenderType, TicketStatus
-from tickets.models import RESOLUTION_BUCKET_EDGES, SlaEscalation, SlaKind, Ticket, TicketMessage
+from tickets.models import CATEGORY_BUCKET_EDGES, RESOLUTION_BUCKET_EDGES, SlaEscalation, SlaKind, Ticket, TicketMessage
 
 ESCALATION_ORDER = [Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT, Priority.CRITICAL]
 
@@ -157,7 +157,7 @@ def escalate_sla_breaches(*, now: dt.datetime | None = None) -> EscalationResult
 
 
 # --- the dashboard's support figures (support_ticket_daily, support_resolution_minutes_daily,
-# support_refund_daily) ----------------------------------------------------------------------
+# support_category_daily, support_refund_daily) --------------------------------------------
 
 # Tickets resolved in the range, with their resolution-time bucket (0-based, as in
 # tickets.models.RESOLUTION_BUCKET_EDGES). A ticket without a service is keyed '' here (the
@@ -236,6 +236,40 @@ RESOLUTION_MINUTES_UPSERT_SQL = f"""
 """
 
 
+# The resolution times over every service, per day and category, in the finer buckets of
+# support_category_daily (the dashboard's default view).
+CATEGORY_DAILY_UPSERT_SQL = """
+    WITH per_bucket AS MATERIALIZED (
+        SELECT (resolved_at AT TIME ZONE 'UTC')::date AS day, issue_category,
+               width_bucket(resolution_time_minutes, %(category_edges)s::int[]) AS bucket, count(*)::int AS n
+        FROM customer_tickets
+        WHERE resolved_at >= %(start)s AND resolved_at < %(end)s AND resolution_time_minutes IS NOT NULL
+        GROUP BY 1, 2, 3
+    ),
+    computed AS MATERIALIZED (
+        SELECT k.day, k.issue_category, array_agg(coalesce(p.n, 0) ORDER BY g.b) AS histogram
+        FROM (SELECT DISTINCT day, issue_category FROM per_bucket) k
+        CROSS JOIN generate_series(0, cardinality(%(category_edges)s::int[])) g(b)
+        LEFT JOIN per_bucket p ON p.day = k.day AND p.issue_category = k.issue_category AND p.bucket = g.b
+        GROUP BY 1, 2
+    ),
+    upserted AS (
+        INSERT INTO support_category_daily AS t (day, issue_category, resolution_histogram, updated_at)
+        SELECT day, issue_category, histogram, now() FROM computed
+        ON CONFLICT (day, issue_category) DO UPDATE
+        SET updated_at = now(), resolution_histogram = EXCLUDED.resolution_histogram
+        WHERE t.resolution_histogram IS DISTINCT FROM EXCLUDED.resolution_histogram
+        RETURNING 1
+    ),
+    stale AS (
+        DELETE FROM support_category_daily t
+        WHERE t.day BETWEEN %(first)s AND %(last)s
+          AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.day = t.day AND c.issue_category = t.issue_category)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM computed), (SELECT count(*) FROM upserted), (SELECT count(*) FROM stale)
+"""
+
 # Refund requests per day of their creation and service of their order (the refunds of the
 # range, each joined to its order through the primary key).
 REFUND_DAILY_UPSERT_SQL = f"""
@@ -267,12 +301,13 @@ def run_ticket_daily(days) -> str:
     """Upsert the dashboard's support figures for every day of ``days`` (a
     ``DayRange``-like object: ``first``, ``last``, ``params()``). Idempotent: a re-run writes
     only what changed and removes the rows of days that no longer have tickets."""
-    params = {**days.params(), "edges": RESOLUTION_BUCKET_EDGES}
+    params = {**days.params(), "edges": RESOLUTION_BUCKET_EDGES, "category_edges": CATEGORY_BUCKET_EDGES}
     results = []
     with transaction.atomic(), connection.cursor() as cursor:
         for label, sql in [
             ("support daily", TICKET_DAILY_UPSERT_SQL),
             ("resolution minutes", RESOLUTION_MINUTES_UPSERT_SQL),
+            ("category histograms", CATEGORY_DAILY_UPSERT_SQL),
             ("refunds", REFUND_DAILY_UPSERT_SQL),
         ]:
             cursor.execute(sql, params)

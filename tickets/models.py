@@ -710,6 +710,41 @@ class ResolutionMinutesDaily(models.Model):
         return f"{self.day} {self.issue_category} {self.minutes} min: {self.tickets}"
 
 
+# The buckets of support_category_daily's histogram: eighth-octaves (each about 9% wider than
+# the last, against 41% for RESOLUTION_BUCKET_EDGES), so that the bucket holding a median holds
+# about a quarter of the tickets a half-octave bucket would, and the median's second query
+# reads that many fewer minute rows. Changing them needs a full rebuild.
+CATEGORY_BUCKET_EDGES = sorted({int(2 ** (k / 8)) for k in range(1, 161)})
+
+
+class CategoryDaily(models.Model):
+    """``support_category_daily``: the resolution times of the tickets resolved each UTC day,
+    per category, over every service, as a histogram over the finer ``CATEGORY_BUCKET_EDGES``,
+    for the dashboard's default view (every service): the median's first query reads one row
+    a day per category (not one per service and category), and its second query reads only
+    the minutes of a bucket a quarter as wide. ``resolution_histogram[i]`` counts bucket
+    ``i``. Filled by ``tickets.jobs.run_ticket_daily`` with the per-service tables."""
+
+    day = models.DateField()
+    issue_category = models.TextField(choices=IssueCategory.choices)
+    resolution_histogram = ArrayField(models.IntegerField())
+    updated_at = db.updated_at()
+
+    # No personal_data declaration: platform-wide counts, no customer column.
+
+    class Meta:
+        db_table = "support_category_daily"
+        verbose_name_plural = "support category daily figures"
+        ordering = ["-day", "issue_category"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "issue_category"], name="support_category_daily_unique"),
+            db.enum_check("support_category_daily", "issue_category", IssueCategory),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.issue_category}"
+
+
 class RefundDaily(models.Model):
     """``support_refund_daily``: refund requests per UTC day (of ``created_at``) and service
     (of their order), with the amounts requested and approved, so that the dashboard's
