@@ -237,13 +237,15 @@ RESOLUTION_MINUTES_UPSERT_SQL = f"""
 
 
 # The resolution times over every service, per day and category, in the finer buckets of
-# support_category_daily (the dashboard's default view).
+# support_category_daily (the dashboard's default view). Summed from the minutes just written
+# in the same transaction, not from the tickets: the median reads a bucket's count here and
+# its minutes there, so the two must agree even if a ticket changes between the statements.
 CATEGORY_DAILY_UPSERT_SQL = """
     WITH per_bucket AS MATERIALIZED (
-        SELECT (resolved_at AT TIME ZONE 'UTC')::date AS day, issue_category,
-               width_bucket(resolution_time_minutes, %(category_edges)s::int[]) AS bucket, count(*)::int AS n
-        FROM customer_tickets
-        WHERE resolved_at >= %(start)s AND resolved_at < %(end)s AND resolution_time_minutes IS NOT NULL
+        SELECT day, issue_category, width_bucket(minutes, %(category_edges)s::int[]) AS bucket,
+               sum(tickets)::int AS n
+        FROM support_resolution_minutes_daily
+        WHERE day BETWEEN %(first)s AND %(last)s
         GROUP BY 1, 2, 3
     ),
     computed AS MATERIALIZED (

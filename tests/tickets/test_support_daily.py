@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import statistics
+from bisect import bisect_right
 from collections import Counter
 from decimal import Decimal
 
@@ -225,3 +226,31 @@ def test_refund_amounts_match_the_refunds(seed):
         )
         > 0
     )
+
+
+@pytest.mark.django_db
+def test_category_histograms_count_exactly_the_minutes_the_job_wrote():
+    """The default view's median reads a bucket's count from support_category_daily and its
+    minutes from support_resolution_minutes_daily: they agree bucket by bucket (the job sums
+    the first from the second), and tickets reopened after the job change neither."""
+    _make_tickets(9, n=300)
+    _run_job_over_everything_but_the_raw_days()
+    Ticket.objects.filter(resolved_at__lt=timezone.now() - dt.timedelta(days=5)).update(
+        status=TicketStatus.OPEN, resolved_at=None, resolution_time_minutes=None
+    )
+    from_minutes: Counter = Counter()
+    for day, category, minutes, tickets in ResolutionMinutesDaily.objects.values_list(
+        "day", "issue_category", "minutes", "tickets"
+    ):
+        from_minutes[(day, category, bisect_right(CATEGORY_BUCKET_EDGES, minutes))] += tickets
+    from_histograms = Counter(
+        {
+            (row.day, row.issue_category, bucket): n
+            for row in CategoryDaily.objects.all()
+            for bucket, n in enumerate(row.resolution_histogram)
+            if n
+        }
+    )
+    assert from_histograms == from_minutes != Counter()
+    f = _filters(_today() - dt.timedelta(days=SPAN), _today() - dt.timedelta(days=3), "")
+    assert any(charts.median_resolution_by_category(f)["datasets"][0]["data"])

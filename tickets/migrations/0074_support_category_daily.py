@@ -4,21 +4,16 @@ import django.contrib.postgres.fields
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-# The days run_ticket_daily has already covered (those support_ticket_daily holds) filled from
-# the tickets, in the job's way (tickets.jobs.CATEGORY_DAILY_UPSERT_SQL), so that the default
-# view's median reads them at once; later runs of the job keep them. The edges are frozen here
-# as tickets.models.CATEGORY_BUCKET_EDGES had them.
+# The days run_ticket_daily has already covered, summed from the minutes it wrote (as the job
+# does: tickets.jobs.CATEGORY_DAILY_UPSERT_SQL), so that the default view's median reads them
+# at once and its counts agree with the minutes; later runs of the job keep them. The edges
+# are frozen here as tickets.models.CATEGORY_BUCKET_EDGES had them.
 EDGES = sorted({int(2 ** (k / 8)) for k in range(1, 161)})
 BACKFILL = f"""
-WITH covered AS (SELECT min(day) AS first, max(day) AS last FROM support_ticket_daily),
-per_bucket AS MATERIALIZED (
-    SELECT (t.resolved_at AT TIME ZONE 'UTC')::date AS day, t.issue_category,
-           width_bucket(t.resolution_time_minutes, '{{{",".join(map(str, EDGES))}}}'::int[]) AS bucket,
-           count(*)::int AS n
-      FROM customer_tickets t, covered c
-     WHERE t.resolved_at >= c.first::timestamp AT TIME ZONE 'UTC'
-       AND t.resolved_at < (c.last + 1)::timestamp AT TIME ZONE 'UTC'
-       AND t.resolution_time_minutes IS NOT NULL
+WITH per_bucket AS MATERIALIZED (
+    SELECT day, issue_category, width_bucket(minutes, '{{{",".join(map(str, EDGES))}}}'::int[]) AS bucket,
+           sum(tickets)::int AS n
+      FROM support_resolution_minutes_daily
      GROUP BY 1, 2, 3
 )
 INSERT INTO support_category_daily (day, issue_category, resolution_histogram, updated_at)
