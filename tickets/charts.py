@@ -59,18 +59,32 @@ def tickets_per_day(f: dict) -> dict:
 
 
 # Resolved tickets with a resolution time, per category and bucket, over the range: older days
-# from a daily histogram table, the live days from the tickets.
-def _buckets_sql(histograms: str, of_service: str) -> str:
+# from a daily histogram table the job keeps, the live days from ``live`` (below).
+def _buckets_sql(histograms: str, of_service: str, live: str) -> str:
     return f"""
     SELECT issue_category, b.i - 1, sum(b.n)
       FROM {histograms} d, unnest(d.resolution_histogram) WITH ORDINALITY b(n, i)
      WHERE day BETWEEN %(first)s AND %(last)s AND day < %(raw_first)s AND {of_service} AND b.n > 0
      GROUP BY 1, 2
     UNION ALL
+    {live}
+"""
+
+
+# The live days' buckets of a chosen service: from its tickets resolved since yesterday.
+_LIVE_TICKETS = f"""
     SELECT issue_category, width_bucket(resolution_time_minutes, %(edges)s::int[]), count(*)
       FROM customer_tickets
      WHERE resolved_at >= %(raw_start)s AND resolved_at < %(end)s AND {_SERVICE}
        AND resolution_time_minutes IS NOT NULL
+     GROUP BY 1, 2
+"""
+# ... and of every service: from the histograms triggers keep per day and category
+# (support_category_resolved, tickets/models_hourly.py), two rows a category.
+_LIVE_HISTOGRAMS = """
+    SELECT issue_category, b.i - 1, sum(b.n)
+      FROM support_category_resolved d, unnest(d.resolution_histogram) WITH ORDINALITY b(n, i)
+     WHERE day >= %(raw_first)s AND day <= %(last)s AND b.n > 0
      GROUP BY 1, 2
 """
 
@@ -108,17 +122,20 @@ class _MedianPlan:
         return low, high
 
 
-# A service chosen: its rows of the per-service histograms (half-octave buckets). Every service
-# (the default view): the histograms run_ticket_daily keeps over the services, one row a day
-# per category in eighth-octave buckets (support_category_daily), so that the second query
-# reads every service's minutes of a bucket about a quarter as wide.
+# A service chosen: its rows of the per-service histograms (half-octave buckets) and its live
+# tickets. Every service (the default view): the histograms run_ticket_daily keeps over the
+# services, one row a day per category in eighth-octave buckets (support_category_daily), and
+# the live days' from the triggers' table, so that the second query reads every service's
+# minutes of a bucket about a quarter as wide.
 _PLANS = {
     True: _MedianPlan(
-        _buckets_sql("support_ticket_daily", "service_type = %(service)s"),
+        _buckets_sql("support_ticket_daily", "service_type = %(service)s", _LIVE_TICKETS),
         _minutes_sql("m.service_type = %(service)s"),
         RESOLUTION_BUCKET_EDGES,
     ),
-    False: _MedianPlan(_buckets_sql("support_category_daily", "true"), _minutes_sql("true"), CATEGORY_BUCKET_EDGES),
+    False: _MedianPlan(
+        _buckets_sql("support_category_daily", "true", _LIVE_HISTOGRAMS), _minutes_sql("true"), CATEGORY_BUCKET_EDGES
+    ),
 }
 
 

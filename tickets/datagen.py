@@ -6,7 +6,7 @@ from __future__ import annotations
 from customer_ops.datagen import NULL, Generator, connection
 from customer_ops.db_roles import OWNER
 from customer_ops.registry import register_scale_data
-from tickets.models_hourly import rebuild_ticket_hourly
+from tickets.models_hourly import rebuild_category_resolved, rebuild_ticket_hourly
 from tickets.queue_order import rebuild_queue_order
 
 PER_CUSTOMER = {
@@ -217,10 +217,16 @@ register_scale_data(
     keep_indexes={"customer_refund_requests": ("order_id",)},
 )
 # After the tickets' load (on the load's connection): it skips the triggers that keep the
-# dashboard's live support hours. Rows derive from the tickets: no share per customer (0).
+# dashboard's live support hours and histograms. Rows derive from the tickets: no share per customer (0).
 register_scale_data(
     key="support_ticket_hourly",
     generate=lambda gen: rebuild_ticket_hourly(OWNER),
     order=92,
     per_customer={"support_ticket_hourly": 0},
+)
+register_scale_data(
+    key="support_category_resolved",
+    generate=lambda gen: rebuild_category_resolved(OWNER),
+    order=93,
+    per_customer={"support_category_resolved": 0},
 )

@@ -774,7 +774,7 @@ class RefundDaily(models.Model):
 
 
 # The agent's workspace (merge and split links, presence, saved views, the team report).
-from tickets.models_hourly import TicketHourly  # noqa: E402,F401  (the dashboard's live support days)
+from tickets.models_hourly import CategoryResolvedDaily, TicketHourly  # noqa: E402,F401  (the live support days)
 from tickets.workspace_models import (  # noqa: E402, F401
     AgentWeekly,
     CategoryWeekly,

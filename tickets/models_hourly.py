@@ -18,6 +18,7 @@ rebuilds it (``support_ticket_hourly_rebuild()``).
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
 from customer_ops import db
@@ -58,3 +59,37 @@ def rebuild_ticket_hourly(using: str = DEFAULT_DB_ALIAS) -> None:
     """Recompute every hour from the tickets: for loads that skip triggers (generate_data)."""
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT public.support_ticket_hourly_rebuild()")
+
+
+class CategoryResolvedDaily(models.Model):
+    """``support_category_resolved``: the resolution-time histogram of the tickets resolved
+    each UTC day, per category, over every service, in ``CATEGORY_BUCKET_EDGES`` buckets, kept
+    by triggers on ``customer_tickets`` (migration 0075_support_category_resolved) so that the
+    default view's median reads its live days' buckets from two rows a category instead of
+    every ticket resolved since yesterday. Older days come from ``support_category_daily``
+    (the job's, whose counts match the job's minutes). Days whose histogram falls to zero
+    are deleted; ``generate_data`` rebuilds it (``support_category_resolved_rebuild()``)."""
+
+    day = models.DateField()
+    issue_category = models.TextField(choices=IssueCategory.choices)
+    resolution_histogram = ArrayField(models.IntegerField())
+
+    # No personal_data declaration: platform-wide counts, no customer column.
+
+    class Meta:
+        db_table = "support_category_resolved"
+        verbose_name_plural = "support category resolved figures"
+        ordering = ["-day", "issue_category"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "issue_category"], name="support_category_resolved_unique"),
+            db.enum_check("support_category_resolved", "issue_category", IssueCategory),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.issue_category}"
+
+
+def rebuild_category_resolved(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Recompute every day from the tickets: for loads that skip triggers (generate_data)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT public.support_category_resolved_rebuild()")

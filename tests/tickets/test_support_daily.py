@@ -288,7 +288,7 @@ def test_tickets_reopened_between_the_two_queries_are_read_again_not_a_500():
 
     def reopen_after_the_buckets(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if "width_bucket" in sql and not reopened:
+        if "resolution_histogram" in sql and not reopened:  # the buckets query
             reopened.append(
                 Ticket.objects.filter(pk__in=[t.pk for t in live]).update(
                     status=TicketStatus.OPEN, resolved_at=None, resolution_time_minutes=None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from bisect import bisect_right
 from collections import Counter
 
 import pytest
@@ -21,8 +22,8 @@ from tests.assertions import explain
 from tests.factories import CustomerFactory
 from tickets import charts
 from tickets.choices import IssueCategory, TicketStatus
-from tickets.models import Ticket
-from tickets.models_hourly import TicketHourly, rebuild_ticket_hourly
+from tickets.models import CATEGORY_BUCKET_EDGES, Ticket
+from tickets.models_hourly import CategoryResolvedDaily, TicketHourly, rebuild_category_resolved, rebuild_ticket_hourly
 
 UTC = dt.UTC
 SERVICES = [*ServiceType.values, None]
@@ -42,6 +43,32 @@ def _expected() -> Counter:
     return counts
 
 
+def _expected_histograms() -> Counter:
+    """Per (UTC day of resolution, category, bucket of CATEGORY_BUCKET_EDGES), in plain Python."""
+    counts: Counter = Counter()
+    for t in Ticket.objects.filter(resolved_at__isnull=False, resolution_time_minutes__isnull=False):
+        bucket = bisect_right(CATEGORY_BUCKET_EDGES, t.resolution_time_minutes)
+        counts[(t.resolved_at.astimezone(UTC).date(), t.issue_category, bucket)] += 1
+    return counts
+
+
+def _histograms() -> Counter:
+    counts: Counter = Counter()
+    for row in CategoryResolvedDaily.objects.all():
+        assert len(row.resolution_histogram) == len(CATEGORY_BUCKET_EDGES) + 1
+        for bucket, n in enumerate(row.resolution_histogram):
+            counts[(row.day, row.issue_category, bucket)] += n
+    return +counts
+
+
+def _both() -> tuple[Counter, Counter]:
+    return _table(), _histograms()
+
+
+def _both_expected() -> tuple[Counter, Counter]:
+    return _expected(), _expected_histograms()
+
+
 def _table() -> Counter:
     counts: Counter = Counter()
     for r in TicketHourly.objects.all():
@@ -56,6 +83,7 @@ def _tickets(rng: random.Random, n: int) -> list[Ticket]:
     for _ in range(n):
         created = dt.datetime(2026, 3, rng.randint(1, 3), rng.randrange(24), rng.randrange(60), tzinfo=UTC)
         resolved = rng.random() < 0.5
+        minutes = rng.choice([rng.randrange(5000), *CATEGORY_BUCKET_EDGES[40:90]])  # edges included
         tickets.append(
             Ticket(
                 customer=customer,
@@ -64,7 +92,8 @@ def _tickets(rng: random.Random, n: int) -> list[Ticket]:
                 subject="s",
                 description="d",
                 status=TicketStatus.RESOLVED if resolved else TicketStatus.OPEN,
-                resolved_at=created + dt.timedelta(minutes=rng.randrange(3000)) if resolved else None,
+                resolved_at=created + dt.timedelta(minutes=minutes) if resolved else None,
+                resolution_time_minutes=minutes if resolved and rng.random() < 0.9 else None,
                 created_at=created,
             )
         )
@@ -76,14 +105,19 @@ def _tickets(rng: random.Random, n: int) -> list[Ticket]:
 def test_hourly_figures_equal_the_tickets_after_random_writes(seed):
     rng = random.Random(seed)
     tickets = _tickets(rng, 60)
-    assert _table() == _expected() != Counter()
+    assert _both() == _both_expected()
+    assert _table() != Counter() != _histograms()
     for ticket in rng.sample(tickets, 20):  # one row per statement
         qs = Ticket.objects.filter(pk=ticket.pk)
         change = rng.choice(["resolve", "reopen", "category", "service", "reply"])
         if change == "resolve":
-            qs.update(status=TicketStatus.RESOLVED, resolved_at=ticket.created_at + dt.timedelta(hours=5))
+            qs.update(
+                status=TicketStatus.RESOLVED,
+                resolved_at=ticket.created_at + dt.timedelta(hours=5),
+                resolution_time_minutes=rng.randrange(4000),
+            )
         elif change == "reopen":
-            qs.update(status=TicketStatus.OPEN, resolved_at=None)
+            qs.update(status=TicketStatus.OPEN, resolved_at=None, resolution_time_minutes=None)
         elif change == "category":
             qs.update(issue_category=rng.choice(IssueCategory.values))
         elif change == "service":
@@ -98,8 +132,9 @@ def test_hourly_figures_equal_the_tickets_after_random_writes(seed):
     # Deletes, some emptying an hour.
     Ticket.objects.filter(pk__in=[t.pk for t in rng.sample(tickets, 25)]).delete()
     _tickets(rng, 10)
-    assert _table() == _expected()
+    assert _both() == _both_expected()
     assert not TicketHourly.objects.filter(opened=0, resolved=0).exists()  # an emptied hour has no row
+    assert all(any(row.resolution_histogram) for row in CategoryResolvedDaily.objects.all())  # nor a day
 
 
 @pytest.mark.django_db
@@ -115,18 +150,20 @@ def test_raw_sql_writes_keep_the_figures_in_a_non_utc_session():
         cursor.execute("UPDATE customer_tickets SET service_type = 'RIDE' WHERE issue_category = 'ORDER'")
         cursor.execute("DELETE FROM customer_tickets WHERE issue_category = 'ACCOUNT'")
         cursor.execute("SET TIME ZONE 'UTC'")
-    assert _table() == _expected() != Counter()
+    assert _both() == _both_expected()
+    assert _table() != Counter() != _histograms()
 
 
 @pytest.mark.django_db
 def test_an_update_that_moves_no_figure_writes_nothing():
     _tickets(random.Random(5), 30)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, xmin::text FROM support_ticket_hourly")
-        versions = dict(cursor.fetchall())
-        Ticket.objects.update(subject="[erased]", description="[erased]", priority="HIGH")
-        cursor.execute("SELECT id, xmin::text FROM support_ticket_hourly")
-        assert dict(cursor.fetchall()) == versions  # not even rewritten
+        for table in ("support_ticket_hourly", "support_category_resolved"):
+            cursor.execute(f"SELECT id, xmin::text FROM {table}")
+            versions = dict(cursor.fetchall())
+            Ticket.objects.update(subject="[erased]", description="[erased]", priority="HIGH")
+            cursor.execute(f"SELECT id, xmin::text FROM {table}")
+            assert dict(cursor.fetchall()) == versions != {}  # not even rewritten
 
 
 @pytest.mark.django_db
@@ -134,8 +171,10 @@ def test_rebuild_recomputes_every_hour():
     _tickets(random.Random(6), 30)
     TicketHourly.objects.update(opened=99)
     TicketHourly.objects.create(hour=dt.datetime(2020, 1, 1, tzinfo=UTC), issue_category="ORDER", opened=1)
+    CategoryResolvedDaily.objects.update(resolution_histogram=[7] * (len(CATEGORY_BUCKET_EDGES) + 1))
     rebuild_ticket_hourly()
-    assert _table() == _expected()
+    rebuild_category_resolved()
+    assert _both() == _both_expected()
 
 
 @pytest.mark.django_db(databases=["default", "owner"])
@@ -153,8 +192,20 @@ def test_a_truncate_of_the_tickets_empties_the_figures():
         assert cursor.fetchone() == (1,)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # Django's deferred foreign keys checked first
         cursor.execute("TRUNCATE customer_tickets CASCADE")
-        cursor.execute("SELECT count(*) FROM support_ticket_hourly")
-        assert cursor.fetchone() == (0,)
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM support_ticket_hourly), (SELECT count(*) FROM support_category_resolved)"
+        )
+        assert cursor.fetchone() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_the_default_views_live_buckets_read_only_the_histograms():
+    _, f = dashboard_filters(QueryDict(""))
+    sql = charts._PLANS[False].buckets_sql.split("UNION ALL")[1]
+    assert "customer_tickets" not in sql
+    plan = explain(connection.ops.compose_sql(sql, charts._split(f)), bitmap_only=True)
+    assert set(plan.indexes) == {"support_category_resolved"}, plan.text
+    assert plan.uses("support_category_resolved") == {"support_category_resolved_unique"}, plan.text
 
 
 @pytest.mark.django_db
