@@ -44,8 +44,15 @@ def test_the_dashboard_reads_the_replica_raw_sql_included(client, make_staff):
     client.force_login(make_staff(Role.ANALYST))
     with CaptureQueriesContext(connections["replica"]) as on_replica, CaptureQueriesContext(connection) as on_primary:
         assert client.get("/admin/analytics/dashboard/").status_code == 200
-    # Raw SQL (analytics/dashboard.py, tickets/charts.py) as well as the ORM's charts.
-    tables = ["analytics_platform_daily", "analytics_cohort_daily", "support_ticket_daily", "customer_fraud_alerts"]
+    # Raw SQL (analytics/dashboard.py, tickets/charts.py) as well as the ORM's charts (fraud/charts.py).
+    tables = [
+        "analytics_platform_daily",
+        "analytics_cohort_daily",
+        "support_ticket_daily",
+        "support_ticket_hourly",
+        "support_category_resolved",
+        "fraud_alert_daily",
+    ]
     for table in tables:
         assert table in _sql(on_replica), table
         assert table not in _sql(on_primary), table  # the primary: session and permissions only
