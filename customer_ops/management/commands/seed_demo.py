@@ -58,7 +58,10 @@ class Command(BaseCommand):
         self.stdout.write("")
         shown = "the one given with --password" if settings.PRODUCTION else password  # never a real one in logs
         self.stdout.write(f"Demo logins (password for all: {shown}):")
-        for username in ["agent", "lead", "fraud", "legal", "compliance", "analyst", "admin"]:
+        # One login per role (the first of STAFF that has it: the extra agents log in like
+        # "agent"), then the superuser: a role added to STAFF is listed without a change here.
+        first_of_role = {role: username for username, _, _, role in reversed(STAFF)}
+        for username in [*sorted(first_of_role.values(), key=[u for u, *_ in STAFF].index), "admin"]:
             role = ", ".join(g.name for g in users[username].groups.all()) or "superuser"
             self.stdout.write(f"  {username:<11} {role}")
 
