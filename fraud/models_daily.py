@@ -17,9 +17,11 @@ should one change, the rebuild recomputes every day.
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from functools import partial
 
-from customer_ops import db
+from django.db import models
+
+from customer_ops import counter_triggers, db
 from customer_ops.choices import ServiceType
 from fraud.choices import AlertSeverity
 
@@ -50,7 +52,5 @@ class AlertDaily(models.Model):
         return f"{self.day} {self.service_type or '-'} {self.alert_severity}: {self.alerts}"
 
 
-def rebuild_alert_daily(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Recompute every day from the alerts: for loads that skip triggers (generate_data)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT public.fraud_alert_daily_rebuild()")
+# Recompute every row from the source: for loads that skip triggers (generate_data).
+rebuild_alert_daily = partial(counter_triggers.rebuild, "fraud_alert_daily")

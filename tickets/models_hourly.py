@@ -18,10 +18,12 @@ rebuilds it (``support_ticket_hourly_rebuild()``).
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from functools import partial
 
-from customer_ops import db
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from customer_ops import counter_triggers, db
 from customer_ops.choices import ServiceType
 from tickets.choices import IssueCategory
 
@@ -55,10 +57,8 @@ class TicketHourly(models.Model):
         return f"{self.hour:%Y-%m-%d %H}h {self.service_type or '-'} {self.issue_category}"
 
 
-def rebuild_ticket_hourly(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Recompute every hour from the tickets: for loads that skip triggers (generate_data)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT public.support_ticket_hourly_rebuild()")
+# Recompute every row from the source: for loads that skip triggers (generate_data).
+rebuild_ticket_hourly = partial(counter_triggers.rebuild, "support_ticket_hourly")
 
 
 class CategoryResolvedDaily(models.Model):
@@ -89,7 +89,5 @@ class CategoryResolvedDaily(models.Model):
         return f"{self.day} {self.issue_category}"
 
 
-def rebuild_category_resolved(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Recompute every day from the tickets: for loads that skip triggers (generate_data)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT public.support_category_resolved_rebuild()")
+# Recompute every row from the source: for loads that skip triggers (generate_data).
+rebuild_category_resolved = partial(counter_triggers.rebuild, "support_category_resolved")

@@ -2,38 +2,24 @@
 
 from django.db import migrations, models
 
-# The net change of one statement on customer_fraud_alerts, per UTC day of created_at,
-# service of the alert's order (NULL without one) and severity, added to fraud_alert_daily
-# (fraud/models_daily.py), the way analytics/0069_platform_hourly keeps the orders' hours:
-# statement-level triggers with transition tables, one upsert per key per statement, keys in
-# order so that concurrent statements lock shared rows in the same order, days emptied by
-# the statement deleted. An UPDATE that moves no figure (a decision, an erasure's scrub) nets
+from customer_ops import counter_triggers
+
+# fraud_alert_daily (fraud/models_daily.py) kept from customer_fraud_alerts by statement-level
+# triggers (customer_ops.counter_triggers): each statement adds its net change per UTC day of
+# created_at, service of the alert's order (NULL without one) and severity, keys in order so
+# that concurrent statements lock shared rows in the same order; days emptied by the
+# statement are deleted. An UPDATE that moves no figure (a decision, an erasure's scrub) nets
 # to nothing and writes nothing. The order is looked up by its primary key (orders are
 # PROTECTed from deletion while an alert names them).
-_CHANGED = {
-    "insert": "SELECT created_at, order_id, alert_severity, 1 AS sign FROM new_alerts",
-    "update": (
-        "SELECT created_at, order_id, alert_severity, 1 AS sign FROM new_alerts"
-        " UNION ALL SELECT created_at, order_id, alert_severity, -1 FROM old_alerts"
-    ),
-    "delete": "SELECT created_at, order_id, alert_severity, -1 AS sign FROM old_alerts",
-}
-_REFERENCING = {
-    "insert": "NEW TABLE AS new_alerts",
-    "update": "OLD TABLE AS old_alerts NEW TABLE AS new_alerts",
-    "delete": "OLD TABLE AS old_alerts",
-}
+TABLE, SOURCE = "fraud_alert_daily", "customer_fraud_alerts"
 _DROP_EMPTY = """
     DELETE FROM public.fraud_alert_daily d
-     WHERE d.alerts = 0 AND d.day IN (SELECT (created_at AT TIME ZONE 'UTC')::date FROM old_alerts);"""
+     WHERE d.alerts = 0 AND d.day IN (SELECT (created_at AT TIME ZONE 'UTC')::date FROM old_rows);"""
 
 
-def _function(event: str) -> str:
+def _statements(event: str) -> str:
     return f"""
-CREATE FUNCTION public.fraud_alert_daily_{event}() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    WITH changed AS ({_CHANGED[event]}),
+    WITH changed AS ({counter_triggers.changed(event, "created_at, order_id, alert_severity")}),
     delta AS (
         SELECT (c.created_at AT TIME ZONE 'UTC')::date AS day, o.service_type, c.alert_severity,
                sum(c.sign)::int AS alerts
@@ -45,51 +31,15 @@ BEGIN
      WHERE alerts <> 0
      ORDER BY day, service_type, alert_severity
     ON CONFLICT (day, service_type, alert_severity) DO UPDATE
-       SET alerts = d.alerts + EXCLUDED.alerts;{_DROP_EMPTY if event != "insert" else ""}
-    RETURN NULL;
-END $$;
-CREATE TRIGGER fraud_alert_daily_{event} AFTER {event.upper()} ON public.customer_fraud_alerts
-    REFERENCING {_REFERENCING[event]}
-    FOR EACH STATEMENT EXECUTE FUNCTION public.fraud_alert_daily_{event}();
-"""
+       SET alerts = d.alerts + EXCLUDED.alerts;{_DROP_EMPTY if event != "insert" else ""}"""
 
 
-def _drop(event: str) -> str:
-    return (
-        f"DROP TRIGGER fraud_alert_daily_{event} ON public.customer_fraud_alerts;"
-        f" DROP FUNCTION public.fraud_alert_daily_{event}();"
-    )
-
-
-# Every day recomputed from the alerts: once here, and after loads that skip triggers
-# (generate_data; fraud.models_daily.rebuild_alert_daily). A TRUNCATE of the alerts (which
-# fires no DML trigger) empties the table.
-REBUILD = """
-CREATE FUNCTION public.fraud_alert_daily_rebuild() RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, public, pg_temp AS $$
-    LOCK TABLE public.customer_fraud_alerts IN SHARE ROW EXCLUSIVE MODE;
-    DELETE FROM public.fraud_alert_daily;
+# Every day recomputed from the alerts (the rebuild: fraud.models_daily.rebuild_alert_daily).
+FILL = """
     INSERT INTO public.fraud_alert_daily (day, service_type, alert_severity, alerts)
     SELECT (a.created_at AT TIME ZONE 'UTC')::date, o.service_type, a.alert_severity, count(*)
       FROM public.customer_fraud_alerts a LEFT JOIN public.orders o ON o.id = a.order_id
-     GROUP BY 1, 2, 3;
-$$;
-CREATE FUNCTION public.fraud_alert_daily_truncate() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    DELETE FROM public.fraud_alert_daily;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER fraud_alert_daily_truncate AFTER TRUNCATE ON public.customer_fraud_alerts
-    FOR EACH STATEMENT EXECUTE FUNCTION public.fraud_alert_daily_truncate();
-SELECT public.fraud_alert_daily_rebuild();
-"""
-UNREBUILD = """
-DROP TRIGGER fraud_alert_daily_truncate ON public.customer_fraud_alerts;
-DROP FUNCTION public.fraud_alert_daily_truncate();
-DROP FUNCTION public.fraud_alert_daily_rebuild();
-"""
-
+     GROUP BY 1, 2, 3"""
 
 class Migration(migrations.Migration):
 
@@ -114,6 +64,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('day', 'service_type', 'alert_severity'), name='fraud_alert_daily_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('service_type__in', ['FOOD', 'PARCEL', 'RIDE']), ('service_type__isnull', True), _connector='OR'), name='fraud_alert_daily_service_type_valid', violation_error_message='service_type must be one of FOOD, PARCEL, RIDE.'), models.CheckConstraint(condition=models.Q(('alert_severity__in', ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])), name='fraud_alert_daily_alert_severity_valid', violation_error_message='alert_severity must be one of LOW, MEDIUM, HIGH, CRITICAL.')],
             },
         ),
-        *(migrations.RunSQL(_function(event), _drop(event)) for event in ("insert", "update", "delete")),
-        migrations.RunSQL(REBUILD, UNREBUILD),
+        *counter_triggers.operations(TABLE, SOURCE, statements=_statements, fill=FILL),
     ]

@@ -2,36 +2,24 @@
 
 from django.db import migrations, models
 
-# The net change of one statement on customer_tickets, per UTC hour, service and category:
-# a ticket counts as opened in the hour of its created_at and as resolved in the hour of its
-# resolved_at (tickets/models_hourly.py). Kept like analytics/0069_platform_hourly: statement
-# level with transition tables, one upsert per key per statement, keys in order so that
-# concurrent statements lock shared rows in the same order, hours emptied by the statement
-# deleted; an UPDATE that moves no figure writes nothing.
-_COLUMNS = "created_at, resolved_at, service_type, issue_category"
-_CHANGED = {
-    "insert": f"SELECT {_COLUMNS}, 1 AS sign FROM new_tickets",
-    "update": f"SELECT {_COLUMNS}, 1 AS sign FROM new_tickets UNION ALL SELECT {_COLUMNS}, -1 FROM old_tickets",
-    "delete": f"SELECT {_COLUMNS}, -1 AS sign FROM old_tickets",
-}
-_REFERENCING = {
-    "insert": "NEW TABLE AS new_tickets",
-    "update": "OLD TABLE AS old_tickets NEW TABLE AS new_tickets",
-    "delete": "OLD TABLE AS old_tickets",
-}
+from customer_ops import counter_triggers
+
+# support_ticket_hourly (tickets/models_hourly.py) kept from customer_tickets by
+# statement-level triggers (customer_ops.counter_triggers): a ticket counts as opened in the
+# hour of its created_at and as resolved in the hour of its resolved_at; each statement adds
+# its net change once per hour, service and category, keys in order; hours emptied by the
+# statement are deleted; an UPDATE that moves no figure writes nothing.
+TABLE, SOURCE = "support_ticket_hourly", "customer_tickets"
 _DROP_EMPTY = """
     DELETE FROM public.support_ticket_hourly h
      WHERE h.opened = 0 AND h.resolved = 0
-       AND h.hour IN (SELECT date_trunc('hour', created_at, 'UTC') FROM old_tickets
-                      UNION SELECT date_trunc('hour', resolved_at, 'UTC') FROM old_tickets);"""
+       AND h.hour IN (SELECT date_trunc('hour', created_at, 'UTC') FROM old_rows
+                      UNION SELECT date_trunc('hour', resolved_at, 'UTC') FROM old_rows);"""
 
 
-def _function(event: str) -> str:
+def _statements(event: str) -> str:
     return f"""
-CREATE FUNCTION public.support_ticket_hourly_{event}() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    WITH changed AS ({_CHANGED[event]}),
+    WITH changed AS ({counter_triggers.changed(event, "created_at, resolved_at, service_type, issue_category")}),
     delta AS (
         SELECT hour, service_type, issue_category, sum(opened)::int AS opened, sum(resolved)::int AS resolved
           FROM (SELECT date_trunc('hour', created_at, 'UTC') AS hour, service_type, issue_category,
@@ -47,30 +35,11 @@ BEGIN
      WHERE (opened, resolved) <> (0, 0)
      ORDER BY hour, service_type, issue_category
     ON CONFLICT (hour, service_type, issue_category) DO UPDATE
-       SET opened = h.opened + EXCLUDED.opened, resolved = h.resolved + EXCLUDED.resolved;{_DROP_EMPTY if event != "insert" else ""}
-    RETURN NULL;
-END $$;
-CREATE TRIGGER support_ticket_hourly_{event} AFTER {event.upper()} ON public.customer_tickets
-    REFERENCING {_REFERENCING[event]}
-    FOR EACH STATEMENT EXECUTE FUNCTION public.support_ticket_hourly_{event}();
-"""
+       SET opened = h.opened + EXCLUDED.opened, resolved = h.resolved + EXCLUDED.resolved;{_DROP_EMPTY if event != "insert" else ""}"""
 
 
-def _drop(event: str) -> str:
-    return (
-        f"DROP TRIGGER support_ticket_hourly_{event} ON public.customer_tickets;"
-        f" DROP FUNCTION public.support_ticket_hourly_{event}();"
-    )
-
-
-# Every hour recomputed from the tickets: once here, and after loads that skip triggers
-# (generate_data; tickets.models_hourly.rebuild_ticket_hourly). A TRUNCATE of the tickets
-# (which fires no DML trigger) empties the table.
-REBUILD = """
-CREATE FUNCTION public.support_ticket_hourly_rebuild() RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, public, pg_temp AS $$
-    LOCK TABLE public.customer_tickets IN SHARE ROW EXCLUSIVE MODE;
-    DELETE FROM public.support_ticket_hourly;
+# Every hour recomputed from the tickets (the rebuild: tickets.models_hourly.rebuild_ticket_hourly).
+FILL = """
     INSERT INTO public.support_ticket_hourly (hour, service_type, issue_category, opened, resolved)
     SELECT hour, service_type, issue_category, sum(opened), sum(resolved)
       FROM (SELECT date_trunc('hour', created_at, 'UTC') AS hour, service_type, issue_category,
@@ -79,26 +48,7 @@ LANGUAGE sql SET search_path = pg_catalog, public, pg_temp AS $$
             UNION ALL
             SELECT date_trunc('hour', resolved_at, 'UTC'), service_type, issue_category, 0, 1
               FROM public.customer_tickets WHERE resolved_at IS NOT NULL) events
-     GROUP BY 1, 2, 3;
-$$;
-CREATE FUNCTION public.support_ticket_hourly_truncate() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    DELETE FROM public.support_ticket_hourly;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER support_ticket_hourly_truncate AFTER TRUNCATE ON public.customer_tickets
-    FOR EACH STATEMENT EXECUTE FUNCTION public.support_ticket_hourly_truncate();
-SELECT public.support_ticket_hourly_rebuild();
-"""
-UNREBUILD = """
-DROP TRIGGER support_ticket_hourly_truncate ON public.customer_tickets;
-DROP FUNCTION public.support_ticket_hourly_truncate();
-DROP FUNCTION public.support_ticket_hourly_rebuild();
-"""
-
-
-
+     GROUP BY 1, 2, 3"""
 
 class Migration(migrations.Migration):
 
@@ -124,6 +74,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('hour', 'service_type', 'issue_category'), name='support_ticket_hourly_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('service_type__in', ['FOOD', 'PARCEL', 'RIDE']), ('service_type__isnull', True), _connector='OR'), name='support_ticket_hourly_service_type_valid', violation_error_message='service_type must be one of FOOD, PARCEL, RIDE.'), models.CheckConstraint(condition=models.Q(('issue_category__in', ['ORDER', 'PAYMENT', 'DELIVERY', 'REFUND', 'ACCOUNT', 'TECHNICAL'])), name='support_ticket_hourly_issue_category_valid', violation_error_message='issue_category must be one of ORDER, PAYMENT, DELIVERY, REFUND, ACCOUNT, TECHNICAL.')],
             },
         ),
-        *(migrations.RunSQL(_function(event), _drop(event)) for event in ("insert", "update", "delete")),
-        migrations.RunSQL(REBUILD, UNREBUILD),
+        *counter_triggers.operations(TABLE, SOURCE, statements=_statements, fill=FILL),
     ]

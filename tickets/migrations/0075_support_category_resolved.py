@@ -3,41 +3,39 @@
 import django.contrib.postgres.fields
 from django.db import migrations, models
 
-# The net change of one statement on customer_tickets to the resolution-time histogram of its
-# tickets' resolution days and categories (tickets/models_hourly.py CategoryResolvedDaily), in
-# the buckets of tickets.models.CATEGORY_BUCKET_EDGES (frozen here). Kept like
-# 0073_support_ticket_hourly: statement level with transition tables, one upsert per day and
-# category per statement (the delta histogram added element by element), keys in order, days
-# whose histogram falls to zero deleted; a statement that moves no resolution writes nothing.
+from customer_ops import counter_triggers
+
+# support_category_resolved (tickets/models_hourly.py CategoryResolvedDaily) kept from
+# customer_tickets by statement-level triggers (customer_ops.counter_triggers): the
+# resolution-time histogram of the tickets' resolution days and categories, in the buckets
+# of tickets.models.CATEGORY_BUCKET_EDGES (frozen here); one upsert per day and category per
+# statement, the delta histogram added element by element, keys in order; days whose
+# histogram falls to zero deleted; a statement that moves no resolution writes nothing.
+TABLE, SOURCE = "support_category_resolved", "customer_tickets"
 EDGES = sorted({int(2 ** (k / 8)) for k in range(1, 161)})
 _EDGES_SQL = "'{%s}'::int[]" % ",".join(map(str, EDGES))
 _COLUMNS = "resolved_at, resolution_time_minutes, issue_category"
 _RESOLVED = "resolved_at IS NOT NULL AND resolution_time_minutes IS NOT NULL"
-_CHANGED = {
-    "insert": f"SELECT {_COLUMNS}, 1 AS sign FROM new_tickets WHERE {_RESOLVED}",
-    "update": (
-        f"SELECT {_COLUMNS}, 1 AS sign FROM new_tickets WHERE {_RESOLVED}"
-        f" UNION ALL SELECT {_COLUMNS}, -1 FROM old_tickets WHERE {_RESOLVED}"
-    ),
-    "delete": f"SELECT {_COLUMNS}, -1 AS sign FROM old_tickets WHERE {_RESOLVED}",
-}
-_REFERENCING = {
-    "insert": "NEW TABLE AS new_tickets",
-    "update": "OLD TABLE AS old_tickets NEW TABLE AS new_tickets",
-    "delete": "OLD TABLE AS old_tickets",
-}
 _DROP_EMPTY = f"""
     DELETE FROM public.support_category_resolved c
      WHERE 0 = ALL (c.resolution_histogram)
-       AND c.day IN (SELECT (resolved_at AT TIME ZONE 'UTC')::date FROM old_tickets WHERE {_RESOLVED});"""
+       AND c.day IN (SELECT (resolved_at AT TIME ZONE 'UTC')::date FROM old_rows WHERE {_RESOLVED});"""
 
 
-def _function(event: str) -> str:
+def _histograms(per_bucket: str) -> str:
+    """One histogram array per (day, issue_category) of ``per_bucket`` (day, issue_category,
+    bucket, n), every bucket present."""
     return f"""
-CREATE FUNCTION public.support_category_resolved_{event}() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    WITH changed AS ({_CHANGED[event]}),
+        SELECT k.day, k.issue_category, array_agg(coalesce(p.n, 0) ORDER BY g.b) AS histogram
+          FROM (SELECT DISTINCT day, issue_category FROM {per_bucket}) k
+         CROSS JOIN generate_series(0, {len(EDGES)}) g(b)
+          LEFT JOIN {per_bucket} p ON p.day = k.day AND p.issue_category = k.issue_category AND p.bucket = g.b
+         GROUP BY 1, 2"""
+
+
+def _statements(event: str) -> str:
+    return f"""
+    WITH changed AS ({counter_triggers.changed(event, _COLUMNS, _RESOLVED)}),
     delta AS (
         SELECT (resolved_at AT TIME ZONE 'UTC')::date AS day, issue_category,
                width_bucket(resolution_time_minutes, {_EDGES_SQL}) AS bucket, sum(sign)::int AS n
@@ -45,43 +43,18 @@ BEGIN
          GROUP BY 1, 2, 3
         HAVING sum(sign) <> 0
     ),
-    histograms AS (
-        SELECT k.day, k.issue_category, array_agg(coalesce(d.n, 0) ORDER BY g.b) AS histogram
-          FROM (SELECT DISTINCT day, issue_category FROM delta) k
-         CROSS JOIN generate_series(0, {len(EDGES)}) g(b)
-          LEFT JOIN delta d ON d.day = k.day AND d.issue_category = k.issue_category AND d.bucket = g.b
-         GROUP BY 1, 2
-    )
+    histograms AS ({_histograms("delta")})
     INSERT INTO public.support_category_resolved AS c (day, issue_category, resolution_histogram)
     SELECT day, issue_category, histogram FROM histograms
      ORDER BY day, issue_category
     ON CONFLICT (day, issue_category) DO UPDATE
        SET resolution_histogram = (
            SELECT array_agg(u.a + u.b ORDER BY u.i)
-             FROM unnest(c.resolution_histogram, EXCLUDED.resolution_histogram) WITH ORDINALITY u(a, b, i));{_DROP_EMPTY if event != "insert" else ""}
-    RETURN NULL;
-END $$;
-CREATE TRIGGER support_category_resolved_{event} AFTER {event.upper()} ON public.customer_tickets
-    REFERENCING {_REFERENCING[event]}
-    FOR EACH STATEMENT EXECUTE FUNCTION public.support_category_resolved_{event}();
-"""
+             FROM unnest(c.resolution_histogram, EXCLUDED.resolution_histogram) WITH ORDINALITY u(a, b, i));{_DROP_EMPTY if event != "insert" else ""}"""
 
 
-def _drop(event: str) -> str:
-    return (
-        f"DROP TRIGGER support_category_resolved_{event} ON public.customer_tickets;"
-        f" DROP FUNCTION public.support_category_resolved_{event}();"
-    )
-
-
-# Every day recomputed from the tickets: once here, and after loads that skip triggers
-# (generate_data; tickets.models_hourly.rebuild_category_resolved). A TRUNCATE of the tickets
-# empties the table.
-REBUILD = f"""
-CREATE FUNCTION public.support_category_resolved_rebuild() RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, public, pg_temp AS $$
-    LOCK TABLE public.customer_tickets IN SHARE ROW EXCLUSIVE MODE;
-    DELETE FROM public.support_category_resolved;
+# Every day recomputed from the tickets (the rebuild: tickets.models_hourly.rebuild_category_resolved).
+FILL = f"""
     WITH per_bucket AS MATERIALIZED (
         SELECT (resolved_at AT TIME ZONE 'UTC')::date AS day, issue_category,
                width_bucket(resolution_time_minutes, {_EDGES_SQL}) AS bucket, count(*)::int AS n
@@ -90,30 +63,7 @@ LANGUAGE sql SET search_path = pg_catalog, public, pg_temp AS $$
          GROUP BY 1, 2, 3
     )
     INSERT INTO public.support_category_resolved (day, issue_category, resolution_histogram)
-    SELECT k.day, k.issue_category, array_agg(coalesce(p.n, 0) ORDER BY g.b)
-      FROM (SELECT DISTINCT day, issue_category FROM per_bucket) k
-     CROSS JOIN generate_series(0, {len(EDGES)}) g(b)
-      LEFT JOIN per_bucket p ON p.day = k.day AND p.issue_category = k.issue_category AND p.bucket = g.b
-     GROUP BY 1, 2;
-$$;
-CREATE FUNCTION public.support_category_resolved_truncate() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
-BEGIN
-    DELETE FROM public.support_category_resolved;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER support_category_resolved_truncate AFTER TRUNCATE ON public.customer_tickets
-    FOR EACH STATEMENT EXECUTE FUNCTION public.support_category_resolved_truncate();
-SELECT public.support_category_resolved_rebuild();
-"""
-UNREBUILD = """
-DROP TRIGGER support_category_resolved_truncate ON public.customer_tickets;
-DROP FUNCTION public.support_category_resolved_truncate();
-DROP FUNCTION public.support_category_resolved_rebuild();
-"""
-
-
-
+    SELECT day, issue_category, histogram FROM ({_histograms("per_bucket")}) h"""
 
 class Migration(migrations.Migration):
 
@@ -137,6 +87,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('day', 'issue_category'), name='support_category_resolved_unique'), models.CheckConstraint(condition=models.Q(('issue_category__in', ['ORDER', 'PAYMENT', 'DELIVERY', 'REFUND', 'ACCOUNT', 'TECHNICAL'])), name='support_category_resolved_issue_category_valid', violation_error_message='issue_category must be one of ORDER, PAYMENT, DELIVERY, REFUND, ACCOUNT, TECHNICAL.')],
             },
         ),
-        *(migrations.RunSQL(_function(event), _drop(event)) for event in ("insert", "update", "delete")),
-        migrations.RunSQL(REBUILD, UNREBUILD),
+        *counter_triggers.operations(TABLE, SOURCE, statements=_statements, fill=FILL),
     ]
