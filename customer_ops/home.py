@@ -9,6 +9,9 @@ links to, with the same filters, so the figure and the list agree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
+from django.db import connections
 from django.db.models import QuerySet
 
 from customer_ops import durations
@@ -21,15 +24,68 @@ COUNT_CAP = EstimatedCountPaginator.EXACT_UP_TO
 RECENT_ACTIONS = 10
 
 
-def bounded_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
-    """``(count, capped)``: an exact count up to ``cap`` rows (default :data:`COUNT_CAP`),
-    whose cost stays bounded (``COUNT(*)`` over a ``LIMIT cap + 1`` subquery) however many
-    rows match."""
-    cap = COUNT_CAP if cap is None else cap
+@dataclass(frozen=True)
+class PendingCount:
+    """What a count tile reads: the rows it counts, and those whose oldest ``created_at``
+    is its detail."""
+
+    qs: QuerySet
+    age_of: QuerySet | None = None
+    age_label: str = "oldest"
+
+
+def _sql(qs: QuerySet, db: str) -> tuple[str, list]:
+    sql, params = qs.query.get_compiler(using=db).as_sql()
+    return sql, list(params)
+
+
+def _count_sql(qs: QuerySet, cap: int, db: str) -> tuple[str, list]:
+    """``COUNT(*)`` over a ``LIMIT cap + 1`` subquery: bounded whatever the number of rows."""
     if not qs.query.combinator:
         qs = qs.values("pk")  # the subquery selects keys only, none of qs's annotations
-    n = qs.order_by()[: cap + 1].count()
-    return min(n, cap), n > cap
+    sql, params = _sql(qs.order_by()[: cap + 1], db)
+    return f"(SELECT count(*) FROM ({sql}) AS v)", params
+
+
+def _oldest_sql(qs: QuerySet, db: str) -> tuple[str, list]:
+    sql, params = _sql(qs.order_by("created_at").values("created_at")[:1], db)
+    return f"({sql})", params
+
+
+def bounded_counts(pending: list[PendingCount], cap: int | None = None) -> list[tuple[int, bool, object]]:
+    """``(count, capped, oldest)`` of each :class:`PendingCount`: the count exact up to
+    ``cap`` (default :data:`COUNT_CAP`), ``capped`` when there are more, ``oldest`` the
+    first ``created_at`` of ``age_of`` (``None`` without one). One statement per database
+    the reads are routed to, whatever the number of tiles: each count a scalar subquery."""
+    cap = COUNT_CAP if cap is None else cap
+    by_db: dict[str, list[int]] = {}
+    for i, p in enumerate(pending):
+        by_db.setdefault(p.qs.db, []).append(i)
+    results: list = [None] * len(pending)
+    for db, indexes in by_db.items():
+        parts, params = [], []
+        for i in indexes:
+            sql, sql_params = _count_sql(pending[i].qs, cap, db)
+            parts.append(sql)
+            params += sql_params
+            if pending[i].age_of is not None:
+                sql, sql_params = _oldest_sql(pending[i].age_of, db)
+                parts.append(sql)
+                params += sql_params
+        with connections[db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            row = iter(cursor.fetchone())
+        for i in indexes:
+            n = next(row)
+            oldest = next(row) if pending[i].age_of is not None else None
+            results[i] = (min(n, cap), n > cap, oldest)
+    return results
+
+
+def bounded_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """``(count, capped)`` of one queryset (:func:`bounded_counts`)."""
+    count, capped, _ = bounded_counts([PendingCount(qs)], cap)[0]
+    return count, capped
 
 
 def age(since, now=None) -> str:
@@ -40,21 +96,35 @@ def age(since, now=None) -> str:
 def count_tile(
     label: str, url: str, qs: QuerySet, *, age_of: QuerySet | None = None, age_label: str = "oldest", **kwargs
 ) -> Tile:
-    """A tile counting ``qs`` (the queryset of the list ``url`` opens).
+    """A tile counting ``qs`` (the queryset of the list ``url`` opens), read by
+    :func:`counted` with the page's other tiles.
 
     ``age_of``: when the count is not zero, the detail says the age of its oldest row by
     ``created_at`` ("oldest 3 hours"; the first row of a queue's index). Pass ``qs`` itself,
     or the same rows without the columns only the count's filters need."""
-    count, capped = bounded_count(qs)
-    if count and age_of is not None:
-        oldest = age_of.order_by("created_at").values_list("created_at", flat=True).first()
-        if oldest is not None:
-            kwargs["detail"] = f"{age_label} {age(oldest)}"
-    return Tile(label=label, url=url, count=count, capped=capped, **kwargs)
+    return Tile(label=label, url=url, pending=PendingCount(qs, age_of, age_label), **kwargs)
+
+
+def counted(tiles: list[Tile]) -> list[Tile]:
+    """``tiles`` with the counts of the pending ones read, all in one statement."""
+    pending = [t for t in tiles if t.pending is not None]
+    figures = iter(bounded_counts([t.pending for t in pending]))
+    done = []
+    for tile in tiles:
+        if tile.pending is None:
+            done.append(tile)
+            continue
+        count, capped, oldest = next(figures)
+        detail = tile.detail
+        if count and oldest is not None:
+            detail = f"{tile.pending.age_label} {age(oldest)}"
+        done.append(replace(tile, count=count, capped=capped, detail=detail, pending=None))
+    return done
 
 
 def sections_for(request) -> list[dict]:
-    """The sections of the user's roles, in order, each with its tiles and buttons."""
+    """The sections of the user's roles, in order, each with its tiles and buttons; the
+    counts of all their tiles read in one statement (:func:`counted`)."""
     user = request.user
     roles = {role.value for role in roles_of(user)}
     shown = []
@@ -68,6 +138,9 @@ def sections_for(request) -> list[dict]:
             continue
         actions = section.actions(request) if section.actions else []
         shown.append({"key": section.key, "title": section.title, "tiles": tiles, "actions": actions})
+    tiles = iter(counted([tile for section in shown for tile in section["tiles"]]))
+    for section in shown:
+        section["tiles"] = [next(tiles) for _ in section["tiles"]]
     return shown
 
 

@@ -108,6 +108,8 @@ class Tile:
     ``count`` is exact up to the cap of :func:`customer_ops.home.bounded_count`;
     ``capped`` says it is a lower bound ("1,000+"). A tile without a count (a KPI) shows
     ``value`` instead. ``state`` colours it (``breached``, ``due_soon``, ``ok``, ``""``).
+    ``pending``: what a tile from :func:`customer_ops.home.count_tile` still has to read;
+    :func:`customer_ops.home.counted` reads every pending tile of a page in one statement.
     """
 
     label: str
@@ -117,6 +119,7 @@ class Tile:
     value: str = ""
     detail: str = ""
     state: str = ""
+    pending: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -205,19 +205,16 @@ register_home(
 
 def saved_view_tiles(request) -> list[Tile]:
     """The user's own queue views, each counted by the queue's own change list (so a view
-    refused now shows as refused), all counted in one statement."""
+    refused now shows as refused)."""
     model_admin = admin.site._registry[Ticket]
-    views = list(saved_views.views_of(request.user))
-    built = [(view, saved_views.view_queryset(model_admin, request, view)) for view in views]
-    counts = iter(saved_views.bounded_counts([qs for _, qs in built if qs is not None]))
     tiles = []
-    for view, qs in built:
+    for view in saved_views.views_of(request.user):
         url = saved_views.open_url(view)
+        qs = saved_views.view_queryset(model_admin, request, view)
         if qs is None:
             tiles.append(Tile(label=view.name, url=url, value="refused", detail="uses a field you may not read"))
-            continue
-        count, capped = next(counts)
-        tiles.append(Tile(label=view.name, url=url, count=count, capped=capped))
+        else:
+            tiles.append(count_tile(view.name, url, qs))
     return tiles
 
 

@@ -21,7 +21,6 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 
-from customer_ops.home import COUNT_CAP
 from tickets.admin.common import request_memo
 from tickets.models import SavedQueueView
 
@@ -95,22 +94,6 @@ def view_queryset(model_admin, request, view: SavedQueueView) -> QuerySet | None
         return model_admin.get_changelist_instance(probe).queryset
     except (DisallowedModelAdminLookup, IncorrectLookupParameters, FieldError, ValidationError, ValueError):
         return None
-
-
-def bounded_counts(querysets: list[QuerySet]) -> list[tuple[int, bool]]:
-    """``(count, capped)`` of each queryset, as ``customer_ops.home.bounded_count`` gives
-    one, in a single statement whatever the number of querysets."""
-    if not querysets:
-        return []
-    parts, params = [], []
-    for qs in querysets:
-        sql, qs_params = qs.order_by().values("pk")[: COUNT_CAP + 1].query.sql_with_params()
-        parts.append(f"(SELECT count(*) FROM ({sql}) AS v)")
-        params += qs_params
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return [(min(n, COUNT_CAP), n > COUNT_CAP) for n in row]
 
 
 def create_view(*, owner, name: str, query: str) -> SavedQueueView:

@@ -18,6 +18,7 @@ from compliance.home import compliance_tiles
 from compliance.models import AccessLog, AccessRequest, AuditLog, DataDeletionRequest
 from customer_ops.context import CallingSystem
 from customer_ops.errors import Conflict, Invalid, NotAllowed
+from customer_ops.home import counted
 from customer_ops.roles import Role
 from customer_ops.scopes import API_SCOPES, PRIVACY_WRITE
 from tests import factories as f
@@ -285,7 +286,7 @@ def test_home_tiles_count_pending_and_overdue_requests(rf, officer, customer, ap
     services.access_request_approve(request=decided, actor=approver)
     request = rf.get("/")
     request.user = officer
-    tiles = {t.label: t for t in compliance_tiles(request)}
+    tiles = {t.label: t for t in counted(compliance_tiles(request))}
     assert tiles["Access requests awaiting a decision"].count == 2
     assert tiles["Access requests overdue"].count == 1
     assert "deadline=overdue" in tiles["Access requests overdue"].url

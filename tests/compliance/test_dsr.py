@@ -17,6 +17,7 @@ from compliance.choices import AccessKind, RefusalReason, RequestStatus
 from compliance.home import compliance_tiles
 from compliance.models import AccessLog, AccessRequest, AuditLog, DataDeletionRequest, RequestHandling
 from compliance.wording import ACCESS_WORDING, CUSTOMER_WORDING
+from customer_ops.home import counted
 from customer_ops.roles import Role
 from tests import factories as f
 from tests.assertions import assert_page_shows, unchanged
@@ -59,7 +60,7 @@ def _days_ago(days: int) -> dt.date:
 def _tiles(user, rf) -> dict[str, int]:
     request = rf.get("/")
     request.user = user
-    return {t.label: t.count for t in compliance_tiles(request)}
+    return {t.label: t.count for t in counted(compliance_tiles(request))}
 
 
 # --- identity verification ----------------------------------------------------------------
