@@ -124,6 +124,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% url %} with one reverse() per view name, not per key (customer_ops/keyed_urls.py).
+            "builtins": ["customer_ops.templatetags.keyed_url"],
         },
     },
 ]
