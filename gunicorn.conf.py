@@ -51,3 +51,13 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def when_ready(server):
+    """In the master, after the preloaded application and before the workers are forked:
+    compile what each worker would otherwise build on its first requests
+    (backoffice/warmup.py; no database connection)."""
+    if server.cfg.preload_app:
+        from backoffice.warmup import warm
+
+        server.log.info("Warmed up before forking: %d templates compiled", warm())

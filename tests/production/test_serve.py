@@ -133,6 +133,11 @@ def test_make_serve_refuses_to_start_without_a_required_variable(missing):
     assert "Traceback" not in result.stderr
 
 
+def test_the_master_compiled_the_templates_before_forking_the_workers(served):
+    warmed = re.search(r"Warmed up before forking: (\d+) templates compiled", served.output())
+    assert warmed and int(warmed.group(1)) > 100, served.output()
+
+
 def test_static_files_were_collected_hashed_and_compressed(served):
     manifest = served.static_root / "staticfiles.json"
     assert manifest.exists(), served.output()

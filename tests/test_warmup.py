@@ -1,0 +1,20 @@
+"""gunicorn's master warms the caches before forking (backoffice/warmup.py): every template
+of every engine compiles, and nothing touches the database (a connection opened before the
+fork would be shared by the workers). No database access is allowed in this test."""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.template import engines
+from django.template.loader import get_template
+
+from backoffice import warmup
+
+
+def test_every_template_compiles_and_no_connection_is_opened():
+    compiled = warmup.warm()
+    names = warmup.template_names(engines["django"])
+    assert compiled >= len(names) > 100
+    assert "admin/tickets/ticket/workspace.html" in names and "admin/change_list.html" in names
+    assert all(connection.connection is None for connection in connections.all())
+    get_template("admin/tickets/ticket/workspace.html")  # from the cache now
