@@ -65,10 +65,9 @@ def current_viewer():
 
 def actor_for_user(user, *, ip_address: str = "", user_agent: str = "") -> Actor:
     """The audit actor for a staff member: AGENT for support roles, ADMIN otherwise."""
-    from customer_ops.roles import Role
+    from customer_ops.roles import Role, group_names
 
-    support = {Role.AGENT.value, Role.LEAD.value}
-    is_support = any(g.name in support for g in user.groups.all())
+    is_support = not {Role.AGENT.value, Role.LEAD.value}.isdisjoint(group_names(user))
     return Actor(
         actor_type="AGENT" if is_support else "ADMIN",
         actor_id=user.pk,

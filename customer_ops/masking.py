@@ -32,7 +32,7 @@ from django.utils.html import format_html
 
 from customer_ops.context import current_viewer
 from customer_ops.personal_data import declaration_for, hidden_fields, personal_data_revealed, personal_fields
-from customer_ops.roles import Role
+from customer_ops.roles import Role, group_names
 
 MASK = "•••"
 REVEAL_PERMISSION = getattr(settings, "PERSONAL_DATA_REVEAL_PERMISSION", "compliance.reveal_personal_data")
@@ -43,11 +43,7 @@ def is_masked(user) -> bool:
     """Whether ``user`` sees personal columns masked (the analysts; never a superuser)."""
     if user is None or not user.is_authenticated or user.is_superuser:
         return False
-    cached = getattr(user, "_personal_data_masked", None)
-    if cached is None:
-        cached = user.groups.filter(name__in=MASKED_ROLES).exists()
-        user._personal_data_masked = cached
-    return cached
+    return not MASKED_ROLES.isdisjoint(group_names(user))
 
 
 def viewer_masked() -> bool:

@@ -108,19 +108,25 @@ ROLE_APPS: dict[Role, list[str]] = {
 }
 
 
-def roles_of(user) -> list[Role]:
-    """The user's roles, in the order of :class:`Role`; a superuser has every role.
+def group_names(user) -> frozenset[str]:
+    """The names of the user's groups: one query, cached on the user object for the
+    request (``has_perm`` caches the same way), for every check of a page that asks
+    (roles, masking, the audit actor, the refund approval limit)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if not hasattr(user, "_group_names_cache"):
+        user._group_names_cache = frozenset(user.groups.values_list("name", flat=True))
+    return user._group_names_cache
 
-    One query, cached on the user object for the request (``has_perm`` caches the same way).
-    """
+
+def roles_of(user) -> list[Role]:
+    """The user's roles, in the order of :class:`Role`; a superuser has every role."""
     if not getattr(user, "is_authenticated", False):
         return []
     if user.is_superuser:
         return list(Role)
-    if not hasattr(user, "_roles_cache"):
-        names = set(user.groups.values_list("name", flat=True))
-        user._roles_cache = [role for role in Role if role.value in names]
-    return user._roles_cache
+    names = group_names(user)
+    return [role for role in Role if role.value in names]
 
 
 def app_order(app_labels: list[str], roles: list[Role]) -> list[str]:

@@ -35,6 +35,7 @@ from customer_ops.context import audit_actor
 from customer_ops.events import emit
 from customer_ops.models import Order
 from customer_ops.permissions import requires
+from customer_ops.roles import group_names
 from tickets import conf, selectors
 from tickets.choices import MessageType, RefundMode, RefundStatus, RefundType, SenderType
 from tickets.models import RefundOrigin, RefundRequest, Ticket, TicketMessage
@@ -261,7 +262,7 @@ def approval_limit(user) -> Decimal | None:
     not approve)."""
     if user.is_superuser:
         return None
-    names = set(user.groups.values_list("name", flat=True))
+    names = group_names(user)
     limits = [limit for role, limit in conf.REFUND_APPROVAL_LIMITS.items() if role in names]
     return max(limits, default=Decimal("0"))
 
