@@ -112,15 +112,15 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
         }
         return super().changelist_view(request, extra_context=extra_context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        score = self.get_object(request, object_id)
-        extra_context = extra_context or {}
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here rather than in change_view: the page's object is read once, by the admin.
+        score = obj
         if score is not None and self.has_view_permission(request, score):
             inputs = trust_inputs([score.customer_id])[score.customer_id]
             now = scoring.compute(inputs)
             stored = {k: getattr(score, k) for k in now.as_row()}
             history = list(score.history.select_related("history_user")[:16])
-            extra_context.update(
+            context.update(
                 inputs=inputs,
                 current=now,
                 explanation=[(c, getattr(score, c.field)) for c in scoring.explain(inputs, now)],
@@ -134,7 +134,7 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
                 can_confirm=request.user.has_perm(CONFIRM),
                 customer_panels=customer_panels(request, score.customer),
             )
-        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description="Recalculate selected trust scores", permissions=["recalculate"])
     def recalculate_selected(self, request, queryset):

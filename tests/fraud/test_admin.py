@@ -266,6 +266,18 @@ def test_trust_page_explains_the_score_and_shows_its_movement(fraud_client):
     assert "Alerts, suspicious activity, linked accounts" in page  # what moved it between the two runs
 
 
+def test_trust_page_reads_its_score_once(fraud_client):
+    """The explanation is built from the object the admin read for the page, not a second read."""
+    score = TrustScoreFactory()
+    table = TrustScore._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        page = fraud_client.get(f"/admin/fraud/trustscore/{score.pk}/change/").content.decode()
+    assert "Payment reliability" in page
+    by_key = f'WHERE "{table}"."id" = '  # get_object's read (the panels read by customer)
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}" {by_key}' in q["sql"]]
+    assert len(reads) == 1, reads
+
+
 def test_recalculate_all_is_queued_for_the_job_which_reports_progress(fraud_client, analyst):
     customers = [CustomerFactory() for _ in range(3)]
     url = "/admin/fraud/trustscore/recalculate-all/"

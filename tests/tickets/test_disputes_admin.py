@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.sites import site
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
@@ -220,3 +222,15 @@ def test_a_tampered_version_is_a_form_error_and_nothing_changes(client, legal, d
     assert response.status_code == 200
     assert "altered or is out of date" in response.content.decode()
     assert Dispute.objects.get(pk=dispute.pk).evidence_description != "changed"
+
+
+def test_the_dispute_page_reads_its_dispute_once(client, legal, dispute):
+    """The transitions offered come from the object the admin read for the page, not a second read."""
+    c = _client(client, legal)
+    table = Dispute._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        page = c.get(reverse("admin:tickets_dispute_change", args=[dispute.pk])).content.decode()
+    assert "Escalate" in page and "Resolve" in page  # the investigating dispute's transitions
+    by_key = f'WHERE "{table}"."id" = '  # get_object's read (the panels read by customer)
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}" {by_key}' in q["sql"]]
+    assert len(reads) == 1, reads

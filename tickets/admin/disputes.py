@@ -297,16 +297,15 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        obj = self.get_object(request, object_id)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here rather than in change_view: the page's object is read once, by the admin.
         if obj is not None and self.has_change_permission(request, obj):
-            extra_context["transitions"] = [
+            context["transitions"] = [
                 (action, label)
                 for action, (target, label) in TRANSITION_ACTIONS.items()
                 if target in svc.TRANSITIONS[obj.dispute_status]
             ]
-        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def transition_view(self, request, object_id, action):
         dispute = get_object_or_404(Dispute.objects.select_related("customer"), pk=object_id)
