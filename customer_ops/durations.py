@@ -4,8 +4,8 @@ cells that show one per row.
 Django's phrases are lazy ``ngettext`` strings translated on every call, through the
 catalog's chain of fallbacks: on a 50-row queue with two durations a row, the translation
 lookups were most of the cells' cost. The same phrase for the same language, unit and number
-is translated once here (``_phrase``). Under a calendar month the unit is worked out here the
-way Django does (a test compares the two on random durations); longer ones are Django's.
+is translated once here (``_phrase``). The unit is worked out here the way Django does (a
+test compares the two on random durations up to two years, in two languages).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ _UNITS = (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60))
 def since(d, now=None) -> str:
     """The time from ``d`` to ``now`` in its largest unit ("0 minutes" if ``d`` is later).
 
-    Under a calendar month between two datetimes (a queue's ages, mostly) the unit is
-    worked out here, as Django's ``timesince`` does it; longer ones are Django's."""
+    Between two datetimes the unit is worked out here, as Django's ``timesince`` does it
+    (calendar months and years, then weeks to minutes); dates are Django's."""
     if isinstance(d, dt.datetime) and (now is None or isinstance(now, dt.datetime)):
         if now is None:
             now = dt.datetime.now(d.tzinfo if is_aware(d) else None)
@@ -54,13 +54,16 @@ def since(d, now=None) -> str:
         months = (now.year - d.year) * 12 + (now.month - d.month)
         if d.day > now.day or (d.day == now.day and d.time() > now.time()):
             months -= 1
-        if months <= 0:
-            delta = now - d
-            if delta.days * 86400 + delta.seconds <= 0:
-                return _phrase(get_language(), "minute", 0)
-            seconds = delta.total_seconds()
-            for unit, length in _UNITS:
-                if seconds >= length:
-                    return _phrase(get_language(), unit, int(seconds // length))
+        if months >= 12:
+            return _phrase(get_language(), "year", months // 12)
+        if months > 0:
+            return _phrase(get_language(), "month", months)
+        delta = now - d
+        if delta.days * 86400 + delta.seconds <= 0:
             return _phrase(get_language(), "minute", 0)
+        seconds = delta.total_seconds()
+        for unit, length in _UNITS:
+            if seconds >= length:
+                return _phrase(get_language(), unit, int(seconds // length))
+        return _phrase(get_language(), "minute", 0)
     return timesince(d, now, depth=1, time_strings=_CACHED_STRINGS)
