@@ -39,6 +39,8 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 
+from customer_ops.datetimes import local_datetime
+
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 _PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
 _PLAIN_KEY = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.~")
@@ -142,6 +144,8 @@ def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str
                 shown = display_for_field(value, field, empty, avoid_link=column.link)
         elif isinstance(field, models.BooleanField):
             shown = icon(value)
+        elif isinstance(field, models.DateTimeField) and value not in field.empty_values:
+            shown = local_datetime(value)  # display_for_field's text, its names translated once
         else:
             shown = display_for_field(value, field, empty, avoid_link=column.link)
         if isinstance(field, _NOWRAP_FIELDS):

@@ -1,0 +1,58 @@
+"""``customer_ops.datetimes.local_datetime`` shows what Django's list cells show for a
+datetime, ``localize(template_localtime(value))``: random datetimes across years, month
+ends and daylight saving changes, in several languages and time zones, in each language's
+own format and in formats Django is left to do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zoneinfo
+
+import pytest
+from django.test import override_settings
+from django.utils import formats, timezone, translation
+
+from customer_ops.datetimes import _plan, local_datetime
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
+LANGUAGES = ["en", "en-gb", "de", "fr", "es", "pl", "ja"]
+
+
+def _random_datetimes(seed: int, n: int) -> list[dt.datetime]:
+    rng = random.Random(seed)
+    start = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
+    values = [start + dt.timedelta(seconds=rng.randrange(8 * 365 * 86400)) for _ in range(n)]
+    # The edges of the day's formats: midnight, noon, on the hour.
+    values += [dt.datetime(2024, 3, 31, h, m, tzinfo=dt.UTC) for h in (0, 1, 11, 12, 13, 23) for m in (0, 1, 59)]
+    return values
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("zone", ZONES)
+def test_local_datetime_is_what_django_shows(language, zone):
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        for value in _random_datetimes(LANGUAGES.index(language) * 10 + ZONES.index(zone), 500):
+            assert local_datetime(value) == formats.localize(timezone.template_localtime(value)), value
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "N j, Y, P",  # English
+        r"D, jS \o\f F Y, g:i a",  # escaped letters, ordinals, weekday and month names
+        "l W o L t z E b A f G h H",  # every other character of the date and of the minute
+        "Y-m-d H:i:s",  # seconds: Django's
+        "r",  # the time zone's offset: Django's
+        "j. F Y e",  # the zone's name: Django's
+    ],
+)
+def test_any_format_is_djangos(fmt):
+    handled = _plan(fmt) is not None
+    assert handled == (fmt not in {"Y-m-d H:i:s", "r", "j. F Y e"})
+    with override_settings(DATETIME_FORMAT=fmt), translation.override(None):
+        assert formats.get_format("DATETIME_FORMAT") == fmt
+        for value in _random_datetimes(7, 300):
+            for zone in ZONES:
+                with timezone.override(zoneinfo.ZoneInfo(zone)):
+                    assert local_datetime(value) == formats.localize(timezone.template_localtime(value))
