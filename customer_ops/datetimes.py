@@ -57,11 +57,11 @@ def _time_parts(language: str | None, fmt: str, hour: int, minute: int) -> tuple
 def local_datetime(value: dt.datetime) -> str:
     """``value`` in the current time zone and language's ``DATETIME_FORMAT``."""
     value = timezone.template_localtime(value)
-    fmt = str(formats.get_format("DATETIME_FORMAT"))
+    language = get_language()
+    fmt = str(formats.get_format("DATETIME_FORMAT", lang=language))
     plan = _plan(fmt)
     if plan is None:
         return formats.localize(value)
-    language = get_language()
     dates = iter(_date_parts(language, fmt, value.date()))
     times = iter(_time_parts(language, fmt, value.hour, value.minute))
     return "".join(next(dates) if kind == _DATE else next(times) if kind == _TIME else text for kind, text in plan)

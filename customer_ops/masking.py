@@ -41,9 +41,13 @@ MASKED_ROLES = {Role.ANALYST.value}
 
 def is_masked(user) -> bool:
     """Whether ``user`` sees personal columns masked (the analysts; never a superuser)."""
-    if user is None or not user.is_authenticated or user.is_superuser:
+    if user is None:
         return False
-    return not MASKED_ROLES.isdisjoint(group_names(user))
+    masked = getattr(user, "_personal_data_masked", None)  # asked per row of a list: kept for the request
+    if masked is None:
+        masked = user.is_authenticated and not user.is_superuser and not MASKED_ROLES.isdisjoint(group_names(user))
+        user._personal_data_masked = masked
+    return masked
 
 
 def viewer_masked() -> bool:

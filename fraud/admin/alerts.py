@@ -33,12 +33,14 @@ from fraud.admin.common import (
     run,
     severity_badge,
 )
+from fraud.choices import AlertSeverity
 from fraud.forms import ActionForm, PrecisionPeriodForm, ResolveForm, VersionField
 from fraud.models import FraudAlert
 from fraud.resources import FraudAlertResource
 
 WORK = "fraud.change_fraudalert"
 BULK_DECIDE = services.BULK_DECIDE
+_SEVERITY_LABELS = dict(AlertSeverity.choices)  # not get_alert_severity_display's dict per row
 
 
 class AlertStatusFilter(DefaultChoiceFilter):
@@ -139,7 +141,7 @@ class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, Sim
 
     @admin.display(description="Severity", ordering="severity_rank")
     def severity(self, obj):
-        return severity_badge(obj.alert_severity, obj.get_alert_severity_display())
+        return severity_badge(obj.alert_severity, _SEVERITY_LABELS.get(obj.alert_severity, obj.alert_severity))
 
     @admin.display(description="Age")
     def age(self, obj):
