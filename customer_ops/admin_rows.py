@@ -37,12 +37,13 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch, reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 
 from customer_ops.datetimes import local_datetime
 
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 _PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
+_TEXT_TYPES = (str, SafeString)
 _PLAIN_KEY = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-.~")
 
 
@@ -130,7 +131,12 @@ def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str
     if isinstance(value, str) and value.strip() == "":
         value = ""
     if field is None or field.auto_created:
-        shown = icon(value) if boolean else display_for_value(value, empty, boolean)
+        if boolean:
+            shown = icon(value)
+        elif value and type(value) in _TEXT_TYPES:
+            shown = value  # what display_for_value returns for text, without its type checks
+        else:
+            shown = display_for_value(value, empty, boolean)
         if isinstance(value, (datetime.date, datetime.time)):
             classes += " nowrap"
     else:
@@ -205,7 +211,7 @@ class RowRenderer:
                 if url is not None:
                     content = f'<a href="{html.escape(url)}">{content}</a>'
             cells.append(f"<{column.tag}{class_attr}>{content}</{column.tag}>")
-        return mark_safe("".join(cells))
+        return SafeString("".join(cells))
 
     def rows(self) -> list[ResultList]:
         return [ResultList(None, [self.row(row)]) for row in self.cl.result_list]

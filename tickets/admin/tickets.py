@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 
 from customer_ops.admin_base import WRITES, BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
 from customer_ops.deadlines import DueState, ticket_resolution_target
@@ -422,7 +422,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
     @admin.display(description="customer", ordering="customer__full_name")
     def customer_col(self, obj):
-        return mark_safe(f"{escape(obj.customer.full_name)}<br><small>{escape(obj.customer.email)}</small>")
+        return SafeString(f"{escape(obj.customer.full_name)}<br><small>{escape(obj.customer.email)}</small>")
 
     @admin.display(description="subject")
     def subject_col(self, obj):
@@ -431,16 +431,16 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     @admin.display(description="priority", ordering="priority_rank")
     def priority_col(self, obj):
         label = escape(PRIORITY_LABELS.get(obj.priority, obj.priority))
-        return mark_safe(f'<span class="badge badge-{escape(obj.priority.lower())}">{label}</span>')
+        return SafeString(f'<span class="badge badge-{escape(obj.priority.lower())}">{label}</span>')
 
     @admin.display(description="status", ordering="status")
     def status_col(self, obj):
         label = escape(STATUS_LABELS.get(obj.status, obj.status))
-        return mark_safe(f'<span class="status status-{escape(obj.status.lower())}">{label}</span>')
+        return SafeString(f'<span class="status status-{escape(obj.status.lower())}">{label}</span>')
 
     @admin.display(description="agent", ordering="assigned_to_agent_name")
     def agent_col(self, obj):
-        return obj.assigned_to_agent_name or mark_safe('<span class="muted">unassigned</span>')
+        return obj.assigned_to_agent_name or SafeString('<span class="muted">unassigned</span>')
 
     @admin.display(description="age", ordering="created_at")
     def age_col(self, obj):
@@ -453,7 +453,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             if obj.resolved_at is None:
                 return "–"
             state = DueState.MET if obj.resolved_at <= obj.resolution_due else DueState.MISSED
-            return mark_safe(f'<span class="badge badge-{state.value}">{state.value.replace("_", " ")}</span>')
+            return SafeString(f'<span class="badge badge-{state.value}">{state.value.replace("_", " ")}</span>')
         now = timezone.now()
         if due < now:
             text = f"breached {since(due, now)} ago"
@@ -464,7 +464,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         kind = "reply" if obj.first_response_at is None else "resolve"
         by = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
         flag = ' <span class="badge badge-escalated" title="Escalated to lead">ESC</span>' if obj.escalated else ""
-        return mark_safe(
+        return SafeString(
             f'<span class="badge badge-{state.value}" title="{kind} by {by}">{kind} {escape(text)}</span>{flag}'
         )
 
@@ -472,14 +472,14 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
     def unread_col(self, obj):
         if not obj.unread_count:
             return ""
-        return mark_safe(f'<span class="badge badge-unread">{int(obj.unread_count)}</span>')
+        return SafeString(f'<span class="badge badge-unread">{int(obj.unread_count)}</span>')
 
     @admin.display(description="open by")
     def presence_col(self, obj):
         if not obj.watchers:
             return ""
         text = escape(f"Open now by {obj.watchers}")
-        return mark_safe(f'<span class="presence-eye" title="{text}" role="img" aria-label="{text}">👁</span>')
+        return SafeString(f'<span class="presence-eye" title="{text}" role="img" aria-label="{text}">👁</span>')
 
     # --- bulk actions: each ticket through the service ---------------------------------
 
