@@ -144,8 +144,25 @@ def ticket_queue() -> QuerySet[Ticket]:
             unread_count=unread_count_subquery(),
             escalated=Exists(SlaEscalation.objects.filter(ticket=OuterRef("pk"))),
         )
-        .select_related("customer", "assigned_to_agent")
+        .select_related("customer")
     )
+
+
+# What the queue's rows show (TicketAdmin's columns; the agent's name is the ticket's own
+# column): a page loads these only, not the description, attachment and resolution texts,
+# the customer's other columns or the agent's user row.
+QUEUE_ROW_COLUMNS = (
+    "ticket_id",
+    "customer",
+    "customer__full_name",
+    "customer__email",
+    "subject",
+    "priority",
+    "status",
+    "assigned_to_agent_name",
+    "created_at",
+    "resolved_at",
+)
 
 
 # An email address typed or pasted into the queue's search box.

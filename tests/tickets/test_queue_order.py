@@ -166,6 +166,27 @@ def test_queue_pages_keep_their_order_and_query_count(client, lead, django_asser
     assert [t.pk for t in response.context["cl"].result_list] == [r[0] for r in expected[:50]]
 
 
+@pytest.mark.parametrize("per_page", [50, 1], ids=["one page", "a page of many"])
+def test_a_page_loads_the_columns_its_rows_show_only(client, lead, monkeypatch, per_page):
+    """The page's rows come without the ticket's long texts, the customer's other columns or
+    the agent's user row (the agent's name is the ticket's own column); every column still
+    shows, and no row reads a column later (the query budget above would grow per row).
+    Both ways a page is read: a list that fits one page, and QueuePaginator's page."""
+    monkeypatch.setattr(TicketAdmin, "list_per_page", per_page)
+    ticket = TicketFactory(description="LONG-DESCRIPTION " * 50, assigned_to_agent=lead, priority="URGENT")
+    TicketFactory(priority="LOW")
+    client.force_login(lead)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("admin:tickets_ticket_changelist")).content.decode()
+    assert ticket.ticket_id in page and ticket.customer.email in page and ticket.assigned_to_agent_name in page
+    rows = [q["sql"] for q in queries if q["sql"].startswith('SELECT "customer_tickets"."id", ')]
+    assert len(rows) == 1, rows
+    table = Ticket._meta.db_table
+    for column in ("description", "attachments", "resolution", "customer_satisfaction_rating"):
+        assert f'"{table}"."{column}"' not in rows[0]
+    assert '"auth_user"."password"' not in rows[0] and '"customers"."phone"' not in rows[0]
+
+
 # --- Search by an email: the exact address first -------------------------------------------
 
 
