@@ -18,6 +18,8 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.urls import get_resolver, reverse
 from django.utils import translation
 
+from customer_ops import form_renderer as console_forms
+
 
 def template_names(engine) -> list[str]:
     """Every template the engine's directories and apps hold, by the name it loads them by."""
@@ -47,4 +49,9 @@ def warm() -> int:
             except (TemplateDoesNotExist, TemplateSyntaxError):  # partials of other engines, broken third-party files
                 continue
             compiled += 1
+    # The console's own forms' renderer (Jinja2): its environment keeps what it compiles.
+    environment = console_forms.RENDERER.engine.env
+    for name in environment.list_templates(extensions=["html"]):
+        environment.get_template(name)
+        compiled += 1
     return compiled

@@ -18,3 +18,12 @@ def test_every_template_compiles_and_no_connection_is_opened():
     assert "admin/tickets/ticket/workspace.html" in names and "admin/change_list.html" in names
     assert all(connection.connection is None for connection in connections.all())
     get_template("admin/tickets/ticket/workspace.html")  # from the cache now
+
+
+def test_the_console_forms_renderer_is_warmed_too():
+    from customer_ops.form_renderer import RENDERER
+
+    environment = RENDERER.engine.env
+    environment.cache.clear()
+    warmup.warm()
+    assert len(environment.cache) >= len(environment.list_templates(extensions=["html"])) > 20

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from customer_ops.form_renderer import ConsoleForm
 from customer_ops.models import Order
 from customer_ops.roles import Role
 from tickets import conf
@@ -39,7 +40,7 @@ def version_of(obj) -> str:
     return obj.updated_at.isoformat()
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(ConsoleForm):
     version = VersionField(required=False)
 
 
@@ -61,7 +62,7 @@ class AgentChoiceField(forms.ModelChoiceField):
 # --- Ticket page ---------------------------------------------------------------------
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(ConsoleForm):
     text = forms.CharField(
         label="Reply to the customer",
         widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField", "id": "reply-text"}),
@@ -81,7 +82,7 @@ class ReplyForm(forms.Form):
         return [validate(u) for u in urls]
 
 
-class NoteForm(forms.Form):
+class NoteForm(ConsoleForm):
     body = forms.CharField(
         label="Internal note (staff only, never sent to the customer)",
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
@@ -151,7 +152,7 @@ def parse_items(text: str) -> list[dict]:
     return items
 
 
-class RaiseRefundForm(forms.Form):
+class RaiseRefundForm(ConsoleForm):
     order_number = forms.CharField(label="Order number", widget=forms.TextInput(attrs={"class": "vTextField"}))
     refund_type = forms.ChoiceField(choices=RefundType.choices)
     refund_reason_code = forms.ChoiceField(label="Reason code", choices=[])
@@ -210,7 +211,7 @@ class ProcessForm(VersionedForm):
 # --- Merge and split (tickets.services.links) ------------------------------------------
 
 
-class MergeForm(forms.Form):
+class MergeForm(ConsoleForm):
     target = forms.CharField(
         label="Merge this ticket into",
         widget=forms.TextInput(attrs={"class": "vTextField", "placeholder": "TKT-…"}),
@@ -228,7 +229,7 @@ class MergeForm(forms.Form):
         return ticket
 
 
-class SplitForm(forms.Form):
+class SplitForm(ConsoleForm):
     message = forms.IntegerField(label="From the customer's message", min_value=1)
     with_following = forms.BooleanField(label="And the messages after it", required=False)
     subject = forms.CharField(
@@ -252,7 +253,7 @@ class SplitForm(forms.Form):
 # --- Bulk work from the queue (tickets.services.bulk) -----------------------------------
 
 
-class BulkAssignForm(forms.Form):
+class BulkAssignForm(ConsoleForm):
     agent = AgentChoiceField(queryset=None, label="Assign the selected tickets to")
 
     def __init__(self, *args, **kwargs):
@@ -260,18 +261,18 @@ class BulkAssignForm(forms.Form):
         self.fields["agent"].queryset = support_staff()
 
 
-class BulkPriorityForm(forms.Form):
+class BulkPriorityForm(ConsoleForm):
     priority = forms.ChoiceField(label="New priority", choices=Priority.choices)
 
 
-class BulkNoteForm(forms.Form):
+class BulkNoteForm(ConsoleForm):
     body = forms.CharField(
         label="Internal note for each selected ticket",
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
     )
 
 
-class BulkResolveForm(forms.Form):
+class BulkResolveForm(ConsoleForm):
     macro = forms.ModelChoiceField(queryset=None, label="Canned reply used as the resolution")
 
     def __init__(self, *args, **kwargs):
@@ -281,7 +282,7 @@ class BulkResolveForm(forms.Form):
         self.fields["macro"].queryset = Macro.objects.filter(is_active=True).order_by("name")
 
 
-class SaveViewForm(forms.Form):
+class SaveViewForm(ConsoleForm):
     """Names the queue's current filters, search and order as a view of the user's own."""
 
     name = forms.CharField(max_length=60, strip=True)
