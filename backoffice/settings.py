@@ -129,6 +129,9 @@ TEMPLATES = [
         },
     },
 ]
+# Forms through Django's Jinja2 widget templates where they exist, Django's otherwise
+# (customer_ops/form_renderer.py): the same markup for half the work per field.
+FORM_RENDERER = "customer_ops.form_renderer.FormRenderer"
 
 # --- Database -----------------------------------------------------------------------
 # Two roles (customer_ops/db_roles.py): DATABASE_URL is the runtime role the web process

@@ -18,8 +18,6 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.urls import get_resolver, reverse
 from django.utils import translation
 
-from customer_ops import form_renderer as console_forms
-
 
 def template_names(engine) -> list[str]:
     """Every template the engine's directories and apps hold, by the name it loads them by."""
@@ -40,7 +38,8 @@ def warm() -> int:
         translation.gettext("Log out")  # loads the catalogs of the language
     compiled = 0
     # The project's engine, and the form renderer's own (the widgets' templates).
-    for engine in [*engines.all(), get_default_renderer().engine]:
+    renderer = get_default_renderer()
+    for engine in [*engines.all(), renderer.django.engine]:
         if not hasattr(engine, "engine"):
             continue
         for name in template_names(engine):
@@ -49,8 +48,8 @@ def warm() -> int:
             except (TemplateDoesNotExist, TemplateSyntaxError):  # partials of other engines, broken third-party files
                 continue
             compiled += 1
-    # The console's own forms' renderer (Jinja2): its environment keeps what it compiles.
-    environment = console_forms.RENDERER.engine.env
+    # The form renderer's Jinja2 templates: its environment keeps what it compiles.
+    environment = renderer.jinja2.engine.env
     for name in environment.list_templates(extensions=["html"]):
         environment.get_template(name)
         compiled += 1

@@ -1,21 +1,34 @@
-"""The renderer of the console's own forms (the ticket page's actions, bulk work, refunds).
+"""The form renderer (``settings.FORM_RENDERER``): Django's Jinja2 templates of its built-in
+widgets, labels, error lists and form layouts, and Django's template renderer for the rest
+(the admin's own widgets, which have Django templates only).
 
-Django's Jinja2 form renderer with Django's own Jinja2 templates of the built-in widgets:
-the same markup as the Django-template renderer (``tests/customer_ops/test_form_renderer.py``
-compares the two on every such form, blank and with errors) for half the Python work per
-form; the ticket page renders up to nine, which was about a quarter of its CPU. The admin's
-own forms keep ``FORM_RENDERER``: the admin's widgets have Django templates only.
+The two sets of templates give the same markup (``tests/customer_ops/test_form_renderer.py``
+compares them on every form of the project and every admin form, blank, with errors and
+with tags in the values); through Jinja2 a field costs half the Python work. The ticket
+page renders up to nine action forms, which were about a quarter of its CPU; every admin
+change page renders one form per field set.
 """
 
 from __future__ import annotations
 
-from django import forms
-from django.forms.renderers import Jinja2
-
-RENDERER = Jinja2()  # one engine per process: its templates are compiled once
+from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
+from django.template import TemplateDoesNotExist
 
 
-class ConsoleForm(forms.Form):
-    """A form of the console's own pages, rendered with :data:`RENDERER`. Built-in widgets only."""
+class FormRenderer(BaseRenderer):
+    def __init__(self):
+        self.jinja2 = Jinja2()
+        self.django = DjangoTemplates()
+        self._renderer_of: dict[str, BaseRenderer] = {}  # a template name -> who has it
 
-    default_renderer = RENDERER
+    def get_template(self, template_name):
+        renderer = self._renderer_of.get(template_name)
+        if renderer is None:
+            try:
+                template = self.jinja2.get_template(template_name)
+            except TemplateDoesNotExist:
+                renderer = self._renderer_of[template_name] = self.django
+            else:
+                self._renderer_of[template_name] = self.jinja2
+                return template
+        return renderer.get_template(template_name)

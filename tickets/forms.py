@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from customer_ops.form_renderer import ConsoleForm
 from customer_ops.models import Order
 from customer_ops.roles import Role
 from tickets import conf
@@ -40,7 +39,7 @@ def version_of(obj) -> str:
     return obj.updated_at.isoformat()
 
 
-class VersionedForm(ConsoleForm):
+class VersionedForm(forms.Form):
     version = VersionField(required=False)
 
 
@@ -62,7 +61,7 @@ class AgentChoiceField(forms.ModelChoiceField):
 # --- Ticket page ---------------------------------------------------------------------
 
 
-class ReplyForm(ConsoleForm):
+class ReplyForm(forms.Form):
     text = forms.CharField(
         label="Reply to the customer",
         widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField", "id": "reply-text"}),
@@ -82,7 +81,7 @@ class ReplyForm(ConsoleForm):
         return [validate(u) for u in urls]
 
 
-class NoteForm(ConsoleForm):
+class NoteForm(forms.Form):
     body = forms.CharField(
         label="Internal note (staff only, never sent to the customer)",
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
@@ -152,7 +151,7 @@ def parse_items(text: str) -> list[dict]:
     return items
 
 
-class RaiseRefundForm(ConsoleForm):
+class RaiseRefundForm(forms.Form):
     order_number = forms.CharField(label="Order number", widget=forms.TextInput(attrs={"class": "vTextField"}))
     refund_type = forms.ChoiceField(choices=RefundType.choices)
     refund_reason_code = forms.ChoiceField(label="Reason code", choices=[])
@@ -211,7 +210,7 @@ class ProcessForm(VersionedForm):
 # --- Merge and split (tickets.services.links) ------------------------------------------
 
 
-class MergeForm(ConsoleForm):
+class MergeForm(forms.Form):
     target = forms.CharField(
         label="Merge this ticket into",
         widget=forms.TextInput(attrs={"class": "vTextField", "placeholder": "TKT-…"}),
@@ -229,7 +228,7 @@ class MergeForm(ConsoleForm):
         return ticket
 
 
-class SplitForm(ConsoleForm):
+class SplitForm(forms.Form):
     message = forms.IntegerField(label="From the customer's message", min_value=1)
     with_following = forms.BooleanField(label="And the messages after it", required=False)
     subject = forms.CharField(
@@ -253,7 +252,7 @@ class SplitForm(ConsoleForm):
 # --- Bulk work from the queue (tickets.services.bulk) -----------------------------------
 
 
-class BulkAssignForm(ConsoleForm):
+class BulkAssignForm(forms.Form):
     agent = AgentChoiceField(queryset=None, label="Assign the selected tickets to")
 
     def __init__(self, *args, **kwargs):
@@ -261,18 +260,18 @@ class BulkAssignForm(ConsoleForm):
         self.fields["agent"].queryset = support_staff()
 
 
-class BulkPriorityForm(ConsoleForm):
+class BulkPriorityForm(forms.Form):
     priority = forms.ChoiceField(label="New priority", choices=Priority.choices)
 
 
-class BulkNoteForm(ConsoleForm):
+class BulkNoteForm(forms.Form):
     body = forms.CharField(
         label="Internal note for each selected ticket",
         widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
     )
 
 
-class BulkResolveForm(ConsoleForm):
+class BulkResolveForm(forms.Form):
     macro = forms.ModelChoiceField(queryset=None, label="Canned reply used as the resolution")
 
     def __init__(self, *args, **kwargs):
@@ -282,7 +281,7 @@ class BulkResolveForm(ConsoleForm):
         self.fields["macro"].queryset = Macro.objects.filter(is_active=True).order_by("name")
 
 
-class SaveViewForm(ConsoleForm):
+class SaveViewForm(forms.Form):
     """Names the queue's current filters, search and order as a view of the user's own."""
 
     name = forms.CharField(max_length=60, strip=True)

@@ -1,59 +1,109 @@
-"""The console's own forms (``customer_ops.form_renderer.ConsoleForm``) render through
-Django's Jinja2 form renderer. Their markup is the Django-template renderer's, for every
-such form (found from the class tree once every admin is loaded, so a new form is covered):
-blank, bound to nothing (the required fields' errors), and bound to a tag in every value."""
+"""The form renderer (``customer_ops.form_renderer.FormRenderer``) takes Django's Jinja2
+templates where they exist and Django's template renderer otherwise. Its markup is the
+Django-template renderer's for every form the project defines (found from the class tree
+once every admin is loaded) and every admin's form (from the admin registry), so a new
+form or admin is covered: blank, bound to nothing (the required fields' errors), and bound
+to a tag in every value."""
 
 from __future__ import annotations
 
 import inspect
 
 import pytest
+from django import forms
 from django.contrib import admin
-from django.forms.renderers import DjangoTemplates
+from django.contrib.auth import get_user_model
+from django.forms.renderers import DjangoTemplates, get_default_renderer
+from django.test import RequestFactory
 from django.test.html import parse_html
 
-from customer_ops.form_renderer import RENDERER, ConsoleForm
+from customer_ops.form_renderer import FormRenderer
 from customer_ops.roles import Role
+from tests.factories import ADMIN_FACTORIES as FACTORIES
 from tests.tickets.factories import MacroFactory
 
 pytestmark = pytest.mark.django_db
 
 admin.autodiscover()  # every admin, and with them every app's forms
 DJANGO = DjangoTemplates()
+PROJECT_APPS = ("analytics", "api", "backoffice", "compliance", "customer_ops", "fraud", "tickets")
 
 
-def _console_forms() -> list[type]:
-    found, todo = [], list(ConsoleForm.__subclasses__())
+def _project_forms() -> list[type]:
+    found, todo = [], [forms.Form, forms.ModelForm]
     while todo:
         form = todo.pop()
-        found.append(form)
         todo += form.__subclasses__()
-    return sorted(found, key=lambda form: f"{form.__module__}.{form.__qualname__}")
+        if form.__module__.split(".")[0] in PROJECT_APPS:
+            found.append(form)
+    return sorted(set(found), key=lambda form: f"{form.__module__}.{form.__qualname__}")
 
 
 def _build(form_class, data, renderer):
-    required = {  # keyword-only arguments without a default (SaveViewForm's owner)
+    required = {  # keyword-only arguments without a default (SaveViewForm's owner ...)
         name: None
         for name, p in inspect.signature(form_class.__init__).parameters.items()
         if p.kind is p.KEYWORD_ONLY and p.default is p.empty
     }
-    kwargs = {"renderer": renderer} if renderer is not None else {}
-    return form_class(data, **required, **kwargs)
+    return form_class(data, **required, **({"renderer": renderer} if renderer else {}))
 
 
-def test_the_console_forms_are_found():
-    names = {form.__name__ for form in _console_forms()}
-    assert {"ReplyForm", "VersionedForm", "ResolveForm", "SplitForm", "BulkAssignForm"} <= names
+def _same_markup(form_class, data=None):
+    form = _build(form_class, data, None)  # one form rendered twice: the same (random) initial values
+    ours = str(form)
+    form.renderer = DJANGO
+    assert parse_html(ours) == parse_html(str(form)), form_class
+    assert "<script>" not in ours
 
 
-@pytest.mark.parametrize("form_class", _console_forms(), ids=lambda form: form.__name__)
-def test_markup_is_the_django_renderers(form_class, make_staff):
+def _junk(form_class) -> dict:
+    """A tag in every text field (a related field's junk fails in its lookup, either renderer)."""
+    fields = _build(form_class, None, None).fields
+    text = [name for name, field in fields.items() if type(field) in (forms.CharField, forms.EmailField)]
+    return {name: '<script>alert("x")</script>' for name in text}
+
+
+@pytest.fixture
+def choices(make_staff):
     make_staff(Role.AGENT, first_name="Ann <b>", last_name="O'Neil")  # a choice in the agent selects
     MacroFactory(name='Refund & "sorry"')
-    blank = _build(form_class, None, None)
-    assert blank.renderer is RENDERER
-    junk = {name: '<script>alert("x")</script>' for name in blank.fields}
-    for data in (None, {}, junk):  # blank; every required field's error; tags in every value
-        jinja, django = _build(form_class, data, None), _build(form_class, data, DJANGO)
-        assert parse_html(str(jinja)) == parse_html(str(django)), form_class
-        assert "<script>" not in str(jinja)
+
+
+def test_the_renderer_is_the_setting_and_the_forms_are_found():
+    assert isinstance(get_default_renderer(), FormRenderer)
+    names = {form.__name__ for form in _project_forms()}
+    assert {"ReplyForm", "VersionedForm", "SplitForm", "BulkAssignForm", "TransitionForm"} <= names
+
+
+@pytest.mark.parametrize("form_class", _project_forms(), ids=lambda form: form.__name__)
+def test_every_project_form_has_djangos_markup(form_class, choices):
+    if issubclass(form_class, forms.ModelForm) and getattr(form_class._meta, "model", None) is None:
+        pytest.skip("an abstract model form: its admins' forms are checked below")
+    try:
+        str(_build(form_class, None, None))
+    except (TypeError, AttributeError) as error:  # needs the object or actor its page passes
+        pytest.skip(f"built by its page only: {error}")
+    for data in (None, {}, _junk(form_class)):
+        _same_markup(form_class, data)
+
+
+ADMINS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+@pytest.mark.parametrize("model, model_admin", ADMINS, ids=lambda x: getattr(x, "__name__", ""))
+def test_every_admin_form_has_djangos_markup(model, model_admin, choices):
+    superuser = get_user_model().objects.create_superuser("renderer-admin", "r@example.com", "x")
+    request = RequestFactory().get("/")
+    request.user = superuser
+    obj = None
+    if not model_admin.has_add_permission(request):  # its change page's form, on a row
+        if model not in FACTORIES:
+            pytest.skip("no add page and no factory for a row")
+        obj = FACTORIES[model]()
+    form_class = model_admin.get_form(request, obj, change=obj is not None)
+    instance = {"instance": obj} if obj is not None else {}
+    for data in (None, {}, _junk(form_class)):
+        form = form_class(data, **instance)
+        ours = str(form)
+        form.renderer = DJANGO
+        assert parse_html(ours) == parse_html(str(form)), model
