@@ -43,10 +43,12 @@ def is_masked(user) -> bool:
     """Whether ``user`` sees personal columns masked (the analysts; never a superuser)."""
     if user is None:
         return False
-    masked = getattr(user, "_personal_data_masked", None)  # asked per row of a list: kept for the request
+    # Asked per row of a list: kept on the user for the request. Not mask_instance's
+    # ``_personal_data_masked``, which marks a masked row (a User row can be both).
+    masked = getattr(user, "_sees_masked_data", None)
     if masked is None:
         masked = user.is_authenticated and not user.is_superuser and not MASKED_ROLES.isdisjoint(group_names(user))
-        user._personal_data_masked = masked
+        user._sees_masked_data = masked
     return masked
 
 

@@ -297,8 +297,7 @@ class QueuePaginator(EstimatedCountPaginator):
     def _get_page(self, object_list, *args, **kwargs):
         if isinstance(object_list, QuerySet) and object_list.query.is_sliced:
             ids = self._page_ids(object_list)
-            page = self.object_list.order_by().filter(pk__in=ids).only(*selectors.QUEUE_ROW_COLUMNS)
-            rows = {t.pk: t for t in page}
+            rows = {t.pk: t for t in self.object_list.order_by().filter(pk__in=ids)}
             object_list = [rows[pk] for pk in ids if pk in rows]
         return super()._get_page(object_list, *args, **kwargs)
 
@@ -322,14 +321,6 @@ class QueuePaginator(EstimatedCountPaginator):
         open_count = bottom + len(ids) if ids else open_.count()
         done = qs.exclude(status__in=selectors.OPEN_STATUSES)
         return ids + list(done.values_list("pk", flat=True)[max(bottom - open_count, 0) : top - open_count])
-
-
-def _rows_with_shown_columns(changelist, request):
-    """``ChangeList.get_results``, the rows loading the columns the queue shows only. A list
-    that fits one page is the whole queryset, not QueuePaginator's page."""
-    super(type(changelist), changelist).get_results(request)
-    if isinstance(changelist.result_list, QuerySet):
-        changelist.result_list = changelist.result_list.only(*selectors.QUEUE_ROW_COLUMNS)
 
 
 @admin.register(Ticket)
@@ -594,7 +585,15 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         changelist = super().get_changelist(request, **kwargs)
         if getattr(request, "counting_only", False):  # tickets.saved_views: the rows, not a page
             return type("CountingChangeList", (changelist,), {"get_results": lambda self, request: None})
-        return type("QueueChangeList", (changelist,), {"get_results": _rows_with_shown_columns})
+
+        class QueueChangeList(changelist):
+            def get_results(self, request):
+                # The rows load the columns the queue shows only: both ways a page is read
+                # (a list that fits one page, QueuePaginator's page) start from this queryset.
+                self.queryset = self.queryset.only(*selectors.QUEUE_ROW_COLUMNS)
+                super().get_results(request)
+
+        return QueueChangeList
 
     def presence_view(self, request, pk: int):
         return live.presence_view(self, request, pk)
