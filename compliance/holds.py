@@ -65,9 +65,15 @@ def _open_sources(rule: HoldRule, customer_id: int) -> models.QuerySet:
     return source._default_manager.filter(rule.open, **{path: customer_id})
 
 
-def held_rows(model: type[models.Model], customer_id: int) -> dict[int, str]:
-    """Primary keys of ``model``'s rows held for ``customer_id``, each with its reason(s)."""
-    reasons: dict[int, list[str]] = defaultdict(list)
+def hold_reason_prefix(rule: HoldRule) -> str:
+    """What a held row's reason says before the source row's label."""
+    return f"legal hold: {rule.reason} "
+
+
+def held_pairs(model: type[models.Model], customer_id: int) -> list[tuple[HoldRule, models.QuerySet]]:
+    """Per rule that holds ``model``'s rows: the (primary key, source label) pairs it holds
+    for ``customer_id``, as a queryset (the erasure's plan compiles them into one statement)."""
+    found = []
     for rule in HOLD_RULES:
         lookup = rule.holds.get(model._meta.label)
         if lookup is None:
@@ -81,8 +87,16 @@ def held_rows(model: type[models.Model], customer_id: int) -> dict[int, str]:
                 .values_list("pk", f"{lookup}__{rule.label_field}")
                 .distinct()
             )
+        found.append((rule, pairs.order_by()))
+    return found
+
+
+def held_rows(model: type[models.Model], customer_id: int) -> dict[int, str]:
+    """Primary keys of ``model``'s rows held for ``customer_id``, each with its reason(s)."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for rule, pairs in held_pairs(model, customer_id):
         for pk, label in pairs:
-            reasons[pk].append(f"legal hold: {rule.reason} {label}")
+            reasons[pk].append(f"{hold_reason_prefix(rule)}{label}")
     return {pk: "; ".join(sorted(set(r))) for pk, r in reasons.items()}
 
 
