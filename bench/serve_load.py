@@ -123,29 +123,43 @@ def sign_in(base: str, username: str, password: str, device: TOTPDevice) -> str:
 # --- the load -------------------------------------------------------------------------
 
 
-def server_pids(port: int) -> tuple[int, list[int]]:
-    """(the gunicorn master listening on ``port``, its workers), from ``ss`` and /proc."""
+def server_master(port: int) -> int:
+    """The gunicorn master listening on ``port`` (from ``ss``: the listener whose parent does
+    not listen too)."""
     out = subprocess.run(["ss", "-ltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
     pids = {int(p) for p in re.findall(r"pid=(\d+)", out)}
-    parents = {pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in pids}
-    (master,) = [pid for pid, parent in parents.items() if parent not in pids]
-    return master, [pid for pid, parent in parents.items() if parent == master]
+    (master,) = [pid for pid in pids if int(_stat(pid)[1]) not in pids]
+    return master
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name (state first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def server_cpu(port: int) -> float:
-    """CPU seconds of the server so far: the master's own and its reaped children's, plus the
-    running workers' (utime, stime, cutime, cstime are fields 14-17 of /proc/<pid>/stat)."""
+    """CPU seconds of the server so far: the master's own and its reaped children's, plus its
+    children's not reaped yet (utime, stime, cutime, cstime are fields 14-17 of
+    /proc/<pid>/stat). Children are found by parent in /proc, not by the listening socket: a
+    worker retiring after ``max_requests`` closes its socket first, and its time, uncounted
+    until the master reaps it, once made a run's figure negative."""
     tick = os.sysconf("SC_CLK_TCK")
-    master, workers = server_pids(port)
-    fields = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
-    total = sum(int(f) for f in fields[11:15])
-    for pid in workers:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # reaped between the two reads: counted in the master's cutime
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+    master = server_master(port)
+    while True:
+        before = _stat(master)[11:15]
+        children = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = _stat(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+                continue
+            if int(fields[1]) == master:
+                children += int(fields[11]) + int(fields[12])
+        after = _stat(master)[11:15]
+        if after[2:] == before[2:]:  # no child reaped during the scan: counted once
+            return (sum(int(f) for f in after) + children) / tick
 
 
 def load(base: str, path: str, cookie: str, connections: int, seconds: float) -> list[float]:
