@@ -109,13 +109,15 @@ ROLE_APPS: dict[Role, list[str]] = {
 
 
 def group_names(user) -> frozenset[str]:
-    """The names of the user's groups: one query, cached on the user object for the
-    request (``has_perm`` caches the same way), for every check of a page that asks
-    (roles, masking, the audit actor, the refund approval limit)."""
+    """The names of the user's groups, cached on the user object for the request with its
+    permissions (:func:`customer_ops.access.load`: one statement for both), for every check
+    of a page that asks (roles, masking, the audit actor, the refund approval limit)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     if not hasattr(user, "_group_names_cache"):
-        user._group_names_cache = frozenset(user.groups.values_list("name", flat=True))
+        from customer_ops import access  # auth models: not importable while the apps load
+
+        access.load(user)  # with the permissions, in one statement
     return user._group_names_cache
 
 
