@@ -84,6 +84,7 @@ from customer_ops.personal_data import (
 )
 from customer_ops.registry import staff_text_scrubbers
 from customer_ops.scopes import PRIVACY_WRITE
+from customer_ops.statements import STAND_IN, bound, compiled
 from customer_ops.write_rules import erasure_bypass
 
 # Every audit entry about an erasure starts with this, so the erasure keeps its own trail.
@@ -186,23 +187,19 @@ def _held_for(step: Step, customer_id: int) -> dict[int, str]:
     return held_rows(step.base, customer_id)
 
 
-# A stand-in customer compiled into the plan's statement once per process, then swapped for
-# the request's own: building and compiling the 44 steps' querysets cost more than
-# PostgreSQL takes to count their rows (the deletion request page shows a pending plan).
-_CUSTOMER = -424242
-
-
 @cache
 def _plan_statement() -> tuple[str, tuple]:
     """One statement counting, per step, the customer's rows (``Step.rows``) by the reasons
     their holds give (``held_rows``'s wording: distinct reasons in code-point order, joined
-    by "; "; NULL for rows not held): rows (step number, reasons, rows)."""
+    by "; "; NULL for rows not held): rows (step number, reasons, rows). Compiled once per
+    process (:mod:`customer_ops.statements`): building the 44 steps' querysets cost more
+    than PostgreSQL takes to count their rows."""
     held_views, branches, params = [], [], []
     held_view_of: dict[type[models.Model], str] = {}
     for base in dict.fromkeys(step.base for step in steps()):
         parts = []
-        for rule, pairs in held_pairs(base, _CUSTOMER):
-            sql, pair_params = pairs.query.sql_with_params()
+        for rule, pairs in held_pairs(base, STAND_IN):
+            sql, pair_params = compiled(pairs)
             parts.append(f'(SELECT h.pk, (%s || h.label::text) COLLATE "C" AS reason FROM ({sql}) AS h(pk, label))')
             params += [hold_reason_prefix(rule), *pair_params]
         if parts:
@@ -212,9 +209,7 @@ def _plan_statement() -> tuple[str, tuple]:
                 f" FROM ({' UNION ALL '.join(parts)}) AS r GROUP BY pk)"
             )
     for number, step in enumerate(steps()):
-        rows = step.rows(_CUSTOMER).order_by().values_list(step.id_field, flat=True)
-        sql, row_params = rows.query.sql_with_params()
-        assert _CUSTOMER in row_params, f"{step.key}: the stand-in must reach the statement"
+        sql, row_params = compiled(step.rows(STAND_IN).order_by().values_list(step.id_field, flat=True))
         view = held_view_of.get(step.base)
         if view:
             branches.append(
@@ -230,10 +225,9 @@ def _plan_statement() -> tuple[str, tuple]:
 def _plan_counts(customer_id: int) -> dict[int, Counter]:
     """Step number -> {reasons or None: rows}, from :func:`_plan_statement`."""
     sql, params = _plan_statement()
-    bound = [customer_id if type(p) is int and p == _CUSTOMER else p for p in params]
     counts: dict[int, Counter] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
+        cursor.execute(sql, bound(params, customer_id))
         for number, reasons, rows in cursor.fetchall():
             if rows:
                 counts.setdefault(number, Counter())[reasons] += rows

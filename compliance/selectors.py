@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -13,6 +15,7 @@ from compliance import dsr
 from compliance.choices import AccessKind, AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
 from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog
 from customer_ops.registry import RecentAction
+from customer_ops.statements import STAND_IN, bound, compiled
 
 # Requests still to be decided or carried out (the statutory deadline runs).
 OPEN_REQUESTS = (RequestStatus.PENDING, RequestStatus.PROCESSING)
@@ -109,31 +112,43 @@ def request_exports(request: AccessRequest) -> list[AccessLog]:
 TICKET_ID = re.compile(r"\bTKT-\d+\b")
 
 
-def recent_actions(user, limit: int) -> list[RecentAction]:
-    """The user's latest audit entries, newest first. One query: the staff member's two actor
-    types (AGENT or ADMIN, by role when they acted) each read from ``audit_log_actor_idx``
-    in index order, ``limit`` rows apiece, then merged."""
+_RECENT_COLUMNS = ("customer_id", "action_type", "action_field", "action_reason", "created_at", "id")
+
+
+@functools.cache
+def _recent_statement(limit: int) -> tuple[str, tuple]:
+    """The staff member's two actor types (AGENT or ADMIN, by role when they acted), each
+    read from ``audit_log_actor_idx`` in index order, ``limit`` rows apiece, then merged;
+    compiled once per process (:mod:`customer_ops.statements`: every home page runs it)."""
     per_type = [
-        AuditLog.objects.filter(actor_type=kind, actor_id=user.pk)
+        AuditLog.objects.filter(actor_type=kind, actor_id=STAND_IN)
         .order_by("-created_at", "-id")
-        .only("customer_id", "action_type", "action_field", "action_reason", "created_at")[:limit]
+        .values_list(*_RECENT_COLUMNS)[:limit]
         for kind in (ActorType.AGENT, ActorType.ADMIN)
     ]
-    entries = per_type[0].union(per_type[1], all=True).order_by("-created_at", "-id")[:limit]
+    return compiled(per_type[0].union(per_type[1], all=True).order_by("-created_at", "-id")[:limit])
+
+
+def recent_actions(user, limit: int) -> list[RecentAction]:
+    """The user's latest audit entries, newest first, in one query (:func:`_recent_statement`)."""
+    sql, params = _recent_statement(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound(params, user.pk))
+        entries = cursor.fetchall()
     actions = []
-    for entry in entries:
-        what = AuditAction(entry.action_type).label
-        if entry.action_field:
-            what += f": {entry.action_field}"
-        if entry.action_reason:
-            what += f" ({entry.action_reason[:80]})"
-        ticket = TICKET_ID.search(entry.action_reason or "")
+    for customer_id, action_type, action_field, action_reason, created_at, _ in entries:
+        what = AuditAction(action_type).label
+        if action_field:
+            what += f": {action_field}"
+        if action_reason:
+            what += f" ({action_reason[:80]})"
+        ticket = TICKET_ID.search(action_reason or "")
         actions.append(
             RecentAction(
-                when=entry.created_at,
+                when=created_at,
                 what=what,
-                customer_id=entry.customer_id,
-                customer_url=reverse("admin:customer_ops_customer_change", args=[entry.customer_id]),
+                customer_id=customer_id,
+                customer_url=reverse("admin:customer_ops_customer_change", args=[customer_id]),
                 ticket=ticket.group(0) if ticket else "",
                 ticket_url=_ticket_url(ticket.group(0)) if ticket else "",
             )

@@ -208,14 +208,23 @@ def test_recent_actions_read_one_bounded_query(people):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from compliance.models import AuditLog
     from compliance.selectors import recent_actions
+    from tests.factories import AuditLogFactory
 
+    agent = people["agent"]
     for _ in range(15):
-        ticket_services.ticket_assign(ticket=TicketFactory(), agent=people["agent"], actor=people["agent"])
+        ticket_services.ticket_assign(ticket=TicketFactory(), agent=agent, actor=agent)
+    AuditLogFactory(actor_type="ADMIN", actor_id=agent.pk, action_reason="as an admin")  # newest, other type
+    AuditLogFactory(actor_type="ADMIN", actor_id=people["lead"].pk)  # someone else's
     with CaptureQueriesContext(connection) as queries:
-        rows = recent_actions(people["agent"], 10)
+        rows = recent_actions(agent, 10)
     assert len(rows) == 10 and len(queries) == 1
-    assert [r.when for r in rows] == sorted((r.when for r in rows), reverse=True)
+    expected = AuditLog.objects.filter(actor_id=agent.pk, actor_type__in=["AGENT", "ADMIN"])
+    assert [(r.when, r.customer_id) for r in rows] == list(
+        expected.order_by("-created_at", "-id").values_list("created_at", "customer_id")[:10]
+    )
+    assert "as an admin" in rows[0].what
 
 
 def test_take_next_button_on_the_agent_home(client, people):
