@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customer_ops.context import actor_for_customer
+from customer_ops.roles import Role
 from tests.assertions import assert_page_shows, unchanged
 from tests.factories import OrderFactory, RefundRequestFactory, TicketFactory, TicketMessageFactory, UserFactory
 from tests.tickets.conftest import fresh
@@ -575,3 +576,15 @@ def test_ticket_missing_redirects(as_agent):
     assert response.status_code == 302 and response.url == reverse("admin:index")
     landed = as_agent.get(response.url)
     assert_page_shows(landed, present=[f"ID “{missing}” doesn’t exist. Perhaps it was deleted?"])
+
+
+def test_agent_filter_lists_support_staff_by_name(as_agent, agent, lead, fraud, make_staff):
+    no_name = make_staff(Role.AGENT, username="agent_plain", first_name="", last_name="")
+    inactive = make_staff(Role.AGENT, username="agent_gone", is_active=False)
+    response = as_agent.get(reverse("admin:tickets_ticket_changelist"))
+    (agents,) = [spec for spec in response.context["cl"].filter_specs if getattr(spec, "parameter_name", "") == "agent"]
+    choices = dict(agents.lookup_choices)
+    assert choices[str(agent.pk)] == "Alex Agent" and choices[str(lead.pk)] == "Lee Lead"
+    assert choices[str(no_name.pk)] == "agent_plain"  # no name: the username
+    assert str(fraud.pk) not in choices and str(inactive.pk) not in choices
+    assert choices["none"] == "Unassigned"

@@ -268,7 +268,11 @@ class AgentFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         memo = request_memo(request)  # once per request, however many saved views are counted
         if "support_staff" not in memo:
-            memo["support_staff"] = [(str(u.pk), u.get_full_name() or u.get_username()) for u in forms.support_staff()]
+            # The names only (AbstractUser.get_full_name's wording), not whole user rows.
+            names = forms.support_staff().values_list("pk", "first_name", "last_name", "username")
+            memo["support_staff"] = [
+                (str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in names
+            ]
         return [("none", "Unassigned"), *memo["support_staff"]]
 
     def queryset(self, request, queryset):
