@@ -219,7 +219,8 @@ def _plan_statement() -> tuple[str, tuple]:
         else:
             branches.append(f"(SELECT {number}, NULL::text, count(*) FROM ({sql}) AS ids(pk))")
         params += row_params
-    return f"WITH {', '.join(held_views)} {' UNION ALL '.join(branches)}", tuple(params)
+    with_clause = f"WITH {', '.join(held_views)} " if held_views else ""
+    return with_clause + " UNION ALL ".join(branches), tuple(params)
 
 
 def _plan_counts(customer_id: int) -> dict[int, Counter]:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from analytics.selectors import LinkedAccount, linked_accounts
 from customer_ops.choices import CustomerStatus, ServiceType
 from customer_ops.models import Customer
+from customer_ops.statements import STAND_IN, bound, compiled
 from fraud import conf
 from fraud.choices import BlockType, RiskLevel
 from fraud.models import SEVERITY_RANK, Block, FraudAlert, SuspiciousActivity, TrustScore
@@ -308,24 +309,21 @@ def _decision_query(customer_id, service: str, at: dt.datetime) -> QuerySet:
 _DECISION_NAMES = {name.removeprefix("trust_score__"): name for name in _DECISION_COLUMNS}
 
 # Stand-ins compiled into the statement once per service, then swapped for each call's own
-# values: building and compiling the queryset costs more than PostgreSQL takes to answer it,
-# on the path of every order (bench/api_load.py).
+# values (customer_ops.statements; the time is a second stand-in): building and compiling the
+# queryset costs more than PostgreSQL takes to answer it, on the path of every order
+# (bench/api_load.py).
 _AT = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
-_CUSTOMER = -424242
 
 
 @functools.cache
 def _decision_statement(service: str) -> tuple[str, tuple]:
-    sql, params = _decision_query(_CUSTOMER, service, _AT).query.sql_with_params()
-    assert _CUSTOMER in params and _AT in params, "the stand-ins must reach the statement"
+    sql, params = compiled(_decision_query(STAND_IN, service, _AT))
+    assert _AT in params, "the time's stand-in must reach the statement"
     return sql, params
 
 
 def _bound(params: tuple, customer_id: int, at: dt.datetime) -> list:
-    return [
-        at if isinstance(p, dt.datetime) and p == _AT else customer_id if type(p) is int and p == _CUSTOMER else p
-        for p in params
-    ]
+    return [at if isinstance(p, dt.datetime) and p == _AT else p for p in bound(params, customer_id)]
 
 
 def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = None) -> OrderDecision | None:
