@@ -28,3 +28,28 @@ def test_the_console_forms_renderer_is_warmed_too():
     environment.cache.clear()
     warmup.warm()
     assert len(environment.cache) >= len(environment.list_templates(extensions=["html"])) > 20
+
+
+def test_gunicorns_master_freezes_what_it_built_before_forking():
+    """gunicorn.conf.py's ``when_ready``: warmed, then frozen out of the collector's reach."""
+    import gc
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from django.conf import settings
+
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    logged = []
+    server = SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=True), log=SimpleNamespace(info=lambda *a: logged.append(a))
+    )
+    connections.close_all()
+    gc.unfreeze()
+    try:
+        config["when_ready"](server)
+        assert gc.get_freeze_count() > 10_000
+        assert logged and logged[0][1] > 100  # the templates compiled
+        assert all(connection.connection is None for connection in connections.all())
+    finally:
+        gc.unfreeze()
