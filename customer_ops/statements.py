@@ -1,18 +1,31 @@
-"""Querysets compiled once per process, run with each call's own value.
+"""Querysets compiled once per process, run with each call's own values.
 
 Building and compiling a queryset costs Python more than PostgreSQL takes to answer a small
 indexed query; on a path every page takes (the home page's recent actions, a pending
-erasure plan's 44 steps) the compiled SQL is kept. The queryset is built once with
-:data:`STAND_IN` where the varying value goes; :func:`bound` swaps it for the call's own.
+erasure plan's 44 steps, the queue's rows) the compiled SQL is kept. The queryset is built
+once with a stand-in where each varying value goes (:data:`STAND_IN` for an id,
+:data:`TIME_STAND_IN` for a time, :data:`IDS_STAND_IN` for a list of ids, compared with
+``= ANY(%s)``); :func:`bound` and :func:`bind` swap them for the call's own. :class:`ModelStatement` turns the rows of a
+model queryset's kept statement into instances, as the queryset itself would.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections.abc import Callable
+
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
 # Not a primary key any table hands out (they are positive), so it never means a real row.
 STAND_IN = -424242
+# A time no row holds (the epoch's 424,242nd microsecond).
+TIME_STAND_IN = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
+# A list of ids, for ``= ANY(%s)``.
+IDS_STAND_IN = [STAND_IN, STAND_IN]
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple]:
@@ -28,6 +41,130 @@ def bound(params: tuple, value: int) -> list:
     return [value if _is_stand_in(p) else p for p in params]
 
 
+def bind(params: tuple, *, pk: int | None = None, at: dt.datetime | None = None, ids=None) -> list:
+    """``params`` with :data:`STAND_IN` replaced by ``pk``, :data:`TIME_STAND_IN` by ``at``
+    and :data:`IDS_STAND_IN` by the list ``ids``."""
+    out = []
+    for param in params:
+        if _is_stand_in(param):
+            param = pk
+        elif isinstance(param, dt.datetime) and param == TIME_STAND_IN:
+            param = at
+        elif isinstance(param, list) and param == IDS_STAND_IN:
+            param = list(ids)
+        out.append(param)
+    return out
+
+
+def _kinds(params) -> set[str]:
+    """The stand-ins present in ``params``, by :func:`bind`'s keyword."""
+    kinds = set()
+    for param in params:
+        if _is_stand_in(param):
+            kinds.add("pk")
+        elif isinstance(param, dt.datetime) and param == TIME_STAND_IN:
+            kinds.add("at")
+        elif isinstance(param, list) and param == IDS_STAND_IN:
+            kinds.add("ids")
+    return kinds
+
+
 def _is_stand_in(param) -> bool:
     # int subclasses too: Django wraps a BigIntegerField's value in psycopg's Int8.
     return isinstance(param, int) and not isinstance(param, bool) and param == STAND_IN
+
+
+class ModelStatement:
+    """A model queryset's statement, compiled once, whose rows become instances as Django's
+    ``ModelIterable`` makes them: the model's selected columns (the others deferred), the
+    ``select_related`` rows, the annotations as attributes."""
+
+    def __init__(self, queryset: QuerySet, stand_ins: set[str]):
+        if queryset._prefetch_related_lookups or queryset._known_related_objects or queryset._fields is not None:
+            raise ImproperlyConfigured("ModelStatement takes a plain model queryset")
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(using=self.db)
+        self.sql, self.params = compiler.as_sql()
+        if _kinds(self.params) != set(stand_ins):  # each must reach it, or a call's value is lost
+            raise ImproperlyConfigured(f"Stand-ins {_kinds(self.params)} != {stand_ins}: {self.sql[:120]}")
+        select, klass_info = compiler.select, compiler.klass_info
+        self._compiler = compiler
+        self._model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self._start, self._end = fields[0], fields[-1] + 1
+        self._init_list = [column[0].target.attname for column in select[self._start : self._end]]
+        self._related = get_related_populators(klass_info, select, self.db)
+        self._annotations = list(compiler.annotation_col_map.items())
+        self._converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+
+    def fetch(self, **values) -> list:
+        """The instances, in the statement's order, for the stand-ins' values (:func:`bind`'s keywords)."""
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, bind(self.params, **values))
+            rows = cursor.fetchall()
+        if self._converters:
+            rows = self._compiler.apply_converters(rows, self._converters)
+        objects = []
+        for row in rows:
+            obj = self._model.from_db(self.db, self._init_list, row[self._start : self._end])
+            for populator in self._related:
+                populator.populate(row, obj)
+            for name, position in self._annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+# Every function of kept_rows and kept_value, for the test that runs each once.
+KEPT: list[Callable] = []
+
+
+def kept_rows(model, *stand_ins: str) -> Callable:
+    """Decorates a function that builds a queryset of ``model`` with stand-ins (``"pk"``,
+    ``"at"``, ``"ids"``): the decorated function takes the stand-ins' values and returns the
+    instances, from a :class:`ModelStatement` compiled on first use for each database the
+    router reads ``model`` from."""
+
+    def decorate(build: Callable[[], QuerySet]) -> Callable[..., list]:
+        kept: dict[str, ModelStatement] = {}
+
+        @functools.wraps(build)
+        def rows(**values) -> list:
+            alias = router.db_for_read(model)
+            if alias not in kept:
+                kept[alias] = ModelStatement(build().using(alias), set(stand_ins))
+            return kept[alias].fetch(**values)
+
+        rows.stand_ins = set(stand_ins)
+        KEPT.append(rows)
+        return rows
+
+    return decorate
+
+
+def kept_value(model, *stand_ins: str) -> Callable:
+    """As :func:`kept_rows`, for a queryset of one column whose first row's value is the
+    answer (a count or a sum, grouped); None when there is no row."""
+
+    def decorate(build: Callable[[], QuerySet]) -> Callable:
+        kept: dict[str, tuple[str, tuple]] = {}
+
+        @functools.wraps(build)
+        def value(**values):
+            alias = router.db_for_read(model)
+            if alias not in kept:
+                sql, params = build().using(alias).query.get_compiler(using=alias).as_sql()
+                if _kinds(params) != set(stand_ins):
+                    raise ImproperlyConfigured(f"Stand-ins {_kinds(params)} != {set(stand_ins)}: {sql[:120]}")
+                kept[alias] = sql, params
+            sql, params = kept[alias]
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, bind(params, **values))
+                row = cursor.fetchone()
+            return None if row is None else row[0]
+
+        value.stand_ins = set(stand_ins)
+        KEPT.append(value)
+        return value
+
+    return decorate

@@ -122,9 +122,9 @@ def is_blocked(customer, service_type: str | None = None, *, payment: bool = Fal
     return customer_id in blocked_customer_ids([customer_id], service_type, payment=payment, at=at)
 
 
-def active_blocks(customer) -> QuerySet[Block]:
-    """Every block in force for a customer, of any type (the customer page's panel)."""
-    return Block.objects.filter(in_force_q(), customer_id=getattr(customer, "pk", customer)).order_by(
+def active_blocks(customer, *, at: dt.datetime | None = None) -> QuerySet[Block]:
+    """Every block in force for a customer (now, or ``at``), of any type (the customer page's panel)."""
+    return Block.objects.filter(in_force_q(at), customer_id=getattr(customer, "pk", customer)).order_by(
         "-blocked_at", "-id"
     )
 

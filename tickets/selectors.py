@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -28,12 +30,13 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customer_ops import statements
 from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, ticket_sla_targets
 from customer_ops.models import Customer
 from tickets import conf
 from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, RefundStatus, SenderType, TicketStatus
 from tickets.models import Dispute, InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
-from tickets.queue_order import ensure_sla_targets
+from tickets.queue_order import ensure_sla_targets, wanted_targets
 from tickets.services.errors import SupportError
 from tickets.workspace_models import TicketMessageMove
 
@@ -101,8 +104,8 @@ def with_sla(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def watchers_subquery(since: dt.datetime, *, exclude_user=None):
-    """The names of the staff (but ``exclude_user``) who have the ticket open since ``since``
+def watchers_subquery(since: dt.datetime, *, exclude_user_id: int | None = None):
+    """The names of the staff (but ``exclude_user_id``) who have the ticket open since ``since``
     (``ticket_presence``), comma-separated; NULL when nobody: the queue's eye."""
     from django.contrib.postgres.aggregates import StringAgg
     from django.db.models.functions import Concat, NullIf, Trim
@@ -110,8 +113,8 @@ def watchers_subquery(since: dt.datetime, *, exclude_user=None):
     from tickets.models import TicketPresence
 
     rows = TicketPresence.objects.filter(ticket=OuterRef("pk"), seen_at__gte=since)
-    if exclude_user is not None:
-        rows = rows.exclude(user_id=exclude_user.pk)
+    if exclude_user_id is not None:
+        rows = rows.exclude(user_id=exclude_user_id)
     full = Trim(Concat("user__first_name", Value(" "), "user__last_name", output_field=CharField()))
     name = Coalesce(NullIf(full, Value("")), "user__username")
     names = StringAgg(name, ", ", order_by="user__first_name")
@@ -163,6 +166,35 @@ QUEUE_ROW_COLUMNS = (
     "created_at",
     "resolved_at",
 )
+
+
+def queue_rows(ids: list[int], *, viewer_id: int, since: dt.datetime) -> list[Ticket]:
+    """The queue's rows of the tickets ``ids``, in that order: :func:`ticket_queue`'s columns
+    (:data:`QUEUE_ROW_COLUMNS` of the ticket and its customer, SLA, unread count, escalation
+    flag) and who else (not ``viewer_id``) has each open since ``since``.
+
+    One statement compiled once per process and SLA settings (customer_ops.statements):
+    building and compiling this queryset took more of a queue page's CPU than PostgreSQL
+    took to answer it. The page's filters are not in it: ``ids`` are the page's already.
+    """
+    ensure_sla_targets()
+    statement = _queue_rows_statement(Ticket.objects.db, wanted_targets())
+    rows = {ticket.pk: ticket for ticket in statement.fetch(pk=viewer_id, at=since, ids=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+@functools.lru_cache(maxsize=8)  # per database and SLA settings (the tests change them)
+def _queue_rows_statement(alias: str, sla: tuple) -> statements.ModelStatement:
+    by_id = RawSQL(f'"{Ticket._meta.db_table}"."id" = ANY(%s)', (statements.IDS_STAND_IN,), output_field=BooleanField())
+    queryset = (
+        ticket_queue()
+        .using(alias)
+        .annotate(watchers=watchers_subquery(statements.TIME_STAND_IN, exclude_user_id=statements.STAND_IN))
+        .only(*QUEUE_ROW_COLUMNS)
+        .filter(by_id)
+        .order_by()
+    )
+    return statements.ModelStatement(queryset, {"pk", "at", "ids"})
 
 
 # An email address typed or pasted into the queue's search box.
@@ -446,13 +478,20 @@ def refundable_amount(order) -> Decimal:
 
 
 def recent_refunds_total(customer_id: int, *, days: int) -> Decimal:
-    since = timezone.now() - dt.timedelta(days=days)
-    total = (
-        RefundRequest.objects.filter(customer_id=customer_id, created_at__gte=since)
+    """What the customer was refunded or asked for, but rejected requests, in the last ``days``."""
+    return _refunds_total_since(pk=customer_id, at=timezone.now() - dt.timedelta(days=days)) or Decimal("0.00")
+
+
+@statements.kept_value(RefundRequest, "pk", "at")
+def _refunds_total_since():
+    return (
+        RefundRequest.objects.filter(customer_id=statements.STAND_IN, created_at__gte=statements.TIME_STAND_IN)
         .exclude(refund_status=RefundStatus.REJECTED)
-        .aggregate(total=Sum(Coalesce("approved_amount", "requested_amount")))["total"]
+        .values("customer_id")
+        .annotate(total=Sum(Coalesce("approved_amount", "requested_amount")))
+        .values("total")
+        .order_by()
     )
-    return total or Decimal("0.00")
 
 
 def awaiting_approval(qs: QuerySet[RefundRequest], *, user, limit: Decimal | None) -> QuerySet[RefundRequest]:
@@ -476,7 +515,18 @@ def awaiting_approval(qs: QuerySet[RefundRequest], *, user, limit: Decimal | Non
 
 
 def open_ticket_count(customer_id: int) -> int:
-    return Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).count()
+    return _open_tickets(pk=customer_id) or 0
+
+
+@statements.kept_value(Ticket, "pk")
+def _open_tickets():
+    return (
+        Ticket.objects.filter(customer_id=statements.STAND_IN, status__in=OPEN_STATUSES)
+        .values("customer_id")
+        .annotate(n=Count("*"))
+        .values("n")
+        .order_by()
+    )
 
 
 # --- The customer's view (the customer channel of the service API) ----------------------

@@ -288,21 +288,19 @@ class AgentFilter(admin.SimpleListFilter):
 
 
 class QueuePaginator(EstimatedCountPaginator):
-    """Sorts narrow rows, then loads the page's wide ones (a "deferred join").
+    """A page of the queue is its tickets' ids, in the queue's order; the change list loads
+    their rows (:func:`tickets.selectors.queue_rows`, one statement compiled once per
+    process), so the unread counts, escalation flags and watchers are computed for the rows
+    shown only, and the sorting query reads narrow index entries, not wide rows.
 
     The open tickets' order (SLA due time, priority, age) is read from an index of
     ``tickets_queue_order``; the resolved and closed tickets after them are sorted with
-    just the sort key (a top-N heap of a few kB) instead of whole rows with their
-    customer, agent, unread-count and escalation columns. The second query loads the
-    page's rows by primary key, so the unread counts and escalation flags are computed for
-    the rows shown only.
+    just the sort key (a top-N heap of a few kB).
     """
 
     def _get_page(self, object_list, *args, **kwargs):
         if isinstance(object_list, QuerySet) and object_list.query.is_sliced:
-            ids = self._page_ids(object_list)
-            rows = {t.pk: t for t in self.object_list.order_by().filter(pk__in=ids)}
-            object_list = [rows[pk] for pk in ids if pk in rows]
+            object_list = self._page_ids(object_list)
         return super()._get_page(object_list, *args, **kwargs)
 
     @staticmethod
@@ -399,11 +397,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
-        # The eye: who else has the ticket open now (a subquery per row of the page shown,
-        # served by ticket_presence_once; the sorting query of QueuePaginator does not read it).
-        return selectors.ticket_queue().annotate(
-            watchers=selectors.watchers_subquery(presence.presence_cutoff(), exclude_user=request.user)
-        )
+        # The page's rows, with who else has each open now (the eye), are loaded by
+        # QueueChangeList from their ids: this queryset filters and sorts.
+        return selectors.ticket_queue()
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -592,10 +588,15 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
 
         class QueueChangeList(changelist):
             def get_results(self, request):
-                # The rows load the columns the queue shows only: both ways a page is read
-                # (a list that fits one page, QueuePaginator's page) start from this queryset.
-                self.queryset = self.queryset.only(*selectors.QUEUE_ROW_COLUMNS)
+                # Both ways Django reads a page (a list that fits one page: the queryset;
+                # QueuePaginator's page: its ids) end in the page's ids, whose rows are loaded
+                # with what the queue shows.
                 super().get_results(request)
+                page = self.result_list
+                ids = list(page.values_list("pk", flat=True)) if isinstance(page, QuerySet) else list(page)
+                self.result_list = selectors.queue_rows(
+                    ids, viewer_id=request.user.pk, since=presence.presence_cutoff()
+                )
 
         return QueueChangeList
 
