@@ -35,10 +35,18 @@ from customer_ops.deadlines import TicketSla, target_expression, ticket_sla, tic
 from customer_ops.models import Customer
 from tickets import conf
 from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, RefundStatus, SenderType, TicketStatus
-from tickets.models import Dispute, InternalNote, RefundRequest, SlaEscalation, Ticket, TicketMessage
+from tickets.models import (
+    Dispute,
+    InternalNote,
+    RefundOrigin,
+    RefundRequest,
+    SlaEscalation,
+    Ticket,
+    TicketMessage,
+)
 from tickets.queue_order import ensure_sla_targets, wanted_targets
 from tickets.services.errors import SupportError
-from tickets.workspace_models import TicketMessageMove
+from tickets.workspace_models import TicketLink, TicketLinkKind, TicketMessageMove
 
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 # Higher is more urgent; the queue sorts on it after the SLA due time.
@@ -354,34 +362,85 @@ def ticket_thread(ticket: Ticket, *, new_after: tuple[int, int] | None = None) -
 
     messages = [
         ThreadEntry("message", m, is_new=seen_message is not None and m.pk > seen_message, origin=origin(m))
-        for m in thread_messages(ticket).order_by("created_at", "id")
+        for m in _thread_messages_in_order(pk=ticket.pk)
     ]
     notes = [
         ThreadEntry("note", n, is_new=seen_note is not None and n.pk > seen_note, origin=origin(n))
-        for n in thread_notes(ticket).order_by("created_at", "id")
+        for n in _thread_notes_in_order(pk=ticket.pk)
     ]
     return sorted(chain(messages, notes), key=lambda e: (e.created_at, e.kind, e.obj.pk))
+
+
+# --- The ticket page's reads, each a statement compiled once per process ------------------
+# (customer_ops.statements: every agent opens many ticket pages; building and compiling these
+# querysets cost more CPU than PostgreSQL took to answer them.)
+
+
+@statements.kept_rows(TicketMessage, "pk")
+def _thread_messages_in_order():
+    return thread_messages(statements.STAND_IN).order_by("created_at", "id")
+
+
+@statements.kept_rows(InternalNote, "pk")
+def _thread_notes_in_order():
+    return thread_notes(statements.STAND_IN).order_by("created_at", "id")
+
+
+@statements.kept_rows(Ticket, "pk")
+def _page_ticket():
+    return Ticket.objects.select_related("customer", "order").filter(pk=statements.STAND_IN).order_by()[:1]
+
+
+def page_ticket(pk: int) -> Ticket | None:
+    """The ticket with its customer and order (the ticket page's first read); None if none."""
+    return next(iter(_page_ticket(pk=pk)), None)
+
+
+@statements.kept_rows(Dispute, "pk")
+def _thread_disputes():
+    return thread_disputes(statements.STAND_IN)
+
+
+def disputes_on_thread(ticket: Ticket) -> list[Dispute]:
+    """:func:`thread_disputes`' rows."""
+    return _thread_disputes(pk=ticket.pk)
+
+
+@statements.kept_rows(RefundOrigin, "pk")
+def _thread_refunds():
+    return (
+        RefundOrigin.objects.filter(ticket_id__in=thread_family(statements.STAND_IN))
+        .select_related("refund")
+        .only("refund__refund_request_id", "refund__refund_status", "refund__requested_amount", "ticket_id")
+    )
+
+
+def refunds_on_thread(ticket: Ticket) -> list[RefundOrigin]:
+    """The refunds raised from ``ticket`` and from the tickets merged into it."""
+    return _thread_refunds(pk=ticket.pk)
+
+
+@statements.kept_rows(TicketLink, "pk")
+def _links():
+    return (
+        TicketLink.objects.filter(Q(source=statements.STAND_IN) | Q(target=statements.STAND_IN))
+        .select_related("source", "target")
+        .only("kind", "source__ticket_id", "source__status", "target__ticket_id", "target__status")
+        .order_by("created_at", "id")
+    )
 
 
 def ticket_links(ticket: Ticket) -> list[tuple[str, Ticket]]:
     """What the ticket page says of the ticket's merges and splits: (label, other ticket),
     one query."""
-    from tickets.models import TicketLink, TicketLinkKind
-
     labels = {
         (TicketLinkKind.MERGED, True): "Merged into",
         (TicketLinkKind.MERGED, False): "Merged here:",
         (TicketLinkKind.SPLIT, True): "Split from",
         (TicketLinkKind.SPLIT, False): "Split off into",
     }
-    rows = (
-        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
-        .select_related("source", "target")
-        .only("kind", "source__ticket_id", "source__status", "target__ticket_id", "target__status")
-        .order_by("created_at", "id")
-    )
     found = []
-    for link in rows:
+    for link in _links(pk=ticket.pk):
         outgoing = link.source_id == ticket.pk
         found.append((labels[(link.kind, outgoing)], link.target if outgoing else link.source))
     return found

@@ -31,7 +31,7 @@ from tickets.admin import bulk, live, report
 from tickets.admin import saved_views as saved_view_pages
 from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context, request_memo
 from tickets.choices import Priority, TicketStatus
-from tickets.models import InternalNote, Macro, RefundOrigin, SlaEscalation, Ticket, TicketMessage
+from tickets.models import InternalNote, Macro, SlaEscalation, Ticket, TicketMessage
 from tickets.resources import TicketQueueResource
 from tickets.services import links, presence
 from tickets.services import tickets as services
@@ -637,7 +637,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         return self.render_ticket(request, int(object_id), mark_read=request.method == "GET")
 
     def render_ticket(self, request, pk: int, *, bound=None, stale=None, mark_read: bool = False):
-        ticket = Ticket.objects.select_related("customer", "order").filter(pk=pk).first()
+        ticket = selectors.page_ticket(pk)
         if ticket is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(pk))
         if not self.has_view_permission(request, ticket):
@@ -685,13 +685,9 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         panels = render_panels(ticket.customer, request, only=conf.TICKET_SIDEBAR_PANELS)
         customer_viewed.send(sender=Customer, customer=ticket.customer, request=request)
         # The refunds raised from this ticket and from the tickets merged into it.
-        refunds = list(
-            RefundOrigin.objects.filter(ticket_id__in=selectors.thread_family(ticket))
-            .select_related("refund")
-            .only("refund__refund_request_id", "refund__refund_status", "refund__requested_amount", "ticket_id")
-        )
+        refunds = selectors.refunds_on_thread(ticket)
         # Likewise the disputes (customer_disputes.ticket_id), for the roles that may see them.
-        disputes = list(selectors.thread_disputes(ticket)) if user.has_perm("tickets.view_dispute") else []
+        disputes = selectors.disputes_on_thread(ticket) if user.has_perm("tickets.view_dispute") else []
         now = timezone.now()
         context = {
             **admin_context(self, request, ticket, f"{ticket.ticket_id}: {ticket.subject}"),
