@@ -382,17 +382,33 @@ class DataDeletionRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
             *super().get_urls(),
         ]
 
+    def get_object(self, request, object_id, from_field=None):
+        # One read per page view (change_view's; changeform_view asks again), with the
+        # customer and the handling row its read-only fields show (a query each otherwise).
+        memo = request.__dict__.setdefault("_deletion_requests", {})
+        key = (str(object_id), from_field)
+        if key not in memo:
+            memo[key] = super().get_object(request, object_id, from_field)
+        return memo[key]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "compliance_datadeletionrequest_change":
+            queryset = queryset.select_related("customer", "handling")
+        return queryset
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The version first, the request and its plan after: what the officer sees is never
+        # older than the version the decision sends back (a write between is a conflict).
+        version = None
+        if request.user.has_perm(PROCESS) and str(object_id).isdigit():
+            version = services.deletion_request_version_of(int(object_id))
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None and self.has_view_permission(request, obj):
-            can_process = request.user.has_perm(PROCESS) and obj.request_status == RequestStatus.PENDING
-            version = None
-            if can_process:
-                # The version first, the plan and the page after: what the officer sees is never
-                # older than the version the decision sends back (a write between is a conflict).
-                version = services.deletion_request_version(obj)
-                obj.refresh_from_db()
+            can_process = version is not None and obj.request_status == RequestStatus.PENDING
+            if not can_process:
+                version = None
             run = getattr(obj, "erasure", None) if obj.request_status != RequestStatus.PENDING else None
             if obj.request_status == RequestStatus.PENDING:
                 plan = erasure.plan_for(obj)

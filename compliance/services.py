@@ -36,6 +36,7 @@ from compliance.erasure import (  # the erasure's workflow lives with the erasur
     deletion_request_reject,
     deletion_request_run,
     deletion_request_version,
+    deletion_request_version_of,
     erasure_deadline,
 )
 from compliance.errors import (  # noqa: F401  (ComplianceError re-exported: callers catch it here)
@@ -76,6 +77,7 @@ __all__ = [
     "deletion_request_reject",
     "deletion_request_run",
     "deletion_request_version",
+    "deletion_request_version_of",
     "erasure_deadline",
     "extend_deadline",
     "verify_identity",
