@@ -5,7 +5,9 @@ Django's fails there), at a fraction of the CPU:
 * ``{% lean_result_list cl %}``: Django's ``result_list`` tag with the rows of
   :mod:`customer_ops.admin_rows` in ``change_list_results.html``;
 * ``{% lean_list_filter cl spec %}``: a list filter of the sidebar (``filter.html``);
-* ``{% lean_fieldset %}``: a change form's field set.
+* ``{% lean_fieldset %}``: a change form's field set;
+* ``{% lean_app_list app_list show_changelinks %}``: the table of every app and model on the
+  home pages (``app_list.html``).
 
 ``templates/admin/change_list.html`` and ``templates/admin/includes/fieldset.html`` put them
 in every page. The templates are in ``customer_ops/jinja2/customer_ops/``, in the form
@@ -18,6 +20,7 @@ import functools
 from django import template
 from django.contrib.admin.templatetags.admin_list import admin_list_filter
 from django.forms.renderers import get_default_renderer
+from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.utils.encoding import iri_to_uri
 from django.utils.html import escape
@@ -95,3 +98,31 @@ def lean_fieldset(context) -> str:
     fifth fewer Python calls. ``templates/admin/includes/fieldset.html`` puts it in every
     change form."""
     return mark_safe(_fieldset_template().render({name: context.get(name) for name in FIELDSET_CONTEXT}))  # noqa: S308  (Jinja2 escaped it)
+
+
+def _app_list_texts() -> dict:
+    """The app list's words, in the request's language (Django's {% translate %} ones)."""
+    models_in = gettext("Models in the %(name)s application")
+    return {
+        "models_in": lambda name: mark_safe(models_in % {"name": escape(name)}),  # noqa: S308
+        "model_name": gettext("Model name"),
+        "add_link": gettext("Add link"),
+        "change_link": gettext("Change or view list link"),
+        "add": gettext("Add"),
+        "view": gettext("View"),
+        "change": gettext("Change"),
+        "nothing": gettext("You don’t have permission to view or edit anything."),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def lean_app_list(context, app_list, show_changelinks=False) -> str:
+    """Django's ``{% include "admin/app_list.html" %}`` (the home pages' "All tables")."""
+    request = context.get("request")
+    values = {
+        "app_list": app_list,
+        "show_changelinks": show_changelinks,
+        "path": urlencode(request.path) if request is not None else "",
+        "texts": _app_list_texts(),
+    }
+    return mark_safe(_jinja2("customer_ops/app_list.html").render(values))  # noqa: S308  (Jinja2 escaped it)

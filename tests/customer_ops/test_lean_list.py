@@ -22,6 +22,7 @@ from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 
 from customer_ops import admin_rows
+from customer_ops.roles import Role
 from customer_ops.templatetags.lean_admin import lean_list_filter, lean_result_list
 from tests.factories import ADMIN_FACTORIES
 
@@ -158,3 +159,35 @@ def test_the_list_pages_render_the_filters_through_the_lean_tag(admin_client, mo
     assert rendered.count("customer_ops/filter.html") == filters > 3
     assert rendered.count("customer_ops/change_list_results.html") == 1
     assert page.content.decode().count("<details data-filter-title=") == filters
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: getattr(r, "key", "no role"))
+def test_the_app_list_has_djangos_markup_for_every_role(make_staff, superuser, role):
+    """Every role's "All tables" on its home page (and a superuser's, and a user with no
+    table), on the home page and on a model's own page (the current-app marks)."""
+    from customer_ops.templatetags.lean_admin import lean_app_list
+
+    djangos = Template((DJANGO_TEMPLATES / "app_list.html").read_text())
+    user = make_staff(role) if role is not None else superuser
+    for path in ("/admin/", "/admin/tickets/ticket/", "/admin/compliance/"):
+        request = RequestFactory().get(path)
+        request.user = user
+        app_list = admin.site.get_app_list(request)
+        for show_changelinks in (True, False):
+            values = {"request": request, "app_list": app_list, "show_changelinks": show_changelinks}
+            ours = lean_app_list(Context(values), app_list, show_changelinks)
+            _same(ours, djangos.render(Context(values)))
+    if role is None:
+        assert "current-app" in ours and "addlink" in ours
+
+
+@pytest.mark.django_db
+def test_an_empty_app_list_has_djangos_markup():
+    from customer_ops.templatetags.lean_admin import lean_app_list
+
+    djangos = Template((DJANGO_TEMPLATES / "app_list.html").read_text())
+    request = RequestFactory().get("/admin/")
+    ours = lean_app_list(Context({"request": request}), [], True)
+    _same(ours, djangos.render(Context({"request": request, "app_list": [], "show_changelinks": True})))
+    assert "permission" in ours
