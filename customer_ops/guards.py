@@ -8,6 +8,7 @@ covered by :class:`RuleQuerySet`, which every ruled model uses as its manager.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from django.db import models
@@ -26,6 +27,12 @@ _SNAPSHOT = "_never_update_snapshot"
 
 def _attnames(model, fields: Iterable[str]) -> list[str]:
     return [model._meta.get_field(f).attname for f in fields]
+
+
+@functools.cache  # once per model: every loaded instance is snapshotted
+def _protected_attnames(model) -> tuple[str, ...]:
+    rules = rules_for(model)
+    return tuple(_attnames(model, rules.never_update)) if rules else ()
 
 
 def check_update(model: type[models.Model], fields: Iterable[str]) -> None:
@@ -50,11 +57,11 @@ def check_delete(model: type[models.Model]) -> None:
 
 @receiver(post_init, dispatch_uid="write_rules_snapshot")
 def _snapshot(sender, instance, **kwargs):
-    rules = rules_for(sender)
-    if rules and rules.never_update:
+    protected = _protected_attnames(sender)
+    if protected:
         # Deferred fields are absent from __dict__: only what was loaded can be compared.
         loaded = instance.__dict__
-        setattr(instance, _SNAPSHOT, {a: loaded[a] for a in _attnames(sender, rules.never_update) if a in loaded})
+        setattr(instance, _SNAPSHOT, {a: loaded[a] for a in protected if a in loaded})
 
 
 @receiver(post_save, dispatch_uid="write_rules_resnapshot")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,6 +219,7 @@ class Rules:
 
 
 @cache
+@functools.cache  # declarations are code: read once per model (every instance's post_init asks)
 def rules_for(model: type[models.Model]) -> Rules | None:
     triggers = getattr(model._meta, "triggers", None) or []
     by_name = {t.name: t for t in triggers}

@@ -113,3 +113,15 @@ def test_new_sla_settings_give_new_due_times(tickets, agent):
         for row in rows:
             assert row.resolution_due == row.created_at + dt.timedelta(minutes=6000) != before[row.pk]
             assert _state(row) == _state(plain[row.pk])
+
+
+def test_the_queues_queryset_follows_the_sla_settings(tickets):
+    """ticket_queue() is a clone of a queryset built once per SLA settings value."""
+    ticket = tickets[0]
+    before = selectors.ticket_queue().get(pk=ticket.pk).resolution_due
+    slower = {p: {"first_response_minutes": 700, "resolution_minutes": 7000} for p in Priority.values}
+    with override_settings(SUPPORT_SLA=slower):
+        row = selectors.ticket_queue().get(pk=ticket.pk)
+        assert row.resolution_due == row.created_at + dt.timedelta(minutes=7000) != before
+    assert selectors.ticket_queue().get(pk=ticket.pk).resolution_due == before
+    assert selectors.ticket_queue() is not selectors.ticket_queue()  # each caller its own clone
