@@ -382,20 +382,15 @@ class DataDeletionRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
             *super().get_urls(),
         ]
 
+    change_select_related = ("customer", "handling")  # the customer link, the deadline
+
     def get_object(self, request, object_id, from_field=None):
-        # One read per page view (change_view's; changeform_view asks again), with the
-        # customer and the handling row its read-only fields show (a query each otherwise).
+        # One read per page view (change_view's; changeform_view asks again).
         memo = request.__dict__.setdefault("_deletion_requests", {})
         key = (str(object_id), from_field)
         if key not in memo:
             memo[key] = super().get_object(request, object_id, from_field)
         return memo[key]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name == "compliance_datadeletionrequest_change":
-            queryset = queryset.select_related("customer", "handling")
-        return queryset
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The version first, the request and its plan after: what the officer sees is never
@@ -596,6 +591,7 @@ class AccessRequestAdmin(RequestHandlingAdminMixin, RuleAwareAdmin):
     ]
     # "Recorded by" names the staff member; the deadline reads the handling row
     list_select_related = ["recorded_by", "handling"]
+    change_select_related = ("customer", "recorded_by", "handling")  # the page's links and deadline
     list_filter = ["status", PendingAccessFilter]
     search_fields = ["=request_id", "=customer__id"]
     autocomplete_fields = ["customer"]

@@ -98,6 +98,14 @@ def handling_of(request: Request) -> RequestHandling | None:
     return RequestHandling.objects.filter(**_key(request)).first()
 
 
+def shown_handling(request: Request) -> RequestHandling | None:
+    """The handling row read with the request when the page selected it (the change page's
+    ``change_select_related``), else :func:`handling_of`."""
+    if type(request).handling.is_cached(request):
+        return cached_handling(request)
+    return handling_of(request)
+
+
 def _key(request: Request) -> dict:
     field = "deletion_request" if isinstance(request, DataDeletionRequest) else "access_request"
     return {field: request}

@@ -84,7 +84,7 @@ class RequestHandlingAdminMixin:
     def handling_summary(self, obj):
         if obj is None or obj.pk is None:
             return "-"
-        row = dsr.handling_of(obj)
+        row = dsr.shown_handling(obj)
         parts = []
         if row is not None and row.verified_at is not None:
             parts.append(

@@ -416,6 +416,21 @@ class BaseAdmin(
     list_per_page = 50
     # Date and time inputs with accessible names (Django's own have none: axe "label").
     formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
+    #: Relations the change page shows (read-only links, deadlines), read with the object
+    #: instead of a query each (about a millisecond of CPU apiece).
+    change_select_related: tuple[str, ...] = ()
+
+    def get_object(self, request, object_id, from_field=None):
+        """Django's ``get_object``, with :attr:`change_select_related`."""
+        queryset = self.get_queryset(request)
+        if self.change_select_related:
+            queryset = queryset.select_related(*self.change_select_related)
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList

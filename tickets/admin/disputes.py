@@ -126,6 +126,7 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
     list_filter = ["dispute_status", "dispute_type", "disputed_against"]
     search_fields = ["=dispute_id", "=customer__id", "=customer__email", "=order__order_number"]
     list_select_related = ["customer", "order", "ticket"]
+    change_select_related = ("customer", "order")  # the page's read-only links
     autocomplete_fields = ["customer", "order"]
     raw_id_fields = ["ticket", "resolved_by"]
     readonly_fields = READONLY
