@@ -735,12 +735,16 @@ _VERSION = RawSQL("xmin::text::bigint", ())
 
 def deletion_request_version(request: DataDeletionRequest) -> int:
     """The version a page shows and sends back as ``expected_version`` to approve or reject."""
-    return DataDeletionRequest.objects.filter(pk=request.pk).annotate(v=_VERSION).values_list("v", flat=True).get()
+    return _version(request.pk).get()
 
 
 def deletion_request_version_of(pk: int) -> int | None:
     """:func:`deletion_request_version` by primary key; None when there is no such request."""
-    return DataDeletionRequest.objects.filter(pk=pk).annotate(v=_VERSION).values_list("v", flat=True).first()
+    return _version(pk).first()
+
+
+def _version(pk: int) -> models.QuerySet:
+    return DataDeletionRequest.objects.filter(pk=pk).annotate(v=_VERSION).values_list("v", flat=True)
 
 
 def _locked_pending(request: DataDeletionRequest, verb: str, expected_version: int | None) -> DataDeletionRequest:

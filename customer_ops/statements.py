@@ -37,36 +37,37 @@ def compiled(queryset: QuerySet) -> tuple[str, tuple]:
 
 
 def bound(params: tuple, value: int) -> list:
-    """``params`` with every stand-in replaced by ``value``."""
-    return [value if _is_stand_in(p) else p for p in params]
+    """``params`` with every :data:`STAND_IN` replaced by ``value``."""
+    return bind(params, pk=value)
 
 
 def bind(params: tuple, *, pk: int | None = None, at: dt.datetime | None = None, ids=None) -> list:
     """``params`` with :data:`STAND_IN` replaced by ``pk``, :data:`TIME_STAND_IN` by ``at``
     and :data:`IDS_STAND_IN` by the list ``ids``."""
-    out = []
-    for param in params:
-        if _is_stand_in(param):
-            param = pk
-        elif isinstance(param, dt.datetime) and param == TIME_STAND_IN:
-            param = at
-        elif isinstance(param, list) and param == IDS_STAND_IN:
-            param = list(ids)
-        out.append(param)
-    return out
+    values = {"pk": pk, "at": at, "ids": None if ids is None else list(ids)}
+    return [param if (kind := _kind(param)) is None else values[kind] for param in params]
 
 
 def _kinds(params) -> set[str]:
     """The stand-ins present in ``params``, by :func:`bind`'s keyword."""
-    kinds = set()
-    for param in params:
-        if _is_stand_in(param):
-            kinds.add("pk")
-        elif isinstance(param, dt.datetime) and param == TIME_STAND_IN:
-            kinds.add("at")
-        elif isinstance(param, list) and param == IDS_STAND_IN:
-            kinds.add("ids")
-    return kinds
+    return {kind for kind in map(_kind, params) if kind is not None}
+
+
+def _kind(param) -> str | None:
+    """Which stand-in ``param`` is (:func:`bind`'s keyword), or None for a real value."""
+    if _is_stand_in(param):
+        return "pk"
+    if isinstance(param, dt.datetime) and param == TIME_STAND_IN:
+        return "at"
+    if isinstance(param, list) and param == IDS_STAND_IN:
+        return "ids"
+    return None
+
+
+def _require(params, stand_ins: set[str], sql: str) -> None:
+    # Each stand-in must reach the statement, or a call's value would be lost.
+    if _kinds(params) != set(stand_ins):
+        raise ImproperlyConfigured(f"Stand-ins {_kinds(params)} != {set(stand_ins)}: {sql[:120]}")
 
 
 def _is_stand_in(param) -> bool:
@@ -85,8 +86,7 @@ class ModelStatement:
         self.db = queryset.db
         compiler = queryset.query.get_compiler(using=self.db)
         self.sql, self.params = compiler.as_sql()
-        if _kinds(self.params) != set(stand_ins):  # each must reach it, or a call's value is lost
-            raise ImproperlyConfigured(f"Stand-ins {_kinds(self.params)} != {stand_ins}: {self.sql[:120]}")
+        _require(self.params, stand_ins, self.sql)
         select, klass_info = compiler.select, compiler.klass_info
         self._compiler = compiler
         self._model = klass_info["model"]
@@ -115,8 +115,42 @@ class ModelStatement:
         return objects
 
 
+class ValueStatement:
+    """A queryset of one column, compiled once: its first row's value (a count or a sum,
+    grouped), None when there is no row."""
+
+    def __init__(self, queryset: QuerySet, stand_ins: set[str]):
+        self.db = queryset.db
+        self.sql, self.params = queryset.query.get_compiler(using=self.db).as_sql()
+        _require(self.params, stand_ins, self.sql)
+
+    def fetch(self, **values):
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, bind(self.params, **values))
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+
 # Every function of kept_rows and kept_value, for the test that runs each once.
 KEPT: list[Callable] = []
+
+
+def _kept(kind: type[ModelStatement | ValueStatement], model, stand_ins: tuple[str, ...]) -> Callable:
+    def decorate(build: Callable[[], QuerySet]) -> Callable:
+        kept: dict[str, ModelStatement | ValueStatement] = {}
+
+        @functools.wraps(build)
+        def run(**values):
+            alias = router.db_for_read(model)
+            if alias not in kept:
+                kept[alias] = kind(build().using(alias), set(stand_ins))
+            return kept[alias].fetch(**values)
+
+        run.stand_ins = set(stand_ins)
+        KEPT.append(run)
+        return run
+
+    return decorate
 
 
 def kept_rows(model, *stand_ins: str) -> Callable:
@@ -124,47 +158,9 @@ def kept_rows(model, *stand_ins: str) -> Callable:
     ``"at"``, ``"ids"``): the decorated function takes the stand-ins' values and returns the
     instances, from a :class:`ModelStatement` compiled on first use for each database the
     router reads ``model`` from."""
-
-    def decorate(build: Callable[[], QuerySet]) -> Callable[..., list]:
-        kept: dict[str, ModelStatement] = {}
-
-        @functools.wraps(build)
-        def rows(**values) -> list:
-            alias = router.db_for_read(model)
-            if alias not in kept:
-                kept[alias] = ModelStatement(build().using(alias), set(stand_ins))
-            return kept[alias].fetch(**values)
-
-        rows.stand_ins = set(stand_ins)
-        KEPT.append(rows)
-        return rows
-
-    return decorate
+    return _kept(ModelStatement, model, stand_ins)
 
 
 def kept_value(model, *stand_ins: str) -> Callable:
-    """As :func:`kept_rows`, for a queryset of one column whose first row's value is the
-    answer (a count or a sum, grouped); None when there is no row."""
-
-    def decorate(build: Callable[[], QuerySet]) -> Callable:
-        kept: dict[str, tuple[str, tuple]] = {}
-
-        @functools.wraps(build)
-        def value(**values):
-            alias = router.db_for_read(model)
-            if alias not in kept:
-                sql, params = build().using(alias).query.get_compiler(using=alias).as_sql()
-                if _kinds(params) != set(stand_ins):
-                    raise ImproperlyConfigured(f"Stand-ins {_kinds(params)} != {set(stand_ins)}: {sql[:120]}")
-                kept[alias] = sql, params
-            sql, params = kept[alias]
-            with connections[alias].cursor() as cursor:
-                cursor.execute(sql, bind(params, **values))
-                row = cursor.fetchone()
-            return None if row is None else row[0]
-
-        value.stand_ins = set(stand_ins)
-        KEPT.append(value)
-        return value
-
-    return decorate
+    """As :func:`kept_rows`, for a queryset of one column (:class:`ValueStatement`)."""
+    return _kept(ValueStatement, model, stand_ins)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from analytics.selectors import LinkedAccount, linked_accounts
 from customer_ops.choices import CustomerStatus, ServiceType
 from customer_ops.models import Customer
-from customer_ops.statements import STAND_IN, bound, compiled
+from customer_ops.statements import STAND_IN, TIME_STAND_IN, bind, compiled
 from fraud import conf
 from fraud.choices import BlockType, RiskLevel
 from fraud.models import SEVERITY_RANK, Block, FraudAlert, SuspiciousActivity, TrustScore
@@ -308,22 +308,15 @@ def _decision_query(customer_id, service: str, at: dt.datetime) -> QuerySet:
 # The SELECT's column names, as the values() keys above.
 _DECISION_NAMES = {name.removeprefix("trust_score__"): name for name in _DECISION_COLUMNS}
 
+
 # Stand-ins compiled into the statement once per service, then swapped for each call's own
-# values (customer_ops.statements; the time is a second stand-in): building and compiling the
-# queryset costs more than PostgreSQL takes to answer it, on the path of every order
-# (bench/api_load.py).
-_AT = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
-
-
+# values (customer_ops.statements): building and compiling the queryset costs more than
+# PostgreSQL takes to answer it, on the path of every order (bench/api_load.py).
 @functools.cache
 def _decision_statement(service: str) -> tuple[str, tuple]:
-    sql, params = compiled(_decision_query(STAND_IN, service, _AT))
-    assert _AT in params, "the time's stand-in must reach the statement"
+    sql, params = compiled(_decision_query(STAND_IN, service, TIME_STAND_IN))
+    assert TIME_STAND_IN in params, "the time's stand-in must reach the statement"
     return sql, params
-
-
-def _bound(params: tuple, customer_id: int, at: dt.datetime) -> list:
-    return [at if isinstance(p, dt.datetime) and p == _AT else p for p in bound(params, customer_id)]
 
 
 def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = None) -> OrderDecision | None:
@@ -336,7 +329,7 @@ def order_decision(customer_id: int, service: str, *, at: dt.datetime | None = N
         raise ValueError(f"Unknown service type {service!r}")
     sql, params = _decision_statement(service)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _bound(params, customer_id, at or timezone.now()))
+        cursor.execute(sql, bind(params, pk=customer_id, at=at or timezone.now()))
         found_row = cursor.fetchone()
         # By the columns' names: Django puts the annotation after the fields in the SELECT.
         names = [_DECISION_NAMES.get(column.name, column.name) for column in cursor.description]

@@ -15,42 +15,27 @@ from tickets import conf, selectors
 from tickets.models import Dispute, RefundRequest, Ticket
 
 
+def _latest(queryset, *columns: str):
+    """The customer's (:data:`STAND_IN`) newest rows of ``queryset``, ``columns`` only: a panel."""
+    return queryset.filter(customer_id=STAND_IN).only(*columns).order_by("-created_at", "-id")[: conf.PANEL_ROWS]
+
+
 @kept_rows(Ticket, "pk")
 def _latest_tickets():
-    return (
-        Ticket.objects.filter(customer_id=STAND_IN)
-        .only("pk", "ticket_id", "subject", "status", "priority", "created_at")
-        .order_by("-created_at", "-id")[: conf.PANEL_ROWS]
-    )
+    return _latest(Ticket.objects.all(), "pk", "ticket_id", "subject", "status", "priority", "created_at")
 
 
 @kept_rows(RefundRequest, "pk")
 def _latest_refunds():
-    return (
-        RefundRequest.objects.filter(customer_id=STAND_IN)
-        .select_related("order")
-        .only(
-            "pk",
-            "refund_request_id",
-            "refund_type",
-            "refund_status",
-            "requested_amount",
-            "approved_amount",
-            "created_at",
-            "order__order_number",
-        )
-        .order_by("-created_at", "-id")[: conf.PANEL_ROWS]
-    )
+    columns = ("refund_request_id", "refund_type", "refund_status", "requested_amount", "approved_amount")
+    return _latest(RefundRequest.objects.select_related("order"), "pk", *columns, "created_at", "order__order_number")
 
 
 @kept_rows(Dispute, "pk")
 def _latest_disputes():
     # Never the legal fields: this panel is shown to every role that may see disputes.
-    return (
-        Dispute.objects.filter(customer_id=STAND_IN)
-        .only("pk", "dispute_id", "dispute_type", "dispute_status", "disputed_amount", "created_at")
-        .order_by("-created_at", "-id")[: conf.PANEL_ROWS]
-    )
+    columns = ("dispute_id", "dispute_type", "dispute_status", "disputed_amount")
+    return _latest(Dispute.objects.all(), "pk", *columns, "created_at")
 
 
 def _tickets(customer, request) -> dict:
