@@ -145,6 +145,22 @@ def test_static_files_were_collected_hashed_and_compressed(served):
     assert HASHED.search(base_css.name) and (base_css.parent / (base_css.name + ".gz")).exists()
 
 
+def test_the_kept_static_urls_are_whitenoises_for_every_collected_file(served):
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    from backoffice.static_storage import StaticFilesStorage
+
+    ours = StaticFilesStorage(location=served.static_root)
+    theirs = CompressedManifestStaticFilesStorage(location=served.static_root)
+    names = list(theirs.hashed_files)
+    assert len(names) > 100, served.output()
+    for _ in range(2):  # worked out, then kept
+        assert [ours.url(name) for name in names] == [theirs.url(name) for name in names]
+    for _ in range(2):  # a name outside the manifest is an error each time, never a kept answer
+        with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+            ours.url("admin/css/no-such-file.css")
+
+
 def test_plain_http_is_redirected_but_the_probes_answer(served):
     status, headers, _ = _get(served.base_url + "/admin/login/")
     assert status == 301 and headers["Location"].startswith("https://127.0.0.1:")
