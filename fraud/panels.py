@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from customer_ops.registry import register_panel
-from customer_ops.statements import STAND_IN, TIME_STAND_IN, kept_rows
+from customer_ops.statements import STAND_IN, TIME_STAND_IN, kept_rows, kept_value
 from fraud import selectors
 from fraud.models import Block, TrustScore
 
@@ -23,6 +23,11 @@ def _score():
 @kept_rows(Block, "pk", "at")
 def _blocks_in_force():
     return selectors.active_blocks(STAND_IN, at=TIME_STAND_IN)[:20]
+
+
+@kept_value(Block, "pk")
+def _any_block():
+    return Block.objects.filter(customer_id=STAND_IN).values("pk")[:1]
 
 
 PANEL_KEYS = ["fraud_trust", "fraud_blocks", "fraud_linked", "fraud_evidence"]
@@ -43,7 +48,8 @@ def _blocks(customer, request) -> dict:
     blocks = _blocks_in_force(pk=customer.pk, at=timezone.now())
     return {
         "blocks": blocks,
-        "any_lifted_or_past": Block.objects.filter(customer=customer).exclude(pk__in=[b.pk for b in blocks]).exists(),
+        # The link to the customer's blocks, lifted and past ones included: read only when none is in force.
+        "any_blocks": bool(blocks) or _any_block(pk=customer.pk) is not None,
         "can_block": request.user.has_perm("fraud.add_block"),
     }
 

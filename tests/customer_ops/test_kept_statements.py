@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -112,6 +113,7 @@ def test_the_panels_statements_answer_as_the_querysets(customers):
         assert _pks(fraud_panels._blocks_in_force(pk=pk, at=now)) == _pks(
             Block.objects.filter(in_force_q(now), customer=customer).order_by("-blocked_at", "-id")[:20]
         )
+        assert (fraud_panels._any_block(pk=pk) is not None) == Block.objects.filter(customer=customer).exists()
         assert (
             selectors.open_ticket_count(pk)
             == Ticket.objects.filter(customer=customer, status__in=selectors.OPEN_STATUSES).count()
@@ -127,3 +129,15 @@ def test_the_panels_statements_answer_as_the_querysets(customers):
     assert selectors.recent_refunds_total(empty.pk, days=30) == Decimal("0.00")
     assert selectors.open_ticket_count(empty.pk) == 0
     assert 0 < selectors.open_ticket_count(busy.pk) < Ticket.objects.filter(customer=busy).count()
+
+
+def test_the_blocks_panel_links_to_lifted_and_past_blocks_when_none_is_in_force():
+    request = SimpleNamespace(user=SimpleNamespace(has_perm=lambda perm: False))
+    in_force, lifted_only, past_only, never = (CustomerFactory() for _ in range(4))
+    BlockFactory(customer=in_force)
+    BlockFactory(customer=lifted_only, is_unblocked=True)
+    day_ago, hour_ago = timezone.now() - dt.timedelta(days=1), timezone.now() - dt.timedelta(hours=1)
+    BlockFactory(customer=past_only, blocked_at=day_ago, blocked_until=hour_ago, auto_unblock=True)
+    shown = {c: fraud_panels._blocks(c, request) for c in (in_force, lifted_only, past_only, never)}
+    assert [len(shown[c]["blocks"]) for c in (in_force, lifted_only, past_only, never)] == [1, 0, 0, 0]
+    assert [shown[c]["any_blocks"] for c in (in_force, lifted_only, past_only, never)] == [True, True, True, False]
