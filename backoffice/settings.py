@@ -247,6 +247,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", 30)) * 60
 # ... and whatever the activity, a session ends this long after its sign-in.
 SESSION_ABSOLUTE_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", 12)) * 3600
 SESSION_SAVE_EVERY_REQUEST = False
+# Django's database sessions, each read a statement compiled once (backoffice/session_store.py).
+SESSION_ENGINE = "backoffice.session_store"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- I18N / time --------------------------------------------------------------------

@@ -5,8 +5,9 @@ indexed query; on a path every page takes (the home page's recent actions, a pen
 erasure plan's 44 steps, the queue's rows) the compiled SQL is kept. The queryset is built
 once with a stand-in where each varying value goes (:data:`STAND_IN` for an id,
 :data:`TIME_STAND_IN` for a time, :data:`IDS_STAND_IN` for a list of ids, compared with
-``= ANY(%s)``); :func:`bound` and :func:`bind` swap them for the call's own. :class:`ModelStatement` turns the rows of a
-model queryset's kept statement into instances, as the queryset itself would.
+``= ANY(%s)``, :data:`KEY_STAND_IN` for a text key); :func:`bound` and :func:`bind` swap
+them for the call's own. :class:`ModelStatement` turns the rows of a model queryset's kept
+statement into instances, as the queryset itself would.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ STAND_IN = -424242
 TIME_STAND_IN = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
 # A list of ids, for ``= ANY(%s)``.
 IDS_STAND_IN = [STAND_IN, STAND_IN]
+# A text key (a session's). Django's session keys are lowercase letters and digits only.
+KEY_STAND_IN = "stand-in \x01 424242"
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple]:
@@ -41,10 +44,12 @@ def bound(params: tuple, value: int) -> list:
     return bind(params, pk=value)
 
 
-def bind(params: tuple, *, pk: int | None = None, at: dt.datetime | None = None, ids=None) -> list:
-    """``params`` with :data:`STAND_IN` replaced by ``pk``, :data:`TIME_STAND_IN` by ``at``
-    and :data:`IDS_STAND_IN` by the list ``ids``."""
-    values = {"pk": pk, "at": at, "ids": None if ids is None else list(ids)}
+def bind(
+    params: tuple, *, pk: int | None = None, at: dt.datetime | None = None, ids=None, key: str | None = None
+) -> list:
+    """``params`` with :data:`STAND_IN` replaced by ``pk``, :data:`TIME_STAND_IN` by ``at``,
+    :data:`IDS_STAND_IN` by the list ``ids`` and :data:`KEY_STAND_IN` by ``key``."""
+    values = {"pk": pk, "at": at, "ids": None if ids is None else list(ids), "key": key}
     return [param if (kind := _kind(param)) is None else values[kind] for param in params]
 
 
@@ -61,6 +66,8 @@ def _kind(param) -> str | None:
         return "at"
     if isinstance(param, list) and param == IDS_STAND_IN:
         return "ids"
+    if isinstance(param, str) and param == KEY_STAND_IN:
+        return "key"
     return None
 
 
@@ -155,7 +162,7 @@ def _kept(kind: type[ModelStatement | ValueStatement], model, stand_ins: tuple[s
 
 def kept_rows(model, *stand_ins: str) -> Callable:
     """Decorates a function that builds a queryset of ``model`` with stand-ins (``"pk"``,
-    ``"at"``, ``"ids"``): the decorated function takes the stand-ins' values and returns the
+    ``"at"``, ``"ids"``, ``"key"``): the decorated function takes the stand-ins' values and returns the
     instances, from a :class:`ModelStatement` compiled on first use for each database the
     router reads ``model`` from."""
     return _kept(ModelStatement, model, stand_ins)

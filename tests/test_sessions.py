@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from backoffice.sessions import SIGNED_IN_KEY
 from customer_ops.roles import Role
@@ -91,3 +94,44 @@ def test_the_password_change_form_refuses_a_short_password(client, make_staff):
     assert response.status_code == 200 and "at least 12 characters" in response.content.decode()
     user.refresh_from_db()
     assert user.check_password("first-password-123")
+
+
+# --- the session engine (backoffice/session_store.py) ------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_session_engine_loads_what_djangos_database_engine_loads():
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+    from django.contrib.sessions.models import Session
+
+    from backoffice.session_store import SessionStore
+
+    assert django_settings.SESSION_ENGINE == "backoffice.session_store"
+    live = SessionStore()
+    live.update({"a": 1, "name": "Zoë <b>", SESSION_KEY: "7"})
+    live.save()
+    expired = SessionStore()
+    expired["b"] = 2
+    expired.save()
+    Session.objects.filter(session_key=expired.session_key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    for key in (live.session_key, expired.session_key, "no-such-session-key", None):
+        ours, django = SessionStore(key), DjangoStore(key)
+        assert ours.load() == django.load()
+        assert ours.session_key == django.session_key  # a missing or expired key is dropped, as Django does
+    assert SessionStore(live.session_key).load() == {"a": 1, "name": "Zoë <b>", SESSION_KEY: "7"}
+    gone = SessionStore(expired.session_key)
+    assert gone.load() == {} and gone.session_key is None
+
+
+@pytest.mark.django_db
+def test_a_signed_in_request_reads_its_session_with_the_kept_statement(client, make_staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _sign_in(client, make_staff)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("admin:password_change")).status_code == 200
+    reads = [q["sql"] for q in queries if 'FROM "django_session"' in q["sql"]]
+    # One read, of the data only (Django's own selects the whole row).
+    kept = 'SELECT "django_session"."session_data" AS "session_data" FROM'
+    assert len(reads) == 1 and reads[0].startswith(kept), reads
