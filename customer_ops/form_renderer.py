@@ -11,13 +11,35 @@ change page renders one form per field set.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import django.forms
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
+from django.utils.functional import cached_property
+
+
+class ProjectJinja2(Jinja2):
+    """Django's Jinja2 form renderer (its widget templates, then each app's ``jinja2/``
+    folder) in the project's environment, :mod:`customer_ops.jinja2_env`: Django's filters,
+    ``url()`` and ``static()``. The project's own Jinja2 templates (the lean admin's and the
+    customer panels) are rendered in it too, so one environment compiles and keeps them all."""
+
+    @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [Path(django.forms.__file__).parent / "jinja2"],
+                "NAME": "djangoforms",
+                "OPTIONS": {"environment": "customer_ops.jinja2_env.environment"},
+            }
+        )
 
 
 class FormRenderer(BaseRenderer):
     def __init__(self):
-        self.jinja2 = Jinja2()
+        self.jinja2 = ProjectJinja2()
         self.django = DjangoTemplates()
         self._renderer_of: dict[str, BaseRenderer] = {}  # a template name -> who has it
 

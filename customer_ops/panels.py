@@ -3,12 +3,17 @@
 The same panels are shown beside a ticket's thread and on the refund-approval screen
 (:func:`render_panels` with ``only=``), so "what do we know about this customer" is
 answered in one place.
+
+A panel's template is Jinja2, in its app's ``jinja2/`` folder, rendered in the project's
+Jinja2 environment (:mod:`customer_ops.jinja2_env`, the form renderer's): Django's engine
+spent about two milliseconds a ticket page on the panels' rows.
 """
 
 from __future__ import annotations
 
 from django.dispatch import Signal
-from django.template.loader import render_to_string
+from django.forms.renderers import get_default_renderer
+from django.utils.safestring import mark_safe
 
 from customer_ops.models import Order
 from customer_ops.registry import Panel, panels, register_panel
@@ -25,14 +30,21 @@ def visible_panels(request, only: list[str] | None = None) -> list[Panel]:
     return [p for p in chosen if p.permission is None or request.user.has_perm(p.permission)]
 
 
+def panel_template(name: str):
+    """A panel's template, from the project's Jinja2 environment. Not an engine of
+    ``TEMPLATES``: the admin's template lookups would then search its folders for every name
+    Django's engine lacks."""
+    return get_default_renderer().jinja2.get_template(name)
+
+
 def render_panels(customer, request, only: list[str] | None = None) -> list[dict]:
     rendered = []
     for panel in visible_panels(request, only):
         context = panel.context(customer, request)
         if context is None:
             continue
-        html = render_to_string(panel.template, {"customer": customer, "panel": panel, **context}, request=request)
-        rendered.append({"key": panel.key, "title": panel.title, "html": html})
+        html = panel_template(panel.template).render({"customer": customer, "panel": panel, **context}, request)
+        rendered.append({"key": panel.key, "title": panel.title, "html": mark_safe(html)})  # noqa: S308  (Jinja2 escaped it)
     return rendered
 
 

@@ -30,7 +30,8 @@ class Panel:
     """A block of the customer page.
 
     ``context(customer, request)`` returns the template context (or ``None`` to hide the
-    panel, e.g. when the user's role may not see it); ``template`` renders it. Panels must
+    panel, e.g. when the user's role may not see it); ``template`` renders it (a Jinja2
+    template in the app's ``jinja2/`` folder, customer_ops/jinja2_env.py). Panels must
     run a bounded number of queries whatever the customer's history.
     """
 
