@@ -93,7 +93,8 @@ MIDDLEWARE = [
     "customer_ops.bad_input.BadInputMiddleware",  # junk input is a 400/404, never a 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, reading the session's device with a kept statement (backoffice/otp_middleware.py)
+    "backoffice.otp_middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

@@ -565,3 +565,57 @@ def test_without_require_2fa_an_app_still_needs_a_fresh_code(lead_user, victim, 
     client.force_login(lead_user)
     with unchanged(*DEVICE_TABLES):
         assert client.post(RESET, {"user": victim.pk, "reason": "phone lost"}).status_code == 403
+
+
+# --- the middleware's device read (backoffice/otp_middleware.py) -------------------------
+
+
+def test_the_device_read_answers_as_django_otps_for_every_persistent_id(agent, make_staff):
+    from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
+    from django_otp.models import Device
+
+    from backoffice.otp_middleware import KEPT_READS, OTPMiddleware
+
+    # The replaced method is django-otp's: an upgrade that renames it fails here.
+    assert callable(getattr(DjangoOTPMiddleware, "_device_from_persistent_id", None))
+    totp_device = with_device(agent)
+    static_device = StaticDevice.objects.get(user=agent)
+    unconfirmed = TOTPDevice.objects.create(user=make_staff(Role.LEAD), name="new", confirmed=False)
+    assert set(KEPT_READS) == {TOTPDevice.model_label(), StaticDevice.model_label()}
+    ids = [
+        totp_device.persistent_id,
+        static_device.persistent_id,
+        unconfirmed.persistent_id,
+        f"django_otp.plugins.otp_totp.models.TOTPDevice/{totp_device.pk}",  # a legacy id
+        "otp_totp.totpdevice/999999",
+        "otp_totp.totpdevice/-1",
+        "otp_totp.totpdevice/1e3",
+        "otp_totp.totpdevice/²",
+        "otp_totp.totpdevice/99999999999999999999999",
+        "otp_totp.totpdevice/",
+        "otp_email.emaildevice/1",
+        "no.such/1",
+        "junk",
+    ]
+    middleware = OTPMiddleware(lambda request: None)
+    for persistent_id in ids:
+        ours = middleware._device_from_persistent_id(persistent_id)
+        theirs = Device.from_persistent_id(DjangoOTPMiddleware._normalize_persistent_id(persistent_id))
+        assert (type(ours), getattr(ours, "pk", None)) == (type(theirs), getattr(theirs, "pk", None)), persistent_id
+        if ours is not None:
+            assert (ours.user_id, ours.confirmed, ours.name) == (theirs.user_id, theirs.confirmed, theirs.name)
+
+
+def test_a_signed_in_page_reads_the_device_with_the_kept_statement(client, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    device = with_device(agent)
+    password_step(client, "new-agent")
+    client.post(VERIFY, {"otp_token": code_for(device)})
+    assert signed_in(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(INDEX).status_code == 200
+    reads = [q["sql"] for q in queries if 'FROM "otp_totp_totpdevice"' in q["sql"]]
+    # One read by key, without the ORDER BY and LIMIT of django-otp's first().
+    assert len(reads) == 1 and "LIMIT" not in reads[0], reads
