@@ -12,8 +12,10 @@ do in Django's templates: times in the current time zone, ``since`` as the queue
 
 from __future__ import annotations
 
+from django.forms.renderers import get_default_renderer
 from django.template import defaultfilters
 from django.templatetags.static import static
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
@@ -50,3 +52,16 @@ def environment(**options) -> Environment:
         urlencode=defaultfilters.urlencode,
     )
     return env
+
+
+def template(name: str):
+    """A template of the project's Jinja2 environment. It is not an engine of ``TEMPLATES``:
+    the admin's template lookups would then search its folders for every name Django's
+    engine lacks."""
+    return get_default_renderer().jinja2.get_template(name)
+
+
+def render(name: str, context: dict, request=None) -> SafeString:
+    """``name`` rendered with ``context`` (and ``request``: ``csrf_input``), safe to put in a
+    Django template as it is (Jinja2 escaped the values)."""
+    return mark_safe(template(name).render(context, request))  # noqa: S308  (Jinja2 escaped it)

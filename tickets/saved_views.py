@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
 
+from customer_ops.statements import STAND_IN, kept_rows
 from tickets.admin.common import request_memo
 from tickets.models import SavedQueueView
 
@@ -63,6 +64,17 @@ def scrub_saved_searches(patterns: list[str], marker: str) -> int:
 def views_of(user) -> QuerySet[SavedQueueView]:
     """The user's own views (ticket_saved_views_name_once, owner first)."""
     return SavedQueueView.objects.filter(owner=user)
+
+
+def listed_for(user) -> list[SavedQueueView]:
+    """:func:`views_of`, as the queue's bar lists them on every queue page: a statement
+    compiled once per process (customer_ops.statements)."""
+    return _views_of(pk=user.pk)
+
+
+@kept_rows(SavedQueueView, "pk")
+def _views_of():
+    return SavedQueueView.objects.filter(owner_id=STAND_IN)
 
 
 def saved_query(params: QueryDict) -> str:

@@ -10,7 +10,8 @@ from django.middleware.csrf import get_token
 from django.test import RequestFactory
 from django.utils import timezone
 
-from customer_ops.panels import panel_template, render_panels
+from customer_ops.jinja2_env import template
+from customer_ops.panels import render_panels
 from customer_ops.registry import panels
 from tests.factories import BlockFactory, CustomerFactory, OrderFactory, TicketFactory
 
@@ -30,7 +31,7 @@ def test_every_registered_panel_has_a_jinja2_template():
     registered = panels.ordered()
     assert len(registered) >= 11
     for panel in registered:
-        panel_template(panel.template)  # raises TemplateDoesNotExist otherwise
+        template(panel.template)  # raises TemplateDoesNotExist otherwise
 
 
 def test_every_panel_renders_for_a_superuser_and_escapes_what_was_typed(superuser):
