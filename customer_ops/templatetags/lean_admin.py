@@ -10,8 +10,8 @@ Django's fails there), at a fraction of the CPU:
   home pages (``app_list.html``).
 
 ``templates/admin/change_list.html`` and ``templates/admin/includes/fieldset.html`` put them
-in every page. The templates are in ``customer_ops/jinja2/customer_ops/``, in the form
-renderer's Jinja2 environment, which the warm-up compiles."""
+in every page. The templates are in ``customer_ops/jinja2/customer_ops/``, in the project's
+Jinja2 environment (:mod:`customer_ops.jinja2_env`), which the warm-up compiles."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import functools
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import admin_list_filter
-from django.forms.renderers import get_default_renderer
 from django.template.defaultfilters import urlencode
 from django.template.loader import get_template
 from django.utils.encoding import iri_to_uri
@@ -28,15 +27,15 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from customer_ops import admin_rows
+from customer_ops import admin_rows, jinja2_env
 
 register = template.Library()
 
 
 @functools.cache
 def _jinja2(name: str):
-    # The form renderer's Jinja2 environment (app jinja2/ dirs), which the warm-up compiles.
-    return get_default_renderer().jinja2.get_template(name)
+    # The project's Jinja2 environment (customer_ops/jinja2_env.py), which the warm-up compiles.
+    return jinja2_env.template(name)
 
 
 def _safe_capfirst(value) -> str:
