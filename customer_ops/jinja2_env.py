@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from customer_ops.keyed_urls import reverse_keys
 from customer_ops.templatetags.durations import since
+from customer_ops.templatetags.safe_links import attachment_link
 
 
 def url(viewname: str, *args) -> str:
@@ -42,6 +43,7 @@ def environment(**options) -> Environment:
     env = Environment(**options)  # noqa: S701  (autoescape is on: Django's Jinja2 backend sets it)
     env.globals.update(url=url, static=static)
     env.filters.update(
+        attachment_link=attachment_link,
         date=date,
         default=default,
         default_if_none=defaultfilters.default_if_none,

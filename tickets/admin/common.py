@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from customer_ops import jinja2_env
 from customer_ops.admin_base import RuleAwareAdmin
 
 
@@ -40,3 +41,10 @@ def request_memo(request) -> dict:
     """A dict kept for one request, shared with its copies (tickets.saved_views builds the
     queue's change list once per view on copies of the home page's request)."""
     return request.__dict__.setdefault("_tickets_memo", {})
+
+
+def thread_html(entries, request) -> list:
+    """Each thread entry's ``<li>`` (``tickets/jinja2/tickets/thread_entry.html``), for the
+    ticket page and the live thread's new entries. Jinja2, as the customer panels: a long
+    thread in Django's engine cost about 0.15 ms an entry."""
+    return [jinja2_env.render("tickets/thread_entry.html", {"entry": entry}, request) for entry in entries]

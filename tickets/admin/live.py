@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, JsonResponse
-from django.template.loader import render_to_string
 
 from customer_ops.errors import DomainError
 from tickets import selectors
+from tickets.admin.common import thread_html
 from tickets.models import PresenceState, Ticket
 from tickets.services import presence
 
@@ -57,7 +57,5 @@ def presence_view(model_admin, request, pk: int):
     if version[0] > seen[0] or version[1] > seen[1]:
         entries = selectors.thread_entries_after(ticket, seen)
         body["new"] = len(entries)
-        body["entries"] = "".join(
-            render_to_string("tickets/_thread_entry.html", {"entry": entry}, request=request) for entry in entries
-        )
+        body["entries"] = "".join(thread_html(entries, request))
     return JsonResponse(body)

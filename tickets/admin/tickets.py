@@ -30,7 +30,7 @@ from customer_ops.panels import customer_viewed, render_panels
 from tickets import conf, forms, macros, saved_views, selectors
 from tickets.admin import bulk, live, report
 from tickets.admin import saved_views as saved_view_pages
-from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context, request_memo
+from tickets.admin.common import ServiceOnlyHistoryAdmin, admin_context, request_memo, thread_html
 from tickets.choices import Priority, TicketStatus
 from tickets.models import InternalNote, Macro, SlaEscalation, Ticket, TicketMessage
 from tickets.resources import TicketQueueResource
@@ -697,6 +697,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             **admin_context(self, request, ticket, f"{ticket.ticket_id}: {ticket.subject}"),
             "ticket": ticket,
             "entries": entries,
+            "thread": thread_html(entries, request),
             "sla": sla,
             "sla_rows": [
                 ("First response", sla.first_response, sla.first_response.state(now)),
