@@ -17,6 +17,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.admin.templatetags.admin_list import (
     ResultList,
     _boolean_icon,
@@ -68,6 +69,7 @@ class Column:
     call: Callable | None = None  # the admin's (or list_display's) callable
     boolean: bool = False
     choices: dict | None = None  # a choice field's labels (Django builds the dict per cell)
+    plain_ints: bool = False  # integers shown as their digits: no thousand separator is set
 
     def value(self, row, model_admin):
         """(value, field, empty, boolean) of this column for ``row``, as ``lookup_field``."""
@@ -88,6 +90,8 @@ def _columns(cl) -> list[Column]:
     model_admin = cl.model_admin
     default_empty = model_admin.get_empty_value_display()
     links = cl.list_display_links
+    # formats.number_format's own shortcut for an int, without its three format lookups a cell.
+    plain_ints = not settings.USE_THOUSAND_SEPARATOR
     columns, first = [], True
     for index, name in enumerate(cl.list_display):
         link = links is not None and ((first and not links) or name in links)
@@ -100,14 +104,16 @@ def _columns(cl) -> list[Column]:
             field = None
         if field is not None:
             choices = _choices(field)
-            columns.append(Column(name, css, link, tag, default_empty, field=field, choices=choices))
+            plain = plain_ints and isinstance(field, models.IntegerField)
+            columns.append(Column(name, css, link, tag, default_empty, field=field, choices=choices, plain_ints=plain))
             continue
         if callable(name) or (hasattr(model_admin, name) and name != "__str__"):
             call = name if callable(name) else getattr(model_admin, name)
             empty = getattr(call, "empty_value_display", default_empty)
-            columns.append(Column(name, css, link, tag, empty, call=call, boolean=getattr(call, "boolean", False)))
+            boolean = getattr(call, "boolean", False)
+            columns.append(Column(name, css, link, tag, empty, call=call, boolean=boolean, plain_ints=plain_ints))
             continue
-        columns.append(Column(name, css, link, tag, default_empty))
+        columns.append(Column(name, css, link, tag, default_empty, plain_ints=plain_ints))
     return columns
 
 
@@ -135,6 +141,10 @@ def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str
             shown = icon(value)
         elif value and type(value) in _TEXT_TYPES:
             shown = value  # what display_for_value returns for text, without its type checks
+        elif value is None or (isinstance(value, str) and not value):
+            shown = empty  # display_for_value's empty value, likewise
+        elif column.plain_ints and type(value) is int:
+            shown = str(value)  # display_for_value's number_format, likewise (the keys)
         else:
             shown = display_for_value(value, empty, boolean)
         if isinstance(value, (datetime.date, datetime.time)):
@@ -148,6 +158,8 @@ def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str
                 shown = column.choices.get(value, empty)
             except TypeError:  # an unhashable value: Django's path
                 shown = display_for_field(value, field, empty, avoid_link=column.link)
+        elif column.plain_ints and type(value) is int:
+            shown = str(value)
         elif isinstance(field, models.BooleanField):
             shown = icon(value)
         elif isinstance(field, models.DateTimeField) and value not in field.empty_values:

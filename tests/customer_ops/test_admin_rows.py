@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import results
+from django.db import models
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -92,3 +93,24 @@ def test_every_change_list_page_renders_its_rows_through_the_lean_renderer(admin
     page = admin_client.get(reverse("admin:customer_ops_order_changelist"))
     assert page.status_code == 200 and len(calls) == 1
     assert page.content.decode().count('class="action-select"') == 2
+
+
+# Admins listing their integer key as a column (the plain-digits shortcut's cells).
+INTEGER_KEYED = [
+    m
+    for m in MODELS
+    if isinstance(m._meta.pk, (models.AutoField, models.BigAutoField)) and "id" in admin.site._registry[m].list_display
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("separator", [False, True], ids=["plain", "thousands"])
+@pytest.mark.parametrize("model", INTEGER_KEYED[:4], ids=lambda m: m._meta.db_table)
+def test_integer_cells_follow_the_thousand_separator_setting(superuser, model, separator, settings):
+    """Integer cells are shown as their digits only while no thousand separator is set."""
+    settings.USE_THOUSAND_SEPARATOR = separator
+    FACTORIES[model](pk=1234567)
+    cl = _changelist(model, superuser)
+    rows = _lean_rows(cl)
+    assert rows == _django_rows(cl)
+    assert any((">1,234,567<" if separator else ">1234567<") in row for row in rows)
