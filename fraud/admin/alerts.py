@@ -87,6 +87,11 @@ class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, Sim
     search_fields = ["=id", "=customer__id", "=customer__email"]
     # The claim and its holder come with the page's one query (a reverse one-to-one join).
     list_select_related = ["customer", "review", "review__claimed_by"]
+    list_deferred = (
+        *("order", "alert_description", "evidence", "action_taken_at", "action_taken_by"),
+        *("resolved_at", "resolution_notes"),
+        *("customer__email", "customer__phone", "customer__status", "customer__created_at", "customer__updated_at"),
+    )
     list_per_page = 100
     show_facets = admin.ShowFacets.NEVER
     change_form_template = "admin/fraud/fraudalert/change_form.html"
