@@ -8,6 +8,8 @@ to a tag in every value."""
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -107,3 +109,16 @@ def test_every_admin_form_has_djangos_markup(model, model_admin, choices):
         ours = str(form)
         form.renderer = DJANGO
         assert parse_html(ours) == parse_html(str(form)), model
+
+
+def test_djangos_form_templates_are_loaded_with_their_includes_written_in_place():
+    """customer_ops.form_renderer.InliningLoader: no Django form template includes another by
+    a literal name once loaded (a widget is one template, not three)."""
+    env = get_default_renderer().jinja2.engine.env
+    root = Path(forms.__file__).parent / "jinja2"
+    names = sorted(str(path.relative_to(root)) for path in root.rglob("*.html"))
+    assert "django/forms/widgets/text.html" in names
+    for name in names:
+        source = env.loader.get_source(env, name)[0]
+        assert not re.search(r"""include\s+["']django/forms/""", source), name
+    assert env.loader.get_source(env, "django/forms/widgets/text.html")[0].startswith('<input type="{{ widget.type }}"')
