@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from customer_ops import statements
 from customer_ops.permissions import requires
 from tickets import conf
 from tickets.models import PresenceState, Ticket, TicketPresence
@@ -51,20 +52,30 @@ def presence_beat(*, ticket: Ticket | int, state: str, actor, now: dt.datetime |
         cursor.execute(_BEAT_SQL, (pk, actor.pk, state, now or timezone.now()))
 
 
+@statements.kept_rows(TicketPresence, "pk", "at")
+def _present_since():
+    # Every ticket page and every heartbeat asks: a statement compiled once per process.
+    return (
+        TicketPresence.objects.filter(ticket_id=statements.STAND_IN, seen_at__gte=statements.TIME_STAND_IN)
+        .select_related("user")
+        .only("ticket_id", "user_id", "state", "user__first_name", "user__last_name", "user__username")
+        .order_by()
+    )
+
+
 def present_on(ticket: Ticket | int, *, exclude_user=None, now: dt.datetime | None = None) -> list[Present]:
     """The staff with ``ticket`` open now (one query), writers first."""
     since = (now or timezone.now()) - dt.timedelta(seconds=conf.presence_ttl_seconds())
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    rows = TicketPresence.objects.filter(ticket_id=pk, seen_at__gte=since)
-    if exclude_user is not None:
-        rows = rows.exclude(user_id=exclude_user.pk)
+    excluded = None if exclude_user is None else exclude_user.pk
     found = [
         Present(
-            user_id=r["user_id"],
-            name=f"{r['user__first_name']} {r['user__last_name']}".strip() or r["user__username"],
-            state=r["state"],
+            user_id=row.user_id,
+            name=f"{row.user.first_name} {row.user.last_name}".strip() or row.user.username,
+            state=row.state,
         )
-        for r in rows.values("user_id", "user__first_name", "user__last_name", "user__username", "state")
+        for row in _present_since(pk=pk, at=since)
+        if row.user_id != excluded  # a few rows a ticket: the viewer is left out here
     ]
     return sorted(found, key=lambda p: (p.state == PresenceState.VIEWING, p.name))
 
