@@ -6,7 +6,8 @@ served by ``make serve`` (production settings).
     # 2. the load (same environment as the server: it creates its bench users in that database)
     SECRET_KEY=... ALLOWED_HOSTS=127.0.0.1 DATABASE_URL=... \\
         .venv/bin/python bench/serve_load.py [--url http://127.0.0.1:8000] [--duration 12] \\
-        [--connections 1,4] [--pages all | --path /admin/tickets/ticket/ --role lead]
+        [--connections 1,4] [--pages all | --path /admin/tickets/ticket/ --role lead] \\
+        [--only "ticket page,alert queue"] [--rounds 3]
 
 For each role it creates (or reuses) a staff user ``bench_serve_<role>`` with a confirmed TOTP
 device and signs in through the real sign-in form over HTTP (password, then the code step,
@@ -249,10 +250,17 @@ def main() -> None:
     parser.add_argument("--role", default="lead", choices=[r.key for r in Role], help="with --pages one")
     parser.add_argument("--duration", type=float, default=12, help="seconds of load per figure")
     parser.add_argument("--connections", default="1,4")
+    parser.add_argument(
+        "--only", default="", help="with --pages all: the pages whose label contains one of these (a,b)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="measure the pages this many times, in turn")
     args = parser.parse_args()
     port = urllib.parse.urlsplit(args.url).port
     counts = [int(c) for c in args.connections.split(",")]
     pages = all_pages() if args.pages == "all" else [(args.path, args.role, args.path)]
+    if args.only:
+        wanted = args.only.split(",")
+        pages = [page for page in pages if any(w in page[0] for w in wanted)]
     cookies: dict[str, str] = {}
     for _, role_key, _path in pages:
         if role_key and role_key not in cookies:
@@ -260,7 +268,7 @@ def main() -> None:
             cookies[role_key] = sign_in(args.url, *bench_user(role))
     head = "  ".join(f"{n} conn: req/s  p50  p99" for n in counts)
     print(f"{'page':<24} {head}   CPU ms/req")
-    for label, role_key, path in pages:
+    for label, role_key, path in pages * args.rounds:
         cookie = cookies.get(role_key, "")
         load(args.url, path, cookie, 1, 1)  # warm-up (and the check that it answers 200)
         cells, cpu_ms = [], []

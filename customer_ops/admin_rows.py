@@ -40,7 +40,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
-from customer_ops.datetimes import local_datetime
+from customer_ops.datetimes import here, local_datetime
 
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 _PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
@@ -127,8 +127,9 @@ def _choices(field) -> dict | None:
         return None
 
 
-def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str]:
-    """The cell's shown value and its class attribute, as ``items_for_result`` makes them."""
+def _cell(column: Column, row, model_admin, icon: Callable, where: tuple) -> tuple[object, str]:
+    """The cell's shown value and its class attribute, as ``items_for_result`` makes them
+    (``where``: the page's time zone and language, :func:`~customer_ops.datetimes.here`)."""
     classes = column.css
     try:
         value, field, empty, boolean = column.value(row, model_admin)
@@ -163,7 +164,7 @@ def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str
         elif isinstance(field, models.BooleanField):
             shown = icon(value)
         elif isinstance(field, models.DateTimeField) and value not in field.empty_values:
-            shown = local_datetime(value)  # display_for_field's text, its names translated once
+            shown = local_datetime(value, where)  # display_for_field's text, its names translated once
         else:
             shown = display_for_field(value, field, empty, avoid_link=column.link)
         if isinstance(field, _NOWRAP_FIELDS):
@@ -180,6 +181,7 @@ class RowRenderer:
         self._filters_suffix: str | None = None
         self._url_template: str | None = None
         self._icons: dict = {}
+        self._where = here()
 
     def _icon(self, value) -> str:
         """Django's yes/no/unknown icon: three static URLs a page, not one per cell."""
@@ -216,7 +218,7 @@ class RowRenderer:
         model_admin = self.cl.model_admin
         cells = []
         for column in self.columns:
-            shown, class_attr = _cell(column, row, model_admin, self._icon)
+            shown, class_attr = _cell(column, row, model_admin, self._icon, self._where)
             content = _escape(shown)
             if column.link:
                 url = self._url(row)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from django.conf import settings
 from django.utils import dateformat, formats, timezone
 from django.utils.translation import get_language
 
@@ -54,10 +55,18 @@ def _time_parts(language: str | None, fmt: str, hour: int, minute: int) -> tuple
     return tuple(str(getattr(shown, c)()) for kind, c in _plan(fmt) if kind == _TIME)
 
 
-def local_datetime(value: dt.datetime) -> str:
-    """``value`` in the current time zone and language's ``DATETIME_FORMAT``."""
-    value = timezone.template_localtime(value)
-    language = get_language()
+def here() -> tuple:
+    """The current (time zone, language): each is a context-local lookup of about a
+    microsecond or two, which a list page showing a hundred times looks up once."""
+    return timezone.get_current_timezone(), get_language()
+
+
+def local_datetime(value: dt.datetime, where: tuple | None = None) -> str:
+    """``value`` in the current time zone and language's ``DATETIME_FORMAT``; ``where`` is
+    :func:`here`'s (time zone, language) when the caller looked them up already."""
+    zone, language = where or here()
+    if settings.USE_TZ and timezone.is_aware(value) and getattr(value, "convert_to_local_time", True):
+        value = value.astimezone(zone)  # template_localtime's conversion, in that zone
     fmt = str(formats.get_format("DATETIME_FORMAT", lang=language))
     plan = _plan(fmt)
     if plan is None:

@@ -13,7 +13,7 @@ import pytest
 from django.test import override_settings
 from django.utils import formats, timezone, translation
 
-from customer_ops.datetimes import _plan, local_datetime
+from customer_ops.datetimes import _plan, here, local_datetime
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
 LANGUAGES = ["en", "en-gb", "de", "fr", "es", "pl", "ja"]
@@ -32,8 +32,19 @@ def _random_datetimes(seed: int, n: int) -> list[dt.datetime]:
 @pytest.mark.parametrize("zone", ZONES)
 def test_local_datetime_is_what_django_shows(language, zone):
     with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        where = here()  # as a list page looks them up, once
         for value in _random_datetimes(LANGUAGES.index(language) * 10 + ZONES.index(zone), 500):
-            assert local_datetime(value) == formats.localize(timezone.template_localtime(value)), value
+            shown = formats.localize(timezone.template_localtime(value))
+            assert local_datetime(value) == shown and local_datetime(value, where) == shown, value
+
+
+def test_the_given_zone_and_language_are_the_ones_shown():
+    value = dt.datetime(2024, 3, 31, 12, 0, tzinfo=dt.UTC)
+    kolkata = zoneinfo.ZoneInfo("Asia/Kolkata")
+    with translation.override("de"), timezone.override(kolkata):
+        german_in_kolkata = local_datetime(value)
+    with translation.override("en"), timezone.override(dt.UTC):
+        assert local_datetime(value, (kolkata, "de")) == german_in_kolkata != local_datetime(value)
 
 
 @pytest.mark.parametrize(
