@@ -17,7 +17,10 @@ it runs a closed loop of keep-alive HTTP/1.1 clients (one thread per connection)
 the CPU time (user + system, from /proc) of the gunicorn master listening on the port and
 of its workers over the run, workers reaped meanwhile included (their time moves into the
 master's children's time), divided by the requests served. CPU per request barely moves
-when other processes share the machine; requests/s and latency do.
+when other processes share the machine; requests/s and latency do. It does move with the
+machine's own speed, which on a shared VM changes from minute to minute: each row ends with
+the CPU time of a fixed loop run in this process beside it (``reference ms``), so rows are
+compared where their references agree (``--rounds`` repeats the pages in turn).
 
 ``--pages all``: /healthz, the queue (default view), a ticket page, every role's home page,
 the alert queue, a trust page, a dispute page and a deletion request page.
@@ -200,6 +203,17 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
+def reference_ms() -> float:
+    """The CPU milliseconds of a fixed pure-Python loop in this process, now: the machine's
+    speed beside each figure. On a shared VM it moved by half within seconds (318 to 487 ms
+    for one loop, 2026-12-07), and the server's CPU per request moves with it; a page's
+    figures are comparable where this one is."""
+    started, total = time.process_time(), 0
+    for i in range(1_000_000):
+        total += i * i % 7
+    return (time.process_time() - started) * 1000
+
+
 DELETION_PAGE = "/admin/compliance/datadeletionrequest/{}/change/"
 
 
@@ -267,11 +281,12 @@ def main() -> None:
             role = next(r for r in Role if r.key == role_key)
             cookies[role_key] = sign_in(args.url, *bench_user(role))
     head = "  ".join(f"{n} conn: req/s  p50  p99" for n in counts)
-    print(f"{'page':<24} {head}   CPU ms/req")
+    print(f"{'page':<24} {head}   CPU ms/req   reference ms")
     for label, role_key, path in pages * args.rounds:
         cookie = cookies.get(role_key, "")
         load(args.url, path, cookie, 1, 1)  # warm-up (and the check that it answers 200)
         cells, cpu_ms = [], []
+        reference = reference_ms()
         for n in counts:
             before = server_cpu(port)
             start = time.perf_counter()
@@ -279,7 +294,9 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             cpu_ms.append((server_cpu(port) - before) * 1000 / len(times))
             cells.append(f"{len(times) / elapsed:12.1f} {pct(times, 0.5):4.0f} {pct(times, 0.99):4.0f}")
-        print(f"{label:<24} {'  '.join(cells)}   {' / '.join(f'{c:.1f}' for c in cpu_ms)}", flush=True)
+        reference = (reference + reference_ms()) / 2  # before and after the page's runs
+        figures = " / ".join(f"{c:.1f}" for c in cpu_ms)
+        print(f"{label:<24} {'  '.join(cells)}   {figures:>10}   {reference:12.0f}", flush=True)
 
 
 if __name__ == "__main__":
