@@ -114,3 +114,32 @@ def test_integer_cells_follow_the_thousand_separator_setting(superuser, model, s
     rows = _lean_rows(cl)
     assert rows == _django_rows(cl)
     assert any((">1,234,567<" if separator else ">1234567<") in row for row in rows)
+
+
+@pytest.mark.django_db
+def test_odd_values_in_direct_cells_are_still_djangos(superuser, monkeypatch):
+    """The direct cells (RowRenderer._direct_cell) leave whatever is not their common case
+    to the general path: a value outside the choices, a blank one, a missing relation, and
+    a callable's blank text, date, or missing object."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    from fraud.models import FraudAlert
+
+    FACTORIES[FraudAlert].create_batch(6)
+    model_admin = admin.site._registry[FraudAlert]
+    odd = {}
+
+    def summary(obj):
+        value = odd.get(obj.pk, "ok")
+        if value is ObjectDoesNotExist:
+            raise ObjectDoesNotExist
+        return value
+
+    monkeypatch.setattr(model_admin, "action_summary", summary)
+    cl = _changelist(FraudAlert, superuser)
+    rows = cl.result_list = list(cl.result_list)
+    rows[0].alert_type, rows[1].alert_type = "NOT_A_TYPE", "  "
+    rows[2].customer = None
+    odd.update({rows[3].pk: "   ", rows[4].pk: dt.date(2026, 1, 2), rows[5].pk: ObjectDoesNotExist})
+    assert _lean_rows(cl) == _django_rows(cl)
+    assert 'class="field-action_summary nowrap"' in _lean_rows(cl)[4]
