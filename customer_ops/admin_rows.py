@@ -179,6 +179,14 @@ def _shown(column: Column, row, value, field, empty, boolean, icon: Callable, wh
     return shown, f' class="{classes}"'
 
 
+def _markup(column: Column, shown, class_attr: str, url: str | None = None) -> str:
+    """A cell's markup from :func:`_cell`'s (shown value, class attribute), linked to ``url``."""
+    content = _escape(shown)
+    if url is not None:
+        content = f'<a href="{html.escape(url)}">{content}</a>'
+    return f"<{column.tag}{class_attr}>{content}</{column.tag}>"
+
+
 class RowRenderer:
     """The rows of one change list page."""
 
@@ -192,8 +200,7 @@ class RowRenderer:
         self._cells = [(column, self._direct_cell(column)) for column in self.columns]
 
     def _generic_cell(self, column: Column, row) -> str:
-        shown, class_attr = _cell(column, row, self.cl.model_admin, self._icon, self._where)
-        return f"<{column.tag}{class_attr}>{_escape(shown)}</{column.tag}>"
+        return _markup(column, *_cell(column, row, self.cl.model_admin, self._icon, self._where))
 
     def _direct_cell(self, column: Column) -> Callable | None:
         """For the commonest unlinked columns (a field with choices, a yes/no, an integer, a
@@ -263,8 +270,7 @@ class RowRenderer:
                 return generic(row)
             if value and type(value) in _TEXT_TYPES and not value.isspace():
                 return start + _escape(value) + close
-            shown, class_attr = _shown(column, row, value, None, column.empty, False, self._icon, self._where)
-            return f"<{column.tag}{class_attr}>{_escape(shown)}</{column.tag}>"
+            return _markup(column, *_shown(column, row, value, None, column.empty, False, self._icon, self._where))
 
         return cell
 
@@ -307,12 +313,8 @@ class RowRenderer:
                 cells.append(direct(row))
                 continue
             shown, class_attr = _cell(column, row, model_admin, self._icon, self._where)
-            content = _escape(shown)
-            if column.link:
-                url = self._url(row)
-                if url is not None:
-                    content = f'<a href="{html.escape(url)}">{content}</a>'
-            cells.append(f"<{column.tag}{class_attr}>{content}</{column.tag}>")
+            url = self._url(row) if column.link else None
+            cells.append(_markup(column, shown, class_attr, url))
         return SafeString("".join(cells))
 
     def rows(self) -> list[ResultList]:

@@ -66,7 +66,7 @@ def local_datetime(value: dt.datetime, where: tuple | None = None) -> str:
     :func:`here`'s (time zone, language) when the caller looked them up already."""
     zone, language = where or here()
     if settings.USE_TZ and timezone.is_aware(value) and getattr(value, "convert_to_local_time", True):
-        value = value.astimezone(zone)  # template_localtime's conversion, in that zone
+        value = timezone.localtime(value, zone)  # template_localtime's, in the given zone
     fmt = str(formats.get_format("DATETIME_FORMAT", lang=language))
     plan = _plan(fmt)
     if plan is None:

@@ -65,16 +65,11 @@ def _present_since():
 
 def present_on(ticket: Ticket | int, *, exclude_user=None, now: dt.datetime | None = None) -> list[Present]:
     """The staff with ``ticket`` open now (one query), writers first."""
-    since = (now or timezone.now()) - dt.timedelta(seconds=conf.presence_ttl_seconds())
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
     excluded = None if exclude_user is None else exclude_user.pk
     found = [
-        Present(
-            user_id=row.user_id,
-            name=f"{row.user.first_name} {row.user.last_name}".strip() or row.user.username,
-            state=row.state,
-        )
-        for row in _present_since(pk=pk, at=since)
+        Present(user_id=row.user_id, name=row.user.get_full_name() or row.user.get_username(), state=row.state)
+        for row in _present_since(pk=pk, at=presence_cutoff(now))
         if row.user_id != excluded  # a few rows a ticket: the viewer is left out here
     ]
     return sorted(found, key=lambda p: (p.state == PresenceState.VIEWING, p.name))
