@@ -13,16 +13,23 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from customer_ops.guards import RuleQuerySet
+from customer_ops.guards import RuleQuerySet, snapshot
 
 
 class RuleBoundModel(models.Model):
-    """Base of every spec table: bulk writes go through the write-rule checks."""
+    """Base of every spec table: bulk writes go through the write-rule checks, and each row
+    read keeps the values its never-update fields were loaded with (``guards.snapshot``)."""
 
     objects = RuleQuerySet.as_manager()
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        snapshot(instance)
+        return instance
 
 
 def money(**kwargs) -> models.DecimalField:

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable
 
 from django.db import models
-from django.db.models.signals import post_init, post_save, pre_delete, pre_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from customer_ops.write_rules import (
@@ -29,7 +29,7 @@ def _attnames(model, fields: Iterable[str]) -> list[str]:
     return [model._meta.get_field(f).attname for f in fields]
 
 
-@functools.cache  # once per model: every loaded instance is snapshotted
+@functools.cache  # once per model: every loaded row is snapshotted
 def _protected_attnames(model) -> tuple[str, ...]:
     rules = rules_for(model)
     return tuple(_attnames(model, rules.never_update)) if rules else ()
@@ -55,9 +55,16 @@ def check_delete(model: type[models.Model]) -> None:
         raise ImmutableRecordError(f"{model._meta.db_table} is an immutable log: rows are never deleted.")
 
 
-@receiver(post_init, dispatch_uid="write_rules_snapshot")
-def _snapshot(sender, instance, **kwargs):
-    protected = _protected_attnames(sender)
+def snapshot(instance) -> None:
+    """Keep the loaded values of the fields that may never change, for ``_guard_save``.
+
+    Called by ``RuleBoundModel.from_db`` for every row read from the database, and after
+    every save. Not a ``post_init`` receiver: that signal fires for every model, ruled or
+    not, and Django sends it through the signal machinery for each instance, a tenth of
+    the alert queue's CPU for its hundred rows and their customers. Instances built in
+    Python are new (``_state.adding``): the guard has nothing to compare until they are
+    saved."""
+    protected = _protected_attnames(type(instance))
     if protected:
         # Deferred fields are absent from __dict__: only what was loaded can be compared.
         loaded = instance.__dict__
@@ -66,7 +73,7 @@ def _snapshot(sender, instance, **kwargs):
 
 @receiver(post_save, dispatch_uid="write_rules_resnapshot")
 def _resnapshot(sender, instance, **kwargs):
-    _snapshot(sender, instance)
+    snapshot(instance)
 
 
 @receiver(pre_save, dispatch_uid="write_rules_pre_save")

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection, connections, models, transaction
 from django.utils import timezone
 
+from customer_ops.db import RuleBoundModel
 from customer_ops.write_rules import (
     ImmutableRecordError,
     NeverUpdateError,
@@ -236,6 +237,15 @@ class TestNeverUpdateColumns:
         with unchanged(row), django_assert_num_queries(0), pytest.raises(NeverUpdateError, match=name):
             row.save()
 
+    def test_orm_change_of_a_row_read_back_is_refused(self, model, name, django_assert_num_queries):
+        # A row read from the database, not the factory's instance: its snapshot is taken
+        # when it is loaded (RuleBoundModel.from_db), not after a save.
+        row = model.objects.get(pk=FACTORIES[model]().pk)
+        field = model._meta.get_field(name)
+        setattr(row, field.attname, _changed(field, getattr(row, field.attname)))
+        with unchanged(row), django_assert_num_queries(0), pytest.raises(NeverUpdateError, match=name):
+            row.save()
+
     def test_queryset_update_is_refused(self, model, name):
         row = FACTORIES[model]()
         field = model._meta.get_field(name)
@@ -322,6 +332,12 @@ def test_update_moves_updated_at_through_the_trigger(model):
 
 # What the bypass opens, and the attacks on it: tests/compliance/test_erasure_grant.py and
 # tests/customer_ops/test_bypass_attacks.py.
+
+
+def test_every_ruled_model_snapshots_the_rows_it_loads():
+    """The never-update guard compares a save with the values the row was loaded with,
+    which RuleBoundModel.from_db keeps: a ruled model on another base would save unchecked."""
+    assert {m for m, _ in PROTECTED if not issubclass(m, RuleBoundModel)} == set()
 
 
 def test_bypass_requires_a_reason():
