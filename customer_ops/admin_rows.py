@@ -42,7 +42,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
-from customer_ops.datetimes import here, local_datetime
+from customer_ops.datetimes import held_here, here, local_datetime
 
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 _PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
@@ -318,7 +318,8 @@ class RowRenderer:
         return SafeString("".join(cells))
 
     def rows(self) -> list[ResultList]:
-        return [ResultList(None, [self.row(row)]) for row in self.cl.result_list]
+        with held_here():  # the callables' times and durations: one lookup a page
+            return [ResultList(None, [self.row(row)]) for row in self.cl.result_list]
 
 
 def result_list(cl) -> dict:

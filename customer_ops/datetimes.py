@@ -1,5 +1,6 @@
 """``local_datetime(value)``: a datetime as the admin's list cells show it, Django's
-``localize(template_localtime(value))``, for lists that show one or two per row.
+``localize(template_localtime(value))``, for lists that show one or two per row; with a
+format, as Django's ``date`` filter shows it (the customer panels' times).
 
 Django's ``DateFormat`` translates the month's and the weekday's names and "a.m."/"noon"
 again for every value, through the catalog's chain of fallbacks; on the 100-row alert queue
@@ -13,6 +14,8 @@ in every format and language.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.conf import settings
@@ -55,22 +58,48 @@ def _time_parts(language: str | None, fmt: str, hour: int, minute: int) -> tuple
     return tuple(str(getattr(shown, c)()) for kind, c in _plan(fmt) if kind == _TIME)
 
 
+_held: ContextVar[tuple | None] = ContextVar("held_here", default=None)
+
+
 def here() -> tuple:
-    """The current (time zone, language): each is a context-local lookup of about a
-    microsecond or two, which a list page showing a hundred times looks up once."""
-    return timezone.get_current_timezone(), get_language()
+    """The current (time zone, language): each is a context-local lookup of a few
+    microseconds (asgiref's ``Local``), which a list page showing a hundred times looks up
+    once. Within :func:`held_here`, the pair it looked up on entry."""
+    return _held.get() or (timezone.get_current_timezone(), get_language())
 
 
-def local_datetime(value: dt.datetime, where: tuple | None = None) -> str:
-    """``value`` in the current time zone and language's ``DATETIME_FORMAT``; ``where`` is
-    :func:`here`'s (time zone, language) when the caller looked them up already."""
+def current_language() -> str | None:
+    """``get_language()``; within :func:`held_here`, the language it looked up on entry."""
+    held = _held.get()
+    return held[1] if held else get_language()
+
+
+@contextmanager
+def held_here():
+    """Look the time zone and language up once for a block that shows many times and
+    durations (a list page's rows, a page's panels): :func:`here` and
+    :func:`current_language` answer that pair within it. The block must not activate
+    another time zone or language; nothing that renders rows or panels does."""
+    token = _held.set((timezone.get_current_timezone(), get_language()))
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
+def local_datetime(value: dt.datetime, where: tuple | None = None, fmt: str | None = None) -> str:
+    """``value`` in the current time zone and language's ``DATETIME_FORMAT``, or in ``fmt``
+    (Django's ``date`` filter's format); ``where`` is :func:`here`'s (time zone, language)
+    when the caller looked them up already."""
     zone, language = where or here()
     if settings.USE_TZ and timezone.is_aware(value) and getattr(value, "convert_to_local_time", True):
         value = timezone.localtime(value, zone)  # template_localtime's, in the given zone
-    fmt = str(formats.get_format("DATETIME_FORMAT", lang=language))
+    fmt = fmt or str(formats.get_format("DATETIME_FORMAT", lang=language))
+    if fmt == "c":
+        return value.isoformat()  # DateFormat.c
     plan = _plan(fmt)
     if plan is None:
-        return formats.localize(value)
+        return dateformat.format(value, fmt)
     dates = iter(_date_parts(language, fmt, value.date()))
     times = iter(_time_parts(language, fmt, value.hour, value.minute))
     return "".join(next(dates) if kind == _DATE else next(times) if kind == _TIME else text for kind, text in plan)

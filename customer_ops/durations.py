@@ -16,7 +16,8 @@ from functools import lru_cache
 from django.utils.html import avoid_wrapping
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.timezone import is_aware
-from django.utils.translation import get_language
+
+from customer_ops.datetimes import current_language
 
 
 @lru_cache(maxsize=4096)
@@ -31,7 +32,7 @@ class _Unit:
         self.unit = unit
 
     def __mod__(self, params: dict) -> str:
-        return _phrase(get_language(), self.unit, params["num"])
+        return _phrase(current_language(), self.unit, params["num"])
 
 
 _CACHED_STRINGS = {unit: _Unit(unit) for unit in TIME_STRINGS}
@@ -55,15 +56,15 @@ def since(d, now=None) -> str:
         if d.day > now.day or (d.day == now.day and d.time() > now.time()):
             months -= 1
         if months >= 12:
-            return _phrase(get_language(), "year", months // 12)
+            return _phrase(current_language(), "year", months // 12)
         if months > 0:
-            return _phrase(get_language(), "month", months)
+            return _phrase(current_language(), "month", months)
         delta = now - d
         if delta.days * 86400 + delta.seconds <= 0:
-            return _phrase(get_language(), "minute", 0)
+            return _phrase(current_language(), "minute", 0)
         seconds = delta.total_seconds()
         for unit, length in _UNITS:
             if seconds >= length:
-                return _phrase(get_language(), unit, int(seconds // length))
-        return _phrase(get_language(), "minute", 0)
+                return _phrase(current_language(), unit, int(seconds // length))
+        return _phrase(current_language(), "minute", 0)
     return timesince(d, now, depth=1, time_strings=_CACHED_STRINGS)

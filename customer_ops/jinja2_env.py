@@ -12,13 +12,17 @@ do in Django's templates: times in the current time zone, ``since`` as the queue
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.forms.renderers import get_default_renderer
 from django.template import defaultfilters
 from django.templatetags.static import static
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
+from customer_ops.datetimes import local_datetime
 from customer_ops.keyed_urls import reverse_keys
 from customer_ops.templatetags.durations import since
 from customer_ops.templatetags.safe_links import attachment_link
@@ -30,7 +34,11 @@ def url(viewname: str, *args) -> str:
 
 
 def date(value, arg=None) -> str:
-    """Django's ``date`` filter, in the current time zone as Django's templates show a time."""
+    """Django's ``date`` filter, in the current time zone as Django's templates show a time.
+    A datetime in a format of its own (not a setting's name) takes ``local_datetime``'s
+    path: a panel shows ten or more."""
+    if isinstance(value, dt.datetime) and arg and arg not in formats.FORMAT_SETTINGS:
+        return local_datetime(value, fmt=arg)
     return defaultfilters.date(template_localtime(value), arg)
 
 

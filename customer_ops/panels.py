@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 from customer_ops import jinja2_env
+from customer_ops.datetimes import held_here
 from customer_ops.models import Order
 from customer_ops.registry import Panel, panels, register_panel
 from customer_ops.statements import STAND_IN, kept_rows
@@ -30,6 +31,11 @@ def visible_panels(request, only: list[str] | None = None) -> list[Panel]:
 
 
 def render_panels(customer, request, only: list[str] | None = None) -> list[dict]:
+    with held_here():  # the panels' times and durations: one lookup of zone and language
+        return _render_panels(customer, request, only)
+
+
+def _render_panels(customer, request, only: list[str] | None) -> list[dict]:
     rendered = []
     for panel in visible_panels(request, only):
         context = panel.context(customer, request)

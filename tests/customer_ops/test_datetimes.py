@@ -11,9 +11,11 @@ import zoneinfo
 
 import pytest
 from django.test import override_settings
+from django.template import defaultfilters
 from django.utils import formats, timezone, translation
 
-from customer_ops.datetimes import _plan, here, local_datetime
+from customer_ops import jinja2_env
+from customer_ops.datetimes import _plan, current_language, held_here, here, local_datetime
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
 LANGUAGES = ["en", "en-gb", "de", "fr", "es", "pl", "ja"]
@@ -67,3 +69,34 @@ def test_any_format_is_djangos(fmt):
             for zone in ZONES:
                 with timezone.override(zoneinfo.ZoneInfo(zone)):
                     assert local_datetime(value) == formats.localize(timezone.template_localtime(value))
+
+
+@pytest.mark.parametrize("fmt", ["Y-m-d", "Y-m-d H:i", "H:i", "c", "N j, Y, P", "D, j M Y H:i:s", "r", "e"])
+def test_a_given_format_is_djangos_date_filter(fmt):
+    for language in ["en", "de", "ja"]:
+        for zone in ZONES:
+            with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+                for value in _random_datetimes(ZONES.index(zone), 200):
+                    shown = defaultfilters.date(timezone.template_localtime(value), fmt)
+                    assert local_datetime(value, fmt=fmt) == shown == jinja2_env.date(value, fmt), value
+
+
+def test_the_jinja2_date_filter_is_djangos_for_anything_else():
+    value = dt.datetime(2024, 3, 31, 23, 30, tzinfo=dt.UTC)
+    with translation.override("de"), timezone.override(zoneinfo.ZoneInfo("Europe/Berlin")):
+        for shown, arg in [(value, None), (value, "DATETIME_FORMAT"), (value.date(), "Y-m-d"), (None, "c"), ("", "c")]:
+            assert jinja2_env.date(shown, arg) == defaultfilters.date(timezone.template_localtime(shown), arg)
+
+
+def test_held_here_answers_the_pair_looked_up_on_entry():
+    berlin, kolkata = zoneinfo.ZoneInfo("Europe/Berlin"), zoneinfo.ZoneInfo("Asia/Kolkata")
+    value = dt.datetime(2024, 3, 31, 12, 0, tzinfo=dt.UTC)
+    with translation.override("de"), timezone.override(berlin):
+        shown = local_datetime(value)
+        with held_here():
+            assert here() == (berlin, "de") and current_language() == "de"
+            assert local_datetime(value) == shown
+            with held_here():  # nested: the same pair
+                assert here() == (berlin, "de")
+        with translation.override("fr"), timezone.override(kolkata):
+            assert here() == (kolkata, "fr") and current_language() == "fr"  # left: looked up again

@@ -12,6 +12,7 @@ import pytest
 from django.utils import translation
 from django.utils.timesince import timesince
 
+from customer_ops.datetimes import held_here
 from customer_ops.durations import since
 
 ZONES = [dt.UTC, zoneinfo.ZoneInfo("Europe/Berlin"), zoneinfo.ZoneInfo("America/New_York")]
@@ -47,3 +48,14 @@ def test_since_without_now_and_with_dates():
     assert since(dt.date(2024, 1, 1), dt.date(2024, 1, 15)) == timesince(
         dt.date(2024, 1, 1), dt.date(2024, 1, 15), depth=1
     )
+
+
+def test_within_held_here_the_language_on_entry_is_the_one_said():
+    d, now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 1, 4, tzinfo=dt.UTC)
+    with translation.override("de"):
+        german = timesince(d, now, depth=1)
+        with held_here():
+            assert since(d, now) == german
+            assert since(d.date(), now.date()) == german  # Django's timesince, our strings
+    with translation.override("en"):
+        assert since(d, now) == timesince(d, now, depth=1) != german

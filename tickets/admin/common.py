@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops import jinja2_env
 from customer_ops.admin_base import RuleAwareAdmin
+from customer_ops.datetimes import held_here
 
 
 class ServiceOnlyHistoryAdmin(SimpleHistoryAdmin, RuleAwareAdmin):
@@ -47,4 +48,5 @@ def thread_html(entries, request) -> list:
     """Each thread entry's ``<li>`` (``tickets/jinja2/tickets/thread_entry.html``), for the
     ticket page and the live thread's new entries. Jinja2, as the customer panels: a long
     thread in Django's engine cost about 0.15 ms an entry."""
-    return [jinja2_env.render("tickets/thread_entry.html", {"entry": entry}, request) for entry in entries]
+    with held_here():
+        return [jinja2_env.render("tickets/thread_entry.html", {"entry": entry}, request) for entry in entries]
