@@ -21,7 +21,7 @@ from customer_ops.personal_data import ENUM, SCRUB, Export, Identifier, Keep, Pe
 from customer_ops.write_rules import append_only, touch
 
 
-class Customer(models.Model):
+class Customer(db.QuickLoad):
     """A customer of the platform (stand-in for the table the customer-core domain owns)."""
 
     full_name = models.TextField()
@@ -74,7 +74,7 @@ class Customer(models.Model):
         return self.full_name.split(" ", 1)[0] if self.full_name else ""
 
 
-class Order(models.Model):
+class Order(db.QuickLoad):
     """An order of any service (stand-in for the orders domain's table)."""
 
     order_number = models.TextField(unique=True)
@@ -141,7 +141,7 @@ class Order(models.Model):
         return self.order_number
 
 
-class CustomerSession(models.Model):
+class CustomerSession(db.QuickLoad):
     """An app session (stand-in for the auth domain's table)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sessions", db_index=False)

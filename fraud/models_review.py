@@ -21,7 +21,7 @@ WITHHELD = (
 )
 
 
-class _Claim(models.Model):
+class _Claim(db.QuickLoad):
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )

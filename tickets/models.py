@@ -265,7 +265,7 @@ class SlaTarget(models.Model):
         return f"{self.priority}: {self.first_response} / {self.resolution}"
 
 
-class TicketQueueSlot(models.Model):
+class TicketQueueSlot(db.QuickLoad):
     """An open ticket's place in the queue: its SLA due time, priority rank and age.
 
     A side table of ``customer_tickets`` (the spec's table keeps its columns): one row per
@@ -491,7 +491,7 @@ class RefundRequest(db.RuleBoundModel):
 # --- This project's own tables (not in the spec) ---------------------------------------
 
 
-class InternalNote(models.Model):
+class InternalNote(db.QuickLoad):
     """A note between staff on a ticket.
 
     Kept in a table of its own, never in ``customer_ticket_messages``: whatever sends the
@@ -529,7 +529,7 @@ class InternalNote(models.Model):
         return f"Internal note on ticket {self.ticket_id}"
 
 
-class Macro(models.Model):
+class Macro(db.QuickLoad):
     """A canned reply, kept by leads, inserted into the reply box on the ticket page.
 
     ``body`` may use the placeholders of :data:`tickets.macros.PLACEHOLDERS`, e.g.

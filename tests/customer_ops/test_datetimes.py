@@ -10,8 +10,8 @@ import random
 import zoneinfo
 
 import pytest
-from django.test import override_settings
 from django.template import defaultfilters
+from django.test import override_settings
 from django.utils import formats, timezone, translation
 
 from customer_ops import jinja2_env
