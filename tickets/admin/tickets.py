@@ -663,8 +663,8 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             seen=seen,
         )
         show = {name: action.shown(state) for name, action in ACTIONS.items()}
-        # A blank form for each action the user may post (the page renders the shown ones).
-        forms_ = {name: action.blank(state) for name, action in ACTIONS.items() if action.may(user)}
+        # A blank form for each action the page shows (and the user may post).
+        forms_ = {name: action.blank(state) for name, action in ACTIONS.items() if show[name] and action.may(user)}
         if bound is not None:
             action, form = bound
             forms_[action] = form
