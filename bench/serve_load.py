@@ -20,7 +20,9 @@ master's children's time), divided by the requests served. CPU per request barel
 when other processes share the machine; requests/s and latency do. It does move with the
 machine's own speed, which on a shared VM changes from minute to minute: each row ends with
 the CPU time of a fixed loop run in this process beside it (``reference ms``), so rows are
-compared where their references agree (``--rounds`` repeats the pages in turn).
+compared where their references agree (``--rounds`` repeats the pages in turn). To compare two
+commits, serve the other from a worktree on another port and give ``--against``: each page
+is then loaded on both servers at the same time, and the swings fall on both alike.
 
 ``--pages all``: /healthz, the queue (default view), a ticket page, every role's home page,
 the alert queue, a trust page, a dispute page and a deletion request page.
@@ -256,6 +258,42 @@ def all_pages() -> list[tuple[str, str, str]]:
     return pages
 
 
+def _measure(base: str, path: str, cookie: str, n: int, seconds: float, figures: dict) -> None:
+    """``figures[base]``: requests/s and server CPU ms per request of a load on ``base``."""
+    port = urllib.parse.urlsplit(base).port
+    before, start = server_cpu(port), time.perf_counter()
+    times = load(base, path, cookie, n, seconds)
+    cpu = server_cpu(port) - before
+    figures[base] = (len(times) / (time.perf_counter() - start), cpu * 1000 / len(times))
+
+
+def compare(url: str, other: str, pages, cookies: dict[str, str], counts: list[int], seconds: float) -> None:
+    """Each page on both servers at once: CPU per request of each, and their ratio. The
+    session cookies signed in on ``url`` serve on ``other`` too (one database, one key)."""
+    print(f"{'page':<24} {'conn':>4}   {'req/s':>7} {'CPU ms/req':>10}   {'req/s':>7} {'CPU ms/req':>10}   ratio")
+    print(f"{'':<24} {'':>4}   {url.rsplit(':', 1)[1]:>18}   {other.rsplit(':', 1)[1]:>18}")
+    for label, role_key, path in pages:
+        cookie = cookies.get(role_key, "")
+        for base in (url, other):
+            load(base, path, cookie, 1, 1)  # warm-up (and the check that it answers 200)
+        for n in counts:
+            figures: dict[str, tuple[float, float]] = {}
+            threads = [
+                threading.Thread(target=_measure, args=(base, path, cookie, n, seconds, figures))
+                for base in (url, other)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            (rate, cpu), (other_rate, other_cpu) = figures[url], figures[other]
+            print(
+                f"{label:<24} {n:>4}   {rate:7.1f} {cpu:10.1f}   {other_rate:7.1f} {other_cpu:10.1f}"
+                f"   {cpu / other_cpu:5.2f}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -268,6 +306,12 @@ def main() -> None:
         "--only", default="", help="with --pages all: the pages whose label contains one of these (a,b)"
     )
     parser.add_argument("--rounds", type=int, default=1, help="measure the pages this many times, in turn")
+    parser.add_argument(
+        "--against",
+        metavar="URL",
+        help="a second server (another commit, same database and SECRET_KEY): each page is loaded on both "
+        "at once, with the given connections each, so that the machine's swings fall on both alike",
+    )
     args = parser.parse_args()
     port = urllib.parse.urlsplit(args.url).port
     counts = [int(c) for c in args.connections.split(",")]
@@ -280,6 +324,9 @@ def main() -> None:
         if role_key and role_key not in cookies:
             role = next(r for r in Role if r.key == role_key)
             cookies[role_key] = sign_in(args.url, *bench_user(role))
+    if args.against:
+        compare(args.url, args.against, pages * args.rounds, cookies, counts, args.duration)
+        return
     head = "  ".join(f"{n} conn: req/s  p50  p99" for n in counts)
     print(f"{'page':<24} {head}   CPU ms/req   reference ms")
     for label, role_key, path in pages * args.rounds:
