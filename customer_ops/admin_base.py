@@ -447,6 +447,13 @@ class BaseAdmin(
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        # The pagination compares every page link with the paginator's "…", a lazy string
+        # translated again at each comparison: translated once here, for the page.
+        paginator.ELLIPSIS = str(paginator.ELLIPSIS)
+        return paginator
+
 
 class RuleAwareAdmin(BaseAdmin):
     """Base admin of every spec table."""

@@ -21,7 +21,7 @@ from django.test.html import parse_html
 from django.urls import resolve, reverse
 from django.utils.safestring import mark_safe
 
-from customer_ops import admin_rows
+from customer_ops import admin_base, admin_rows
 from customer_ops.roles import Role
 from customer_ops.templatetags.lean_admin import lean_list_filter, lean_result_list
 from tests.factories import ADMIN_FACTORIES
@@ -191,3 +191,19 @@ def test_an_empty_app_list_has_djangos_markup():
     ours = lean_app_list(Context({"request": request}), [], True)
     _same(ours, djangos.render(Context({"request": request, "app_list": [], "show_changelinks": True})))
     assert "permission" in ours
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_the_pagination_compares_page_links_with_a_plain_ellipsis(model):
+    """Each admin's paginator: its "…" translated once (each page link is compared with it),
+    and the elided page range Django's pagination renders is unchanged."""
+    from django.core.paginator import Paginator
+
+    model_admin = admin.site._registry[model]
+    if not isinstance(model_admin, admin_base.BaseAdmin):
+        pytest.skip("not a project admin")
+    paginator = model_admin.get_paginator(RequestFactory().get("/"), model._default_manager.none(), 10)
+    assert type(paginator.ELLIPSIS) is str and paginator.ELLIPSIS == str(Paginator.ELLIPSIS)
+    djangos = Paginator(range(1000), 10)
+    paginator.count = djangos.count  # a thousand rows, without making them
+    assert [str(n) for n in paginator.get_elided_page_range(50)] == [str(n) for n in djangos.get_elided_page_range(50)]
