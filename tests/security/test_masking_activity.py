@@ -27,3 +27,15 @@ def test_fraud_analyst_sees_them_in_clear(client, make_staff):
     client.force_login(make_staff(Role.FRAUD))
     page = client.get(reverse("admin:analytics_activitylog_change", args=[row.pk])).content.decode()
     assert "dev-SECRET-42" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "masked"), [(Role.ANALYST, True), (Role.FRAUD, False)])
+def test_a_list_names_the_customer_as_the_viewer_may_see_it(client, make_staff, role, masked):
+    """The customer column is the customer's str(), which asks the request's viewer (the
+    user behind request.user's lazy wrappers, ActorMiddleware) whether to mask the name."""
+    row = ActivityLogFactory(customer__full_name="Zelda Quartermain")
+    client.force_login(make_staff(role))
+    shown, hidden = [f"customer #{row.customer_id}"], [f"Zelda Quartermain (#{row.customer_id})"]
+    present, absent = (shown, hidden) if masked else (hidden, shown)
+    assert_page_shows(client.get(reverse("admin:analytics_activitylog_changelist")), present=present, absent=absent)
