@@ -46,10 +46,14 @@ def test_gunicorns_master_freezes_what_it_built_before_forking():
     )
     connections.close_all()
     gc.unfreeze()
+    threshold = gc.get_threshold()
     try:
         config["when_ready"](server)
         assert gc.get_freeze_count() > 10_000
         assert logged and logged[0][1] > 100  # the templates compiled
         assert all(connection.connection is None for connection in connections.all())
+        # The workers, forked after it, collect the youngest objects less often.
+        assert gc.get_threshold() == (config["GC_YOUNGEST_THRESHOLD"], *threshold[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
