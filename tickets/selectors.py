@@ -38,6 +38,7 @@ from tickets.choices import REFUND_APPROVED_STATUSES, MessageType, Priority, Ref
 from tickets.models import (
     Dispute,
     InternalNote,
+    Macro,
     RefundOrigin,
     RefundRequest,
     SlaEscalation,
@@ -384,6 +385,12 @@ def ticket_thread(ticket: Ticket, *, new_after: tuple[int, int] | None = None) -
 # --- The ticket page's reads, each a statement compiled once per process ------------------
 # (customer_ops.statements: every agent opens many ticket pages; building and compiling these
 # querysets cost more CPU than PostgreSQL took to answer them.)
+
+
+@statements.kept_rows(Macro)
+def active_macros():
+    """The canned replies the ticket page offers, by name."""
+    return Macro.objects.filter(is_active=True).only("name", "body").order_by("name")
 
 
 @statements.kept_rows(TicketMessage, "pk")

@@ -235,8 +235,10 @@ def test_thread_shows_notes_distinctly_and_macros_filled(as_agent, ticket):
     TicketMessageFactory(ticket=ticket, message_text="Where is my food?")
     InternalNoteFactory(ticket=ticket, body="Staff-only remark")
     MacroFactory(name="Hello", body="Hi {{ customer_first_name }}, order {{ order_number }}.")
+    MacroFactory(name="Retired", body="An old canned reply.", is_active=False)
     response = as_agent.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     html = response.content.decode()
+    assert "An old canned reply." not in html  # inactive macros are not offered
     assert "Where is my food?" in html
     assert 'class="note' in html and "never sent to the customer" in html and "Staff-only remark" in html
     assert f"Hi {ticket.customer.first_name}, order {ticket.order.order_number}." in html

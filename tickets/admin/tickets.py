@@ -681,10 +681,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
         macro_list = []
         if show["reply"]:
             values = macros.values_for(ticket, user)
-            macro_list = [
-                {"name": m.name, "body": macros.render(m.body, values)}
-                for m in Macro.objects.filter(is_active=True).only("name", "body").order_by("name")
-            ]
+            macro_list = [{"name": m.name, "body": macros.render(m.body, values)} for m in selectors.active_macros()]
         request.current_ticket_pk = ticket.pk  # the tickets panel marks this one
         panels = render_panels(ticket.customer, request, only=conf.TICKET_SIDEBAR_PANELS)
         customer_viewed.send(sender=Customer, customer=ticket.customer, request=request)
