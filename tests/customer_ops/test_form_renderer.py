@@ -122,3 +122,18 @@ def test_djangos_form_templates_are_loaded_with_their_includes_written_in_place(
         source = env.loader.get_source(env, name)[0]
         assert not re.search(r"""include\s+["']django/forms/""", source), name
     assert env.loader.get_source(env, "django/forms/widgets/text.html")[0].startswith('<input type="{{ widget.type }}"')
+
+
+def test_djangos_form_templates_write_an_error_list_only_when_it_has_errors():
+    """InliningLoader: ``{{ errors }}`` and ``{{ field.errors }}`` behind ``{% if %}`` (an empty
+    list rendered to nothing through a template of its own); the markup tests above compare
+    forms with and without errors with Django's."""
+    env = get_default_renderer().jinja2.engine.env
+    root = Path(forms.__file__).parent / "jinja2"
+    guarded = 0
+    for path in sorted(root.rglob("*.html")):
+        source = env.loader.get_source(env, str(path.relative_to(root)))[0]
+        for match in re.finditer(r"\{\{\s*((?:field\.)?errors)\s*\}\}", source):
+            assert source[: match.start()].endswith(f"{{% if {match[1]} %}}"), (path.name, match[0])
+            guarded += 1
+    assert guarded >= 8  # div, p, table, ul and field templates' lists
