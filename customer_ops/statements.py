@@ -138,13 +138,38 @@ class ValueStatement:
         return None if row is None else row[0]
 
 
-# Every function of kept_rows and kept_value, for the test that runs each once.
+class TuplesStatement:
+    """A ``values_list`` queryset, compiled once: its rows as tuples."""
+
+    def __init__(self, queryset: QuerySet, stand_ins: set[str]):
+        if queryset._fields is None or queryset._prefetch_related_lookups:
+            raise ImproperlyConfigured("TuplesStatement takes a values_list queryset")
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(using=self.db)
+        self.sql, self.params = compiler.as_sql()
+        _require(self.params, stand_ins, self.sql)
+        self._compiler = compiler
+        self._converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+
+    def fetch(self, **values) -> list[tuple]:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, bind(self.params, **values))
+            rows = cursor.fetchall()
+        if self._converters:
+            rows = [tuple(row) for row in self._compiler.apply_converters(rows, self._converters)]
+        return rows
+
+
+# Every function of kept_rows, kept_tuples and kept_value, for the test that runs each once.
 KEPT: list[Callable] = []
 
 
-def _kept(kind: type[ModelStatement | ValueStatement], model, stand_ins: tuple[str, ...]) -> Callable:
+_Statement = ModelStatement | TuplesStatement | ValueStatement
+
+
+def _kept(kind: type[_Statement], model, stand_ins: tuple[str, ...]) -> Callable:
     def decorate(build: Callable[[], QuerySet]) -> Callable:
-        kept: dict[str, ModelStatement | ValueStatement] = {}
+        kept: dict[str, _Statement] = {}
 
         @functools.wraps(build)
         def run(**values):
@@ -166,6 +191,12 @@ def kept_rows(model, *stand_ins: str) -> Callable:
     instances, from a :class:`ModelStatement` compiled on first use for each database the
     router reads ``model`` from."""
     return _kept(ModelStatement, model, stand_ins)
+
+
+def kept_tuples(model, *stand_ins: str) -> Callable:
+    """As :func:`kept_rows`, for a ``values_list`` queryset: its rows as tuples
+    (:class:`TuplesStatement`)."""
+    return _kept(TuplesStatement, model, stand_ins)
 
 
 def kept_value(model, *stand_ins: str) -> Callable:
