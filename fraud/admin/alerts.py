@@ -87,10 +87,17 @@ class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, Sim
     search_fields = ["=id", "=customer__id", "=customer__email"]
     # The claim and its holder come with the page's one query (a reverse one-to-one join).
     list_select_related = ["customer", "review", "review__claimed_by"]
+    change_select_related = ("customer",)  # the page's panels and link
     list_deferred = (
         *("order", "alert_description", "evidence", "action_taken_at", "action_taken_by"),
         *("resolved_at", "resolution_notes"),
         *("customer__email", "customer__phone", "customer__status", "customer__created_at", "customer__updated_at"),
+        # The claim's holder and expiry only (the "held by" column).
+        *("review__outcome", "review__reason_code", "review__decided_by", "review__decided_at"),
+        *("review__alert_type", "review__model_version", "review__updated_at"),
+        *("review__claimed_by__password", "review__claimed_by__last_login", "review__claimed_by__is_superuser"),
+        *("review__claimed_by__email", "review__claimed_by__is_staff", "review__claimed_by__is_active"),
+        "review__claimed_by__date_joined",
     )
     list_per_page = 100
     show_facets = admin.ShowFacets.NEVER

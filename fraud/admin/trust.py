@@ -46,6 +46,7 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
     list_filter = ["risk_level", "is_suspicious", "requires_review", "is_fraudulent"]
     search_fields = ["=customer__id", "=customer__email"]
     list_select_related = ["customer"]
+    change_select_related = ("customer",)  # the page's panels and link
     list_per_page = 100
     paginator = EstimatedCountPaginator  # one row per customer: as big as the customer base
     show_facets = admin.ShowFacets.NEVER
