@@ -246,13 +246,17 @@ def linked_summary(customer, *, limit: int | None = None) -> LinkedSummary:
 
 def open_alert_counts(customer) -> dict[str, int]:
     """Open alerts of a customer by severity (customer page). One grouped query."""
-    rows = (
-        FraudAlert.objects.filter(customer_id=getattr(customer, "pk", customer), is_resolved=False)
+    return dict(_open_alert_counts(pk=getattr(customer, "pk", customer)))
+
+
+@kept_tuples(FraudAlert, "pk")
+def _open_alert_counts():
+    return (
+        FraudAlert.objects.filter(customer_id=STAND_IN, is_resolved=False)
         .values_list("alert_severity")
         .annotate(n=Count("id"))
         .order_by()
     )
-    return dict(rows)
 
 
 # --- the order-time decision ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customer_ops.admin_base import WRITES, EstimatedCountPaginator, RuleAwareAdmin
 from customer_ops.models import Customer
+from customer_ops.statements import STAND_IN, kept_rows
 from fraud import conf, scoring, services
 from fraud.admin.common import (
     FraudMedia,
@@ -38,6 +39,13 @@ def _summary(result) -> str:
         f"{result.customers} trust score(s) recalculated in {result.seconds:.2f}s; "
         f"{result.history_rows} moved, {len(result.risk_changes)} risk-level change(s)."
     )
+
+
+@kept_rows(TrustScore.history.model, "pk")
+def _latest_versions():
+    """The score's last 16 versions, newest first, for its movements (a kept statement:
+    customer_ops.statements)."""
+    return TrustScore.history.model.objects.filter(id=STAND_IN).select_related("history_user")[:16]
 
 
 @admin.register(TrustScore)
@@ -120,7 +128,7 @@ class TrustScoreAdmin(ReadOnlyHistory, SimpleHistoryAdmin, RuleAwareAdmin):
             inputs = trust_inputs([score.customer_id])[score.customer_id]
             now = scoring.compute(inputs)
             stored = {k: getattr(score, k) for k in now.as_row()}
-            history = list(score.history.select_related("history_user")[:16])
+            history = _latest_versions(pk=score.pk)
             context.update(
                 inputs=inputs,
                 current=now,

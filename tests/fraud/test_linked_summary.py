@@ -1,6 +1,7 @@
-"""``fraud.selectors.linked_summary``: which linked accounts are blocked now and their trust,
+"""Fraud selectors read by kept statements. ``linked_summary``: which linked accounts are blocked now and their trust,
 read by kept statements, are what the plain querysets say (blocks in force, lifted, expired
-with and without auto-unblock, timed and open-ended; scores present and absent)."""
+with and without auto-unblock, timed and open-ended; scores present and absent).
+``open_alert_counts``: a customer's open alerts by severity."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import pytest
 from django.utils import timezone
 
 from fraud.models import Block, TrustScore
-from fraud.selectors import in_force_q, linked_summary
-from tests.factories import BlockFactory, CustomerFactory, LoginHistoryFactory, TrustScoreFactory
+from fraud.selectors import in_force_q, linked_summary, open_alert_counts
+from tests.factories import (
+    BlockFactory,
+    CustomerFactory,
+    FraudAlertFactory,
+    LoginHistoryFactory,
+    TrustScoreFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +55,13 @@ def test_linked_accounts_blocked_and_trusted_as_the_querysets_say():
     )
     group = next(g for g in summary.groups if (g.kind, g.value) == ("device_id", "dev-shared"))
     assert (group.blocked, group.average_trust) == (3, round((31 + 62 + 90) / 3, 1))
+
+
+def test_open_alert_counts_are_the_customers_open_alerts_by_severity():
+    customer, other = CustomerFactory(), CustomerFactory()
+    for severity, resolved in [("HIGH", False), ("HIGH", False), ("LOW", False), ("CRITICAL", True)]:
+        FraudAlertFactory(customer=customer, alert_severity=severity, is_resolved=resolved)
+    FraudAlertFactory(customer=other, alert_severity="LOW")
+    assert open_alert_counts(customer) == {"HIGH": 2, "LOW": 1}
+    assert open_alert_counts(other.pk) == {"LOW": 1}
+    assert open_alert_counts(CustomerFactory()) == {}
