@@ -16,6 +16,7 @@ from django.utils import timezone
 from customer_ops.home import age, count_tile
 from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role
+from customer_ops.statements import kept_tuples
 from tickets import saved_views, selectors
 from tickets.admin.tickets import can_work_tickets
 from tickets.choices import TicketStatus
@@ -124,11 +125,12 @@ def lead_tiles(request) -> list[Tile]:
     return tiles
 
 
-def workload_tiles(request) -> list[Tile]:
-    """Open tickets per agent: one grouped count over the open tickets (customer_tickets_open_idx)."""
-    rows = (
+@kept_tuples(Ticket)
+def _open_per_agent():
+    # A kept statement (customer_ops.statements): the lead's home page is opened all day.
+    return (
         Ticket.objects.filter(status__in=selectors.OPEN_STATUSES, assigned_to_agent__isnull=False)
-        .values(
+        .values_list(
             "assigned_to_agent",
             "assigned_to_agent__first_name",
             "assigned_to_agent__last_name",
@@ -137,16 +139,20 @@ def workload_tiles(request) -> list[Tile]:
         .annotate(n=Count("pk"), oldest=Min("created_at"))
         .order_by("-n", "assigned_to_agent")
     )
+
+
+def workload_tiles(request) -> list[Tile]:
+    """Open tickets per agent: one grouped count over the open tickets (customer_tickets_open_idx)."""
     now = timezone.now()
     tiles = []
-    for row in rows:
-        name = f"{row['assigned_to_agent__first_name']} {row['assigned_to_agent__last_name']}".strip()
+    for agent, first_name, last_name, username, n, oldest in _open_per_agent():
+        name = f"{first_name} {last_name}".strip()
         tiles.append(
             Tile(
-                label=name or row["assigned_to_agent__username"],
-                url=queue_url(queue="open", agent=row["assigned_to_agent"]),
-                count=row["n"],
-                detail=f"oldest {age(row['oldest'], now)}",
+                label=name or username,
+                url=queue_url(queue="open", agent=agent),
+                count=n,
+                detail=f"oldest {age(oldest, now)}",
             )
         )
     return tiles
