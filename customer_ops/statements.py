@@ -7,7 +7,8 @@ once with a stand-in where each varying value goes (:data:`STAND_IN` for an id,
 :data:`TIME_STAND_IN` for a time, :data:`IDS_STAND_IN` for a list of ids, compared with
 ``= ANY(%s)``, :data:`KEY_STAND_IN` for a text key); :func:`bound` and :func:`bind` swap
 them for the call's own. :class:`ModelStatement` turns the rows of a model queryset's kept
-statement into instances, as the queryset itself would.
+statement into instances, as the queryset itself would; :class:`TuplesStatement` gives a
+``values_list`` queryset's rows as tuples, :class:`ValueStatement` one value.
 """
 
 from __future__ import annotations
