@@ -42,7 +42,7 @@ from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
-from customer_ops.datetimes import held_here, here, local_datetime
+from customer_ops.datetimes import held_here, local_datetime
 
 _NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
 _PK = "0x0pk0x0"  # stands for a row's key in the one reversed change URL of a page
@@ -129,17 +129,16 @@ def _choices(field) -> dict | None:
         return None
 
 
-def _cell(column: Column, row, model_admin, icon: Callable, where: tuple) -> tuple[object, str]:
-    """The cell's shown value and its class attribute, as ``items_for_result`` makes them
-    (``where``: the page's time zone and language, :func:`~customer_ops.datetimes.here`)."""
+def _cell(column: Column, row, model_admin, icon: Callable) -> tuple[object, str]:
+    """The cell's shown value and its class attribute, as ``items_for_result`` makes them."""
     try:
         value, field, empty, boolean = column.value(row, model_admin)
     except ObjectDoesNotExist:
         return column.empty, f' class="{column.css}"'
-    return _shown(column, row, value, field, empty, boolean, icon, where)
+    return _shown(column, row, value, field, empty, boolean, icon)
 
 
-def _shown(column: Column, row, value, field, empty, boolean, icon: Callable, where: tuple) -> tuple[object, str]:
+def _shown(column: Column, row, value, field, empty, boolean, icon: Callable) -> tuple[object, str]:
     """:func:`_cell` from the column's value on."""
     classes = column.css
     if isinstance(value, str) and value.strip() == "":
@@ -171,7 +170,7 @@ def _shown(column: Column, row, value, field, empty, boolean, icon: Callable, wh
         elif isinstance(field, models.BooleanField):
             shown = icon(value)
         elif isinstance(field, models.DateTimeField) and value not in field.empty_values:
-            shown = local_datetime(value, where)  # display_for_field's text, its names translated once
+            shown = local_datetime(value)  # display_for_field's text, its names translated once
         else:
             shown = display_for_field(value, field, empty, avoid_link=column.link)
         if isinstance(field, _NOWRAP_FIELDS):
@@ -196,11 +195,10 @@ class RowRenderer:
         self._filters_suffix: str | None = None
         self._url_template: str | None = None
         self._icons: dict = {}
-        self._where = here()
         self._cells = [(column, self._direct_cell(column)) for column in self.columns]
 
     def _generic_cell(self, column: Column, row) -> str:
-        return _markup(column, *_cell(column, row, self.cl.model_admin, self._icon, self._where))
+        return _markup(column, *_cell(column, row, self.cl.model_admin, self._icon))
 
     def _direct_cell(self, column: Column) -> Callable | None:
         """For the commonest unlinked columns (a field with choices, a yes/no, an integer, a
@@ -249,11 +247,10 @@ class RowRenderer:
                 return start + str(value) + close if type(value) is int else generic(row)
 
         elif isinstance(field, models.DateTimeField):
-            where = self._where
 
             def cell(row):
                 value = getattr(row, name)
-                return generic(row) if value is None else start + html.escape(local_datetime(value, where)) + close
+                return generic(row) if value is None else start + html.escape(local_datetime(value)) + close
 
         else:
             return None
@@ -270,7 +267,7 @@ class RowRenderer:
                 return generic(row)
             if value and type(value) in _TEXT_TYPES and not value.isspace():
                 return start + _escape(value) + close
-            return _markup(column, *_shown(column, row, value, None, column.empty, False, self._icon, self._where))
+            return _markup(column, *_shown(column, row, value, None, column.empty, False, self._icon))
 
         return cell
 
@@ -312,13 +309,13 @@ class RowRenderer:
             if direct is not None:
                 cells.append(direct(row))
                 continue
-            shown, class_attr = _cell(column, row, model_admin, self._icon, self._where)
+            shown, class_attr = _cell(column, row, model_admin, self._icon)
             url = self._url(row) if column.link else None
             cells.append(_markup(column, shown, class_attr, url))
         return SafeString("".join(cells))
 
     def rows(self) -> list[ResultList]:
-        with held_here():  # the callables' times and durations: one lookup a page
+        with held_here():  # the cells' times and durations: one lookup of zone and language a page
             return [ResultList(None, [self.row(row)]) for row in self.cl.result_list]
 
 
