@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
 
 # Not a primary key any table hands out (they are positive), so it never means a real row.
@@ -30,6 +31,12 @@ TIME_STAND_IN = dt.datetime(1970, 1, 1, 0, 0, 0, 424242, tzinfo=dt.UTC)
 IDS_STAND_IN = [STAND_IN, STAND_IN]
 # A text key (a session's). Django's session keys are lowercase letters and digits only.
 KEY_STAND_IN = "stand-in \x01 424242"
+
+
+def among_ids(model, column: str = "id") -> RawSQL:
+    """``model``'s ``column = ANY(ids)``, with :data:`IDS_STAND_IN` for the call's list of ids
+    (``IN`` would compile a placeholder per id: one statement could not serve every list)."""
+    return RawSQL(f'"{model._meta.db_table}"."{column}" = ANY(%s)', (IDS_STAND_IN,), output_field=BooleanField())
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple]:

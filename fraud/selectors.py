@@ -17,15 +17,14 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BooleanField, Count, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from analytics.selectors import LinkedAccount, linked_accounts
 from customer_ops.choices import CustomerStatus, ServiceType
 from customer_ops.models import Customer
-from customer_ops.statements import IDS_STAND_IN, STAND_IN, TIME_STAND_IN, bind, compiled, kept_tuples
+from customer_ops.statements import STAND_IN, TIME_STAND_IN, among_ids, bind, compiled, kept_tuples
 from fraud import conf
 from fraud.choices import BlockType, RiskLevel
 from fraud.models import SEVERITY_RANK, Block, FraudAlert, SuspiciousActivity, TrustScore
@@ -194,21 +193,16 @@ class LinkedSummary:
         return round(sum(scores) / len(scores), 1) if scores else None
 
 
-def _among_ids(model) -> RawSQL:
-    """``customer_id = ANY(ids)``, the ids a kept statement's call gives."""
-    return RawSQL(f'"{model._meta.db_table}"."customer_id" = ANY(%s)', (IDS_STAND_IN,), output_field=BooleanField())
-
-
 # Kept statements (customer_ops.statements): the trust and alert pages read them every time.
 @kept_tuples(Block, "ids", "at")
 def _blocked_among():
     # Any block in force counts as "blocked" here, payment blocks included (as in the engine).
-    return Block.objects.filter(in_force_q(TIME_STAND_IN), _among_ids(Block)).values_list("customer_id")
+    return Block.objects.filter(in_force_q(TIME_STAND_IN), among_ids(Block, "customer_id")).values_list("customer_id")
 
 
 @kept_tuples(TrustScore, "ids")
 def _trust_among():
-    return TrustScore.objects.filter(_among_ids(TrustScore)).values_list("customer_id", "trust_score")
+    return TrustScore.objects.filter(among_ids(TrustScore, "customer_id")).values_list("customer_id", "trust_score")
 
 
 def linked_summary(customer, *, limit: int | None = None) -> LinkedSummary:

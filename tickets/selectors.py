@@ -11,7 +11,6 @@ from itertools import chain
 
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     Count,
@@ -204,13 +203,12 @@ def queue_rows(ids: list[int], *, viewer_id: int, since: dt.datetime) -> list[Ti
 
 @functools.lru_cache(maxsize=8)  # per database and SLA settings (the tests change them)
 def _queue_rows_statement(alias: str, sla: tuple) -> statements.ModelStatement:
-    by_id = RawSQL(f'"{Ticket._meta.db_table}"."id" = ANY(%s)', (statements.IDS_STAND_IN,), output_field=BooleanField())
     queryset = (
         ticket_queue()
         .using(alias)
         .annotate(watchers=watchers_subquery(statements.TIME_STAND_IN, exclude_user_id=statements.STAND_IN))
         .only(*QUEUE_ROW_COLUMNS)
-        .filter(by_id)
+        .filter(statements.among_ids(Ticket))
         .order_by()
     )
     return statements.ModelStatement(queryset, {"pk", "at", "ids"})
