@@ -6,6 +6,7 @@ and with markup in the texts."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qsl
@@ -207,3 +208,42 @@ def test_the_pagination_compares_page_links_with_a_plain_ellipsis(model):
     djangos = Paginator(range(1000), 10)
     paginator.count = djangos.count  # a thousand rows, without making them
     assert [str(n) for n in paginator.get_elided_page_range(50)] == [str(n) for n in djangos.get_elided_page_range(50)]
+
+
+def test_the_app_list_cache_key_holds_every_value_the_template_reads():
+    """The rendered app list is kept per key: a value of an app or a model that the template
+    reads and the key leaves out would serve one user's list to another."""
+    from customer_ops.templatetags import lean_admin
+
+    source = (Path(lean_admin.__file__).parents[1] / "jinja2/customer_ops/app_list.html").read_text()
+    assert set(re.findall(r"\bapp\.(\w+)", source)) - {"models"} <= set(lean_admin._APP_KEYS)
+    assert set(re.findall(r"\bmodel\.(\w+)", source)) <= set(lean_admin._MODEL_KEYS)
+
+
+@pytest.mark.django_db
+def test_the_kept_app_list_follows_the_users_permissions_and_language(make_staff):
+    """Two renders of one role's list are one; a permission taken away or another language
+    gives another list at once (nothing kept across what the key holds)."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    from customer_ops.templatetags.lean_admin import lean_app_list
+
+    user = make_staff(Role.COMPLIANCE)
+    request = RequestFactory().get("/admin/")
+    request.user = user
+
+    def shown():
+        user_ = type(user).objects.get(pk=user.pk)  # fresh permission caches
+        request.user = user_
+        app_list = admin.site.get_app_list(request)
+        return lean_app_list(Context({"request": request}), app_list, True)
+
+    before = shown()
+    assert shown() == before
+    assert "model-datadeletionrequest" in before and ">Add<" in before
+    with translation.override("de"):
+        assert ">Hinzufügen<" in shown()
+    group = user.groups.get()
+    group.permissions.remove(*Permission.objects.filter(codename__endswith="_datadeletionrequest"))
+    assert "model-datadeletionrequest" not in shown()
