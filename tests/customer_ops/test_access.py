@@ -75,12 +75,71 @@ def test_a_removed_role_applies_to_the_next_request(make_staff):
     assert not after.has_perm("compliance.view_auditlog") and group_names(after) == frozenset()
 
 
-def test_password_sign_in_still_names_model_backend(make_staff, rf):
-    """Sessions keep naming ModelBackend: adding the permission backend signs nobody out."""
-    user = make_staff(Role.AGENT)
-    user.set_password("a-long-password-123")
+ONE_QUERY = "customer_ops.access.OneQueryModelBackend"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _with_password(user, password="a-long-password-123"):
+    user.set_password(password)
     user.save()
-    request = rf.post("/admin/login/")
-    signed = authenticate(request, username=user.username, password="a-long-password-123")
-    assert signed is not None and signed.backend == "django.contrib.auth.backends.ModelBackend"
-    assert authenticate(request, username=user.username, password="wrong-password-123") is None
+    return user
+
+
+def test_password_sign_in_names_the_one_query_backend(make_staff, rf):
+    """New sessions name the backend that reads the user with its kept statement."""
+    user = _with_password(make_staff(Role.AGENT))
+    signed = authenticate(rf.post("/admin/login/"), username=user.username, password="a-long-password-123")
+    assert signed == user and signed.backend == ONE_QUERY
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["wrong password", "unknown user"])
+def test_a_failed_sign_in_hashes_the_password_once_and_is_reported(make_staff, rf, monkeypatch, known):
+    """A wrong password stops at the first password backend: ModelBackend, listed after it,
+    would hash it again (twice the CPU an attacker's guess costs the server). The failure
+    is still reported, once, to django-axes' signal."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.signals import user_login_failed
+
+    user = _with_password(make_staff(Role.AGENT))
+    hashed = []
+    for name in ("check_password", "set_password"):  # set_password: ModelBackend's decoy for an unknown user
+        original = getattr(AbstractBaseUser, name)
+        monkeypatch.setattr(AbstractBaseUser, name, lambda self, raw, _o=original: hashed.append(raw) or _o(self, raw))
+    failures = []
+
+    def failed(**kwargs):
+        failures.append(kwargs)
+
+    user_login_failed.connect(failed)
+    try:
+        username = user.username if known else "nobody-by-this-name"
+        assert authenticate(rf.post("/admin/login/"), username=username, password="wrong-password-123") is None
+    finally:
+        user_login_failed.disconnect(failed)
+    assert hashed == ["wrong-password-123"]
+    assert len(failures) == 1 and failures[0]["credentials"]["username"] == username
+
+
+@pytest.mark.parametrize("backend", [ONE_QUERY, MODEL_BACKEND])
+def test_sessions_naming_either_backend_read_the_same_user(make_staff, rf, backend):
+    """A session from before the one-query backend signed anyone in names ModelBackend: it
+    stays valid. Both read the same user, and neither an inactive one nor a missing one."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import get_user as session_user
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = make_staff(Role.AGENT)
+    request = rf.get("/admin/")
+    request.session = SessionStore()
+    request.session.update(
+        {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash()}
+    )
+    read = session_user(request)
+    assert read == user and read.__dict__.keys() >= _fresh(user).__dict__.keys() - {"_state"}
+    assert {f.attname: getattr(read, f.attname) for f in user._meta.concrete_fields} == {
+        f.attname: getattr(_fresh(user), f.attname) for f in user._meta.concrete_fields
+    }
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    assert session_user(request).is_anonymous
+    get_user_model().objects.filter(pk=user.pk).delete()
+    assert session_user(request).is_anonymous
