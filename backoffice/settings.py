@@ -205,9 +205,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out users before checking passwords
-    # ModelBackend's permissions and the user's group names, read in one statement
+    # ModelBackend, with the permissions and group names in one statement and the session's
+    # user read by a kept statement; it signs staff in (customer_ops/access.py)
     "customer_ops.access.OneQueryModelBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",  # sessions from before still name it
 ]
 
 # Brute-force protection (django-axes, with backoffice.security.LockoutHandler): 5 failures
