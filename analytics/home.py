@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.urls import reverse
 from django.utils import timezone
 
 from analytics import dashboard
@@ -20,6 +19,7 @@ from analytics.choices import HoldStatus
 from analytics.filters import dashboard_filters
 from analytics.models import RewardHold
 from customer_ops.home import count_tile
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.registry import Tile, register_home
 from customer_ops.replica import read_replica
 from customer_ops.roles import Role, with_included
@@ -54,7 +54,7 @@ def analyst_tiles(request) -> list[Tile]:
     before = yesterday - dt.timedelta(days=1)
     with read_replica():  # day-old, pre-aggregated figures: the replica, as the dashboard
         current, previous = _day_kpis(yesterday), _day_kpis(before)
-    url = reverse("admin:analytics_dashboard_changelist")
+    url = reverse_keys("admin:analytics_dashboard_changelist")
     day_url = url + "?" + urlencode({"date_from": yesterday.isoformat(), "date_to": yesterday.isoformat()})
     tiles = []
     for key, label, unit in KPIS:
@@ -87,7 +87,7 @@ register_home(
 
 def held_reward_tiles(request) -> list[Tile]:
     held = RewardHold.objects.filter(status=HoldStatus.HELD)  # reward_hold_status_idx
-    url = reverse("admin:analytics_rewardhold_changelist") + "?" + urlencode({"status__exact": HoldStatus.HELD})
+    url = reverse_keys("admin:analytics_rewardhold_changelist") + "?" + urlencode({"status__exact": HoldStatus.HELD})
     return [count_tile("Referral rewards on hold", url, held, age_of=held)]
 
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from compliance import holds, recipients, selectors
 from compliance.choices import AccessKind
 from compliance.models import AccessLog, AccessRequest, DataDeletionRequest
 from customer_ops.home import count_tile
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.registry import Tile, register_home, register_recent_actions
 from customer_ops.roles import Role
 
 
 def _requests(**params) -> str:
-    return reverse("admin:compliance_datadeletionrequest_changelist") + "?" + urlencode(params)
+    return reverse_keys("admin:compliance_datadeletionrequest_changelist") + "?" + urlencode(params)
 
 
 def compliance_tiles(request) -> list[Tile]:
@@ -69,7 +69,7 @@ def compliance_tiles(request) -> list[Tile]:
     if request.user.has_perm("compliance.view_accessrequest"):
         # Open access requests (pending, or approved and not yet answered by an export) by
         # deadline, as the deletion tiles above; then those awaiting a decision.
-        access = reverse("admin:compliance_accessrequest_changelist") + "?"
+        access = reverse_keys("admin:compliance_accessrequest_changelist") + "?"
         requests = AccessRequest.objects.all()
         tiles.append(
             count_tile(
@@ -97,7 +97,7 @@ def compliance_tiles(request) -> list[Tile]:
     if request.user.has_perm("compliance.view_accesslog"):
         start = selectors.week_start(now)
         url = (
-            reverse("admin:compliance_accesslog_changelist")
+            reverse_keys("admin:compliance_accesslog_changelist")
             + "?"
             + urlencode({"kind__exact": AccessKind.EXPORT, "created_at__gte": start.isoformat()})
         )

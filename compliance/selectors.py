@@ -8,12 +8,13 @@ import re
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from compliance import dsr
 from compliance.choices import AccessKind, AccessRequestStatus, ActorType, AuditAction, ConsentType, RequestStatus
 from compliance.models import AccessLog, AccessRequest, AuditLog, ConsentLog
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.registry import RecentAction
 from customer_ops.statements import STAND_IN, bound, compiled
 
@@ -148,7 +149,7 @@ def recent_actions(user, limit: int) -> list[RecentAction]:
                 when=created_at,
                 what=what,
                 customer_id=customer_id,
-                customer_url=reverse("admin:customer_ops_customer_change", args=[customer_id]),
+                customer_url=reverse_keys("admin:customer_ops_customer_change", args=[customer_id]),
                 ticket=ticket.group(0) if ticket else "",
                 ticket_url=_ticket_url(ticket.group(0)) if ticket else "",
             )
@@ -159,6 +160,6 @@ def recent_actions(user, limit: int) -> list[RecentAction]:
 def _ticket_url(ticket_id: str) -> str:
     """The ticket queue searched for the id (exact match: one row); "" without the support app."""
     try:
-        return reverse("admin:tickets_ticket_changelist") + f"?q={ticket_id}"
+        return reverse_keys("admin:tickets_ticket_changelist") + f"?q={ticket_id}"
     except NoReverseMatch:
         return ""

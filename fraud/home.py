@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.urls import reverse
 from django.utils import timezone
 
 from customer_ops.home import count_tile
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role, with_included
 from fraud import conf, precision
@@ -24,7 +24,7 @@ SEVERITY_STATE = {"CRITICAL": "breached", "HIGH": "due_soon"}
 
 
 def _list(model: str, **params) -> str:
-    return reverse(f"admin:fraud_{model}_changelist") + "?" + urlencode(params)
+    return reverse_keys(f"admin:fraud_{model}_changelist") + "?" + urlencode(params)
 
 
 def fraud_tiles(request) -> list[Tile]:
@@ -72,7 +72,7 @@ def precision_tile(now) -> Tile:
     value = "–" if overall.precision is None else f"{overall.precision}%"
     return Tile(
         label=f"Alert precision, last {conf.PRECISION_DAYS} days",
-        url=reverse("admin:fraud_fraudalert_precision"),
+        url=reverse_keys("admin:fraud_fraudalert_precision"),
         value=value,
         detail=f"{overall.confirmed} confirmed of {overall.decided} decided",
     )

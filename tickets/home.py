@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.db.models import Count, Exists, Min, OuterRef
-from django.urls import reverse
 from django.utils import timezone
 
 from customer_ops.home import age, count_tile
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.registry import Tile, register_home
 from customer_ops.roles import Role
 from customer_ops.statements import kept_tuples
@@ -26,7 +26,7 @@ from tickets.services import refunds as refund_services
 
 
 def queue_url(**params) -> str:
-    return reverse("admin:tickets_ticket_changelist") + "?" + urlencode(params)
+    return reverse_keys("admin:tickets_ticket_changelist") + "?" + urlencode(params)
 
 
 def _tickets(view: str, user, now):
@@ -82,7 +82,7 @@ def unassigned_tiles(request) -> list[Tile]:
 def take_next_action(request) -> list[tuple[str, str]]:
     if not can_work_tickets(request.user):
         return []
-    return [("Take next ticket", reverse("admin:tickets_ticket_take_next"))]
+    return [("Take next ticket", reverse_keys("admin:tickets_ticket_take_next"))]
 
 
 register_home(
@@ -119,7 +119,7 @@ def lead_tiles(request) -> list[Tile]:
     if user.has_perm(refund_services.APPROVE):
         limit = refund_services.approval_limit(user)
         pending = selectors.awaiting_approval(RefundRequest.objects.all(), user=user, limit=limit)
-        url = reverse("admin:tickets_refundrequest_changelist") + "?" + urlencode({"approval": "mine"})
+        url = reverse_keys("admin:tickets_refundrequest_changelist") + "?" + urlencode({"approval": "mine"})
         label = "Refunds waiting for my approval" + (f" (up to {limit})" if limit is not None else "")
         tiles.append(count_tile(label, url, pending, age_of=pending, age_label="oldest waiting"))
     return tiles
@@ -182,7 +182,7 @@ NEAREST_DISPUTES = 3
 def legal_tiles(request) -> list[Tile]:
     now = timezone.now()
     qs = disputes.action_required()
-    tiles = [count_tile("Disputes needing action", reverse("admin:tickets_dispute_action_required"), qs)]
+    tiles = [count_tile("Disputes needing action", reverse_keys("admin:tickets_dispute_action_required"), qs)]
     for dispute in qs.only("pk", "dispute_id", "dispute_type", "created_at", "resolved_at")[:NEAREST_DISPUTES]:
         deadline = disputes.dispute_deadline(dispute)
         remaining = deadline.remaining(now)
@@ -190,7 +190,7 @@ def legal_tiles(request) -> list[Tile]:
         tiles.append(
             Tile(
                 label=f"{dispute.dispute_id}: {dispute.get_dispute_type_display()}",
-                url=reverse("admin:tickets_dispute_change", args=[dispute.pk]),
+                url=reverse_keys("admin:tickets_dispute_change", args=[dispute.pk]),
                 value=when,
                 detail=timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
                 state=deadline.state(now).value,

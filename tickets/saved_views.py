@@ -19,8 +19,8 @@ from django.core.exceptions import FieldError, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.urls import reverse
 
+from customer_ops.keyed_urls import reverse_keys
 from customer_ops.statements import STAND_IN, kept_rows
 from tickets.admin.common import request_memo
 from tickets.models import SavedQueueView
@@ -87,11 +87,11 @@ def saved_query(params: QueryDict) -> str:
 
 
 def queue_url(view: SavedQueueView) -> str:
-    return reverse("admin:tickets_ticket_changelist") + ("?" + view.query if view.query else "")
+    return reverse_keys("admin:tickets_ticket_changelist") + ("?" + view.query if view.query else "")
 
 
 def open_url(view: SavedQueueView) -> str:
-    return reverse("admin:tickets_ticket_saved_view", args=[view.pk])
+    return reverse_keys("admin:tickets_ticket_saved_view", args=[view.pk])
 
 
 def view_queryset(model_admin, request, view: SavedQueueView) -> QuerySet | None:
