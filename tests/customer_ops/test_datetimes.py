@@ -100,3 +100,16 @@ def test_held_here_answers_the_pair_looked_up_on_entry():
                 assert here() == (berlin, "de")
         with translation.override("fr"), timezone.override(kolkata):
             assert here() == (kolkata, "fr") and current_language() == "fr"  # left: looked up again
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_held_here_shows_times_as_django_does_with_either_use_tz(use_tz, settings):
+    """USE_TZ is read once on entry to held_here: a time in another zone is converted to the
+    current one only when it is on, as Django's template_localtime does."""
+    settings.USE_TZ = use_tz
+    value = dt.datetime(2024, 3, 31, 23, 30, tzinfo=dt.UTC)
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Kolkata")):
+        with held_here():
+            shown = local_datetime(value)
+        assert shown == local_datetime(value) == formats.localize(timezone.template_localtime(value))
+    assert shown.startswith("1 Apr") is use_tz  # 05:00 on the 1st in Kolkata
