@@ -33,6 +33,12 @@ class CustomerOpsConfig(AppConfig):
         from customer_ops.roles import sync_included_rights
 
         post_migrate.connect(sync_included_rights, dispatch_uid="roles_included_rights")
+        # Times in query results parsed by psycopg's compiled loader (customer_ops/pg_loaders.py).
+        from django.db.backends.signals import connection_created
+
+        from customer_ops import pg_loaders
+
+        connection_created.connect(pg_loaders.register, dispatch_uid="utc_timestamp_loader")
 
         # Each app contributes to the cross-domain pages by defining these modules, the way
         # admin.py is discovered: <app>/panels.py (customer page), <app>/charts.py
