@@ -270,9 +270,9 @@ class AgentFilter(admin.SimpleListFilter):
         memo = request_memo(request)  # once per request, however many saved views are counted
         if "support_staff" not in memo:
             # The names only (AbstractUser.get_full_name's wording), not whole user rows.
-            names = forms.support_staff().values_list("pk", "first_name", "last_name", "username")
             memo["support_staff"] = [
-                (str(pk), f"{first} {last}".strip() or username) for pk, first, last, username in names
+                (str(pk), f"{first} {last}".strip() or username)
+                for pk, first, last, username in forms.support_staff_names()
             ]
         return [("none", "Unassigned"), *memo["support_staff"]]
 
