@@ -34,12 +34,12 @@ from django.db import connections, models, router
 from django.http import StreamingHttpResponse
 from django.utils.safestring import SafeString
 from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export.admin import ExportMixin
 from import_export.signals import post_export
 
 from customer_ops import spreadsheet
+from customer_ops.datetimes import current_language
 from customer_ops.errors import Conflict, DomainError, NotAllowed
 from customer_ops.masking import ConfidentialLookupsMixin
 from customer_ops.widgets import LabelledSplitDateTime
@@ -260,8 +260,9 @@ class LeanRowsMixin:
 
 
 def _select_label() -> str:
-    """Django's checkbox label, translated once per language (not once per row)."""
-    return _select_label_in(get_language())
+    """Django's checkbox label, translated once per language (not once per row); the
+    language as the rows hold it (``datetimes.held_here``: not a context lookup per row)."""
+    return _select_label_in(current_language())
 
 
 @lru_cache(maxsize=16)

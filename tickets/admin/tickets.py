@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 
 from customer_ops import jinja2_env
 from customer_ops.admin_base import WRITES, BaseAdmin, EstimatedCountPaginator, ExportAdminMixin, RuleAwareAdmin
+from customer_ops.datetimes import here
 from customer_ops.deadlines import DueState, ticket_resolution_target
 from customer_ops.durations import since
 from customer_ops.errors import DomainError
@@ -466,7 +467,7 @@ class TicketAdmin(ExportAdminMixin, ServiceOnlyHistoryAdmin):
             text = f"due in {since(now, due)}"
             state = DueState.DUE_SOON if (due - now).total_seconds() < 4 * 3600 else DueState.OK
         kind = "reply" if obj.first_response_at is None else "resolve"
-        by = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+        by = timezone.localtime(due, here()[0]).strftime("%Y-%m-%d %H:%M")  # the zone the rows hold
         flag = ' <span class="badge badge-escalated" title="Escalated to lead">ESC</span>' if obj.escalated else ""
         return SafeString(
             f'<span class="badge badge-{state.value}" title="{kind} by {by}">{kind} {escape(text)}</span>{flag}'
