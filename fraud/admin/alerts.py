@@ -146,6 +146,9 @@ class FraudAlertAdmin(ClaimedQueueMixin, ReadOnlyHistory, CappedImportMixin, Sim
         qs = self.model._default_manager.get_queryset().annotate(severity_rank=selectors.SEVERITY_RANK)
         return qs.order_by(*self.get_ordering(request))
 
+    def object_query_key(self, request):
+        return ()  # the same annotation for every request; only the ordering varies
+
     def get_ordering(self, request):
         if request.GET.get("status", "open") == "open":
             return ["severity_rank", "created_at", "id"]  # most severe, then oldest

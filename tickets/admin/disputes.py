@@ -190,6 +190,9 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
             qs = qs.defer(*svc.LEGAL_FIELDS)
         return qs
 
+    def object_query_key(self, request):
+        return (self._legal(request),)  # get_queryset's one question
+
     # --- columns -------------------------------------------------------------------------
 
     @admin.display(description="Customer", ordering="customer_id")
