@@ -73,6 +73,16 @@ def load(user) -> None:
         user._group_perm_cache = found["group"]
 
 
+def permission_key(user) -> tuple:
+    """What the admins' permission methods read of a user: the active and superuser flags
+    and the permissions (``SuperuserOnly``, ``ReadOnlyAdminMixin`` and Django's defaults).
+    Whatever is kept per such key (the app list, admin form classes) is the same for every
+    user with the same key."""
+    if not user.is_authenticated:
+        return (False, False, frozenset())
+    return (user.is_active, user.is_superuser, frozenset(user.get_all_permissions()))
+
+
 @kept_rows(User, "pk")
 def _user():
     return User._default_manager.filter(pk=STAND_IN)

@@ -14,15 +14,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import get_language
 
 from customer_ops import home
+from customer_ops.access import permission_key
 from customer_ops.roles import app_order, roles_of
-
-
-def permission_key(user) -> tuple:
-    """What the admins' permission methods read of a user: the active and superuser flags
-    and the permissions (``SuperuserOnly``, ``ReadOnlyAdminMixin`` and Django's defaults)."""
-    if not user.is_authenticated:
-        return (False, False, frozenset())
-    return (user.is_active, user.is_superuser, frozenset(user.get_all_permissions()))
 
 
 class BackofficeSite(admin.AdminSite):
