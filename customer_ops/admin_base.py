@@ -479,12 +479,13 @@ class BaseAdmin(
             return None  # not an integer column (a relation's), or no row has the key
         statements = self.__dict__.setdefault("_object_statements", {})
         kept = (alias, field.name, tuple(self.change_select_related), query_key)
-        if kept not in statements:
+        statement = statements.get(kept)
+        if statement is None:
             queryset = self.get_queryset(request).using(alias).order_by()
             if self.change_select_related:
                 queryset = queryset.select_related(*self.change_select_related)
-            statements[kept] = ModelStatement(queryset.filter(**{field.name: STAND_IN}), {"pk"})
-        return statements[kept]
+            statement = statements[kept] = ModelStatement(queryset.filter(**{field.name: STAND_IN}), {"pk"})
+        return statement
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         """Django's ``get_form``, the class kept per what it is built from: the fields, the
@@ -506,11 +507,15 @@ class BaseAdmin(
             get_language(),
         )
         forms = self.__dict__.setdefault("_forms", {})
-        if key not in forms:
+        form = forms.get(key)
+        if form is None:
+            form = super().get_form(request, obj, change, fields=fields)
+            # The fields are made: the class keeps no callback bound to this request.
+            form.Meta.formfield_callback = form._meta.formfield_callback = None
             if len(forms) >= 256:  # bounded: the keys are few (fields by role and state), not fixed
                 forms.clear()
-            forms[key] = super().get_form(request, obj, change, fields=fields)
-        return forms[key]
+            forms[key] = form
+        return form
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList

@@ -64,7 +64,5 @@ def test_users_with_other_permissions_get_another_form(superuser, make_staff):
     model_admin = admin.site._registry[Dispute]
     obj = ADMIN_FACTORIES[Dispute]()
     legal, lead = make_staff(Role.LEGAL), make_staff(Role.LEAD)
-    forms = {
-        user.pk: model_admin.get_form(_request(user), obj, change=True) for user in (superuser, legal, lead)
-    }
+    forms = {user.pk: model_admin.get_form(_request(user), obj, change=True) for user in (superuser, legal, lead)}
     assert len({id(form) for form in forms.values()}) == 3
