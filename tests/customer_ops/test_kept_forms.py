@@ -1,8 +1,9 @@
 """``BaseAdmin.get_form`` keeps each admin's form class per what Django builds it from.
 Derived from the admin registry, for the superuser and every role, on a row each factory
 makes: the kept class is reused, and its form is Django's (the same fields, the same
-markup: widgets, related-object links, choices); a user with other permissions gets
-another class; two forms of one class share no field."""
+markup: widgets, related-object links, choices) and it keeps no callback bound to the
+request that built it; a user with other permissions gets another class; two forms of one
+class share no field."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_the_kept_form_is_djangos(model, model_admin, superuser, make_staff):
         fields = flatten_fieldsets(model_admin.get_fieldsets(request, obj))
         kept = model_admin.get_form(request, obj, change=True, fields=fields)
         assert model_admin.get_form(_request(user), obj, change=True, fields=fields) is kept
+        assert kept._meta.formfield_callback is None and kept.Meta.formfield_callback is None  # no request kept
         djangos = admin.ModelAdmin.get_form(model_admin, _request(user), obj, change=True, fields=fields)
         ours, theirs = kept(instance=obj), djangos(instance=obj)
         assert list(ours.fields) == list(theirs.fields), user
