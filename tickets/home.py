@@ -20,7 +20,7 @@ from customer_ops.statements import kept_tuples
 from tickets import saved_views, selectors
 from tickets.admin.tickets import can_work_tickets
 from tickets.choices import TicketStatus
-from tickets.models import RefundRequest, SlaEscalation, Ticket
+from tickets.models import Dispute, RefundRequest, SlaEscalation, Ticket
 from tickets.services import disputes
 from tickets.services import refunds as refund_services
 
@@ -183,7 +183,8 @@ def legal_tiles(request) -> list[Tile]:
     now = timezone.now()
     qs = disputes.action_required()
     tiles = [count_tile("Disputes needing action", reverse_keys("admin:tickets_dispute_action_required"), qs)]
-    for dispute in qs.only("pk", "dispute_id", "dispute_type", "created_at", "resolved_at")[:NEAREST_DISPUTES]:
+    shown = Dispute.objects.only("pk", "dispute_id", "dispute_type", "created_at", "resolved_at")
+    for dispute in disputes.ActionRequired(shown)[:NEAREST_DISPUTES]:
         deadline = disputes.dispute_deadline(dispute)
         remaining = deadline.remaining(now)
         when = f"due in {age(now, deadline.due_at)}" if remaining.total_seconds() > 0 else "overdue"

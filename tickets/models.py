@@ -388,6 +388,12 @@ class Dispute(db.RuleBoundModel):
             models.Index(fields=["dispute_status", "created_at"], name="customer_disputes_status_idx"),
             models.Index(fields=["customer", "-created_at"], name="customer_disputes_customer_idx"),
             models.Index(fields=["-created_at", "-id"], name="disputes_created_idx"),  # the admin list's order
+            # "Action required" (services.disputes.ActionRequired): each type's open disputes, oldest first.
+            models.Index(
+                fields=["dispute_type", "created_at", "id"],
+                name="disputes_open_due_idx",
+                condition=~models.Q(dispute_status__in=[DisputeStatus.RESOLVED, DisputeStatus.REJECTED]),
+            ),
             # The trust engine's hourly run: disputes raised or decided since its last run.
             models.Index(fields=["updated_at"], include=["customer"], name="disputes_updated_idx"),
             db.filter_index("dispute_type", "disputes_type_idx"),

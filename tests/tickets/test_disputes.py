@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import random
+import re
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compliance.models import AuditLog
 from customer_ops.roles import Role
 from tests import factories as f
-from tests.assertions import unchanged
+from tests.assertions import explain, unchanged
+from tickets.choices import DisputeStatus, DisputeType
 from tickets.models import Dispute
 from tickets.services import disputes as svc
 
@@ -193,6 +198,43 @@ def test_deadline_and_action_required_order(legal, settings):
     fraud.refresh_from_db()
     assert svc.dispute_deadline(fraud).due_at == fraud.created_at + dt.timedelta(days=3)
     assert svc.dispute_deadline(fraud).state(now).value == "ok"
+
+
+def test_action_required_slices_match_the_plain_order(settings):
+    """ActionRequired reads each type's oldest open disputes: its slices are the plain
+    order's, whatever the types, ties of creation time and closed disputes."""
+    settings.DISPUTE_RESPONSE_DAYS = {"REFUND": 7, "QUALITY": 7, "NON_DELIVERY": 5, "FRAUD": 3}  # OVERCHARGE: none
+    rng = random.Random(26)
+    now = timezone.now()
+    times = [now - dt.timedelta(days=rng.randrange(12), hours=rng.randrange(24)) for _ in range(6)]
+    for _ in range(45):
+        f.DisputeFactory(
+            dispute_type=rng.choice(DisputeType.values),
+            dispute_status=rng.choice(DisputeStatus.values),
+            created_at=rng.choice(times),  # shared times: the id breaks the tie
+        )
+    plain = [d.pk for d in svc.action_required()]
+    assert 0 < len(plain) < Dispute.objects.count()
+    rows = svc.ActionRequired()
+    assert rows.count() == len(rows) == len(plain)
+    for start, stop in [(0, 3), (0, 1), (2, 9), (7, 8), (5, 100), (0, len(plain)), (4, 2)]:
+        assert [d.pk for d in rows[start:stop]] == plain[start:stop], (start, stop)
+    with pytest.raises(TypeError):
+        rows[3:]
+
+
+def test_action_required_reads_each_type_from_the_open_disputes_index():
+    """No sort of every open dispute: each type's oldest are read in the index's order, and
+    the one sort left is of those few."""
+    for i in range(20):
+        f.DisputeFactory(dispute_type=DisputeType.values[i % 5], dispute_status=DisputeStatus.values[i % 5])
+    with CaptureQueriesContext(connection) as queries:
+        svc.ActionRequired()[0:3]
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    plan = explain(sql, in_order=True)
+    assert plan.text.count("Index Scan using disputes_open_due_idx") == len(DisputeType.values), plan.text
+    assert len(re.findall(r"\bSort  \(", plan.text)) == 1, plan.text  # the final sort, of at most 3 a type
+    assert "customer_disputes" not in plan.whole, plan.text
 
 
 # --- every dispute service checks its own permission, whoever calls it -------------------

@@ -365,7 +365,7 @@ class DisputeAdmin(ExportAdminMixin, SimpleHistoryAdmin, RuleAwareAdmin):
         now = timezone.now()
         # Every open dispute, a page at a time: the home page's tile counts them all, and the
         # list must reach each one (open disputes are few; the count is exact).
-        page = Paginator(svc.action_required(Dispute.objects.select_related("customer")), ACTION_REQUIRED_PER_PAGE)
+        page = Paginator(svc.ActionRequired(Dispute.objects.select_related("customer")), ACTION_REQUIRED_PER_PAGE)
         page = page.get_page(request.GET.get("p"))  # junk or out of range: the first or last page
         rows = []
         for dispute in page:

@@ -86,9 +86,40 @@ def with_due_at(qs: models.QuerySet) -> models.QuerySet:
 
 
 def action_required(qs: models.QuerySet | None = None) -> models.QuerySet:
-    """Open disputes, the one due soonest first (served by customer_disputes_status_idx)."""
+    """Open disputes, the one due soonest first. Counted from customer_disputes_status_idx;
+    read a page of it through :class:`ActionRequired`, which sorts no more than the page needs."""
     qs = Dispute.objects.all() if qs is None else qs
     return with_due_at(qs.filter(dispute_status__in=OPEN_STATUSES)).order_by("due_at", "id")
+
+
+class ActionRequired:
+    """:func:`action_required` as a sequence for a paginator or a slice, read without
+    sorting every open dispute: ``[a:b]`` takes each type's ``b`` oldest open disputes from
+    ``disputes_open_due_idx`` (within a type, the due date rises with the creation time, so
+    the first ``b`` by due date are among them) and sorts those, at most ``b`` per type."""
+
+    def __init__(self, qs: models.QuerySet | None = None):
+        self.qs = Dispute.objects.all() if qs is None else qs
+
+    def count(self) -> int:
+        return action_required(self.qs).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Dispute]:
+        if not isinstance(key, slice) or key.step not in (None, 1) or key.stop is None:
+            raise TypeError("ActionRequired reads a bounded slice: [start:stop]")
+        start, stop = key.start or 0, key.stop
+        if stop <= start:
+            return []
+        open_ = self.qs.filter(dispute_status__in=OPEN_STATUSES)
+        oldest = [
+            open_.filter(dispute_type=kind).order_by("created_at", "id").values("pk")[:stop]
+            for kind in DisputeType.values
+        ]
+        candidates = oldest[0].union(*oldest[1:], all=True)
+        return list(action_required(self.qs).filter(pk__in=candidates)[start:stop])
 
 
 # --- helpers -----------------------------------------------------------------------------
