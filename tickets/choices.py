@@ -62,6 +62,10 @@ class DisputeStatus(models.TextChoices):
     ESCALATED = "ESCALATED", "Escalated"
 
 
+# A dispute in one of these is decided: no longer "action required", no longer holding data.
+CLOSED_DISPUTE_STATUSES = (DisputeStatus.RESOLVED, DisputeStatus.REJECTED)
+
+
 class RefundType(models.TextChoices):
     FULL = "FULL", "Full"
     PARTIAL = "PARTIAL", "Partial"

@@ -11,6 +11,7 @@ from customer_ops.deadlines import (
     ticket_resolution_target,
 )
 from customer_ops.registry import register_seeder
+from tickets.choices import CLOSED_DISPUTE_STATUSES
 from tickets.models import Dispute, InternalNote, Macro, RefundOrigin, RefundRequest, Ticket, TicketMessage
 
 SUBJECTS = {
@@ -279,7 +280,7 @@ def _seed_disputes(ctx, completed, tickets):
     plan = ["OPEN"] * 5 + ["INVESTIGATING"] * 5 + ["RESOLVED"] * 5 + ["REJECTED"] * 3 + ["ESCALATED"] * 2
     for k, status in enumerate(plan):
         dispute_type = rng.choice(["REFUND", "QUALITY", "NON_DELIVERY", "OVERCHARGE", "FRAUD"])
-        resolved = status in {"RESOLVED", "REJECTED"}
+        resolved = status in CLOSED_DISPUTE_STATUSES
         if resolved:
             order = rng.choice(completed)
             created = max(order.created_at + dt.timedelta(hours=3), now - dt.timedelta(days=rng.uniform(0, 20)))

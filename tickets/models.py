@@ -13,6 +13,7 @@ from customer_ops.choices import ServiceType
 from customer_ops.personal_data import ENUM, READABLE_ID, SCRUB, Export, PersonalData, Scope
 from customer_ops.write_rules import never_update, touch
 from tickets.choices import (
+    CLOSED_DISPUTE_STATUSES,
     DisputedAgainst,
     DisputeStatus,
     DisputeType,
@@ -392,7 +393,7 @@ class Dispute(db.RuleBoundModel):
             models.Index(
                 fields=["dispute_type", "created_at", "id"],
                 name="disputes_open_due_idx",
-                condition=~models.Q(dispute_status__in=[DisputeStatus.RESOLVED, DisputeStatus.REJECTED]),
+                condition=~models.Q(dispute_status__in=CLOSED_DISPUTE_STATUSES),
             ),
             # The trust engine's hourly run: disputes raised or decided since its last run.
             models.Index(fields=["updated_at"], include=["customer"], name="disputes_updated_idx"),

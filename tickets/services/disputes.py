@@ -32,7 +32,7 @@ from customer_ops.deadlines import Deadline, dispute_response_target, due
 from customer_ops.events import emit
 from customer_ops.permissions import requires
 from customer_ops.personal_data import restrict_fields
-from tickets.choices import DisputedAgainst, DisputeStatus, DisputeType
+from tickets.choices import CLOSED_DISPUTE_STATUSES, DisputedAgainst, DisputeStatus, DisputeType
 from tickets.models import Dispute
 from tickets.services.common import has_perm
 from tickets.services.errors import DisputeConflict, DisputeError, DisputeNotAllowed
@@ -43,7 +43,7 @@ ADD = "tickets.add_dispute"
 CHANGE = "tickets.change_dispute"
 restrict_fields("tickets.Dispute", LEGAL_FIELDS, permission=LEGAL_PERMISSION)
 
-CLOSED = {DisputeStatus.RESOLVED, DisputeStatus.REJECTED}
+CLOSED = set(CLOSED_DISPUTE_STATUSES)
 OPEN_STATUSES = [s for s in DisputeStatus.values if s not in CLOSED]
 TRANSITIONS: dict[str, set[str]] = {
     DisputeStatus.OPEN: {DisputeStatus.INVESTIGATING, DisputeStatus.ESCALATED},
